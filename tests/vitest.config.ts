@@ -13,6 +13,7 @@ export default defineConfig({
   },
   esbuild: { jsx: "automatic" },
   test: {
+    env: { POISONWATCH_DEMO: "0", WEBHOOK_ALLOW_PRIVATE: "1", PUBLIC_URL: "http://localhost:3000" },
     projects: [
       {
         extends: true,
@@ -25,6 +26,7 @@ export default defineConfig({
           include: ["tests/integration/**/*.test.{ts,tsx}"],
           environment: "node",
           setupFiles: ["tests/helpers/setup-integration.ts"],
+          globalSetup: ["tests/helpers/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

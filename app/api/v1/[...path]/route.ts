@@ -1,0 +1,8 @@
+// /api/v1/* – the public REST API (ingestion, operator, tenant); routes are declared in server/http/routes.
+import { apiRouter } from "@/server/http/routes";
+
+export const dynamic = "force-dynamic";
+
+const handle = (req: Request) => apiRouter.handle(req);
+
+export { handle as DELETE, handle as GET, handle as PATCH, handle as POST, handle as PUT };

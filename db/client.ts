@@ -1,0 +1,139 @@
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import path from "node:path";
+import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
+import { sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import * as schema from "./schema";
+
+export type Schema = typeof schema;
+// Both drivers' databases and their transactions are PgDatabase subclasses.
+export type Db = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+
+export type DbHandle = {
+  db: Db;
+  kind: "pglite" | "postgres";
+  // raw driver: PGlite instance or postgres.js Sql
+  raw: unknown;
+  close: () => Promise<void>;
+};
+
+export const MIGRATIONS_DIR = path.join(process.cwd(), "db", "migrations");
+
+export class DataDirLockedError extends Error {}
+
+function isPoisonwatchProcess(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    // a recycled pid of an unrelated program must not lock us out forever
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return /node|next/.test(cmd);
+  } catch {
+    return true;
+  }
+}
+
+// One process per PGlite folder: two processes silently lose committed rows.
+export function acquireDataDirLock(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const lockPath = path.join(dataDir, "poisonwatch.pid");
+  for (let i = 0; i < 5; i++) {
+    try {
+      const fd = openSync(lockPath, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          if (readFileSync(lockPath, "utf8").trim() === String(process.pid)) unlinkSync(lockPath);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const pid = Number.parseInt(readFileSync(lockPath, "utf8").trim(), 10);
+      if (Number.isFinite(pid) && pid !== process.pid && isPoisonwatchProcess(pid)) {
+        throw new DataDirLockedError(
+          `DATA_DIR ${path.resolve(dataDir)} is in use by another Poisonwatch process (pid ${pid}). ` +
+            `The embedded database can be opened by one process only: stop that process, ` +
+            `or set DATABASE_URL to share a PostgreSQL server between processes.`,
+        );
+      }
+      // stale lock of a dead process (e.g. after SIGKILL)
+      try {
+        unlinkSync(lockPath);
+      } catch {
+        /* raced with another starter */
+      }
+    }
+  }
+  throw new DataDirLockedError(`Could not take the lock ${lockPath}`);
+}
+
+export async function openPostgres(url: string, opts: { migrate?: boolean; max?: number } = {}): Promise<DbHandle> {
+  const { default: postgres } = await import("postgres");
+  const { drizzle } = await import("drizzle-orm/postgres-js");
+  const client = postgres(url, { max: opts.max ?? 10, onnotice: () => {} });
+  const db = drizzle(client, { schema, casing: "snake_case" }) as unknown as Db;
+  if (opts.migrate !== false) {
+    const { migrate } = await import("drizzle-orm/postgres-js/migrator");
+    // several processes may start at once against one server
+    await client.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(727272)`;
+      await migrate(drizzle(tx as unknown as typeof client, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+    });
+  }
+  return { db, kind: "postgres", raw: client, close: () => client.end({ timeout: 5 }) };
+}
+
+export async function openPglite(
+  dataDir: string,
+  opts: { migrate?: boolean; lock?: boolean; loadDataDir?: Blob | File } = {},
+): Promise<DbHandle> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { drizzle } = await import("drizzle-orm/pglite");
+  const inMemory = dataDir.startsWith("memory://");
+  const release = !inMemory && opts.lock !== false ? acquireDataDirLock(dataDir) : () => {};
+  try {
+    if (!inMemory) mkdirSync(dataDir, { recursive: true });
+    const pgDir = inMemory ? dataDir : path.join(dataDir, "pg");
+    const client = await PGlite.create(pgDir, opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {});
+    const db = drizzle(client, { schema, casing: "snake_case" }) as unknown as Db;
+    if (opts.migrate !== false) {
+      const { migrate } = await import("drizzle-orm/pglite/migrator");
+      await migrate(drizzle(client, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+    }
+    return {
+      db,
+      kind: "pglite",
+      raw: client,
+      close: async () => {
+        await client.close();
+        release();
+      },
+    };
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+export async function openDatabase(opts: { url?: string; dataDir: string }): Promise<DbHandle> {
+  return opts.url ? openPostgres(opts.url) : openPglite(opts.dataDir);
+}
+
+export function dataDirExists(dataDir: string): boolean {
+  return existsSync(path.join(dataDir, "pg"));
+}
+
+// Rows of a raw query, whichever driver runs it.
+export async function rawRows<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
+  const res = (await db.execute(query)) as unknown;
+  if (Array.isArray(res)) return res as T[];
+  return ((res as { rows?: T[] }).rows ?? []) as T[];
+}
+
+export { sql };

@@ -1,0 +1,6 @@
+export * from "./auth";
+export * from "./events";
+export * from "./incidents";
+export * from "./inventory";
+export * from "./notifications";
+export * from "./tenants";

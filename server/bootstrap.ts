@@ -1,0 +1,44 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { rawRows } from "@/db/client";
+import { hashToken, newSecretToken } from "@/server/auth-tokens";
+import { now } from "@/server/clock";
+import { DEMO, seedDemo } from "@/server/demo/seed";
+import { env } from "@/server/env";
+import { OPERATOR_TOKEN_SETTING } from "@/server/http/principal";
+import { getSetting, putSetting } from "@/server/settings";
+
+export type BootstrapResult = { operatorToken: string | null; seeded: boolean; messages: string[] };
+
+// First start: make the operator token (printed once, stored hashed) and, on an empty
+// database, the demo data.
+export async function bootstrap(db: Db): Promise<BootstrapResult> {
+  const messages: string[] = [];
+  let operatorToken: string | null = null;
+  if (!env().OPERATOR_TOKEN) {
+    const existing = await getSetting<string>(db, OPERATOR_TOKEN_SETTING);
+    if (!existing) {
+      operatorToken = newSecretToken("operator");
+      await putSetting(db, OPERATOR_TOKEN_SETTING, hashToken(operatorToken));
+    }
+  }
+  const [{ n } = { n: 0 }] = await rawRows<{ n: number }>(db, sql`select count(*)::int as n from tenants`);
+  let seeded = false;
+  if (n === 0 && env().POISONWATCH_DEMO === "1") {
+    await seedDemo(db, now());
+    messages.push(`Demo data: tenants ${DEMO.tenants.map((t) => t.id).join(", ")} with VMs, hosts and 30 days of memory errors.`);
+    seeded = true;
+  }
+  return { operatorToken, seeded, messages };
+}
+
+export function printBanner(r: BootstrapResult): void {
+  const lines = ["", "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━", ` Poisonwatch is running at ${env().publicUrl}`];
+  lines.push(` Database: ${env().DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${env().DATA_DIR}`}`);
+  if (r.operatorToken) {
+    lines.push("", " Operator token (shown once, stored hashed — keep it):", `   ${r.operatorToken}`);
+  }
+  if (r.messages.length) lines.push("", ...r.messages.map((m) => ` ${m}`));
+  lines.push("━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━", "");
+  process.stdout.write(lines.join("\n") + "\n");
+}

@@ -1,0 +1,60 @@
+import { z } from "zod";
+
+// The only place that reads process.env (spec.md "Configuration").
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATA_DIR: z.string().default("./data"),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  PUBLIC_URL: z.string().url().optional(),
+  OPERATOR_TOKEN: z.string().min(16).optional(),
+  OPERATOR_EMAILS: z.string().optional(),
+  RETENTION_DAYS: z.coerce.number().int().min(1).default(400),
+  RESEND_API_KEY: z.string().optional(),
+  RESEND_BASE_URL: z.string().url().optional(),
+  EMAIL_FROM: z.string().default("Poisonwatch <alerts@localhost>"),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"]).default("0"),
+  BETTER_AUTH_SECRET: z.string().min(16).optional(),
+  POISONWATCH_WORKERS: z.enum(["0", "1"]).optional(),
+  POISONWATCH_DEMO: z.enum(["0", "1"]).default("1"),
+});
+
+export type Env = z.infer<typeof EnvSchema> & {
+  publicUrl: string;
+  operatorEmails: string[];
+  webhookAllowPrivate: boolean;
+};
+
+function parseEnv(source: NodeJS.ProcessEnv): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    ...e,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
+    operatorEmails: (e.OPERATOR_EMAILS ?? "")
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === "1",
+  };
+}
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+// Tests change the environment between cases.
+export function resetEnvCache(): void {
+  cached = undefined;
+}
+
+export function validateEnv(): void {
+  parseEnv(process.env);
+}

@@ -1,0 +1,176 @@
+// Operator API: inventory (tenants, projects, hosts, VMs), credentials, members.
+import { z } from "zod";
+import {
+  addMember,
+  createApiKey,
+  createHostToken,
+  deleteVm,
+  HostInput,
+  listApiKeys,
+  listHostTokens,
+  MemberInput,
+  ProjectInput,
+  revokeApiKey,
+  revokeHostToken,
+  TenantInput,
+  upsertHost,
+  upsertProject,
+  upsertTenant,
+  upsertVm,
+  VmInput,
+} from "@/server/inventory/inventory";
+import { OperatorId } from "../conventions";
+import { defineRoute } from "../router";
+import {
+  CredentialListOut,
+  ErrorBody,
+  HostOut,
+  KeyOut,
+  MemberOut,
+  ProjectOut,
+  SecretOut,
+  TenantOut,
+  VmAdminOut,
+} from "../schemas";
+
+const op = ["operator"] as ["operator"];
+const actor = "operator";
+const err = (d: string) => ({ description: d, schema: ErrorBody });
+const common = { 400: err("Invalid input"), 401: err("Missing or unknown token"), 403: err("Not an operator token") };
+
+export const adminInventoryRoutes = [
+  defineRoute({
+    method: "PUT",
+    path: "/api/v1/admin/tenants/{tenantId}",
+    auth: op,
+    tag: "inventory",
+    summary: "Create or update a tenant",
+    params: z.object({ tenantId: OperatorId }),
+    body: TenantInput,
+    responses: { 200: { description: "The stored tenant", schema: TenantOut }, ...common },
+    handler: async ({ db, params, body }) => ({ status: 200, body: await upsertTenant({ db, actor }, params.tenantId, body) }),
+  }),
+  defineRoute({
+    method: "PUT",
+    path: "/api/v1/admin/projects/{projectId}",
+    auth: op,
+    tag: "inventory",
+    summary: "Create or update a project",
+    params: z.object({ projectId: OperatorId }),
+    body: ProjectInput,
+    responses: { 200: { description: "The stored project", schema: ProjectOut }, 409: err("Project of another tenant"), ...common },
+    handler: async ({ db, params, body }) => ({ status: 200, body: await upsertProject({ db, actor }, params.projectId, body) }),
+  }),
+  defineRoute({
+    method: "PUT",
+    path: "/api/v1/admin/hosts/{hostId}",
+    auth: op,
+    tag: "inventory",
+    summary: "Create or update a host",
+    params: z.object({ hostId: OperatorId }),
+    body: HostInput,
+    responses: { 200: { description: "The stored host", schema: HostOut }, ...common },
+    handler: async ({ db, params, body }) => ({ status: 200, body: await upsertHost({ db, actor }, params.hostId, body) }),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/admin/hosts/{hostId}/tokens",
+    auth: op,
+    tag: "credentials",
+    summary: "Make a host token (shown once)",
+    params: z.object({ hostId: OperatorId }),
+    responses: { 201: { description: "The new token", schema: SecretOut }, 404: err("Unknown host"), ...common },
+    handler: async ({ db, params }) => ({ status: 201, body: await createHostToken({ db, actor }, params.hostId) }),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/admin/hosts/{hostId}/tokens",
+    auth: op,
+    tag: "credentials",
+    summary: "List a host's active tokens",
+    params: z.object({ hostId: OperatorId }),
+    responses: { 200: { description: "Tokens (never the secret)", schema: CredentialListOut }, 404: err("Unknown host"), ...common },
+    handler: async ({ db, params }) => ({ status: 200, body: await listHostTokens(db, params.hostId) }),
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/api/v1/admin/hosts/{hostId}/tokens/{tokenId}",
+    auth: op,
+    tag: "credentials",
+    summary: "Revoke a host token",
+    params: z.object({ hostId: OperatorId, tokenId: z.string().max(64) }),
+    responses: { 204: { description: "Revoked" }, 404: err("Unknown token"), ...common },
+    handler: async ({ db, params }) => {
+      await revokeHostToken({ db, actor }, params.hostId, params.tokenId);
+      return new Response(null, { status: 204 });
+    },
+  }),
+  defineRoute({
+    method: "PUT",
+    path: "/api/v1/admin/vms/{vmId}",
+    auth: op,
+    tag: "inventory",
+    summary: "Create, update or move a VM (a new hostId is a move at placedAt; null = stopped)",
+    params: z.object({ vmId: OperatorId }),
+    body: VmInput,
+    responses: { 200: { description: "The stored VM", schema: VmAdminOut }, 409: err("Another project for an existing VM"), ...common },
+    handler: async ({ db, params, body }) => ({ status: 200, body: await upsertVm({ db, actor }, params.vmId, body) }),
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/api/v1/admin/vms/{vmId}",
+    auth: op,
+    tag: "inventory",
+    summary: "Remove a VM (its history stays)",
+    params: z.object({ vmId: OperatorId }),
+    responses: { 204: { description: "Removed" }, 404: err("Unknown VM"), ...common },
+    handler: async ({ db, params }) => {
+      await deleteVm({ db, actor }, params.vmId);
+      return new Response(null, { status: 204 });
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/admin/tenants/{tenantId}/api-keys",
+    auth: op,
+    tag: "credentials",
+    summary: "Make a tenant API key (shown once)",
+    params: z.object({ tenantId: OperatorId }),
+    responses: { 201: { description: "The new key", schema: KeyOut }, 404: err("Unknown tenant"), ...common },
+    handler: async ({ db, params }) => ({ status: 201, body: await createApiKey({ db, actor }, params.tenantId) }),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/admin/tenants/{tenantId}/api-keys",
+    auth: op,
+    tag: "credentials",
+    summary: "List a tenant's active API keys",
+    params: z.object({ tenantId: OperatorId }),
+    responses: { 200: { description: "Keys (never the secret)", schema: CredentialListOut }, 404: err("Unknown tenant"), ...common },
+    handler: async ({ db, params }) => ({ status: 200, body: await listApiKeys(db, params.tenantId) }),
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/api/v1/admin/tenants/{tenantId}/api-keys/{keyId}",
+    auth: op,
+    tag: "credentials",
+    summary: "Revoke a tenant API key",
+    params: z.object({ tenantId: OperatorId, keyId: z.string().max(64) }),
+    responses: { 204: { description: "Revoked" }, 404: err("Unknown key"), ...common },
+    handler: async ({ db, params }) => {
+      await revokeApiKey({ db, actor }, params.tenantId, params.keyId);
+      return new Response(null, { status: 204 });
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/admin/tenants/{tenantId}/members",
+    auth: op,
+    tag: "inventory",
+    summary: "Add (or change the role of) a tenant member; they get a sign-in email",
+    params: z.object({ tenantId: OperatorId }),
+    body: MemberInput,
+    responses: { 201: { description: "The membership", schema: MemberOut }, 404: err("Unknown tenant"), ...common },
+    handler: async ({ db, params, body }) => ({ status: 201, body: await addMember({ db, actor }, params.tenantId, body) }),
+  }),
+];

@@ -1,0 +1,98 @@
+// POST /api/v1/events – receive VMM memory-error events (CloudEvents, single or batch)
+import { z } from "zod";
+import { now } from "@/server/clock";
+import { ApiError, ValidationError } from "@/server/errors";
+import { CloudEvent } from "@/server/ingest/event-schema";
+import { ingestEvents } from "@/server/ingest/ingest-events";
+import { RateLimiter } from "../rate-limit";
+import { defineRoute, mediaTypeOf, readBodyText } from "../router";
+import { ErrorBody } from "../schemas";
+
+export const MAX_BATCH_EVENTS = 1000;
+
+// Per host and process: 20,000 events of burst, 5,000 events/s sustained.
+export const ingestRateLimiter = new RateLimiter({ capacity: 20_000, refillPerSecond: 5_000 });
+
+const IngestAnswerSchema = z.object({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  rejected: z.number().int(),
+  results: z.array(
+    z.object({
+      id: z.string().nullable(),
+      status: z.enum(["accepted", "duplicate", "rejected"]),
+      error: z.object({ code: z.string(), message: z.string(), details: z.array(z.object({ path: z.string(), message: z.string() })).optional() }).optional(),
+    }),
+  ),
+});
+
+const err = (d: string) => ({ description: d, schema: ErrorBody });
+
+export function ingestRequestSchemas() {
+  const one = z.toJSONSchema(CloudEvent, { io: "input", unrepresentable: "any" });
+  return {
+    "application/cloudevents+json": { schema: one },
+    "application/cloudevents-batch+json": { schema: { type: "array", maxItems: MAX_BATCH_EVENTS, items: one } },
+    "application/json": { schema: { oneOf: [one, { type: "array", maxItems: MAX_BATCH_EVENTS, items: one }] } },
+  };
+}
+
+export const ingestRoutes = [
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/events",
+    auth: ["host"],
+    tag: "ingestion",
+    summary: "Report memory-error events (CloudEvents 1.0, structured mode; single or batch of ≤ 1,000, ≤ 1 MiB)",
+    rawBody: true,
+    responses: {
+      200: { description: "Per-event results in input order", schema: IngestAnswerSchema },
+      400: err("Unparseable body, not CloudEvents, wrong form for the media type, or (single mode) an invalid event"),
+      401: err("Missing or unknown host token"),
+      403: err("Single mode: an event of another host"),
+      413: err("Over 1 MiB or over 1,000 events"),
+      415: err("Other media type"),
+      429: err("Host over its rate (Retry-After)"),
+    },
+    handler: async ({ req, db, principal }) => {
+      if (principal?.kind !== "host") throw new ApiError("forbidden", "Events need a host token");
+      const mt = mediaTypeOf(req);
+      const kinds: Record<string, "single" | "batch" | "either"> = {
+        "application/cloudevents+json": "single",
+        "application/cloudevents-batch+json": "batch",
+        "application/json": "either",
+      };
+      const kind = mt ? kinds[mt] : undefined;
+      if (!kind) {
+        throw new ApiError(
+          "unsupported_media_type",
+          "Send application/cloudevents+json, application/cloudevents-batch+json or application/json",
+        );
+      }
+      const text = await readBodyText(req);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new ValidationError("Body is not valid JSON");
+      }
+      let mode: "single" | "batch";
+      if (Array.isArray(body)) {
+        if (kind === "single") throw new ValidationError("application/cloudevents+json takes one event; send a batch as application/cloudevents-batch+json");
+        mode = "batch";
+      } else if (body !== null && typeof body === "object") {
+        if (kind === "batch") throw new ValidationError("application/cloudevents-batch+json takes a JSON array of events");
+        mode = "single";
+      } else {
+        throw new ValidationError("Body must be a CloudEvent object or an array of them");
+      }
+      const events = mode === "batch" ? (body as unknown[]) : [body];
+      if (events.length > MAX_BATCH_EVENTS) {
+        throw new ApiError("payload_too_large", `A batch holds at most ${MAX_BATCH_EVENTS} events (got ${events.length})`);
+      }
+      ingestRateLimiter.take(principal.hostId, Math.max(1, events.length), "events from this host");
+      const answer = await ingestEvents(db, { hostId: principal.hostId, events, mode, receivedAt: now() });
+      return { status: 200, body: answer };
+    },
+  }),
+];

@@ -1,0 +1,77 @@
+// Tenant REST API (tenant API key): log entries, incidents, VMs — only the key's tenant's data.
+import { z } from "zod";
+import { now } from "@/server/clock";
+import { ApiError } from "@/server/errors";
+import { getIncidentDetail } from "@/server/incidents/incident-detail";
+import { IncidentQuery, listIncidents } from "@/server/incidents/incidents";
+import { listLogEntries, LogEntryQuery } from "@/server/incidents/log-entries";
+import { getVmForTenant, listVms, VmQuery } from "@/server/vms/vms";
+import { OperatorId } from "../conventions";
+import type { Principal } from "../principal";
+import { defineRoute } from "../router";
+import { ErrorBody } from "../schemas";
+
+const tenant = ["tenant"] as ["tenant"];
+const err = (d: string) => ({ description: d, schema: ErrorBody });
+const common = { 400: err("Invalid query"), 401: err("Missing or unknown API key"), 403: err("Not a tenant API key") };
+
+export function tenantOf(p: Principal | null): string {
+  if (p?.kind !== "tenant") throw new ApiError("forbidden", "This endpoint needs a tenant API key");
+  return p.tenantId;
+}
+
+export const tenantReadRoutes = [
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/log-entries",
+    auth: tenant,
+    tag: "tenant",
+    summary: "Critical log entries, newest first",
+    query: LogEntryQuery,
+    responses: { 200: { description: "{ data, nextCursor }" }, ...common },
+    handler: async ({ db, query, principal }) => ({ status: 200, body: await listLogEntries(db, tenantOf(principal), query) }),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/incidents",
+    auth: tenant,
+    tag: "tenant",
+    summary: "Incidents, newest first",
+    query: IncidentQuery,
+    responses: { 200: { description: "{ data, nextCursor }" }, ...common },
+    handler: async ({ db, query, principal }) => ({ status: 200, body: await listIncidents(db, tenantOf(principal), query) }),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/incidents/{incidentId}",
+    auth: tenant,
+    tag: "tenant",
+    summary: "One incident with its timeline and filled playbook",
+    params: z.object({ incidentId: z.string().max(64) }),
+    responses: { 200: { description: "Incident" }, 404: err("No such incident of this tenant"), ...common },
+    handler: async ({ db, params, principal }) => ({
+      status: 200,
+      body: await getIncidentDetail(db, tenantOf(principal), params.incidentId, now()),
+    }),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/vms",
+    auth: tenant,
+    tag: "tenant",
+    summary: "VMs with their memory health, by id",
+    query: VmQuery,
+    responses: { 200: { description: "{ data, nextCursor }" }, ...common },
+    handler: async ({ db, query, principal }) => ({ status: 200, body: await listVms(db, tenantOf(principal), query, now()) }),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/vms/{vmId}",
+    auth: tenant,
+    tag: "tenant",
+    summary: "One VM with its memory health",
+    params: z.object({ vmId: OperatorId }),
+    responses: { 200: { description: "VM" }, 404: err("No such VM of this tenant"), ...common },
+    handler: async ({ db, params, principal }) => ({ status: 200, body: await getVmForTenant(db, tenantOf(principal), params.vmId, now()) }),
+  }),
+];

@@ -1,0 +1,48 @@
+import { and, asc, eq, notLike } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { incidentPages } from "@/db/schema";
+import { fillPlaybook } from "@/server/playbooks/catalog";
+import type { PlaybookKey } from "@/server/playbooks/catalog";
+import { getPolicy } from "@/server/policy/policy-settings";
+import { evacuationsOf, getIncidentRowForTenant, getIncidentTimeline, incidentView } from "./incidents";
+
+// The single incident: list shape + timeline + the playbook filled with its facts.
+export async function getIncidentDetail(db: Db, tenantId: string, id: string, _at: Date) {
+  const row = await getIncidentRowForTenant(db, tenantId, id);
+  const [evacs, timeline, policy, pages] = [
+    await evacuationsOf(db, [row.id]),
+    await getIncidentTimeline(db, row.id),
+    await getPolicy(db),
+    await db
+      .select({ pageKey: incidentPages.pageKey })
+      .from(incidentPages)
+      .where(and(eq(incidentPages.incidentId, row.id), notLike(incidentPages.pageKey, "unlocated:%")))
+      .orderBy(asc(incidentPages.firstSeenAt))
+      .limit(20),
+  ];
+  const evac = evacs.get(row.id) ?? null;
+  const view = incidentView(row, evac);
+  const filled = fillPlaybook(row.playbookKey as PlaybookKey, {
+    vmId: row.vmId,
+    vmName: row.vmName,
+    projectId: row.projectId,
+    zone: row.zone,
+    openedAt: row.openedAt,
+    lastErrorAt: row.lastErrorAt,
+    errorCount: row.errorCount,
+    distinctPages: row.distinctPages,
+    threshold: policy.vmPages,
+    windowSeconds: policy.windowSeconds,
+    gpas: pages.map((p) => p.pageKey),
+    actions: row.actions,
+    guestMode: row.guestMode as "user" | "kernel" | "unknown",
+    arch: row.arch as "arm64" | "x86_64",
+    severity: row.severity,
+    evacuation: evac ? { status: evac.status, scheduledFor: evac.scheduledFor } : null,
+  });
+  return {
+    ...view,
+    playbook: { key: filled.key, version: filled.version, title: filled.title, steps: filled.steps },
+    timeline,
+  };
+}

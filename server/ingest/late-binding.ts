@@ -1,0 +1,63 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { newId } from "@/db/ids";
+import { memoryErrorEvents } from "@/db/schema";
+import { now } from "@/server/clock";
+import { correlateEvent } from "@/server/correlation/correlate-event";
+import { afterIncidentChanges } from "@/server/incidents/after-change";
+import { recordCorrelatedEvents } from "@/server/incidents/record-events";
+import type { CorrelatedEvent } from "@/server/incidents/record-events";
+import { parseCloudEvent } from "./event-schema";
+import { loadVmContext } from "./load-vm-context";
+import { normalizeEvent } from "./normalize-event";
+
+// When the inventory learns a VM, its unknown_vm events are correlated then, and tenants told then.
+// Runs inside the inventory change's transaction.
+export async function bindLateEvents(tx: Db, vmId: string): Promise<number> {
+  const pending = await tx
+    .select()
+    .from(memoryErrorEvents)
+    .where(and(eq(memoryErrorEvents.vmId, vmId), eq(memoryErrorEvents.uncorrelatedReason, "unknown_vm")))
+    .orderBy(memoryErrorEvents.eventTime)
+    .for("update");
+  if (!pending.length) return 0;
+  const { vmsById, placementsByVm } = await loadVmContext(tx, [vmId]);
+  const vm = vmsById.get(vmId);
+  if (!vm) return 0;
+  const at = now();
+  const correlated: CorrelatedEvent[] = [];
+  const mismatched: string[] = [];
+  for (const ev of pending) {
+    const corr = correlateEvent({ vm, placements: placementsByVm.get(vmId) ?? [], hostId: ev.hostId, time: ev.eventTime });
+    if (corr.kind === "uncorrelated") {
+      if (corr.reason === "host_mismatch") mismatched.push(ev.id);
+      continue;
+    }
+    // stored events were valid when accepted; re-reading them with a far-future clock skips the "future" check
+    const parsed = parseCloudEvent(ev.raw, new Date(8.64e15));
+    if (!parsed.ok) continue;
+    const logEntryId = newId("log");
+    await tx
+      .update(memoryErrorEvents)
+      .set({ tenantId: corr.tenantId, projectId: corr.projectId, uncorrelatedReason: null, logEntryId })
+      .where(eq(memoryErrorEvents.id, ev.id));
+    correlated.push({
+      eventId: ev.id,
+      logEntryId,
+      vm,
+      tenantId: corr.tenantId,
+      projectId: corr.projectId,
+      hostId: ev.hostId,
+      eventTime: ev.eventTime,
+      receivedAt: ev.receivedAt,
+      data: parsed.event.data,
+      norm: normalizeEvent(parsed.event.data, vm.name),
+    });
+  }
+  if (mismatched.length) {
+    await tx.update(memoryErrorEvents).set({ uncorrelatedReason: "host_mismatch" }).where(inArray(memoryErrorEvents.id, mismatched));
+  }
+  const changes = await recordCorrelatedEvents(tx, correlated, at);
+  await afterIncidentChanges(tx, changes, [...new Set(correlated.map((c) => c.hostId))], at);
+  return correlated.length;
+}

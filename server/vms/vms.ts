@@ -1,0 +1,94 @@
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { rawRows } from "@/db/client";
+import { evacuations, vms } from "@/db/schema";
+import { NotFoundError } from "@/server/errors";
+import { decodeCursor, iso, ListQuery, page } from "@/server/http/conventions";
+import type { Policy } from "@/server/policy/policy-settings";
+import { getPolicy } from "@/server/policy/policy-settings";
+
+export const VmQuery = ListQuery.extend({});
+
+type VmRow = typeof vms.$inferSelect;
+
+// Distinct poisoned pages per VM within the policy window: repeats of a page count once, an
+// event without an address counts as its own page.
+export async function distinctPagesByVm(db: Db, vmIds: string[], since: Date): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!vmIds.length) return out;
+  const rows = await rawRows<{ vm_id: string; n: number }>(
+    db,
+    sql`select vm_id, count(distinct coalesce(page_key, 'unlocated:' || id))::int as n
+        from memory_error_events
+        where vm_id in (${sql.join(vmIds.map((v) => sql`${v}`), sql`, `)})
+          and tenant_id is not null and event_time >= ${since.toISOString()}::timestamptz
+        group by vm_id`,
+  );
+  for (const r of rows) out.set(r.vm_id, Number(r.n));
+  return out;
+}
+
+async function activeEvacuations(db: Db, vmIds: string[]) {
+  const out = new Map<string, typeof evacuations.$inferSelect>();
+  if (!vmIds.length) return out;
+  const rows = await db
+    .select()
+    .from(evacuations)
+    .where(and(inArray(evacuations.vmId, vmIds), inArray(evacuations.status, ["scheduled", "in_progress"])));
+  for (const r of rows) out.set(r.vmId, r);
+  return out;
+}
+
+function vmView(v: VmRow, pages: number, policy: Policy, evac: typeof evacuations.$inferSelect | undefined) {
+  return {
+    id: v.id,
+    name: v.name,
+    projectId: v.projectId,
+    zone: v.zone,
+    state: v.hostId ? ("running" as const) : ("stopped" as const),
+    memoryHealth: {
+      distinctPages: pages,
+      threshold: policy.vmPages,
+      windowSeconds: policy.windowSeconds,
+      evacuation: evac ? { id: evac.id, status: evac.status, scheduledFor: iso(evac.scheduledFor) } : null,
+    },
+  };
+}
+export type VmView = ReturnType<typeof vmView>;
+
+async function viewsOf(db: Db, rows: VmRow[], at: Date) {
+  const policy = await getPolicy(db);
+  const ids = rows.map((r) => r.id);
+  const since = new Date(at.getTime() - policy.windowSeconds * 1000);
+  const [pages, evacs] = [await distinctPagesByVm(db, ids, since), await activeEvacuations(db, ids)];
+  return rows.map((r) => vmView(r, pages.get(r.id) ?? 0, policy, evacs.get(r.id)));
+}
+
+export async function listVms(db: Db, tenantId: string, q: { limit: number; cursor?: string; projectId?: string }, at: Date) {
+  const c = decodeCursor(q.cursor, 1) as [string] | null;
+  const conds = [eq(vms.tenantId, tenantId)];
+  if (q.projectId) conds.push(eq(vms.projectId, q.projectId));
+  if (c) conds.push(gt(vms.id, c[0]));
+  const rows = await db.select().from(vms).where(and(...conds)).orderBy(asc(vms.id)).limit(q.limit + 1);
+  const p = page(rows, q.limit, (r) => [r.id]);
+  return { data: await viewsOf(db, p.data, at), nextCursor: p.nextCursor };
+}
+
+export async function getVmForTenant(db: Db, tenantId: string, vmId: string, at: Date) {
+  const [row] = await db.select().from(vms).where(and(eq(vms.tenantId, tenantId), eq(vms.id, vmId)));
+  if (!row) throw new NotFoundError(`No VM ${vmId}`);
+  return (await viewsOf(db, [row], at))[0]!;
+}
+
+// Distinct pages of one VM per day, for the console's memory-health chart.
+export async function vmPagesOverTime(db: Db, tenantId: string, vmId: string, since: Date) {
+  return rawRows<{ day: string; pages: number; errors: number }>(
+    db,
+    sql`select to_char(date_trunc('day', event_time at time zone 'UTC'), 'YYYY-MM-DD') as day,
+               count(distinct coalesce(page_key, 'unlocated:' || id))::int as pages, count(*)::int as errors
+        from memory_error_events
+        where tenant_id = ${tenantId} and vm_id = ${vmId} and event_time >= ${since.toISOString()}::timestamptz
+        group by 1 order by 1`,
+  );
+}
+

@@ -1,0 +1,43 @@
+import { readFileSync } from "node:fs";
+import type { DbHandle } from "@/db/client";
+import { openPglite, openPostgres } from "@/db/client";
+
+// A fresh, migrated database for one test file, copied from the run's template.
+export async function openTestDatabase(): Promise<DbHandle & { drop: () => Promise<void> }> {
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    const u = new URL(url);
+    if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(u.hostname)) {
+      throw new Error(`Refusing to run tests against a non-local database (${u.hostname})`);
+    }
+    const tpl = process.env.PW_TEST_PG_TEMPLATE;
+    if (!tpl) throw new Error("global setup did not make a template database");
+    const { default: postgres } = await import("postgres");
+    const admin = postgres(url, { max: 1, onnotice: () => {} });
+    const name = `pw_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+    for (let i = 0; ; i++) {
+      try {
+        await admin.unsafe(`create database ${name} template ${tpl}`);
+        break;
+      } catch (e) {
+        if (i >= 20) throw e;
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      }
+    }
+    u.pathname = `/${name}`;
+    const h = await openPostgres(u.toString(), { migrate: false, max: 10 });
+    return {
+      ...h,
+      drop: async () => {
+        await h.close();
+        await admin.unsafe(`drop database if exists ${name} with (force)`);
+        await admin.end();
+      },
+    };
+  }
+  const file = process.env.PW_TEST_PGLITE_TEMPLATE;
+  if (!file) throw new Error("global setup did not make a PGlite template");
+  const blob = new Blob([readFileSync(file)]);
+  const h = await openPglite("memory://", { migrate: false, lock: false, loadDataDir: blob });
+  return { ...h, drop: () => h.close() };
+}
