@@ -1,0 +1,169 @@
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
+import { request as httpRequest, type ClientRequest, type OutgoingHttpHeaders } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { LookupFunction } from "node:net";
+import { performance } from "node:perf_hooks";
+import { isPublicAddress, validateWebhookUrl } from "@/server/notify/ssrf";
+
+export const DEFAULT_DELIVERY_TIMEOUT_MS = 15_000;
+export const RESPONSE_EXCERPT_BYTES = 1024;
+const USER_AGENT = "Poisonwatch-Webhooks/1";
+
+export type DeliveryResult = {
+  statusCode: number | null;
+  error?: string;
+  latencyMs: number;
+  responseExcerpt: string;
+  retryAfterSeconds?: number;
+};
+
+export type DeliveryOutcome = "success" | "gone" | "retry";
+
+export type ResolveHost = (hostname: string, options: Pick<LookupOptions, "family" | "hints">) => Promise<LookupAddress[]>;
+
+const systemResolveHost: ResolveHost = (hostname, options) =>
+  new Promise((resolve, reject) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => (err ? reject(err) : resolve(addresses)));
+  });
+
+// Node skips `lookup` for IP-literal hosts, so those are refused earlier by validateWebhookUrl;
+// every name goes through here, so the socket only ever connects to an address checked now.
+export function guardedLookup({
+  allowPrivate,
+  resolveHost = systemResolveHost,
+}: {
+  allowPrivate: boolean;
+  resolveHost?: ResolveHost;
+}): LookupFunction {
+  return (hostname, options, callback) => {
+    resolveHost(hostname, { family: options.family, hints: options.hints }).then(
+      (addresses) => {
+        const allowed = allowPrivate ? addresses : addresses.filter((a) => isPublicAddress(a.address));
+        const first = allowed[0];
+        process.nextTick(() => {
+          if (first === undefined) {
+            const seen = addresses.map((a) => a.address).join(", ");
+            const err: NodeJS.ErrnoException = new Error(
+              seen === ""
+                ? `${hostname} did not resolve to any address`
+                : `refused: ${hostname} resolves to a non-public address (${seen})`,
+            );
+            err.code = "ERR_WEBHOOK_ADDRESS_REFUSED";
+            callback(err, "");
+          } else if (options.all) {
+            callback(null, allowed);
+          } else {
+            callback(null, first.address, first.family);
+          }
+        });
+      },
+      (err: NodeJS.ErrnoException) => process.nextTick(() => callback(err, "")),
+    );
+  };
+}
+
+export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Math.min(Number(text), Number.MAX_SAFE_INTEGER);
+  // HTTP-dates always contain a day or month name; this keeps Date.parse from accepting bare numbers.
+  if (!/[a-z]/i.test(text)) return undefined;
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - nowMs) / 1000));
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error && err.message !== "" ? err.message : String(err);
+}
+
+export function deliverHttp({
+  url,
+  headers,
+  body,
+  timeoutMs = DEFAULT_DELIVERY_TIMEOUT_MS,
+  allowPrivate,
+  resolveHost,
+}: {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs?: number;
+  allowPrivate: boolean;
+  /** Replaces system DNS (tests); its answers are still checked. */
+  resolveHost?: ResolveHost;
+}): Promise<DeliveryResult> {
+  const started = performance.now();
+  return new Promise<DeliveryResult>((resolve) => {
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    let req: ClientRequest | undefined;
+    let statusCode: number | null = null;
+    let retryAfterSeconds: number | undefined;
+    const chunks: Buffer[] = [];
+    let received = 0;
+
+    const excerpt = () =>
+      new TextDecoder().decode(Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES), { stream: true });
+
+    // Once a status has arrived it decides the outcome; later body or socket trouble only shortens the excerpt.
+    const finish = (error?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req?.destroy();
+      const result: DeliveryResult = {
+        statusCode,
+        latencyMs: Math.round(performance.now() - started),
+        responseExcerpt: excerpt(),
+      };
+      if (statusCode === null) result.error = error ?? "no response";
+      if (retryAfterSeconds !== undefined) result.retryAfterSeconds = retryAfterSeconds;
+      resolve(result);
+    };
+
+    try {
+      const check = validateWebhookUrl(url, { allowPrivate });
+      if (!check.ok) return finish(check.message);
+      const target = new URL(url);
+
+      const outgoing: OutgoingHttpHeaders = { "user-agent": USER_AGENT };
+      for (const [name, value] of Object.entries(headers)) outgoing[name.toLowerCase()] = value;
+      outgoing["content-type"] = "application/json";
+      outgoing["content-length"] = Buffer.byteLength(body);
+
+      timer = setTimeout(() => finish("timeout"), timeoutMs);
+      const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+      req = send(target, {
+        method: "POST",
+        headers: outgoing,
+        agent: false,
+        lookup: guardedLookup({ allowPrivate, resolveHost }),
+      });
+      req.on("error", (err) => finish(errorMessage(err)));
+      req.on("response", (res) => {
+        statusCode = res.statusCode ?? null;
+        if (statusCode === 429 || statusCode === 503) {
+          retryAfterSeconds = parseRetryAfter(res.headers["retry-after"]);
+        }
+        res.on("data", (chunk: Buffer) => {
+          chunks.push(chunk);
+          received += chunk.length;
+          if (received >= RESPONSE_EXCERPT_BYTES) finish();
+        });
+        res.on("end", () => finish());
+        res.on("error", (err) => finish(errorMessage(err)));
+      });
+      req.end(body);
+    } catch (err) {
+      finish(errorMessage(err));
+    }
+  });
+}
+
+export function classifyDelivery(result: Pick<DeliveryResult, "statusCode">): DeliveryOutcome {
+  const { statusCode } = result;
+  if (statusCode !== null && statusCode >= 200 && statusCode < 300) return "success";
+  if (statusCode === 410) return "gone";
+  return "retry";
+}
