@@ -1,0 +1,75 @@
+import { sql } from "drizzle-orm";
+import type { PgBoss, SendOptions, WorkHandler, WorkOptions } from "pg-boss";
+import type { Db, DbHandle } from "@/db/client";
+import { log } from "@/server/log";
+
+type WorkerDef = { queue: string; handler: WorkHandler<any>; options?: WorkOptions };
+
+const g = globalThis as unknown as {
+  __pwBoss?: Promise<PgBoss>;
+  __pwBossHandle?: DbHandle;
+  __pwWorkers?: Map<string, WorkerDef>;
+  __pwWorking?: boolean;
+};
+
+export const QUEUES = ["email", "webhook", "notify-incident", "maintenance"] as const;
+export type QueueName = (typeof QUEUES)[number];
+
+// One pg-boss per database handle, on the same PGlite instance (fromPglite) or its own small pool.
+export function getBoss(handle: DbHandle): Promise<PgBoss> {
+  if (g.__pwBoss && g.__pwBossHandle === handle) return g.__pwBoss;
+  g.__pwBossHandle = handle;
+  g.__pwBoss = (async () => {
+    const { PgBoss: Boss, fromPglite } = await import("pg-boss");
+    const boss =
+      handle.kind === "pglite"
+        ? new Boss({ db: fromPglite(handle.raw as never), backend: "pglite", useListenNotify: true } as never)
+        : new Boss({ connectionString: postgresUrlOf(handle), max: 4, useListenNotify: true } as never);
+    boss.on("error", (e: unknown) => log.error("pg-boss error", { err: e }));
+    await boss.start();
+    for (const q of QUEUES) await boss.createQueue(q, { notify: true } as never).catch(() => {});
+    return boss;
+  })();
+  return g.__pwBoss;
+}
+
+function postgresUrlOf(handle: DbHandle): string {
+  const raw = handle.raw as { options?: { host?: string[]; port?: number[]; user?: string; database?: string; pass?: string | null } };
+  const o = raw.options;
+  if (!o) throw new Error("cannot derive the PostgreSQL URL for pg-boss");
+  const auth = o.pass ? `${encodeURIComponent(o.user ?? "")}:${encodeURIComponent(o.pass)}` : encodeURIComponent(o.user ?? "");
+  return `postgres://${auth}@${o.host?.[0] ?? "127.0.0.1"}:${o.port?.[0] ?? 5432}/${o.database}`;
+}
+
+// Enqueue inside the caller's transaction: the job exists exactly when the change commits.
+export async function sendInTx(handle: DbHandle, tx: Db, queue: QueueName, data: object, options: SendOptions = {}) {
+  const { fromDrizzle } = await import("pg-boss");
+  const boss = await getBoss(handle);
+  return boss.send(queue, data, { ...options, db: fromDrizzle(tx as never, sql as never) });
+}
+
+// Domains declare their workers; startWorkers() runs them in this process.
+export function defineWorker(queue: QueueName, handler: WorkHandler<any>, options?: WorkOptions): void {
+  g.__pwWorkers ??= new Map();
+  g.__pwWorkers.set(queue, { queue, handler, options });
+}
+
+export async function startWorkers(handle: DbHandle): Promise<void> {
+  const boss = await getBoss(handle);
+  for (const w of g.__pwWorkers?.values() ?? []) {
+    await boss.work(w.queue, w.options ?? {}, w.handler);
+  }
+  g.__pwWorking = true;
+}
+
+export function workersRunning(): boolean {
+  return g.__pwWorking === true;
+}
+
+export async function stopBoss(): Promise<void> {
+  const b = g.__pwBoss;
+  g.__pwBoss = undefined;
+  g.__pwBossHandle = undefined;
+  g.__pwWorking = false;
+  if (b) await (await b).stop({ graceful: true, wait: true } as never).catch(() => {});
+}
