@@ -1,0 +1,3 @@
+// Imports every module that declares a pg-boss worker (defineWorker), so starting the workers
+// in a process runs all of them.
+export {};
