@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 export const webhookEndpoints = pgTable(
@@ -84,6 +85,8 @@ export const emails = pgTable(
     html: text().notNull(),
     text: text().notNull(),
     idempotencyKey: text().notNull(),
+    // several due emails go in one Resend batch call; a batch is retried whole under this key
+    batchKey: text(),
     status: text().$type<"queued" | "sent" | "failed" | "outbox">().notNull(),
     providerId: text(),
     attempts: integer().notNull().default(0),
@@ -97,5 +100,6 @@ export const emails = pgTable(
     uniqueIndex("emails_idempotency_key_idx").on(t.idempotencyKey),
     index("emails_tenant_id_created_at_idx").on(t.tenantId, t.createdAt),
     index("emails_status_next_attempt_at_idx").on(t.status, t.nextAttemptAt),
+    index("emails_batch_key_idx").on(t.batchKey).where(sql`${t.batchKey} is not null`),
   ],
 );
