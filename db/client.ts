@@ -80,11 +80,16 @@ export async function openPostgres(url: string, opts: { migrate?: boolean; max?:
   const db = drizzle(client, { schema, casing: "snake_case" }) as unknown as Db;
   if (opts.migrate !== false) {
     const { migrate } = await import("drizzle-orm/postgres-js/migrator");
-    // several processes may start at once against one server
-    await client.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(727272)`;
-      await migrate(drizzle(tx as unknown as typeof client, { schema }), { migrationsFolder: MIGRATIONS_DIR });
-    });
+    // several processes may start at once against one server: migrate under a session lock on
+    // a single-connection client
+    const m = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      await m`select pg_advisory_lock(727272)`;
+      await migrate(drizzle(m, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+      await m`select pg_advisory_unlock(727272)`;
+    } finally {
+      await m.end({ timeout: 5 });
+    }
   }
   return { db, kind: "postgres", raw: client, close: () => client.end({ timeout: 5 }) };
 }

@@ -11,7 +11,6 @@ export default defineConfig({
       "server-only": `${root}node_modules/server-only/empty.js`,
     },
   },
-  esbuild: { jsx: "automatic" },
   test: {
     env: { POISONWATCH_DEMO: "0", WEBHOOK_ALLOW_PRIVATE: "1", PUBLIC_URL: "http://localhost:3000" },
     projects: [
