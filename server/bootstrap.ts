@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
+import { BOOTSTRAP_LINK_TTL_SECONDS, createSignInLink, DEMO_OPERATOR_SETTING } from "@/server/auth";
 import { hashToken, newSecretToken } from "@/server/auth-tokens";
 import { now } from "@/server/clock";
 import { DEMO, seedDemo } from "@/server/demo/seed";
@@ -25,9 +26,20 @@ export async function bootstrap(db: Db): Promise<BootstrapResult> {
   const [{ n } = { n: 0 }] = await rawRows<{ n: number }>(db, sql`select count(*)::int as n from tenants`);
   let seeded = false;
   if (n === 0 && env().POISONWATCH_DEMO === "1") {
+    await putSetting(db, DEMO_OPERATOR_SETTING, DEMO.operatorEmail);
     await seedDemo(db, now());
     messages.push(`Demo data: tenants ${DEMO.tenants.map((t) => t.id).join(", ")} with VMs, hosts and 30 days of memory errors.`);
     seeded = true;
+    // one-time links, so a new user is in the console without any email service
+    const ttl = { ttlSeconds: BOOTSTRAP_LINK_TTL_SECONDS };
+    const owner = DEMO.tenants[0]!.owner;
+    messages.push(
+      "",
+      `Sign in as the demo tenant owner (${owner}), one-time link valid 24 h:`,
+      `  ${await createSignInLink(db, owner, { ...ttl, callbackPath: "/overview" })}`,
+      `Sign in as the demo operator (${DEMO.operatorEmail}), one-time link valid 24 h:`,
+      `  ${await createSignInLink(db, DEMO.operatorEmail, { ...ttl, callbackPath: "/operator" })}`,
+    );
   }
   return { operatorToken, seeded, messages };
 }

@@ -1,0 +1,47 @@
+import { and, desc, eq, ne, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { rawRows } from "@/db/client";
+import { incidents } from "@/db/schema";
+import { evacuationsOf, incidentView } from "./incidents";
+
+export const OVERVIEW_DAYS = 30;
+
+// The console's first page: what is open now and how many errors hit the tenant each day.
+export async function getOverview(db: Db, tenantId: string, at: Date) {
+  const open = await db
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.tenantId, tenantId), ne(incidents.status, "resolved")))
+    .orderBy(desc(incidents.openedAt), desc(incidents.id))
+    .limit(100);
+  const evacs = await evacuationsOf(db, open.map((r) => r.id));
+  const dayMs = 86400_000;
+  const today = Math.floor(at.getTime() / dayMs) * dayMs;
+  const since = new Date(today - (OVERVIEW_DAYS - 1) * dayMs);
+  const rows = await rawRows<{ day: string; severity: "CRITICAL" | "WARNING"; n: number }>(
+    db,
+    sql`select to_char(date_trunc('day', timestamp at time zone 'UTC'), 'YYYY-MM-DD') as day, severity, count(*)::int as n
+        from log_entries
+        where tenant_id = ${tenantId} and timestamp >= ${since.toISOString()}::timestamptz
+        group by 1, 2`,
+  );
+  const byDay = new Map<string, { day: string; critical: number; warning: number }>();
+  for (let i = 0; i < OVERVIEW_DAYS; i++) {
+    const day = new Date(since.getTime() + i * dayMs).toISOString().slice(0, 10);
+    byDay.set(day, { day, critical: 0, warning: 0 });
+  }
+  for (const r of rows) {
+    const d = byDay.get(r.day);
+    if (!d) continue;
+    if (r.severity === "CRITICAL") d.critical += Number(r.n);
+    else d.warning += Number(r.n);
+  }
+  const errorsByDay = [...byDay.values()];
+  return {
+    openIncidents: open.map((r) => incidentView(r, evacs.get(r.id) ?? null)),
+    affectedVmIds: [...new Set(open.map((r) => r.vmId))],
+    errorsByDay,
+    errorTotal: errorsByDay.reduce((s, d) => s + d.critical + d.warning, 0),
+  };
+}
+export type Overview = Awaited<ReturnType<typeof getOverview>>;

@@ -1,0 +1,106 @@
+import { and, asc, eq, inArray } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import type { Role } from "@/db/constants";
+import { authUsers, memberships, tenants } from "@/db/schema";
+import { audit } from "@/server/audit";
+import { now } from "@/server/clock";
+import type { ServiceContext } from "@/server/context";
+import { ConflictError, NotFoundError } from "@/server/errors";
+import { iso } from "@/server/http/conventions";
+import { addMember, MemberInput } from "@/server/inventory/inventory";
+
+export { MemberInput };
+
+const RANK: Record<Role, number> = { viewer: 1, member: 2, owner: 3 };
+
+export function roleAtLeast(role: Role, min: Role): boolean {
+  return RANK[role] >= RANK[min];
+}
+
+export type TenantMembership = { tenantId: string; tenantName: string; role: Role };
+
+// A signed-in person's tenants: the memberships that name their email.
+export async function listMembershipsOfEmail(db: Db, email: string): Promise<TenantMembership[]> {
+  const rows = await db
+    .select({ tenantId: memberships.tenantId, tenantName: tenants.name, role: memberships.role })
+    .from(memberships)
+    .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
+    .where(eq(memberships.email, email.toLowerCase()))
+    .orderBy(asc(tenants.name), asc(tenants.id));
+  return rows;
+}
+
+export async function listMembers(db: Db, tenantId: string) {
+  const rows = await db
+    .select()
+    .from(memberships)
+    .where(eq(memberships.tenantId, tenantId))
+    .orderBy(asc(memberships.email));
+  const emails = rows.map((r) => r.email);
+  const users = emails.length
+    ? await db.select({ email: authUsers.email }).from(authUsers).where(inArray(authUsers.email, emails))
+    : [];
+  const signedUp = new Set(users.map((u) => u.email.toLowerCase()));
+  return rows.map((r) => ({
+    id: r.id,
+    email: r.email,
+    role: r.role,
+    createdAt: iso(r.createdAt),
+    // whether the person has signed in at least once (an invite that was used)
+    hasSignedIn: signedUp.has(r.email),
+  }));
+}
+
+// Adding someone who is already a member is a conflict here: the console changes roles explicitly.
+export async function inviteMember(ctx: ServiceContext, tenantId: string, input: MemberInput) {
+  const email = input.email.toLowerCase();
+  const [existing] = await ctx.db
+    .select({ id: memberships.id })
+    .from(memberships)
+    .where(and(eq(memberships.tenantId, tenantId), eq(memberships.email, email)));
+  if (existing) throw new ConflictError(`${email} is already a member`);
+  return addMember(ctx, tenantId, { email, role: input.role });
+}
+
+async function lockMembers(tx: Db, tenantId: string) {
+  return tx.select().from(memberships).where(eq(memberships.tenantId, tenantId)).for("update");
+}
+
+// A tenant always keeps at least one owner, so nobody can lock everyone out of its settings.
+function assertOwnerRemains(rows: (typeof memberships.$inferSelect)[], changedId: string, newRole: Role | null) {
+  const owners = rows.filter((r) => r.role === "owner" && !(r.id === changedId && newRole !== "owner"));
+  if (owners.length === 0) throw new ConflictError("A tenant needs at least one owner");
+}
+
+export async function changeMemberRole(ctx: ServiceContext, tenantId: string, memberId: string, role: Role) {
+  return ctx.db.transaction(async (tx) => {
+    const rows = await lockMembers(tx, tenantId);
+    const target = rows.find((r) => r.id === memberId);
+    if (!target) throw new NotFoundError(`No member ${memberId}`);
+    assertOwnerRemains(rows, memberId, role);
+    const [row] = await tx
+      .update(memberships)
+      .set({ role, updatedAt: now() })
+      .where(and(eq(memberships.id, memberId), eq(memberships.tenantId, tenantId)))
+      .returning();
+    await audit(tx, {
+      tenantId,
+      actor: ctx.actor,
+      action: "member.role_change",
+      target: target.email,
+      details: { from: target.role, to: role },
+    });
+    return { id: row!.id, email: row!.email, role: row!.role };
+  });
+}
+
+export async function removeMember(ctx: ServiceContext, tenantId: string, memberId: string) {
+  await ctx.db.transaction(async (tx) => {
+    const rows = await lockMembers(tx, tenantId);
+    const target = rows.find((r) => r.id === memberId);
+    if (!target) throw new NotFoundError(`No member ${memberId}`);
+    assertOwnerRemains(rows, memberId, null);
+    await tx.delete(memberships).where(and(eq(memberships.id, memberId), eq(memberships.tenantId, tenantId)));
+    await audit(tx, { tenantId, actor: ctx.actor, action: "member.remove", target: target.email, details: { role: target.role } });
+  });
+}

@@ -1,0 +1,19 @@
+import { createCallerFactory, router } from "./init";
+import { incidentRouter } from "./routers/incident";
+import { logEntryRouter } from "./routers/log-entry";
+import { outboxRouter } from "./routers/outbox";
+import { settingsRouter } from "./routers/settings";
+import { tenantRouter } from "./routers/tenant";
+import { vmRouter } from "./routers/vm";
+
+export const appRouter = router({
+  incident: incidentRouter,
+  logEntry: logEntryRouter,
+  outbox: outboxRouter,
+  settings: settingsRouter,
+  tenant: tenantRouter,
+  vm: vmRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

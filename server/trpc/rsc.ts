@@ -1,0 +1,33 @@
+import "server-only";
+import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
+import type { FetchQueryOptions } from "@tanstack/react-query";
+import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
+import { headers } from "next/headers";
+import { cache, createElement } from "react";
+import type { ReactNode } from "react";
+import { makeQueryClient } from "@/app/_trpc/query-client";
+import { createTRPCContext } from "./init";
+import { appRouter } from "./router";
+
+// Server components: one query client and one context per request.
+export const getQueryClient = cache(makeQueryClient);
+
+const createContext = cache(async () => createTRPCContext({ headers: new Headers(await headers()) }));
+
+export const trpc = createTRPCOptionsProxy({ ctx: createContext, router: appRouter, queryClient: getQueryClient });
+
+export function HydrateClient({ children }: { children: ReactNode }) {
+  return createElement(HydrationBoundary, { state: dehydrate(getQueryClient()) }, children);
+}
+
+// Start a query on the server without waiting for it; the client picks it up when it streams in.
+export function prefetch(options: { queryKey: readonly unknown[] }) {
+  void getQueryClient().prefetchQuery(options as FetchQueryOptions);
+}
+
+// Wait for a query on the server (e.g. to answer 404 for another tenant's id) and keep it for hydration.
+export function fetchQuery<T extends { queryKey: readonly unknown[] }>(options: T) {
+  return getQueryClient().fetchQuery(options as unknown as FetchQueryOptions) as Promise<
+    T extends { queryFn?: (...a: never[]) => infer R } ? Awaited<R> : unknown
+  >;
+}
