@@ -1,3 +1,5 @@
 // Imports every module that declares a pg-boss worker (defineWorker), so starting the workers
 // in a process runs all of them.
-export {};
+import "@/server/notify/email-send";
+import "@/server/notify/enqueue";
+import "@/server/notify/webhook-worker";

@@ -7,8 +7,9 @@ import { adminInventoryRoutes } from "./admin-inventory";
 import { adminPolicyRoutes } from "./admin-policy";
 import { ingestRequestSchemas, ingestRoutes } from "./ingest";
 import { tenantReadRoutes } from "./tenant-reads";
+import { tenantWebhookRoutes } from "./tenant-webhooks";
 
-const domainRoutes: RouteDef[] = [...ingestRoutes, ...adminInventoryRoutes, ...adminPolicyRoutes, ...adminEventRoutes, ...tenantReadRoutes];
+const domainRoutes: RouteDef[] = [...ingestRoutes, ...adminInventoryRoutes, ...adminPolicyRoutes, ...adminEventRoutes, ...tenantReadRoutes, ...tenantWebhookRoutes];
 
 let openApiDoc: unknown;
 

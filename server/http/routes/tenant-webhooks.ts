@@ -1,0 +1,227 @@
+// Tenant REST API (tenant API key): webhook subscriptions, their deliveries, notification settings.
+import { z } from "zod";
+import {
+  NotificationSettings,
+  NotificationSettingsInput,
+  getNotificationSettings,
+  updateNotificationSettings,
+} from "@/server/notify/notification-settings";
+import {
+  listWebhookDeliveries,
+  RecoverBody,
+  recoverWebhookMessages,
+  retryWebhookDelivery,
+  WebhookDeliveriesQuery,
+} from "@/server/notify/webhook-deliveries";
+import {
+  CreateWebhookEndpointInput,
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  listWebhookEndpoints,
+  ListWebhookEndpointsInput,
+  rotateWebhookSecret,
+  sendTestWebhook,
+  updateWebhookEndpoint,
+  WebhookEndpointPatch,
+} from "@/server/notify/webhook-endpoints";
+import type { TenantServiceContext } from "@/server/notify/webhook-endpoints";
+import type { Db } from "@/db/client";
+import type { Principal } from "../principal";
+import { defineRoute } from "../router";
+import { ErrorBody, listOf, Timestamp } from "../schemas";
+import { tenantOf } from "./tenant-reads";
+
+const tenant = ["tenant"] as ["tenant"];
+const err = (d: string) => ({ description: d, schema: ErrorBody });
+const common = { 400: err("Invalid input"), 401: err("Missing or unknown API key"), 403: err("Not a tenant API key") };
+const notFound = { 404: err("No such webhook endpoint of this tenant") };
+
+// A tenant API key acts with member rights.
+function ctxOf(db: Db, principal: Principal | null): TenantServiceContext {
+  const tenantId = tenantOf(principal);
+  return { db, tenantId, actor: principal?.kind === "tenant" ? `api_key:${principal.keyId}` : "unknown" };
+}
+
+const IdParams = z.object({ id: z.string().max(64) });
+
+const EndpointOut = z.object({
+  id: z.string(),
+  url: z.string(),
+  eventTypes: z.array(z.string()),
+  projectIds: z.array(z.string()).optional(),
+  description: z.string().optional(),
+  status: z.enum(["enabled", "disabled"]),
+  disabledReason: z.string().optional(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+const EndpointWithSecretOut = EndpointOut.extend({ secret: z.string().describe("whsec_…; answered only here and on rotate-secret") });
+const DeliveryOut = z.object({
+  id: z.string(),
+  messageId: z.string(),
+  type: z.string(),
+  status: z.enum(["pending", "succeeded", "failed"]),
+  createdAt: Timestamp,
+  nextAttemptAt: Timestamp.nullable(),
+  attempts: z.array(
+    z.object({
+      at: Timestamp,
+      statusCode: z.number().int().nullable(),
+      error: z.string().optional(),
+      latencyMs: z.number().int(),
+      responseExcerpt: z.string(),
+    }),
+  ),
+});
+
+export const tenantWebhookRoutes = [
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/webhooks",
+    auth: tenant,
+    tag: "webhooks",
+    summary: "Webhook subscriptions, newest first",
+    query: ListWebhookEndpointsInput,
+    responses: { 200: { description: "{ data, nextCursor }", schema: listOf(EndpointOut) }, ...common },
+    handler: async ({ db, query, principal }) => ({ status: 200, body: await listWebhookEndpoints(ctxOf(db, principal), query) }),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/webhooks",
+    auth: tenant,
+    tag: "webhooks",
+    summary: "Subscribe an endpoint; the signing secret is answered only now",
+    body: CreateWebhookEndpointInput,
+    responses: { 201: { description: "The subscription with its secret", schema: EndpointWithSecretOut }, ...common },
+    handler: async ({ db, body, principal }) => ({ status: 201, body: await createWebhookEndpoint(ctxOf(db, principal), body) }),
+  }),
+  defineRoute({
+    method: "PATCH",
+    path: "/api/v1/webhooks/{id}",
+    auth: tenant,
+    tag: "webhooks",
+    summary: "Change a subscription; { status: \"enabled\" } re-enables it",
+    params: IdParams,
+    body: WebhookEndpointPatch,
+    responses: { 200: { description: "The subscription", schema: EndpointOut }, ...notFound, ...common },
+    handler: async ({ db, params, body, principal }) => ({
+      status: 200,
+      body: await updateWebhookEndpoint(ctxOf(db, principal), { ...body, id: params.id }),
+    }),
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/api/v1/webhooks/{id}",
+    auth: tenant,
+    tag: "webhooks",
+    summary: "Remove a subscription",
+    params: IdParams,
+    responses: { 204: { description: "Removed" }, ...notFound, ...common },
+    handler: async ({ db, params, principal }) => {
+      await deleteWebhookEndpoint(ctxOf(db, principal), { id: params.id });
+      return new Response(null, { status: 204 });
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/webhooks/{id}/test",
+    auth: tenant,
+    tag: "webhooks",
+    summary: "Send a webhook.test message",
+    params: IdParams,
+    responses: {
+      202: { description: "Queued", schema: z.object({ messageId: z.string() }) },
+      409: err("The endpoint is disabled"),
+      ...notFound,
+      ...common,
+    },
+    handler: async ({ db, params, principal }) => ({ status: 202, body: await sendTestWebhook(ctxOf(db, principal), { id: params.id }) }),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/webhooks/{id}/rotate-secret",
+    auth: tenant,
+    tag: "webhooks",
+    summary: "Make a new signing secret; the old one still signs for 24 h",
+    params: IdParams,
+    responses: {
+      200: { description: "The subscription with its new secret", schema: EndpointWithSecretOut.extend({ previousSecretExpiresAt: Timestamp }) },
+      ...notFound,
+      ...common,
+    },
+    handler: async ({ db, params, principal }) => ({ status: 200, body: await rotateWebhookSecret(ctxOf(db, principal), { id: params.id }) }),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/webhooks/{id}/deliveries",
+    auth: tenant,
+    tag: "webhooks",
+    summary: "Deliveries to the endpoint with every attempt, newest first",
+    params: IdParams,
+    query: WebhookDeliveriesQuery,
+    responses: { 200: { description: "{ data, nextCursor }", schema: listOf(DeliveryOut) }, ...notFound, ...common },
+    handler: async ({ db, params, query, principal }) => ({
+      status: 200,
+      body: await listWebhookDeliveries(ctxOf(db, principal), { ...query, endpointId: params.id }),
+    }),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/webhooks/{id}/deliveries/{deliveryId}/retry",
+    auth: tenant,
+    tag: "webhooks",
+    summary: "Replay a delivery: the same webhook-id, signed afresh",
+    params: z.object({ id: z.string().max(64), deliveryId: z.string().max(64) }),
+    responses: {
+      202: { description: "Queued", schema: z.object({ deliveryId: z.string(), messageId: z.string() }) },
+      409: err("The endpoint is disabled"),
+      404: err("No such delivery of this endpoint"),
+      ...common,
+    },
+    handler: async ({ db, params, principal }) => ({
+      status: 202,
+      body: await retryWebhookDelivery(ctxOf(db, principal), { endpointId: params.id, deliveryId: params.deliveryId }),
+    }),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/webhooks/{id}/recover",
+    auth: tenant,
+    tag: "webhooks",
+    summary: "Resend every failed message since a time (at most 14 days back)",
+    params: IdParams,
+    body: RecoverBody,
+    responses: {
+      202: { description: "Queued", schema: z.object({ count: z.number().int() }) },
+      409: err("The endpoint is disabled"),
+      ...notFound,
+      ...common,
+    },
+    handler: async ({ db, params, body, principal }) => ({
+      status: 202,
+      body: await recoverWebhookMessages(ctxOf(db, principal), { endpointId: params.id, since: body.since }),
+    }),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/notification-settings",
+    auth: tenant,
+    tag: "notifications",
+    summary: "Email recipients, minimum severity and digest",
+    responses: { 200: { description: "Settings", schema: NotificationSettings }, ...common },
+    handler: async ({ db, principal }) => {
+      const { emails, minSeverity, digest } = await getNotificationSettings(ctxOf(db, principal));
+      return { status: 200, body: { emails, minSeverity, digest } };
+    },
+  }),
+  defineRoute({
+    method: "PUT",
+    path: "/api/v1/notification-settings",
+    auth: tenant,
+    tag: "notifications",
+    summary: "Set the notification settings (omitted fields keep their value)",
+    body: NotificationSettingsInput,
+    responses: { 200: { description: "Settings", schema: NotificationSettings }, ...common },
+    handler: async ({ db, body, principal }) => ({ status: 200, body: await updateNotificationSettings(ctxOf(db, principal), body) }),
+  }),
+];

@@ -1,0 +1,294 @@
+import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { rawRows } from "@/db/client";
+import { getDb } from "@/db";
+import { newId } from "@/db/ids";
+import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookMessages } from "@/db/schema";
+import { audit } from "@/server/audit";
+import { now } from "@/server/clock";
+import { env } from "@/server/env";
+import { defineWorker } from "@/server/jobs/boss";
+import { log } from "@/server/log";
+import { inc, observe } from "@/server/metrics";
+import { getCallback } from "@/server/policy/callback-settings";
+import { notifyEndpointDisabled } from "./endpoint-disabled";
+import type { DeliveryResult } from "./http-deliver";
+import { classifyDelivery, deliverHttp } from "./http-deliver";
+import { nextAttemptDelayMs } from "./retry-schedule";
+import { signPayload } from "./webhook-signature";
+import type { WebhookEndpointRow, WebhookPayload } from "./webhook-messages";
+import { CALLBACK_ENDPOINT_ID, payloadBody } from "./webhook-messages";
+
+// A claimed delivery is leased by pushing next_attempt_at ahead: a worker that dies mid-delivery
+// leaves it due again once the lease runs out, with the same message and so the same webhook-id.
+export const CLAIM_LEASE_MS = 2 * 60_000;
+export const DISABLE_AFTER_FAILING_MS = 5 * 24 * 3600_000;
+const CLAIM_BATCH = 100;
+const CONCURRENCY = 64;
+
+export type ClaimedDelivery = { id: string; messageId: string; endpointId: string; tenantId: string | null; attemptCount: number };
+
+type Target = { url: string; secrets: string[]; allowPrivate: boolean } | { skip: string };
+
+type Outcome = {
+  claim: ClaimedDelivery;
+  result: DeliveryResult;
+  kind: "success" | "gone" | "retry" | "abandon";
+};
+
+function idList(ids: string[]) {
+  return sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  );
+}
+
+// FOR UPDATE SKIP LOCKED: concurrent workers (and processes) claim disjoint rows.
+export async function claimDueDeliveries(db: Db, at: Date, opts: { ids?: string[]; limit?: number } = {}): Promise<ClaimedDelivery[]> {
+  if (opts.ids && !opts.ids.length) return [];
+  const lease = new Date(at.getTime() + CLAIM_LEASE_MS).toISOString();
+  const only = opts.ids ? sql`and id in (${idList(opts.ids)})` : sql``;
+  const rows = await rawRows<{ id: string; message_id: string; endpoint_id: string; tenant_id: string | null; attempt_count: number }>(
+    db,
+    sql`update webhook_deliveries set next_attempt_at = ${lease}::timestamptz
+        where id in (
+          select id from webhook_deliveries
+          where status = 'pending' and next_attempt_at <= ${at.toISOString()}::timestamptz ${only}
+          order by next_attempt_at, id
+          limit ${opts.limit ?? CLAIM_BATCH}
+          for update skip locked)
+        returning id, message_id, endpoint_id, tenant_id, attempt_count`,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    messageId: r.message_id,
+    endpointId: r.endpoint_id,
+    tenantId: r.tenant_id,
+    attemptCount: Number(r.attempt_count),
+  }));
+}
+
+async function mapPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+  return out;
+}
+
+function secretsOf(secret: string, previous: string | null | undefined, previousExpiresAt: Date | null, at: Date): string[] {
+  return previous && previousExpiresAt && previousExpiresAt.getTime() > at.getTime() ? [secret, previous] : [secret];
+}
+
+async function targetsOf(db: Db, claims: ClaimedDelivery[], at: Date): Promise<Map<string, Target>> {
+  const out = new Map<string, Target>();
+  const ids = [...new Set(claims.map((c) => c.endpointId).filter((id) => id !== CALLBACK_ENDPOINT_ID))];
+  if (ids.length) {
+    const rows = await db.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, ids));
+    for (const ep of rows) {
+      out.set(
+        ep.id,
+        ep.status !== "enabled"
+          ? { skip: "endpoint disabled" }
+          : {
+              url: ep.url,
+              secrets: secretsOf(ep.secret, ep.previousSecret, ep.previousSecretExpiresAt, at),
+              allowPrivate: env().webhookAllowPrivate,
+            },
+      );
+    }
+    for (const id of ids) if (!out.has(id)) out.set(id, { skip: "endpoint deleted" });
+  }
+  if (claims.some((c) => c.endpointId === CALLBACK_ENDPOINT_ID)) {
+    const cb = await getCallback(db);
+    // a control plane lives on an internal network: the tenant SSRF rule does not apply
+    out.set(
+      CALLBACK_ENDPOINT_ID,
+      cb
+        ? {
+            url: cb.url,
+            secrets: secretsOf(cb.secret, cb.previousSecret, cb.previousSecretExpiresAt ? new Date(cb.previousSecretExpiresAt) : null, at),
+            allowPrivate: true,
+          }
+        : { url: "", secrets: [], allowPrivate: true },
+    );
+  }
+  return out;
+}
+
+async function attempt(claim: ClaimedDelivery, payload: WebhookPayload | undefined, target: Target | undefined): Promise<Outcome> {
+  if (!payload) return { claim, kind: "abandon", result: { statusCode: null, error: "message not found", latencyMs: 0, responseExcerpt: "" } };
+  if (!target || "skip" in target) {
+    return { claim, kind: "abandon", result: { statusCode: null, error: target?.skip ?? "endpoint deleted", latencyMs: 0, responseExcerpt: "" } };
+  }
+  if (!target.url) {
+    return { claim, kind: "retry", result: { statusCode: null, error: "no callback URL is configured", latencyMs: 0, responseExcerpt: "" } };
+  }
+  const body = payloadBody(payload);
+  // Wall-clock time: receivers compare webhook-timestamp with their own clock.
+  const headers = signPayload({ msgId: claim.messageId, timestamp: new Date(), body, secrets: target.secrets });
+  const result = await deliverHttp({ url: target.url, headers, body, allowPrivate: target.allowPrivate });
+  return { claim, result, kind: classifyDelivery(result) };
+}
+
+// Sends claimed deliveries (signed afresh, same webhook-id) and records every attempt.
+export async function deliverClaimed(db: Db, claims: ClaimedDelivery[]): Promise<Outcome[]> {
+  if (!claims.length) return [];
+  const started = now();
+  const msgRows = await db
+    .select({ id: webhookMessages.id, payload: webhookMessages.payload })
+    .from(webhookMessages)
+    .where(inArray(webhookMessages.id, [...new Set(claims.map((c) => c.messageId))]));
+  const payloads = new Map(msgRows.map((m) => [m.id, m.payload]));
+  const targets = await targetsOf(db, claims, started);
+  const outcomes = await mapPool(claims, CONCURRENCY, (c) => attempt(c, payloads.get(c.messageId), targets.get(c.endpointId)));
+  await recordOutcomes(db, outcomes, now());
+  return outcomes;
+}
+
+async function recordOutcomes(db: Db, outcomes: Outcome[], at: Date): Promise<void> {
+  const updates = outcomes.map((o) => {
+    let status: "pending" | "succeeded" | "failed" = "failed";
+    let nextAt: Date | null = null;
+    if (o.kind === "success") status = "succeeded";
+    else if (o.kind === "retry") {
+      const delay = nextAttemptDelayMs(o.claim.attemptCount + 1, { retryAfterSeconds: o.result.retryAfterSeconds });
+      if (delay !== null) {
+        status = "pending";
+        nextAt = new Date(at.getTime() + delay);
+      }
+    }
+    return { o, status, nextAt };
+  });
+  const failedFor = new Map<string, Date>();
+  const succeededFor = new Set<string>();
+  const goneFor = new Set<string>();
+  for (const { o } of updates) {
+    const ep = o.claim.endpointId;
+    if (ep === CALLBACK_ENDPOINT_ID || o.kind === "abandon") continue;
+    if (o.kind === "success") succeededFor.add(ep);
+    else if (o.kind === "gone") goneFor.add(ep);
+    else failedFor.set(ep, at);
+  }
+
+  const disabled: { ep: WebhookEndpointRow; reason: string }[] = [];
+  await db.transaction(async (tx) => {
+    await tx.insert(webhookAttempts).values(
+      outcomes.map((o) => ({
+        id: newId("att"),
+        deliveryId: o.claim.id,
+        at,
+        statusCode: o.result.statusCode,
+        error: o.result.error ?? (o.kind === "success" ? null : o.result.statusCode !== null ? `HTTP ${o.result.statusCode}` : null),
+        latencyMs: o.result.latencyMs,
+        responseExcerpt: o.result.responseExcerpt,
+      })),
+    );
+    const values = sql.join(
+      updates.map(
+        (u) =>
+          sql`(${u.o.claim.id}::text, ${u.status}::text, ${u.nextAt ? u.nextAt.toISOString() : null}::timestamptz, ${u.status === "succeeded" ? at.toISOString() : null}::timestamptz)`,
+      ),
+      sql`, `,
+    );
+    await tx.execute(sql`
+      update webhook_deliveries d set status = v.status, attempt_count = d.attempt_count + 1,
+        next_attempt_at = v.next_at, succeeded_at = coalesce(v.succeeded_at, d.succeeded_at), updated_at = ${at.toISOString()}::timestamptz
+      from (values ${values}) as v(id, status, next_at, succeeded_at)
+      where d.id = v.id and d.status = 'pending'`);
+
+    if (succeededFor.size) {
+      await tx
+        .update(webhookEndpoints)
+        .set({ failingSince: null })
+        .where(and(inArray(webhookEndpoints.id, [...succeededFor]), isNotNull(webhookEndpoints.failingSince)));
+    }
+    const stillFailing = [...failedFor.keys()].filter((id) => !succeededFor.has(id));
+    if (stillFailing.length) {
+      const rows = await rawRows<{ id: string; failing_since: string | Date }>(
+        tx,
+        sql`update webhook_endpoints set failing_since = coalesce(failing_since, ${at.toISOString()}::timestamptz)
+            where id in (${idList(stillFailing)}) returning id, failing_since`,
+      );
+      const longFailing = rows
+        .filter((r) => at.getTime() - new Date(r.failing_since).getTime() >= DISABLE_AFTER_FAILING_MS)
+        .map((r) => r.id);
+      for (const ep of await disableEndpoints(tx, longFailing, "Every delivery failed for 5 days", at)) {
+        disabled.push({ ep, reason: "failing" });
+      }
+    }
+    const gone = [...goneFor].filter((id) => !succeededFor.has(id));
+    for (const ep of await disableEndpoints(tx, gone, "The endpoint answered 410 Gone", at)) disabled.push({ ep, reason: "gone" });
+  });
+
+  for (const o of outcomes) {
+    inc("poisonwatch_webhook_attempts_total", "Webhook delivery attempts, by outcome", { outcome: o.kind });
+    if (o.result.latencyMs) observe("poisonwatch_webhook_attempt_latency_ms", "Webhook attempt latency (ms)", o.result.latencyMs);
+  }
+  for (const d of disabled) log.warn("webhook endpoint disabled", { endpointId: d.ep.id, reason: d.ep.disabledReason });
+}
+
+// Disables enabled endpoints, fails their pending deliveries and emails the tenant's owners,
+// inside the caller's transaction.
+export async function disableEndpoints(tx: Db, ids: string[], reason: string, at: Date): Promise<WebhookEndpointRow[]> {
+  if (!ids.length) return [];
+  const rows = await tx
+    .update(webhookEndpoints)
+    .set({ status: "disabled", disabledReason: reason, updatedAt: at })
+    .where(and(inArray(webhookEndpoints.id, ids), eq(webhookEndpoints.status, "enabled")))
+    .returning();
+  if (!rows.length) return [];
+  await tx
+    .update(webhookDeliveries)
+    .set({ status: "failed", nextAttemptAt: null, updatedAt: at })
+    .where(
+      and(
+        inArray(
+          webhookDeliveries.endpointId,
+          rows.map((r) => r.id),
+        ),
+        eq(webhookDeliveries.status, "pending"),
+      ),
+    );
+  for (const ep of rows) {
+    await audit(tx, { tenantId: ep.tenantId, actor: "system", action: "webhook.disable", target: ep.id, details: { reason } });
+    await notifyEndpointDisabled(tx, ep, reason, at);
+  }
+  return rows;
+}
+
+// The due-scan: every pending delivery whose time has come (first attempts whose job was lost,
+// retries, leases of dead workers). Tests drive it by moving the app clock.
+export async function deliverDueWebhooks(db: Db, at: Date, opts: { max?: number } = {}): Promise<number> {
+  const max = opts.max ?? 2000;
+  let done = 0;
+  while (done < max) {
+    const claims = await claimDueDeliveries(db, at, { limit: Math.min(CLAIM_BATCH, max - done) });
+    if (!claims.length) break;
+    await deliverClaimed(db, claims);
+    done += claims.length;
+  }
+  return done;
+}
+
+// The fast path: a job names the deliveries its transaction created.
+export async function deliverWebhookIds(db: Db, deliveryIds: string[]): Promise<number> {
+  const claims = await claimDueDeliveries(db, now(), { ids: deliveryIds, limit: deliveryIds.length });
+  await deliverClaimed(db, claims);
+  return claims.length;
+}
+
+defineWorker(
+  "webhook",
+  async (jobs: { data: { deliveryIds?: string[] } }[]) => {
+    const db = await getDb();
+    const ids = [...new Set(jobs.flatMap((j) => j.data.deliveryIds ?? []))];
+    for (let i = 0; i < ids.length; i += CLAIM_BATCH) await deliverWebhookIds(db, ids.slice(i, i + CLAIM_BATCH));
+  },
+  { batchSize: 20, burstWhenBatchFull: true } as never,
+);
