@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Db } from "@/db/client";
 import { ApiError, NotFoundError, ValidationError } from "@/server/errors";
 import { parseOrThrow } from "./conventions";
+import { jsonLimitProblem } from "./json-limits";
 import type { AuthKind, Principal } from "./principal";
 import { authenticate } from "./principal";
 import { errorResponse, json } from "./respond";
@@ -92,11 +93,15 @@ async function readJsonBody(req: Request): Promise<unknown> {
   if (mt !== "application/json" && !(mt?.endsWith("+json") ?? false)) {
     throw new ApiError("unsupported_media_type", "Send the body as application/json");
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     throw new ValidationError("Body is not valid JSON");
   }
+  const problem = jsonLimitProblem(value);
+  if (problem) throw new ValidationError(`Body not accepted: ${problem.message}`, [problem]);
+  return value;
 }
 
 export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {

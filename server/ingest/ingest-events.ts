@@ -8,6 +8,7 @@ import { ForbiddenError, ValidationError } from "@/server/errors";
 import { afterIncidentChanges } from "@/server/incidents/after-change";
 import { recordCorrelatedEvents } from "@/server/incidents/record-events";
 import type { CorrelatedEvent } from "@/server/incidents/record-events";
+import { jsonLimitProblem } from "@/server/http/json-limits";
 import { inc } from "@/server/metrics";
 import { eventIdOf, parseCloudEvent } from "./event-schema";
 import type { ParsedEvent } from "./event-schema";
@@ -44,7 +45,10 @@ export async function ingestEvents(
   input.events.forEach((raw, index) => {
     const id = eventIdOf(raw);
     results[index]!.id = id;
-    const parsed = parseCloudEvent(raw, input.receivedAt);
+    const limit = jsonLimitProblem(raw);
+    const parsed: ReturnType<typeof parseCloudEvent> = limit
+      ? { ok: false, message: `Invalid event: ${limit.path || "(event)"}: ${limit.message}`, details: [limit] }
+      : parseCloudEvent(raw, input.receivedAt);
     if (!parsed.ok) {
       if (input.mode === "single") throw new ValidationError(parsed.message, parsed.details);
       results[index]!.error = { code: "invalid_request", message: parsed.message, details: parsed.details };
