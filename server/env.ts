@@ -16,6 +16,7 @@ const EnvSchema = z.object({
   BETTER_AUTH_SECRET: z.string().min(16).optional(),
   POISONWATCH_WORKERS: z.enum(["0", "1"]).optional(),
   POISONWATCH_DEMO: z.enum(["0", "1"]).default("1"),
+  POISONWATCH_BENCH: z.enum(["0", "1"]).default("0"),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {
