@@ -1,5 +1,380 @@
+import { and, asc, desc, eq, inArray, lt, ne, or, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "@/db/client";
+import { rawRows } from "@/db/client";
+import { EVACUATION_STATUSES } from "@/db/constants";
+import { newId } from "@/db/ids";
+import { evacuations, incidents, incidentTimeline, vms } from "@/db/schema";
+import { audit } from "@/server/audit";
+import { now } from "@/server/clock";
+import type { ServiceContext } from "@/server/context";
+import { ConflictError, NotFoundError, ValidationError } from "@/server/errors";
+import { decodeCursor, iso, ListQuery, OperatorId, page, Rfc3339 } from "@/server/http/conventions";
 import type { VmChange } from "@/server/inventory/hooks";
+import { enqueueEvacuationNotifications } from "@/server/notify/enqueue";
+import { choosePlaybookKey, getPlaybookMeta } from "@/server/playbooks/catalog";
+import type { PlaybookKey } from "@/server/playbooks/catalog";
+import { hostSummaries, latestEvacuations, vmSummaries } from "./health";
+import type { EvacuationReason } from "./policy";
+import { decideHostVm } from "./policy";
+import type { Policy } from "./policy-settings";
+import { getPolicy } from "./policy-settings";
 
-// Placeholder until the evacuation workflow lands: a move completes a scheduled evacuation.
-export async function onVmPlacementChanged(_db: Db, _change: VmChange): Promise<void> {}
+// The evacuation workflow: scheduled (tenant and control plane told) → in_progress at scheduledFor
+// → completed when the inventory shows the VM on another host; an operator can cancel it before.
+// QEMU cannot live-migrate a VM with poisoned pages, so an evacuation is a restart on a healthy host.
+//
+// Lock order, so that ingestion, inventory moves and operator calls never wait on each other in a
+// cycle: a VM's unresolved incident row first, then its evacuation rows. Ingestion already holds
+// its own VMs' incidents; it takes other VMs' (host evacuation) with SKIP LOCKED only.
+
+export type EvacuationRow = typeof evacuations.$inferSelect;
+type IncidentRow = typeof incidents.$inferSelect;
+
+// Time between the decision and the restart: the tenant gets notice to fail over or drain.
+export const EVACUATION_LEAD_SECONDS = 15 * 60;
+
+const ACTIVE = ["scheduled", "in_progress"] as const;
+
+export type EvacuationRequest = {
+  vmId: string;
+  reason: EvacuationReason;
+  // the count that drove the decision: the VM's distinct pages, or its host's for host_evacuate
+  distinctPages: number;
+  requestedBy: "policy" | "operator";
+  scheduledFor?: Date;
+};
+
+function reasonText(r: Pick<EvacuationRow, "reason" | "distinctPages">, policy: Pick<Policy, "windowSeconds">): string {
+  const hours = Math.round(policy.windowSeconds / 3600);
+  switch (r.reason) {
+    case "distinct_pages":
+      return `${r.distinctPages} distinct poisoned pages within ${hours} h`;
+    case "guest_kernel":
+      return "the guest kernel consumed an uncorrectable memory error";
+    case "host_evacuate":
+      // host identities are operator data: the tenant learns only that the hardware is failing
+      return "the host's memory shows too many errors";
+    default:
+      return "requested by the platform operator";
+  }
+}
+
+function timelineRow(inc: Pick<IncidentRow, "id" | "tenantId">, at: Date, kind: string, summary: string) {
+  return { id: newId("tle"), incidentId: inc.id, tenantId: inc.tenantId, at, kind, summary, logEntryId: null };
+}
+
+// Unresolved incidents of these VMs, locked for this transaction. With skipLocked, a VM whose
+// incident another transaction holds is reported busy: that transaction is changing the VM.
+async function lockIncidents(tx: Db, vmIds: string[], opts: { skipLocked: boolean }) {
+  const incidentOf = new Map<string, IncidentRow>();
+  const busy = new Set<string>();
+  if (!vmIds.length) return { incidentOf, busy };
+  const sorted = [...new Set(vmIds)].sort();
+  const unresolved = and(inArray(incidents.vmId, sorted), ne(incidents.status, "resolved"));
+  const q = tx.select().from(incidents).where(unresolved).orderBy(asc(incidents.vmId));
+  const rows = opts.skipLocked ? await q.for("update", { skipLocked: true }) : await q.for("update");
+  for (const r of rows) incidentOf.set(r.vmId, r);
+  if (opts.skipLocked) {
+    const all = await tx.select({ vmId: incidents.vmId }).from(incidents).where(unresolved);
+    for (const r of all) if (!incidentOf.has(r.vmId)) busy.add(r.vmId);
+  }
+  return { incidentOf, busy };
+}
+
+async function setIncidentsEvacuating(tx: Db, rows: IncidentRow[], evacs: EvacuationRow[], at: Date, policy: Policy) {
+  if (!rows.length) return;
+  const meta = getPlaybookMeta("evacuation-scheduled");
+  const updated = await tx
+    .update(incidents)
+    .set({ status: "evacuating", playbookKey: meta.key, playbookVersion: meta.version, updatedAt: at, version: sql`${incidents.version} + 1` })
+    .where(
+      and(
+        inArray(
+          incidents.id,
+          rows.map((r) => r.id),
+        ),
+        eq(incidents.status, "open"),
+      ),
+    )
+    .returning({ id: incidents.id });
+  const changed = new Set(updated.map((u) => u.id));
+  const evacOf = new Map(evacs.map((e) => [e.incidentId, e]));
+  const timeline = [];
+  for (const r of rows) {
+    const e = evacOf.get(r.id);
+    if (!e) continue;
+    timeline.push(
+      timelineRow(r, at, "evacuation_scheduled", `A restart on a healthy host is scheduled for ${iso(e.scheduledFor)}: ${reasonText(e, policy)}`),
+    );
+    if (changed.has(r.id) && r.playbookKey !== meta.key) timeline.push(timelineRow(r, at, "playbook_changed", `Playbook changed to "${meta.title}"`));
+  }
+  if (timeline.length) await tx.insert(incidentTimeline).values(timeline);
+}
+
+// Back to `open` after a completed or cancelled evacuation; resolve-quiet.ts resolves it after the
+// quiet period.
+async function reopenIncident(tx: Db, inc: IncidentRow, outcome: "completed" | "cancelled", at: Date, summary: string) {
+  const key = choosePlaybookKey({
+    eventPlaybook: inc.eventPlaybook as PlaybookKey,
+    distinctPages: inc.distinctPages,
+    evacuation: { status: outcome },
+  });
+  const meta = getPlaybookMeta(key);
+  await tx
+    .update(incidents)
+    .set({ status: "open", playbookKey: meta.key, playbookVersion: meta.version, updatedAt: at, version: sql`${incidents.version} + 1` })
+    .where(and(eq(incidents.id, inc.id), eq(incidents.status, "evacuating")));
+  const timeline = [timelineRow(inc, at, `evacuation_${outcome}`, summary)];
+  if (meta.key !== inc.playbookKey) timeline.push(timelineRow(inc, at, "playbook_changed", `Playbook changed to "${meta.title}"`));
+  await tx.insert(incidentTimeline).values(timeline);
+}
+
+// Records one evacuation per VM that is running and has none active, moves its incident to
+// `evacuating`, and queues the tenant's and the control plane's notifications, all in tx.
+// Returns the evacuations it made (a VM skipped for any reason is simply absent).
+export async function scheduleEvacuations(
+  tx: Db,
+  requests: EvacuationRequest[],
+  at: Date,
+  opts: { skipLocked: boolean; policy?: Policy },
+): Promise<EvacuationRow[]> {
+  const byVm = new Map<string, EvacuationRequest>();
+  for (const r of requests) if (!byVm.has(r.vmId)) byVm.set(r.vmId, r);
+  if (!byVm.size) return [];
+  const policy = opts.policy ?? (await getPolicy(tx));
+  const ids = [...byVm.keys()].sort();
+  const vmRows = await tx
+    .select({ id: vms.id, tenantId: vms.tenantId, projectId: vms.projectId, hostId: vms.hostId })
+    .from(vms)
+    .where(inArray(vms.id, ids));
+  const running = vmRows.filter((v) => v.hostId !== null);
+  if (!running.length) return [];
+  const { incidentOf, busy } = await lockIncidents(
+    tx,
+    running.map((v) => v.id),
+    { skipLocked: opts.skipLocked },
+  );
+  const active = await tx
+    .select({ vmId: evacuations.vmId })
+    .from(evacuations)
+    .where(and(inArray(evacuations.vmId, running.map((v) => v.id)), inArray(evacuations.status, [...ACTIVE])));
+  const hasActive = new Set(active.map((a) => a.vmId));
+  const values = running
+    .filter((v) => !busy.has(v.id) && !hasActive.has(v.id))
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((v) => {
+      const r = byVm.get(v.id)!;
+      return {
+        id: newId("evac"),
+        tenantId: v.tenantId,
+        projectId: v.projectId,
+        vmId: v.id,
+        incidentId: incidentOf.get(v.id)?.id ?? null,
+        hostId: v.hostId,
+        reason: r.reason,
+        distinctPages: r.distinctPages,
+        status: "scheduled" as const,
+        requestedBy: r.requestedBy,
+        requestedAt: at,
+        scheduledFor: r.scheduledFor ?? new Date(at.getTime() + EVACUATION_LEAD_SECONDS * 1000),
+      };
+    });
+  if (!values.length) return [];
+  // one sorted statement: concurrent schedulers meet on the partial unique index in the same order
+  const made = await tx.insert(evacuations).values(values).onConflictDoNothing().returning();
+  const incidentRows = made.flatMap((e) => {
+    const inc = incidentOf.get(e.vmId);
+    return inc ? [inc] : [];
+  });
+  await setIncidentsEvacuating(tx, incidentRows, made, at, policy);
+  for (const e of made) await enqueueEvacuationNotifications(tx, { evacuation: e, kind: "scheduled", at });
+  return made;
+}
+
+// A VM evacuated before it had an incident gets one later: the new incident joins the evacuation.
+export async function attachIncidentsToEvacuations(tx: Db, incidentIds: string[], at: Date, policy: Policy): Promise<void> {
+  if (!incidentIds.length) return;
+  const rows = await rawRows<{ evac_id: string; incident_id: string }>(
+    tx,
+    sql`update evacuations x set incident_id = i.id
+        from incidents i
+        where i.id in (${sql.join(incidentIds.map((v) => sql`${v}`), sql`, `)}) and i.status = 'open'
+          and x.vm_id = i.vm_id and x.incident_id is null and x.status in ('scheduled', 'in_progress')
+        returning x.id as evac_id, i.id as incident_id`,
+  );
+  if (!rows.length) return;
+  const evacs = await tx.select().from(evacuations).where(inArray(evacuations.id, rows.map((r) => r.evac_id)));
+  const incs = await tx.select().from(incidents).where(inArray(incidents.id, rows.map((r) => r.incident_id)));
+  await setIncidentsEvacuating(tx, incs, evacs, at, policy);
+}
+
+// When the VM shows up on another host, its active evacuation has happened. A VM placed on a host
+// in `evacuate` (new, or moved there) is evacuated too.
+export async function onVmPlacementChanged(db: Db, change: VmChange): Promise<void> {
+  if (change.hostId === null) return; // stopped: the restart has not happened yet
+  const at = now();
+  const [active] = await db
+    .select()
+    .from(evacuations)
+    .where(and(eq(evacuations.vmId, change.vmId), inArray(evacuations.status, [...ACTIVE])));
+  if (active && active.hostId !== change.hostId) {
+    await completeEvacuation(db, active, change.at, at);
+  }
+  const policy = await getPolicy(db);
+  const host = (await hostSummaries(db, [change.hostId], at, policy)).get(change.hostId);
+  if (!host) return;
+  const latest = (await latestEvacuations(db, [change.vmId])).get(change.vmId);
+  if (latest && (latest.status === "scheduled" || latest.status === "in_progress")) return;
+  if (!decideHostVm(host, policy, { cancelledAt: latest?.status === "cancelled" ? latest.cancelledAt : null })) return;
+  await scheduleEvacuations(
+    db,
+    [{ vmId: change.vmId, reason: "host_evacuate", distinctPages: host.distinctPages, requestedBy: "policy" }],
+    at,
+    { skipLocked: false, policy },
+  );
+}
+
+async function completeEvacuation(tx: Db, evac: EvacuationRow, movedAt: Date, at: Date) {
+  const { incidentOf } = await lockIncidents(tx, [evac.vmId], { skipLocked: false });
+  const [done] = await tx
+    .update(evacuations)
+    .set({ status: "completed", completedAt: movedAt })
+    .where(and(eq(evacuations.id, evac.id), inArray(evacuations.status, [...ACTIVE])))
+    .returning();
+  if (!done) return;
+  const inc = incidentOf.get(evac.vmId);
+  if (inc && inc.id === done.incidentId && inc.status === "evacuating") {
+    await reopenIncident(tx, inc, "completed", at, "The VM was restarted on a healthy host; the incident resolves after a quiet period without new errors");
+  }
+  await enqueueEvacuationNotifications(tx, { evacuation: done, kind: "completed", at });
+}
+
+// scheduled → in_progress once scheduledFor has come (the app clock). Safe from several processes.
+export async function startDueEvacuations(db: Db, at: Date, limit = 500): Promise<number> {
+  return db.transaction(async (tx) => {
+    const started = await rawRows<{ id: string; incident_id: string | null; tenant_id: string }>(
+      tx,
+      sql`update evacuations set status = 'in_progress'
+          where id in (select id from evacuations where status = 'scheduled' and scheduled_for <= ${at.toISOString()}::timestamptz
+                       order by scheduled_for limit ${limit} for update skip locked)
+          returning id, incident_id, tenant_id`,
+    );
+    const timeline = started
+      .filter((s) => s.incident_id)
+      .map((s) =>
+        timelineRow({ id: s.incident_id!, tenantId: s.tenant_id }, at, "evacuation_started", "The restart on a healthy host is under way"),
+      );
+    if (timeline.length) await tx.insert(incidentTimeline).values(timeline);
+    return started.length;
+  });
+}
+
+// ---- operator calls ------------------------------------------------------------------------
+
+export const EvacuateInput = z
+  .strictObject({
+    scheduledFor: Rfc3339.optional().describe("when to restart; default now + 15 minutes; not in the past"),
+  })
+  .optional();
+
+// Idempotent: a VM with an active evacuation answers that one (created: false).
+export async function requestEvacuation(ctx: ServiceContext, vmId: string, input: z.infer<typeof EvacuateInput>, at: Date) {
+  return ctx.db.transaction(async (tx) => {
+    const [vm] = await tx.select().from(vms).where(eq(vms.id, vmId)).for("update");
+    if (!vm) throw new NotFoundError(`No VM ${vmId}`);
+    const scheduledFor = input?.scheduledFor ? new Date(input.scheduledFor) : undefined;
+    if (scheduledFor && scheduledFor.getTime() < at.getTime() - 1000) {
+      throw new ValidationError("scheduledFor is in the past", [{ path: "scheduledFor", message: "must not be in the past" }]);
+    }
+    const findActive = async () =>
+      (await tx.select().from(evacuations).where(and(eq(evacuations.vmId, vmId), inArray(evacuations.status, [...ACTIVE]))))[0];
+    const existing = await findActive();
+    if (existing) return { evacuationId: existing.id, created: false };
+    if (!vm.hostId) throw new ConflictError(`VM ${vmId} is stopped: it will start on a healthy host`);
+    const pages = (await vmSummaries(tx, [vmId], at, await getPolicy(tx))).get(vmId)?.distinctPages ?? 0;
+    const [made] = await scheduleEvacuations(
+      tx,
+      [{ vmId, reason: "operator", distinctPages: pages, requestedBy: "operator", ...(scheduledFor ? { scheduledFor } : {}) }],
+      at,
+      { skipLocked: false },
+    );
+    const evac = made ?? (await findActive());
+    if (!evac) throw new ConflictError(`VM ${vmId} could not be evacuated now; try again`);
+    await audit(tx, { tenantId: vm.tenantId, actor: ctx.actor, action: "evacuation.request", target: evac.id, details: { vmId } });
+    return { evacuationId: evac.id, created: made !== undefined };
+  });
+}
+
+export async function cancelEvacuation(ctx: ServiceContext, id: string, at: Date) {
+  return ctx.db.transaction(async (tx) => {
+    const [evac] = await tx.select().from(evacuations).where(eq(evacuations.id, id));
+    if (!evac) throw new NotFoundError(`No evacuation ${id}`);
+    const { incidentOf } = await lockIncidents(tx, [evac.vmId], { skipLocked: false });
+    const [cancelled] = await tx
+      .update(evacuations)
+      .set({ status: "cancelled", cancelledAt: at })
+      .where(and(eq(evacuations.id, id), inArray(evacuations.status, [...ACTIVE])))
+      .returning();
+    if (!cancelled) {
+      const [cur] = await tx.select({ status: evacuations.status }).from(evacuations).where(eq(evacuations.id, id));
+      throw new ConflictError(`Evacuation ${id} is already ${cur?.status ?? evac.status}`);
+    }
+    const inc = incidentOf.get(evac.vmId);
+    if (inc && inc.id === cancelled.incidentId && inc.status === "evacuating") {
+      await reopenIncident(tx, inc, "cancelled", at, "The scheduled restart on a healthy host was cancelled by the platform operator");
+    }
+    await enqueueEvacuationNotifications(tx, { evacuation: cancelled, kind: "cancelled", at });
+    await audit(tx, { tenantId: cancelled.tenantId, actor: ctx.actor, action: "evacuation.cancel", target: id, details: { vmId: cancelled.vmId } });
+    return evacuationView(cancelled);
+  });
+}
+
+export function evacuationView(e: EvacuationRow) {
+  return {
+    id: e.id,
+    vmId: e.vmId,
+    tenantId: e.tenantId,
+    projectId: e.projectId,
+    incidentId: e.incidentId,
+    hostId: e.hostId,
+    reason: e.reason,
+    distinctPages: e.distinctPages,
+    status: e.status,
+    requestedBy: e.requestedBy,
+    requestedAt: iso(e.requestedAt),
+    scheduledFor: iso(e.scheduledFor),
+    completedAt: iso(e.completedAt),
+    cancelledAt: iso(e.cancelledAt),
+  };
+}
+export type EvacuationView = ReturnType<typeof evacuationView>;
+
+export const EvacuationQuery = ListQuery.extend({
+  status: z.enum(EVACUATION_STATUSES).optional(),
+  vmId: OperatorId.optional(),
+  hostId: OperatorId.optional(),
+  tenantId: OperatorId.optional(),
+});
+
+// Newest first.
+export async function listEvacuations(db: Db, q: z.infer<typeof EvacuationQuery>) {
+  const c = decodeCursor(q.cursor, 2) as [string, string] | null;
+  const conds = [];
+  if (q.status) conds.push(eq(evacuations.status, q.status));
+  if (q.vmId) conds.push(eq(evacuations.vmId, q.vmId));
+  if (q.hostId) conds.push(eq(evacuations.hostId, q.hostId));
+  if (q.tenantId) conds.push(eq(evacuations.tenantId, q.tenantId));
+  if (c) {
+    const t = new Date(c[0]);
+    conds.push(or(lt(evacuations.requestedAt, t), and(eq(evacuations.requestedAt, t), lt(evacuations.id, c[1])))!);
+  }
+  const rows = await db
+    .select()
+    .from(evacuations)
+    .where(conds.length ? and(...conds) : undefined)
+    .orderBy(desc(evacuations.requestedAt), desc(evacuations.id))
+    .limit(q.limit + 1);
+  const p = page(rows, q.limit, (r) => [iso(r.requestedAt), r.id]);
+  return { data: p.data.map(evacuationView), nextCursor: p.nextCursor };
+}

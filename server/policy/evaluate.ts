@@ -1,8 +1,59 @@
 import type { Db } from "@/db/client";
 import type { IncidentChange } from "@/server/incidents/record-events";
+import type { EvacuationRequest } from "./evacuations";
+import { attachIncidentsToEvacuations, scheduleEvacuations } from "./evacuations";
+import { hostSummaries, latestEvacuations, runningVmsOnHosts, vmSummaries } from "./health";
+import { decideHostVm, decideVm, hostStateOf } from "./policy";
+import { getPolicy } from "./policy-settings";
 
-// Placeholder until the health policy lands: decides evacuations after new errors.
+// After new errors (ingestion or late binding), inside their transaction: the VMs that changed and
+// the hosts that reported them are measured against the policy; a VM past its threshold, and every
+// running VM of a host in `evacuate`, gets an evacuation. A policy change applies from the next
+// error of a VM or host; it does not evacuate retroactively (the preview shows what it would do).
 export async function evaluatePolicyAfterIngest(
-  _tx: Db,
-  _input: { changes: IncidentChange[]; hostIds: string[]; at: Date },
-): Promise<void> {}
+  tx: Db,
+  input: { changes: IncidentChange[]; hostIds: string[]; at: Date },
+): Promise<void> {
+  const changes = input.changes.filter((c) => c.kind !== "resolved");
+  if (!changes.length) return;
+  const { at } = input;
+  const policy = await getPolicy(tx);
+  const vmIds = [...new Set(changes.map((c) => c.vmId))].sort();
+
+  await attachIncidentsToEvacuations(
+    tx,
+    changes.filter((c) => c.kind === "opened").map((c) => c.incidentId),
+    at,
+    policy,
+  );
+
+  const hostIds = [...new Set(input.hostIds)].sort();
+  const [vmSums, hostSums] = [await vmSummaries(tx, vmIds, at, policy), await hostSummaries(tx, hostIds, at, policy)];
+  const evacuatingHosts = hostIds.filter((h) => hostStateOf(hostSums.get(h)?.distinctPages ?? 0, policy) === "evacuate");
+  const onHosts = await runningVmsOnHosts(tx, evacuatingHosts);
+  const latest = await latestEvacuations(tx, [...new Set([...vmIds, ...onHosts.map((v) => v.id)])]);
+  const cancelledAtOf = (vmId: string) => {
+    const l = latest.get(vmId);
+    return l?.status === "cancelled" ? l.cancelledAt : null;
+  };
+  const isActive = (vmId: string) => {
+    const s = latest.get(vmId)?.status;
+    return s === "scheduled" || s === "in_progress";
+  };
+
+  const requests: EvacuationRequest[] = [];
+  for (const vmId of vmIds) {
+    const s = vmSums.get(vmId);
+    if (!s || isActive(vmId)) continue;
+    const d = decideVm(s, policy, { cancelledAt: cancelledAtOf(vmId) });
+    if (d.evacuate) requests.push({ vmId, reason: d.reason, distinctPages: s.distinctPages, requestedBy: "policy" });
+  }
+  for (const v of onHosts) {
+    const host = hostSums.get(v.host_id)!;
+    if (isActive(v.id) || requests.some((r) => r.vmId === v.id)) continue;
+    if (decideHostVm(host, policy, { cancelledAt: cancelledAtOf(v.id) })) {
+      requests.push({ vmId: v.id, reason: "host_evacuate", distinctPages: host.distinctPages, requestedBy: "policy" });
+    }
+  }
+  if (requests.length) await scheduleEvacuations(tx, requests, at, { skipLocked: true, policy });
+}

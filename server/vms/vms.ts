@@ -1,41 +1,26 @@
-import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
 import { evacuations, vms } from "@/db/schema";
 import { NotFoundError } from "@/server/errors";
 import { decodeCursor, iso, ListQuery, page } from "@/server/http/conventions";
 import type { Policy } from "@/server/policy/policy-settings";
+import { latestEvacuations, vmSummaries } from "@/server/policy/health";
 import { getPolicy } from "@/server/policy/policy-settings";
 
 export const VmQuery = ListQuery.extend({});
 
 type VmRow = typeof vms.$inferSelect;
 
-// Distinct poisoned pages per VM within the policy window: repeats of a page count once, an
-// event without an address counts as its own page.
-export async function distinctPagesByVm(db: Db, vmIds: string[], since: Date): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  if (!vmIds.length) return out;
-  const rows = await rawRows<{ vm_id: string; n: number }>(
-    db,
-    sql`select vm_id, count(distinct coalesce(page_key, 'unlocated:' || id))::int as n
-        from memory_error_events
-        where vm_id in (${sql.join(vmIds.map((v) => sql`${v}`), sql`, `)})
-          and tenant_id is not null and event_time >= ${since.toISOString()}::timestamptz
-        group by vm_id`,
-  );
-  for (const r of rows) out.set(r.vm_id, Number(r.n));
-  return out;
-}
-
-async function activeEvacuations(db: Db, vmIds: string[]) {
+// The evacuation a VM's memory-health gauge shows: the active one, or the latest that ended within
+// the policy window (so a tenant sees "completed at …" after the restart, not nothing).
+async function shownEvacuations(db: Db, vmIds: string[], at: Date, policy: Policy) {
+  const since = at.getTime() - policy.windowSeconds * 1000;
   const out = new Map<string, typeof evacuations.$inferSelect>();
-  if (!vmIds.length) return out;
-  const rows = await db
-    .select()
-    .from(evacuations)
-    .where(and(inArray(evacuations.vmId, vmIds), inArray(evacuations.status, ["scheduled", "in_progress"])));
-  for (const r of rows) out.set(r.vmId, r);
+  for (const [vmId, e] of await latestEvacuations(db, vmIds)) {
+    const endedAt = e.completedAt ?? e.cancelledAt;
+    if (!endedAt || endedAt.getTime() >= since) out.set(vmId, e);
+  }
   return out;
 }
 
@@ -50,7 +35,15 @@ function vmView(v: VmRow, pages: number, policy: Policy, evac: typeof evacuation
       distinctPages: pages,
       threshold: policy.vmPages,
       windowSeconds: policy.windowSeconds,
-      evacuation: evac ? { id: evac.id, status: evac.status, scheduledFor: iso(evac.scheduledFor) } : null,
+      evacuation: evac
+        ? {
+            id: evac.id,
+            status: evac.status,
+            scheduledFor: iso(evac.scheduledFor),
+            completedAt: iso(evac.completedAt),
+            cancelledAt: iso(evac.cancelledAt),
+          }
+        : null,
     },
   };
 }
@@ -59,9 +52,9 @@ export type VmView = ReturnType<typeof vmView>;
 async function viewsOf(db: Db, rows: VmRow[], at: Date) {
   const policy = await getPolicy(db);
   const ids = rows.map((r) => r.id);
-  const since = new Date(at.getTime() - policy.windowSeconds * 1000);
-  const [pages, evacs] = [await distinctPagesByVm(db, ids, since), await activeEvacuations(db, ids)];
-  return rows.map((r) => vmView(r, pages.get(r.id) ?? 0, policy, evacs.get(r.id)));
+  // the policy's own count: repeats once, unlocated errors each a page, reset by a completed evacuation
+  const [pages, evacs] = [await vmSummaries(db, ids, at, policy), await shownEvacuations(db, ids, at, policy)];
+  return rows.map((r) => vmView(r, pages.get(r.id)?.distinctPages ?? 0, policy, evacs.get(r.id)));
 }
 
 export async function listVms(db: Db, tenantId: string, q: { limit: number; cursor?: string; projectId?: string }, at: Date) {

@@ -3,13 +3,14 @@ import { buildOpenApi } from "../openapi";
 import { createApiRouter, defineRoute } from "../router";
 import type { RouteDef } from "../router";
 import { adminEventRoutes } from "./admin-events";
+import { adminHealthRoutes } from "./admin-health";
 import { adminInventoryRoutes } from "./admin-inventory";
 import { adminPolicyRoutes } from "./admin-policy";
 import { ingestRequestSchemas, ingestRoutes } from "./ingest";
 import { tenantReadRoutes } from "./tenant-reads";
 import { tenantWebhookRoutes } from "./tenant-webhooks";
 
-const domainRoutes: RouteDef[] = [...ingestRoutes, ...adminInventoryRoutes, ...adminPolicyRoutes, ...adminEventRoutes, ...tenantReadRoutes, ...tenantWebhookRoutes];
+const domainRoutes: RouteDef[] = [...ingestRoutes, ...adminInventoryRoutes, ...adminPolicyRoutes, ...adminEventRoutes, ...adminHealthRoutes, ...tenantReadRoutes, ...tenantWebhookRoutes];
 
 let openApiDoc: unknown;
 

@@ -1,0 +1,143 @@
+// Operator API: host health, the fleet, evacuations, policy preview and Prometheus metrics.
+import { z } from "zod";
+import { now } from "@/server/clock";
+import { renderMetrics } from "@/server/metrics";
+import { cancelEvacuation, EvacuateInput, EvacuationQuery, listEvacuations, requestEvacuation } from "@/server/policy/evacuations";
+import { collectFleetGauges } from "@/server/policy/fleet";
+import { getHostHealth, HostListQuery, listHostHealth } from "@/server/policy/health";
+import { HOST_STATES } from "@/server/policy/policy";
+import { PolicyInput } from "@/server/policy/policy-settings";
+import { previewPolicy } from "@/server/policy/preview";
+import { OperatorId } from "../conventions";
+import { defineRoute } from "../router";
+import { ErrorBody, listOf, Timestamp } from "../schemas";
+
+const op = ["operator"] as ["operator"];
+const actor = "operator";
+const err = (d: string) => ({ description: d, schema: ErrorBody });
+const common = { 400: err("Invalid input"), 401: err("Missing or unknown token"), 403: err("Not an operator token") };
+
+const HostHealthOut = z.object({
+  hostId: z.string(),
+  state: z.enum(HOST_STATES),
+  distinctPages: z.number().int().describe("distinct (VM, page) pairs of correlated events within the window; an unlocated error is a page of its own"),
+  affectedVmIds: z.array(z.string()),
+  windowSeconds: z.number().int(),
+});
+const HostListItemOut = z.object({
+  id: z.string(),
+  zone: z.string(),
+  state: z.enum(HOST_STATES),
+  distinctPages: z.number().int(),
+  pressure: z.number().describe("distinctPages / hostEvacuatePages, at most 1"),
+  runningVms: z.number().int(),
+  activeEvacuations: z.number().int(),
+  lastErrorAt: Timestamp.nullable(),
+});
+const EvacuationOut = z.object({
+  id: z.string(),
+  vmId: z.string(),
+  tenantId: z.string(),
+  projectId: z.string(),
+  incidentId: z.string().nullable(),
+  hostId: z.string().nullable().describe("the host the VM was on when the evacuation was requested"),
+  reason: z.enum(["distinct_pages", "guest_kernel", "host_evacuate", "operator"]),
+  distinctPages: z.number().int(),
+  status: z.enum(["scheduled", "in_progress", "completed", "cancelled"]),
+  requestedBy: z.enum(["policy", "operator"]),
+  requestedAt: Timestamp,
+  scheduledFor: Timestamp,
+  completedAt: Timestamp.nullable(),
+  cancelledAt: Timestamp.nullable(),
+});
+
+export const adminHealthRoutes = [
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/admin/hosts/{hostId}/health",
+    auth: op,
+    tag: "health",
+    summary: "A host's health now: healthy, degraded or evacuate, by distinct pages within the policy window",
+    params: z.object({ hostId: OperatorId }),
+    responses: { 200: { description: "Host health", schema: HostHealthOut }, 404: err("Unknown host"), ...common },
+    handler: async ({ db, params }) => ({ status: 200, body: await getHostHealth(db, params.hostId, now()) }),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/admin/hosts",
+    auth: op,
+    tag: "health",
+    summary: "The fleet: every host with its state now, by id (filter with state)",
+    query: HostListQuery,
+    responses: { 200: { description: "Hosts", schema: listOf(HostListItemOut) }, ...common },
+    handler: async ({ db, query }) => ({ status: 200, body: await listHostHealth(db, query, now()) }),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/admin/vms/{vmId}/evacuate",
+    auth: op,
+    tag: "evacuations",
+    summary:
+      "Evacuate a VM by hand (a restart on a healthy host at scheduledFor, default in 15 minutes). Idempotent: a VM with an active evacuation answers that one's id",
+    params: z.object({ vmId: OperatorId }),
+    body: EvacuateInput,
+    responses: {
+      202: { description: "Scheduled (or already active)", schema: z.object({ evacuationId: z.string() }) },
+      404: err("Unknown VM"),
+      409: err("The VM is stopped"),
+      ...common,
+    },
+    handler: async ({ db, params, body }) => {
+      const r = await requestEvacuation({ db, actor }, params.vmId, body, now());
+      return { status: 202, body: { evacuationId: r.evacuationId } };
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/admin/evacuations",
+    auth: op,
+    tag: "evacuations",
+    summary: "Evacuations, newest first",
+    query: EvacuationQuery,
+    responses: { 200: { description: "Evacuations", schema: listOf(EvacuationOut) }, ...common },
+    handler: async ({ db, query }) => ({ status: 200, body: await listEvacuations(db, query) }),
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/api/v1/admin/evacuations/{evacuationId}",
+    auth: op,
+    tag: "evacuations",
+    summary: "Cancel a scheduled or in-progress evacuation; its incident goes back to open",
+    params: z.object({ evacuationId: z.string().max(64) }),
+    responses: {
+      200: { description: "The cancelled evacuation", schema: EvacuationOut },
+      404: err("Unknown evacuation"),
+      409: err("Already completed or cancelled"),
+      ...common,
+    },
+    handler: async ({ db, params }) => ({ status: 200, body: await cancelEvacuation({ db, actor }, params.evacuationId, now()) }),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/admin/policy/preview",
+    auth: op,
+    tag: "policy",
+    summary: "What a policy change (any part of the policy) would do to the fleet now; nothing is changed",
+    body: PolicyInput,
+    responses: { 200: { description: "Hosts per state now and under the candidate; VMs it would evacuate" }, ...common },
+    handler: async ({ db, body }) => ({ status: 200, body: await previewPolicy(db, body, now()) }),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/admin/metrics",
+    auth: op,
+    tag: "operator",
+    summary: "Prometheus text: ingest counts and rejects by reason, queue depth, delivery backlog and latency, fleet health",
+    responses: { 200: { description: "text/plain; version=0.0.4" }, 401: err("Missing or unknown token"), 403: err("Not an operator token") },
+    handler: async ({ db }) =>
+      new Response(renderMetrics(await collectFleetGauges(db, now())), {
+        status: 200,
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" },
+      }),
+  }),
+];

@@ -1,0 +1,215 @@
+import { desc, eq, inArray, sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "@/db/client";
+import { rawRows } from "@/db/client";
+import { evacuations, hosts } from "@/db/schema";
+import { NotFoundError } from "@/server/errors";
+import { decodeCursor, ListQuery } from "@/server/http/conventions";
+import { MAX_FUTURE_SKEW_MS } from "@/server/ingest/event-schema";
+import type { HostState, HostSummary, VmSummary } from "./policy";
+import { HOST_STATES, hostPressure, hostStateOf, windowStartOf } from "./policy";
+import type { Policy } from "./policy-settings";
+import { getPolicy } from "./policy-settings";
+
+// Set-based versions of summarizeVm / summarizeHost (policy.ts). Only correlated events count:
+// an uncorrelated one is either not yet bound to a VM (it counts once late binding correlates it)
+// or came from a host the VM was not on, which cannot be attributed.
+
+type EvacuationRow = typeof evacuations.$inferSelect;
+
+const ms = (col: SQL) => sql`floor(extract(epoch from ${col}) * 1000)::float8`;
+const dateOf = (v: unknown) => (v === null || v === undefined ? null : new Date(Number(v)));
+const list = (ids: string[]) => sql.join(ids.map((v) => sql`${v}`), sql`, `);
+
+// Fleet-wide scans also bound received_at, which is indexed: ingestion refuses events more than
+// MAX_FUTURE_SKEW_MS ahead of their receipt, so eventTime >= since implies this bound.
+function receivedBound(since: Date): SQL {
+  return sql`e.received_at >= ${new Date(since.getTime() - MAX_FUTURE_SKEW_MS).toISOString()}::timestamptz`;
+}
+
+// vmIds null = every VM with events in the window.
+export async function vmSummaries(db: Db, vmIds: string[] | null, at: Date, policy: Pick<Policy, "windowSeconds">) {
+  const out = new Map<string, VmSummary>();
+  if (vmIds && !vmIds.length) return out;
+  const since = windowStartOf(at, policy);
+  const vmFilter = vmIds ? sql`e.vm_id in (${list(vmIds)})` : receivedBound(since);
+  const resetFilter = vmIds ? sql`and vm_id in (${list(vmIds)})` : sql``;
+  const rows = await rawRows<{ vm_id: string; pages: number; gk: boolean; last_new: number | null }>(
+    db,
+    sql`with resets as (
+          select vm_id, max(completed_at) as reset from evacuations
+          where status = 'completed' ${resetFilter} group by vm_id
+        ), pages as (
+          select e.vm_id, coalesce(e.page_key, 'unlocated:' || e.id) as page, min(e.received_at) as first_received,
+                 max(case when e.guest_kernel then e.received_at end) as gk_last
+          from memory_error_events e left join resets r on r.vm_id = e.vm_id
+          where ${vmFilter} and e.tenant_id is not null
+            and e.event_time >= ${since.toISOString()}::timestamptz
+            and (r.reset is null or e.event_time >= r.reset)
+          group by 1, 2
+        )
+        select vm_id, count(*)::int as pages, bool_or(gk_last is not null) as gk,
+               ${ms(sql`greatest(max(first_received), max(gk_last))`)} as last_new
+        from pages group by vm_id`,
+  );
+  for (const r of rows) {
+    out.set(r.vm_id, { distinctPages: Number(r.pages), guestKernel: r.gk === true, lastNewEvidenceAt: dateOf(r.last_new) });
+  }
+  return out;
+}
+
+// hostIds null = every host with events in the window.
+export async function hostSummaries(db: Db, hostIds: string[] | null, at: Date, policy: Pick<Policy, "windowSeconds">) {
+  const out = new Map<string, HostSummary>();
+  if (hostIds && !hostIds.length) return out;
+  const since = windowStartOf(at, policy);
+  const hostFilter = hostIds ? sql`e.host_id in (${list(hostIds)})` : receivedBound(since);
+  const rows = await rawRows<{ host_id: string; pages: number; vms: string; last_new: number | null }>(
+    db,
+    sql`with pairs as (
+          select e.host_id, e.vm_id, coalesce(e.page_key, 'unlocated:' || e.id) as page, min(e.received_at) as first_received
+          from memory_error_events e
+          where ${hostFilter} and e.tenant_id is not null and e.event_time >= ${since.toISOString()}::timestamptz
+          group by 1, 2, 3
+        )
+        select host_id, count(*)::int as pages, string_agg(distinct vm_id, ',' order by vm_id) as vms,
+               ${ms(sql`max(first_received)`)} as last_new
+        from pairs group by host_id`,
+  );
+  for (const r of rows) {
+    out.set(r.host_id, {
+      distinctPages: Number(r.pages),
+      // operator ids cannot contain a comma (OPERATOR_ID_PATTERN)
+      affectedVmIds: r.vms ? r.vms.split(",") : [],
+      lastNewEvidenceAt: dateOf(r.last_new),
+    });
+  }
+  return out;
+}
+
+// The newest evacuation of each VM, whatever its status.
+export async function latestEvacuations(db: Db, vmIds: string[]): Promise<Map<string, EvacuationRow>> {
+  const out = new Map<string, EvacuationRow>();
+  if (!vmIds.length) return out;
+  const rows = await db
+    .select()
+    .from(evacuations)
+    .where(inArray(evacuations.vmId, vmIds))
+    .orderBy(desc(evacuations.requestedAt), desc(evacuations.id));
+  for (const r of rows) if (!out.has(r.vmId)) out.set(r.vmId, r);
+  return out;
+}
+
+export async function getHostHealth(db: Db, hostId: string, at: Date) {
+  const [host] = await db.select({ id: hosts.id }).from(hosts).where(eq(hosts.id, hostId));
+  if (!host) throw new NotFoundError(`No host ${hostId}`);
+  const policy = await getPolicy(db);
+  const s = (await hostSummaries(db, [hostId], at, policy)).get(hostId);
+  const distinctPages = s?.distinctPages ?? 0;
+  return {
+    hostId,
+    state: hostStateOf(distinctPages, policy),
+    distinctPages,
+    affectedVmIds: s?.affectedVmIds ?? [],
+    windowSeconds: policy.windowSeconds,
+  };
+}
+export type HostHealth = Awaited<ReturnType<typeof getHostHealth>>;
+
+export const HostListQuery = ListQuery.extend({ state: z.enum(HOST_STATES).optional() });
+
+type HostListRow = {
+  id: string;
+  zone: string;
+  pages: number;
+  running: number;
+  evacuating: number;
+  last_error: number | null;
+  state: HostState;
+};
+
+function hostRowView(r: HostListRow, policy: Policy) {
+  return {
+    id: r.id,
+    zone: r.zone,
+    state: r.state,
+    distinctPages: Number(r.pages),
+    pressure: hostPressure(Number(r.pages), policy),
+    runningVms: Number(r.running),
+    activeEvacuations: Number(r.evacuating),
+    lastErrorAt: r.last_error === null ? null : new Date(Number(r.last_error)).toISOString(),
+  };
+}
+export type HostListItem = ReturnType<typeof hostRowView>;
+
+// The fleet: every host with its state now, by id (or by pressure, for the console's trend list).
+export async function listHostHealth(
+  db: Db,
+  q: { limit: number; cursor?: string; state?: HostState; order?: "id" | "pressure"; minPages?: number },
+  at: Date,
+  policyIn?: Policy,
+) {
+  const policy = policyIn ?? (await getPolicy(db));
+  const since = windowStartOf(at, policy);
+  const order = q.order ?? "id";
+  const c = order === "id" ? (decodeCursor(q.cursor, 1) as [string] | null) : null;
+  const conds: SQL[] = [sql`true`];
+  if (q.state) conds.push(sql`state = ${q.state}`);
+  if (c) conds.push(sql`id > ${c[0]}`);
+  if (q.minPages !== undefined) conds.push(sql`pages >= ${q.minPages}`);
+  const rows = await rawRows<HostListRow>(
+    db,
+    sql`with pairs as (
+          select e.host_id, e.vm_id, coalesce(e.page_key, 'unlocated:' || e.id) as page, max(e.event_time) as last_error
+          from memory_error_events e
+          where ${receivedBound(since)} and e.tenant_id is not null and e.event_time >= ${since.toISOString()}::timestamptz
+          group by 1, 2, 3
+        ), agg as (
+          select host_id, count(*)::int as pages, max(last_error) as last_error from pairs group by host_id
+        ), running as (
+          select host_id, count(*)::int as n from vms where host_id is not null group by host_id
+        ), active as (
+          select host_id, count(*)::int as n from evacuations where status in ('scheduled', 'in_progress') and host_id is not null group by host_id
+        ), fleet as (
+          select h.id, h.zone, coalesce(a.pages, 0) as pages, coalesce(r.n, 0) as running, coalesce(x.n, 0) as evacuating,
+                 ${ms(sql`a.last_error`)} as last_error,
+                 case when coalesce(a.pages, 0) >= ${policy.hostEvacuatePages} then 'evacuate'
+                      when coalesce(a.pages, 0) >= ${policy.hostDegradedPages} then 'degraded'
+                      else 'healthy' end as state
+          from hosts h left join agg a on a.host_id = h.id left join running r on r.host_id = h.id
+               left join active x on x.host_id = h.id
+        )
+        select * from fleet where ${sql.join(conds, sql` and `)}
+        order by ${order === "id" ? sql`id` : sql`pages desc, id`}
+        limit ${q.limit + 1}`,
+  );
+  const hasMore = rows.length > q.limit;
+  const data = (hasMore ? rows.slice(0, q.limit) : rows).map((r) => hostRowView(r, policy));
+  const last = data[data.length - 1];
+  const nextCursor = order === "id" && hasMore && last ? Buffer.from(JSON.stringify([last.id])).toString("base64url") : null;
+  return { data, nextCursor };
+}
+
+export async function countHostsByState(db: Db, at: Date, policyIn?: Policy): Promise<Record<HostState, number>> {
+  const policy = policyIn ?? (await getPolicy(db));
+  const out: Record<HostState, number> = { healthy: 0, degraded: 0, evacuate: 0 };
+  const summaries = await hostSummaries(db, null, at, policy);
+  const [{ n }] = (await rawRows<{ n: number }>(db, sql`select count(*)::int as n from hosts`)) as [{ n: number }];
+  let counted = 0;
+  for (const s of summaries.values()) {
+    out[hostStateOf(s.distinctPages, policy)] += 1;
+    counted += 1;
+  }
+  out.healthy += Math.max(0, Number(n) - counted);
+  return out;
+}
+
+// Running VMs on these hosts, for a host in `evacuate`.
+export async function runningVmsOnHosts(db: Db, hostIds: string[]) {
+  if (!hostIds.length) return [];
+  return rawRows<{ id: string; host_id: string }>(
+    db,
+    sql`select id, host_id from vms where host_id in (${list(hostIds)}) order by id`,
+  );
+}
