@@ -165,7 +165,7 @@ async function recordOutcomes(db: Db, outcomes: Outcome[], at: Date): Promise<vo
     }
     return { o, status, nextAt };
   });
-  const failedFor = new Map<string, Date>();
+  const failedFor = new Map<string, string>();
   const succeededFor = new Set<string>();
   const goneFor = new Set<string>();
   for (const { o } of updates) {
@@ -173,10 +173,10 @@ async function recordOutcomes(db: Db, outcomes: Outcome[], at: Date): Promise<vo
     if (ep === CALLBACK_ENDPOINT_ID || o.kind === "abandon") continue;
     if (o.kind === "success") succeededFor.add(ep);
     else if (o.kind === "gone") goneFor.add(ep);
-    else failedFor.set(ep, at);
+    else failedFor.set(ep, o.result.statusCode !== null ? `HTTP ${o.result.statusCode}` : (o.result.error ?? "no response"));
   }
 
-  const disabled: { ep: WebhookEndpointRow; reason: string }[] = [];
+  const disabled: WebhookEndpointRow[] = [];
   await db.transaction(async (tx) => {
     await tx.insert(webhookAttempts).values(
       outcomes.map((o) => ({
@@ -215,22 +215,21 @@ async function recordOutcomes(db: Db, outcomes: Outcome[], at: Date): Promise<vo
         sql`update webhook_endpoints set failing_since = coalesce(failing_since, ${at.toISOString()}::timestamptz)
             where id in (${idList(stillFailing)}) returning id, failing_since`,
       );
-      const longFailing = rows
-        .filter((r) => at.getTime() - new Date(r.failing_since).getTime() >= DISABLE_AFTER_FAILING_MS)
-        .map((r) => r.id);
-      for (const ep of await disableEndpoints(tx, longFailing, "Every delivery failed for 5 days", at)) {
-        disabled.push({ ep, reason: "failing" });
+      for (const r of rows) {
+        if (at.getTime() - new Date(r.failing_since).getTime() < DISABLE_AFTER_FAILING_MS) continue;
+        const reason = `every delivery failed for 5 days (last attempt: ${failedFor.get(r.id)})`;
+        for (const ep of await disableEndpoints(tx, [r.id], reason, at)) disabled.push(ep);
       }
     }
     const gone = [...goneFor].filter((id) => !succeededFor.has(id));
-    for (const ep of await disableEndpoints(tx, gone, "The endpoint answered 410 Gone", at)) disabled.push({ ep, reason: "gone" });
+    for (const ep of await disableEndpoints(tx, gone, "it answered 410 Gone", at)) disabled.push(ep);
   });
 
   for (const o of outcomes) {
     inc("poisonwatch_webhook_attempts_total", "Webhook delivery attempts, by outcome", { outcome: o.kind });
     if (o.result.latencyMs) observe("poisonwatch_webhook_attempt_latency_ms", "Webhook attempt latency (ms)", o.result.latencyMs);
   }
-  for (const d of disabled) log.warn("webhook endpoint disabled", { endpointId: d.ep.id, reason: d.ep.disabledReason });
+  for (const ep of disabled) log.warn("webhook endpoint disabled", { endpointId: ep.id, reason: ep.disabledReason });
 }
 
 // Disables enabled endpoints, fails their pending deliveries and emails the tenant's owners,
