@@ -15,7 +15,7 @@ import type { Role } from "@/db/constants";
 import { appSettings, authAccounts, authSessions, authUsers, authVerifications, tenants } from "@/db/schema";
 import { now } from "@/server/clock";
 import { env } from "@/server/env";
-import { ForbiddenError } from "@/server/errors";
+import { NotFoundError } from "@/server/errors";
 import { onMemberAdded } from "@/server/inventory/inventory";
 import { log } from "@/server/log";
 import { queueEmail } from "@/server/notify/email-queue";
@@ -293,7 +293,8 @@ export function pickTenant(memberships: TenantMembership[], activeTenantId: stri
 
 export async function setActiveTenant(db: Db, session: SessionUser, tenantId: string): Promise<TenantMembership> {
   const m = (await listMembershipsOfEmail(db, session.email)).find((x) => x.tenantId === tenantId);
-  if (!m) throw new ForbiddenError("You are not a member of that tenant");
+  // not a member: answer as if the tenant did not exist
+  if (!m) throw new NotFoundError(`No tenant ${tenantId}`);
   await db.update(authSessions).set({ activeTenantId: tenantId, updatedAt: new Date() }).where(eq(authSessions.id, session.sessionId));
   return m;
 }
