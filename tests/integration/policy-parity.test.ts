@@ -1,0 +1,105 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { getDb } from "@/db";
+import { newId } from "@/db/ids";
+import { evacuations, memoryErrorEvents } from "@/db/schema";
+import { hostSummaries, vmSummaries } from "@/server/policy/health";
+import type { PolicyEvent } from "@/server/policy/policy";
+import { summarizeHost, summarizeVm } from "@/server/policy/policy";
+import { uid } from "../helpers/api";
+
+// The database's set-based summaries (health.ts) and the pure, table-tested ones (policy.ts) must
+// agree on any events: window edges, repeats, unlocated errors, resets after an evacuation.
+
+const AT = new Date("2026-05-01T12:00:00.000Z");
+const WINDOW = 3600;
+const EDGE_OFFSETS_MS = [-WINDOW * 1000 - 1, -WINDOW * 1000, -WINDOW * 1000 + 1, -60_000, -1, 0, 300_000, -2 * WINDOW * 1000];
+
+const arbEvent = fc.record({
+  vm: fc.integer({ min: 0, max: 3 }),
+  page: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null, freq: 4 }),
+  offset: fc.oneof(fc.constantFrom(...EDGE_OFFSETS_MS), fc.integer({ min: -2 * WINDOW * 1000, max: 300_000 })),
+  // ingestion accepts an event up to 5 minutes ahead of its receipt
+  recvDelay: fc.integer({ min: -300_000, max: 600_000 }),
+  guestKernel: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+  correlated: fc.integer({ min: 0, max: 9 }).map((n) => n !== 0),
+});
+
+describe("policy summaries: SQL and pure functions agree", () => {
+  it("on random events around the window edges", async () => {
+    const db = await getDb();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(arbEvent, { maxLength: 25 }),
+        fc.option(fc.constantFrom(...EDGE_OFFSETS_MS), { nil: null }),
+        async (evs, resetOffset) => {
+          const hostId = uid("h");
+          const vmIds = [0, 1, 2, 3].map(() => uid("vm"));
+          const rows = evs.map((e) => {
+            const eventTime = new Date(AT.getTime() + e.offset);
+            return {
+              id: newId("evt"),
+              hostId,
+              sourceEventId: newId("evt"),
+              vmId: vmIds[e.vm]!,
+              tenantId: e.correlated ? "t-parity" : null,
+              projectId: e.correlated ? "p-parity" : null,
+              uncorrelatedReason: e.correlated ? null : ("host_mismatch" as const),
+              eventTime,
+              receivedAt: new Date(eventTime.getTime() + e.recvDelay),
+              severity: "CRITICAL" as const,
+              consumed: true,
+              guestKernel: e.guestKernel,
+              pageKey: e.page === null ? null : `0x${(0x1000 * (e.page + 1)).toString(16)}`,
+              mechanism: "kvm_exit_arm_sea",
+              raw: {},
+            };
+          });
+          if (rows.length) await db.insert(memoryErrorEvents).values(rows);
+          const resetAt = resetOffset === null ? null : new Date(AT.getTime() + resetOffset);
+          if (resetAt) {
+            await db.insert(evacuations).values({
+              id: newId("evac"),
+              tenantId: "t-parity",
+              projectId: "p-parity",
+              vmId: vmIds[0]!,
+              hostId,
+              reason: "operator",
+              distinctPages: 0,
+              status: "completed",
+              requestedBy: "operator",
+              requestedAt: resetAt,
+              scheduledFor: resetAt,
+              completedAt: resetAt,
+            });
+          }
+          const policy = { windowSeconds: WINDOW };
+          const pure: PolicyEvent[] = rows
+            .filter((r) => r.tenantId !== null)
+            .map((r) => ({ id: r.id, vmId: r.vmId, pageKey: r.pageKey, eventTime: r.eventTime, receivedAt: r.receivedAt, guestKernel: r.guestKernel }));
+          const sqlVms = await vmSummaries(db, vmIds, AT, policy);
+          for (const vmId of vmIds) {
+            const expected = summarizeVm(
+              pure.filter((e) => e.vmId === vmId),
+              AT,
+              policy,
+              { countFrom: vmId === vmIds[0] ? resetAt : null },
+            );
+            const got = sqlVms.get(vmId) ?? { distinctPages: 0, guestKernel: false, lastNewEvidenceAt: null };
+            expect(got).toEqual(expected);
+          }
+          const sqlHost = (await hostSummaries(db, [hostId], AT, policy)).get(hostId) ?? {
+            distinctPages: 0,
+            affectedVmIds: [],
+            lastNewEvidenceAt: null,
+          };
+          expect(sqlHost).toEqual(summarizeHost(pure, AT, policy));
+          // the fleet-wide form (no id filter) sees the same host
+          const fleetWide = (await hostSummaries(db, null, AT, policy)).get(hostId);
+          expect(fleetWide ?? { distinctPages: 0, affectedVmIds: [], lastNewEvidenceAt: null }).toEqual(sqlHost);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
