@@ -45,13 +45,15 @@ export function acquireDataDirLock(dataDir: string): () => void {
       const fd = openSync(lockPath, "wx");
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      return () => {
+      const release = () => {
         try {
           if (readFileSync(lockPath, "utf8").trim() === String(process.pid)) unlinkSync(lockPath);
         } catch {
           /* already gone */
         }
       };
+      process.once("exit", release);
+      return release;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const pid = Number.parseInt(readFileSync(lockPath, "utf8").trim(), 10);
