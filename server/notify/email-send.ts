@@ -90,7 +90,14 @@ function resendClient(): Resend | null {
 
 // ---- claiming
 
+// batchKey null or "single:…": sent alone under the email's own key (a refused batch's members
+// are marked single so they are never batched again).
 type Claim = { rows: EmailRow[]; batchKey: string | null };
+const SINGLE = "single:";
+
+function isBatch(c: Claim): boolean {
+  return c.batchKey !== null && !c.batchKey.startsWith(SINGLE);
+}
 
 function batchKeyOf(ids: string[]): string {
   return "batch_" + createHash("sha256").update([...ids].sort().join(",")).digest("hex").slice(0, 40);
@@ -205,13 +212,13 @@ async function sendClaim(db: Db, resend: Resend, claim: Claim, at: Date): Promis
   const payload = (r: EmailRow) => ({ from, to: r.to, subject: r.subject, html: r.html, text: r.text });
   await takeSlot();
   const res =
-    claim.batchKey === null
+    !isBatch(claim)
       ? await resend.emails.send(payload(claim.rows[0]!), { idempotencyKey: claim.rows[0]!.idempotencyKey })
       : await resend.batch.send(claim.rows.map(payload), { idempotencyKey: claim.batchKey });
   const doneAt = now();
   if (!res.error) {
     const data = res.data as { id?: string; data?: { id: string }[] };
-    const ids = claim.batchKey === null ? [data.id ?? ""] : (data.data ?? []).map((d) => d.id);
+    const ids = !isBatch(claim) ? [data.id ?? ""] : (data.data ?? []).map((d) => d.id);
     await markSent(db, claim.rows, ids, doneAt);
     inc("poisonwatch_emails_total", "Emails by outcome", { outcome: "sent" }, claim.rows.length);
     return "sent";
@@ -225,17 +232,14 @@ async function sendClaim(db: Db, resend: Resend, claim: Claim, at: Date): Promis
     return "rate_limited";
   }
   if (cls.kind === "permanent") {
-    if (claim.batchKey !== null && !cls.auth) {
+    if (isBatch(claim) && !cls.auth) {
       // A strict batch is refused whole and nothing was sent: send each alone to find the bad one.
-      await db
-        .update(emails)
-        .set({ batchKey: null, nextAttemptAt: doneAt, lastError: message })
-        .where(
-          inArray(
-            emails.id,
-            claim.rows.map((r) => r.id),
-          ),
-        );
+      for (const r of claim.rows) {
+        await db
+          .update(emails)
+          .set({ batchKey: `${SINGLE}${r.id}`, nextAttemptAt: doneAt, lastError: message })
+          .where(eq(emails.id, r.id));
+      }
       return "retry";
     }
     await markFailed(db, claim.rows, message);

@@ -184,6 +184,11 @@ export async function startFakeResend() {
     plan(list: Planned[]) {
       plans.push(...list);
     },
+    reset() {
+      requests.length = 0;
+      delivered.length = 0;
+      plans.length = 0;
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
