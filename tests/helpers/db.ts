@@ -14,7 +14,7 @@ export async function openTestDatabase(): Promise<DbHandle & { drop: () => Promi
     if (!tpl) throw new Error("global setup did not make a template database");
     const { default: postgres } = await import("postgres");
     const admin = postgres(url, { max: 1, onnotice: () => {} });
-    const name = `pw_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+    const name = `pw_t_${process.env.PW_TEST_RUN_ID}_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
     for (let i = 0; ; i++) {
       try {
         await admin.unsafe(`create database ${name} template ${tpl}`);

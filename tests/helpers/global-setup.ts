@@ -10,7 +10,10 @@ export default async function setup() {
   if (url) {
     const { default: postgres } = await import("postgres");
     const admin = postgres(url, { max: 1, onnotice: () => {} });
-    const name = `pw_tpl_${process.pid}_${Date.now()}`;
+    // databases of this run only: another run on the same server keeps its own
+    const runId = `${process.pid}x${Date.now().toString(36)}`;
+    process.env.PW_TEST_RUN_ID = runId;
+    const name = `pw_tpl_${runId}`;
     await admin.unsafe(`create database ${name}`);
     const u = new URL(url);
     u.pathname = `/${name}`;
@@ -19,7 +22,7 @@ export default async function setup() {
     process.env.PW_TEST_PG_TEMPLATE = name;
     return async () => {
       const dbs = await admin.unsafe<{ datname: string }[]>(
-        `select datname from pg_database where datname like 'pw_t\\_%' escape '\\' or datname = '${name}'`,
+        `select datname from pg_database where datname like 'pw\\_t\\_${runId}\\_%' escape '\\' or datname = '${name}'`,
       );
       for (const d of dbs) {
         await admin.unsafe(`drop database if exists "${d.datname}" with (force)`).catch(() => {});

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll } from "vitest";
 import { setDbHandle } from "@/db";
 import { setClock } from "@/server/clock";
+import { stopBoss } from "@/server/jobs/boss";
 import { openTestDatabase } from "./db";
 
 let handle: Awaited<ReturnType<typeof openTestDatabase>> | undefined;
@@ -12,6 +13,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   setClock(undefined);
+  await stopBoss();
   setDbHandle(undefined);
   await handle?.drop();
 });
