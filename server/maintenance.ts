@@ -1,20 +1,39 @@
 import type { Db } from "@/db/client";
 import { resolveQuietIncidents } from "@/server/incidents/resolve-quiet";
+import { log } from "@/server/log";
 import { sendDailyDigests } from "@/server/notify/digest";
 import { sendDueEmails } from "@/server/notify/email-send";
 import { flushDueIncidentNotifications } from "@/server/notify/enqueue";
 import { deliverDueWebhooks } from "@/server/notify/webhook-worker";
-import { startDueEvacuations } from "@/server/policy/evacuations";
+import { reconcileEvacuations, startDueEvacuations } from "@/server/policy/evacuations";
+import { enforceRetention } from "@/server/retention";
 
 // Every time-driven behaviour, run for one instant of the clock. Production calls it on a timer;
 // tests call it with the time they want. Each step is safe to run concurrently from several processes.
-export async function runMaintenance(db: Db, at: Date): Promise<void> {
-  await startDueEvacuations(db, at);
-  await resolveQuietIncidents(db, at);
+const STEPS: [string, (db: Db, at: Date) => Promise<unknown>][] = [
+  ["startDueEvacuations", startDueEvacuations],
+  ["reconcileEvacuations", reconcileEvacuations],
+  ["resolveQuietIncidents", resolveQuietIncidents],
   // notifications: coalesced incident updates, digests, then the due-scans (the safety net
   // behind the pg-boss jobs, and what tests drive by moving the clock)
-  await flushDueIncidentNotifications(db, at);
-  await sendDailyDigests(db, at);
-  await deliverDueWebhooks(db, at);
-  await sendDueEmails(db, at);
+  ["flushDueIncidentNotifications", flushDueIncidentNotifications],
+  ["sendDailyDigests", sendDailyDigests],
+  ["deliverDueWebhooks", deliverDueWebhooks],
+  ["sendDueEmails", sendDueEmails],
+  ["enforceRetention", (db, at) => enforceRetention(db, at)],
+];
+
+// A failing step does not stop the others; the failures are reported together at the end.
+export async function runMaintenance(db: Db, at: Date): Promise<void> {
+  const errors: unknown[] = [];
+  for (const [name, step] of STEPS) {
+    try {
+      await step(db, at);
+    } catch (e) {
+      log.error("maintenance step failed", { step: name, err: e });
+      errors.push(e);
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length) throw new AggregateError(errors, `${errors.length} maintenance steps failed`);
 }
