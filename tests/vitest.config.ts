@@ -30,6 +30,11 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        extends: true,
+        // real `next start` processes: needs `next build` first (npm test does it)
+        test: { name: "system", include: ["tests/system/**/*.test.ts"], environment: "node", testTimeout: 300_000, fileParallelism: false },
+      },
     ],
   },
 });
