@@ -180,15 +180,29 @@ export async function scheduleEvacuations(
         scheduledFor: r.scheduledFor ?? new Date(at.getTime() + EVACUATION_LEAD_SECONDS * 1000),
       };
     });
-  if (!values.length) return [];
+  // a VM that already has an evacuation (possibly one just committed by a transaction that could
+  // not see our incident) gets our incident attached to it
+  const attachLater = () =>
+    attachIncidentsToEvacuations(
+      tx,
+      running.filter((v) => incidentOf.has(v.id) && !made.some((m) => m.vmId === v.id)).map((v) => incidentOf.get(v.id)!.id),
+      at,
+      policy,
+    );
+  let made: EvacuationRow[] = [];
+  if (!values.length) {
+    await attachLater();
+    return [];
+  }
   // one sorted statement: concurrent schedulers meet on the partial unique index in the same order
-  const made = await tx.insert(evacuations).values(values).onConflictDoNothing().returning();
+  made = await tx.insert(evacuations).values(values).onConflictDoNothing().returning();
   const incidentRows = made.flatMap((e) => {
     const inc = incidentOf.get(e.vmId);
     return inc ? [inc] : [];
   });
   await setIncidentsEvacuating(tx, incidentRows, made, at, policy);
   for (const e of made) await enqueueEvacuationNotifications(tx, { evacuation: e, kind: "scheduled", at });
+  await attachLater();
   return made;
 }
 
@@ -235,6 +249,19 @@ export async function onVmPlacementChanged(db: Db, change: VmChange): Promise<vo
   );
 }
 
+// The evacuation's incident, locked. It may have joined the evacuation after our first lock (a
+// concurrent ingestion opened it); that transaction has committed once we hold the evacuation row.
+async function incidentOfEvacuation(tx: Db, evac: EvacuationRow, locked: Map<string, IncidentRow>) {
+  if (!evac.incidentId) return undefined;
+  const held = locked.get(evac.vmId);
+  if (held?.id === evac.incidentId) {
+    const [fresh] = await tx.select().from(incidents).where(eq(incidents.id, held.id));
+    return fresh;
+  }
+  const [row] = await tx.select().from(incidents).where(eq(incidents.id, evac.incidentId)).for("update");
+  return row;
+}
+
 async function completeEvacuation(tx: Db, evac: EvacuationRow, movedAt: Date, at: Date) {
   const { incidentOf } = await lockIncidents(tx, [evac.vmId], { skipLocked: false });
   const [done] = await tx
@@ -243,8 +270,8 @@ async function completeEvacuation(tx: Db, evac: EvacuationRow, movedAt: Date, at
     .where(and(eq(evacuations.id, evac.id), inArray(evacuations.status, [...ACTIVE])))
     .returning();
   if (!done) return;
-  const inc = incidentOf.get(evac.vmId);
-  if (inc && inc.id === done.incidentId && inc.status === "evacuating") {
+  const inc = await incidentOfEvacuation(tx, done, incidentOf);
+  if (inc?.status === "evacuating") {
     await reopenIncident(tx, inc, "completed", at, "The VM was restarted on a healthy host; the incident resolves after a quiet period without new errors");
   }
   await enqueueEvacuationNotifications(tx, { evacuation: done, kind: "completed", at });
@@ -267,6 +294,42 @@ export async function startDueEvacuations(db: Db, at: Date, limit = 500): Promis
       );
     if (timeline.length) await tx.insert(incidentTimeline).values(timeline);
     return started.length;
+  });
+}
+
+// Heals what two transactions that could not see each other left behind (an incident opening
+// while another transaction decides or ends an evacuation): runs with the maintenance tick.
+export async function reconcileEvacuations(db: Db, at: Date): Promise<number> {
+  return db.transaction(async (tx) => {
+    const policy = await getPolicy(tx);
+    const orphans = await rawRows<{ id: string }>(
+      tx,
+      sql`select i.id from evacuations x join incidents i on i.vm_id = x.vm_id and i.status = 'open'
+          where x.status in ('scheduled', 'in_progress') and x.incident_id is null
+          limit 500 for update of i skip locked`,
+    );
+    await attachIncidentsToEvacuations(tx, orphans.map((o) => o.id), at, policy);
+    const stale = await rawRows<{ id: string }>(
+      tx,
+      sql`select i.id from incidents i
+          where i.status = 'evacuating'
+            and not exists (select 1 from evacuations x where x.vm_id = i.vm_id and x.status in ('scheduled', 'in_progress'))
+          limit 500 for update skip locked`,
+    );
+    if (!stale.length) return orphans.length;
+    const rows = await tx.select().from(incidents).where(inArray(incidents.id, stale.map((r) => r.id)));
+    const latest = await latestEvacuations(tx, rows.map((r) => r.vmId));
+    for (const inc of rows) {
+      const outcome = latest.get(inc.vmId)?.status === "completed" ? "completed" : "cancelled";
+      await reopenIncident(
+        tx,
+        inc,
+        outcome,
+        at,
+        outcome === "completed" ? "The VM was restarted on a healthy host" : "The restart on a healthy host is no longer scheduled",
+      );
+    }
+    return orphans.length + rows.length;
   });
 }
 
@@ -320,8 +383,8 @@ export async function cancelEvacuation(ctx: ServiceContext, id: string, at: Date
       const [cur] = await tx.select({ status: evacuations.status }).from(evacuations).where(eq(evacuations.id, id));
       throw new ConflictError(`Evacuation ${id} is already ${cur?.status ?? evac.status}`);
     }
-    const inc = incidentOf.get(evac.vmId);
-    if (inc && inc.id === cancelled.incidentId && inc.status === "evacuating") {
+    const inc = await incidentOfEvacuation(tx, cancelled, incidentOf);
+    if (inc?.status === "evacuating") {
       await reopenIncident(tx, inc, "cancelled", at, "The scheduled restart on a healthy host was cancelled by the platform operator");
     }
     await enqueueEvacuationNotifications(tx, { evacuation: cancelled, kind: "cancelled", at });

@@ -20,18 +20,19 @@ export async function evaluatePolicyAfterIngest(
   const policy = await getPolicy(tx);
   const vmIds = [...new Set(changes.map((c) => c.vmId))].sort();
 
-  await attachIncidentsToEvacuations(
-    tx,
-    changes.filter((c) => c.kind === "opened").map((c) => c.incidentId),
-    at,
-    policy,
-  );
-
   const hostIds = [...new Set(input.hostIds)].sort();
   const [vmSums, hostSums] = [await vmSummaries(tx, vmIds, at, policy), await hostSummaries(tx, hostIds, at, policy)];
   const evacuatingHosts = hostIds.filter((h) => hostStateOf(hostSums.get(h)?.distinctPages ?? 0, policy) === "evacuate");
   const onHosts = await runningVmsOnHosts(tx, evacuatingHosts);
   const latest = await latestEvacuations(tx, [...new Set([...vmIds, ...onHosts.map((v) => v.id)])]);
+  // an evacuation decided before the VM had an incident (or by a transaction that could not see
+  // it) is joined by the incident; read after `latest` so an evacuation seen there is joined here
+  await attachIncidentsToEvacuations(
+    tx,
+    changes.map((c) => c.incidentId),
+    at,
+    policy,
+  );
   const cancelledAtOf = (vmId: string) => {
     const l = latest.get(vmId);
     return l?.status === "cancelled" ? l.cancelledAt : null;

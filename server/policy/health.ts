@@ -213,3 +213,52 @@ export async function runningVmsOnHosts(db: Db, hostIds: string[]) {
     sql`select id, host_id from vms where host_id in (${list(hostIds)}) order by id`,
   );
 }
+
+// The operator's host page: its health, the VMs on it with their own counts and evacuations, the
+// evacuations requested from it, and its uncorrelated events.
+export async function getHostDetail(db: Db, hostId: string, at: Date) {
+  const [host] = await db.select().from(hosts).where(eq(hosts.id, hostId));
+  if (!host) throw new NotFoundError(`No host ${hostId}`);
+  const policy = await getPolicy(db);
+  const health = await getHostHealth(db, hostId, at);
+  const onHost = await rawRows<{ id: string; name: string; tenant_id: string; project_id: string }>(
+    db,
+    sql`select id, name, tenant_id, project_id from vms where host_id = ${hostId} order by id limit 1000`,
+  );
+  const ids = [...new Set([...onHost.map((v) => v.id), ...health.affectedVmIds])];
+  const [sums, latest] = [await vmSummaries(db, ids, at, policy), await latestEvacuations(db, ids)];
+  const vmsView = onHost.map((v) => {
+    const e = latest.get(v.id);
+    return {
+      id: v.id,
+      name: v.name,
+      tenantId: v.tenant_id,
+      projectId: v.project_id,
+      distinctPages: sums.get(v.id)?.distinctPages ?? 0,
+      guestKernel: sums.get(v.id)?.guestKernel ?? false,
+      evacuation: e ? { id: e.id, status: e.status, reason: e.reason, scheduledFor: e.scheduledFor.toISOString() } : null,
+    };
+  });
+  const evacs = await db
+    .select()
+    .from(evacuations)
+    .where(eq(evacuations.hostId, hostId))
+    .orderBy(desc(evacuations.requestedAt), desc(evacuations.id))
+    .limit(50);
+  return {
+    host: { id: host.id, zone: host.zone, createdAt: host.createdAt.toISOString() },
+    health,
+    policy,
+    pressure: hostPressure(health.distinctPages, policy),
+    vms: vmsView,
+    evacuations: evacs.map((e) => ({
+      id: e.id,
+      vmId: e.vmId,
+      status: e.status,
+      reason: e.reason,
+      distinctPages: e.distinctPages,
+      requestedAt: e.requestedAt.toISOString(),
+      scheduledFor: e.scheduledFor.toISOString(),
+    })),
+  };
+}

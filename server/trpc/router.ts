@@ -1,6 +1,7 @@
 import { createCallerFactory, router } from "./init";
 import { incidentRouter } from "./routers/incident";
 import { logEntryRouter } from "./routers/log-entry";
+import { operatorRouter } from "./routers/operator";
 import { outboxRouter } from "./routers/outbox";
 import { settingsRouter } from "./routers/settings";
 import { tenantRouter } from "./routers/tenant";
@@ -9,6 +10,7 @@ import { vmRouter } from "./routers/vm";
 export const appRouter = router({
   incident: incidentRouter,
   logEntry: logEntryRouter,
+  operator: operatorRouter,
   outbox: outboxRouter,
   settings: settingsRouter,
   tenant: tenantRouter,

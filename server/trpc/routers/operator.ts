@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { now } from "@/server/clock";
+import { OperatorId } from "@/server/http/conventions";
+import { listUncorrelatedEvents, UncorrelatedQuery } from "@/server/ingest/uncorrelated";
+import { cancelEvacuation, EvacuationQuery, listEvacuations, requestEvacuation } from "@/server/policy/evacuations";
+import { getFleetOverview } from "@/server/policy/fleet";
+import { getHostDetail, HostListQuery, listHostHealth } from "@/server/policy/health";
+import { getPolicy, PolicyInput, putPolicy } from "@/server/policy/policy-settings";
+import { previewPolicy } from "@/server/policy/preview";
+import { operatorProcedure, router } from "../init";
+
+// The operator console: fleet health, hosts, the policy and evacuations (operator sign-in only).
+export const operatorRouter = router({
+  overview: operatorProcedure.query(({ ctx }) => getFleetOverview(ctx.db, now())),
+  hosts: operatorProcedure
+    .input(HostListQuery.extend({ order: z.enum(["id", "pressure"]).default("id") }))
+    .query(({ ctx, input }) => listHostHealth(ctx.db, input, now())),
+  host: operatorProcedure.input(z.object({ hostId: OperatorId })).query(({ ctx, input }) => getHostDetail(ctx.db, input.hostId, now())),
+  uncorrelated: operatorProcedure.input(UncorrelatedQuery).query(({ ctx, input }) => listUncorrelatedEvents(ctx.db, input)),
+  evacuations: operatorProcedure.input(EvacuationQuery).query(({ ctx, input }) => listEvacuations(ctx.db, input)),
+  evacuate: operatorProcedure
+    .input(z.object({ vmId: OperatorId }))
+    .mutation(({ ctx, input }) => requestEvacuation({ db: ctx.db, actor: ctx.actor }, input.vmId, undefined, now())),
+  cancelEvacuation: operatorProcedure
+    .input(z.object({ evacuationId: z.string().max(64) }))
+    .mutation(({ ctx, input }) => cancelEvacuation({ db: ctx.db, actor: ctx.actor }, input.evacuationId, now())),
+  policy: operatorProcedure.query(({ ctx }) => getPolicy(ctx.db)),
+  previewPolicy: operatorProcedure.input(PolicyInput).query(({ ctx, input }) => previewPolicy(ctx.db, input, now())),
+  updatePolicy: operatorProcedure.input(PolicyInput).mutation(({ ctx, input }) => putPolicy({ db: ctx.db, actor: ctx.actor }, input)),
+});
