@@ -1,6 +1,10 @@
 import Link from "next/link";
+import { redirect } from "next/navigation";
+import { getViewer } from "@/server/auth";
 
-export default function Home() {
+export default async function Home() {
+  const viewer = await getViewer();
+  if (viewer?.tenant) redirect("/overview");
   return (
     <main className="mx-auto max-w-2xl px-6 py-20">
       <h1 className="text-3xl font-semibold tracking-tight">Poisonwatch</h1>
@@ -9,8 +13,8 @@ export default function Home() {
         platform already did about it, and what to do next.
       </p>
       <div className="mt-8 flex gap-4">
-        <Link className="rounded-md bg-rose-700 px-4 py-2 font-medium text-white hover:bg-rose-800" href="/login">
-          Sign in
+        <Link className="rounded-md bg-rose-700 px-4 py-2 font-medium text-white hover:bg-rose-800" href={viewer ? "/overview" : "/login"}>
+          {viewer ? "Open the console" : "Sign in"}
         </Link>
         <a className="rounded-md border border-slate-300 px-4 py-2 dark:border-slate-700" href="/api/v1/openapi.json">
           API (OpenAPI)

@@ -326,6 +326,13 @@ export async function requireViewer(): Promise<Viewer> {
   return v;
 }
 
+// Console pages render alongside the console layout, not after it: they start their queries only
+// for a signed-in member of a tenant (the layout redirects or explains everyone else).
+export async function consoleViewer(): Promise<(Viewer & { tenant: TenantMembership }) | null> {
+  const v = await requireViewer();
+  return v.tenant ? (v as Viewer & { tenant: TenantMembership }) : null;
+}
+
 export async function requireOperator(): Promise<Viewer> {
   const v = await getViewer();
   if (!v) redirect("/login");

@@ -1,6 +1,6 @@
 import "server-only";
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
-import type { FetchQueryOptions } from "@tanstack/react-query";
+import type { FetchInfiniteQueryOptions, FetchQueryOptions } from "@tanstack/react-query";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import { headers } from "next/headers";
 import { cache, createElement } from "react";
@@ -22,7 +22,12 @@ export function HydrateClient({ children }: { children: ReactNode }) {
 
 // Start a query on the server without waiting for it; the client picks it up when it streams in.
 export function prefetch(options: { queryKey: readonly unknown[] }) {
-  void getQueryClient().prefetchQuery(options as FetchQueryOptions);
+  const qc = getQueryClient();
+  if ((options.queryKey[1] as { type?: string } | undefined)?.type === "infinite") {
+    void qc.prefetchInfiniteQuery(options as unknown as FetchInfiniteQueryOptions);
+  } else {
+    void qc.prefetchQuery(options as FetchQueryOptions);
+  }
 }
 
 // Wait for a query on the server (e.g. to answer 404 for another tenant's id) and keep it for hydration.
@@ -30,4 +35,9 @@ export function fetchQuery<T extends { queryKey: readonly unknown[] }>(options: 
   return getQueryClient().fetchQuery(options as unknown as FetchQueryOptions) as Promise<
     T extends { queryFn?: (...a: never[]) => infer R } ? Awaited<R> : unknown
   >;
+}
+
+// The same for an infinite (cursor) query: its first page, awaited.
+export async function fetchFirstPage(options: { queryKey: readonly unknown[] }): Promise<void> {
+  await getQueryClient().fetchInfiniteQuery(options as unknown as FetchInfiniteQueryOptions);
 }

@@ -1,0 +1,111 @@
+"use client";
+import { useSuspenseInfiniteQuery, useSuspenseQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "@/app/_trpc/client";
+import { SeverityBadge, StatusBadge } from "../../_components/badges";
+import { LogEntryList } from "../../_components/log-entry-list";
+import { PlaybookSteps } from "../../_components/playbook";
+import { LocalTime } from "../../_components/time";
+import { Card, EmptyState, Facts, linkClass, secondaryButton } from "../../_components/ui";
+import { incidentEntriesInput } from "./inputs";
+
+export function IncidentView({ incidentId }: { incidentId: string }) {
+  const trpc = useTRPC();
+  const { data: inc } = useSuspenseQuery(trpc.incident.byId.queryOptions({ id: incidentId }));
+  const entries = useSuspenseInfiniteQuery(
+    trpc.logEntry.list.infiniteQueryOptions(incidentEntriesInput(incidentId), { getNextPageParam: (p) => p.nextCursor }),
+  );
+  const logs = entries.data.pages.flatMap((p) => p.data);
+  return (
+    <div className="space-y-6">
+      <div>
+        <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+          <Link href="/incidents" className={linkClass}>
+            Incidents
+          </Link>
+          <span aria-hidden className="mx-2 text-slate-400">
+            /
+          </span>
+          <span className="font-mono text-xs">{inc.id}</span>
+        </nav>
+        <h1 className="text-2xl font-semibold tracking-tight">{inc.playbook.title}</h1>
+        <div className="mt-2 flex flex-wrap items-center gap-2 text-sm">
+          <SeverityBadge severity={inc.severity} />
+          <StatusBadge status={inc.status} />
+          {inc.evacuation ? <StatusBadge status={inc.evacuation.status} label={`evacuation ${inc.evacuation.status.replace("_", " ")}`} /> : null}
+          <span className="text-slate-600 dark:text-slate-300">
+            VM{" "}
+            <Link href={`/vms/${encodeURIComponent(inc.vmId)}`} className={linkClass}>
+              {inc.vmName}
+            </Link>{" "}
+            in {inc.projectId}
+          </span>
+        </div>
+      </div>
+
+      <Card title="Summary" id="summary">
+        <Facts
+          items={[
+            ["Opened", <LocalTime key="o" iso={inc.openedAt} />],
+            ["Last update", <LocalTime key="u" iso={inc.updatedAt} />],
+            ["Resolved", inc.resolvedAt ? <LocalTime key="r" iso={inc.resolvedAt} /> : "not yet"],
+            ["Errors", inc.errorCount],
+            ["Distinct poisoned pages", inc.distinctPages],
+            ["Zone", inc.zone],
+            ["VM id", <span key="v" className="font-mono text-xs">{inc.vmId}</span>],
+            ["Evacuation", inc.evacuation ? (
+              <span key="e">
+                {inc.evacuation.status.replace("_", " ")} (scheduled for <LocalTime iso={inc.evacuation.scheduledFor} seconds={false} />)
+              </span>
+            ) : "none"],
+            ["Playbook", `${inc.playbook.key} v${inc.playbook.version}`],
+          ]}
+        />
+      </Card>
+
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
+        <Card title="Playbook: what to do" id="playbook" className="lg:col-span-2">
+          <PlaybookSteps steps={inc.playbook.steps} />
+        </Card>
+        <Card title="Timeline" id="timeline" className="self-start">
+          {inc.timeline.length ? (
+            <ol className="relative space-y-4 p-4">
+              {inc.timeline.map((t, i) => (
+                <li key={i} className="border-l-2 border-slate-200 pl-3 dark:border-slate-700">
+                  <div className="text-xs text-slate-600 dark:text-slate-400">
+                    <LocalTime iso={t.at} /> · <span className="font-medium">{t.kind.replace(/_/g, " ")}</span>
+                  </div>
+                  <p className="text-sm">{t.summary}</p>
+                  {t.logEntryId ? (
+                    <Link href={`/logs?entry=${encodeURIComponent(t.logEntryId)}`} className={`${linkClass} text-xs`}>
+                      Log entry
+                    </Link>
+                  ) : null}
+                </li>
+              ))}
+            </ol>
+          ) : (
+            <EmptyState title="No events yet" />
+          )}
+        </Card>
+      </div>
+
+      <Card title={`Critical log entries (${inc.errorCount})`} id="log-entries">
+        {logs.length ? (
+          <>
+            <LogEntryList entries={logs} showIncident={false} label="Log entries of this incident" />
+            {entries.hasNextPage ? (
+              <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
+                <button type="button" className={secondaryButton} disabled={entries.isFetchingNextPage} onClick={() => entries.fetchNextPage()}>
+                  {entries.isFetchingNextPage ? "Loading…" : "Load more"}
+                </button>
+              </div>
+            ) : null}
+          </>
+        ) : (
+          <EmptyState title="No log entries" />
+        )}
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,31 @@
+import { TRPCError } from "@trpc/server";
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { byNextCursor } from "../../_components/types";
+import { fetchFirstPage, fetchQuery, HydrateClient, trpc } from "@/server/trpc/rsc";
+import { incidentEntriesInput } from "./inputs";
+import { IncidentView } from "./incident-view";
+import { consoleViewer } from "@/server/auth";
+
+export const metadata: Metadata = { title: "Incident" };
+
+// Everything the page shows is loaded before it renders, so nothing moves once it is on screen.
+export default async function IncidentPage({ params }: { params: Promise<{ incidentId: string }> }) {
+  if (!(await consoleViewer())) return null;
+  const { incidentId } = await params;
+  try {
+    await Promise.all([
+      fetchQuery(trpc.incident.byId.queryOptions({ id: incidentId })),
+      fetchFirstPage(trpc.logEntry.list.infiniteQueryOptions(incidentEntriesInput(incidentId), byNextCursor)),
+    ]);
+  } catch (e) {
+    // another tenant's incident, or no such id: the same answer
+    if (e instanceof TRPCError && (e.code === "NOT_FOUND" || e.code === "BAD_REQUEST")) notFound();
+    throw e;
+  }
+  return (
+    <HydrateClient>
+      <IncidentView incidentId={incidentId} />
+    </HydrateClient>
+  );
+}

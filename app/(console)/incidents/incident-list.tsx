@@ -1,0 +1,35 @@
+"use client";
+import { useSuspenseInfiniteQuery } from "@tanstack/react-query";
+import type { IncidentStatus } from "@/db/constants";
+import { useTRPC } from "@/app/_trpc/client";
+import { IncidentTable } from "../_components/incident-table";
+import { EmptyState, secondaryButton } from "../_components/ui";
+import { incidentListInput } from "./list-input";
+
+export function IncidentList({ status }: { status?: IncidentStatus }) {
+  const trpc = useTRPC();
+  const q = useSuspenseInfiniteQuery(
+    trpc.incident.list.infiniteQueryOptions(incidentListInput(status), { getNextPageParam: (last) => last.nextCursor }),
+  );
+  const items = q.data.pages.flatMap((p) => p.data);
+  if (!items.length) {
+    return (
+      <EmptyState title={status ? `No ${status} incidents` : "No incidents yet"}>
+        When a memory error hits one of your VMs, its incident appears here.
+      </EmptyState>
+    );
+  }
+  return (
+    <>
+      <IncidentTable incidents={items} />
+      {q.hasNextPage ? (
+        <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
+          <button type="button" className={secondaryButton} disabled={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
+            {q.isFetchingNextPage ? "Loading…" : "Load more"}
+          </button>
+        </div>
+      ) : null}
+      {q.error ? <p role="alert" className="p-3 text-sm text-red-700">{q.error.message}</p> : null}
+    </>
+  );
+}

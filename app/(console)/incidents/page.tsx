@@ -1,0 +1,30 @@
+import type { Metadata } from "next";
+import { Suspense } from "react";
+import { HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
+import { byNextCursor } from "../_components/types";
+import { Card, PageHeader, TableSkeleton } from "../_components/ui";
+import { IncidentList } from "./incident-list";
+import { incidentListInput } from "./list-input";
+import { StatusTabs } from "./status-tabs";
+import { consoleViewer } from "@/server/auth";
+
+export const metadata: Metadata = { title: "Incidents" };
+
+export default async function IncidentsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  if (!(await consoleViewer())) return null;
+  const sp = await searchParams;
+  const status = typeof sp.status === "string" ? sp.status : undefined;
+  const input = incidentListInput(status);
+  prefetch(trpc.incident.list.infiniteQueryOptions(input, byNextCursor));
+  return (
+    <HydrateClient>
+      <PageHeader title="Incidents" description="One incident per VM disruption: it opens on the first memory error and resolves after a quiet period." />
+      <StatusTabs current={input.status ?? "all"} />
+      <Card>
+        <Suspense key={input.status ?? "all"} fallback={<TableSkeleton label="Loading incidents" />}>
+          <IncidentList status={input.status} />
+        </Suspense>
+      </Card>
+    </HydrateClient>
+  );
+}

@@ -1,0 +1,72 @@
+"use client";
+import { useSuspenseQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { Fragment } from "react";
+import { useTRPC } from "@/app/_trpc/client";
+import { StatusBadge } from "../../_components/badges";
+import { LocalTime } from "../../_components/time";
+import { Card, Facts, linkClass } from "../../_components/ui";
+
+// The plain-text part with its links made clickable (this is how a sign-in link is used
+// without an email service).
+function Linkified({ text }: { text: string }) {
+  const parts = text.split(/(https?:\/\/[^\s<>"')\]]+)/g);
+  return (
+    <>
+      {parts.map((p, i) =>
+        /^https?:\/\//.test(p) ? (
+          <a key={i} href={p} className={`${linkClass} break-all`}>
+            {p}
+          </a>
+        ) : (
+          <Fragment key={i}>{p}</Fragment>
+        ),
+      )}
+    </>
+  );
+}
+
+export function EmailView({ emailId }: { emailId: string }) {
+  const trpc = useTRPC();
+  const { data: m } = useSuspenseQuery(trpc.outbox.byId.queryOptions({ id: emailId }));
+  return (
+    <div className="space-y-6">
+      <div>
+        <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+          <Link href="/outbox" className={linkClass}>
+            Outbox
+          </Link>
+          <span aria-hidden className="mx-2 text-slate-400">
+            /
+          </span>
+          <span className="font-mono text-xs">{m.id}</span>
+        </nav>
+        <h1 className="text-2xl font-semibold tracking-tight">{m.subject}</h1>
+      </div>
+      <Card title="Message" id="message">
+        <Facts
+          items={[
+            ["To", m.to.join(", ")],
+            ["Status", <StatusBadge key="s" status={m.status} label={m.status === "outbox" ? "in outbox (not sent: no email service)" : m.status} />],
+            ["Created", <LocalTime key="c" iso={m.createdAt} />],
+            ["Sent", m.sentAt && m.status === "sent" ? <LocalTime key="t" iso={m.sentAt} /> : "—"],
+            ["Kind", m.kind.replace(/_/g, " ")],
+            ["Attempts", m.attempts],
+          ]}
+        />
+        {m.lastError ? <p className="px-4 pb-4 text-sm text-red-700 dark:text-red-300">Last error: {m.lastError}</p> : null}
+      </Card>
+      <div className="space-y-6">
+        <Card title="As the recipient sees it" id="html">
+          {/* no scripts, no same-origin access: the email's HTML is rendered, not trusted */}
+          <iframe title={`Email: ${m.subject}`} sandbox="allow-popups allow-popups-to-escape-sandbox" srcDoc={m.html} className="h-[32rem] w-full rounded-b-lg bg-white" />
+        </Card>
+        <Card title="Plain text" id="text">
+          <pre data-testid="email-text" className="whitespace-pre-wrap break-words p-4 font-mono text-sm leading-6">
+            <Linkified text={m.text} />
+          </pre>
+        </Card>
+      </div>
+    </div>
+  );
+}

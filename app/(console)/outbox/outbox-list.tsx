@@ -1,0 +1,65 @@
+"use client";
+import { useSuspenseInfiniteQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "@/app/_trpc/client";
+import { StatusBadge } from "../_components/badges";
+import { LocalTime } from "../_components/time";
+import { byNextCursor } from "../_components/types";
+import { EmptyState, linkClass, secondaryButton, Table, tdClass, thClass } from "../_components/ui";
+import { OUTBOX_INPUT } from "./input";
+
+export function OutboxList() {
+  const trpc = useTRPC();
+  const q = useSuspenseInfiniteQuery(trpc.outbox.list.infiniteQueryOptions(OUTBOX_INPUT, byNextCursor));
+  const mails = q.data.pages.flatMap((p) => p.data);
+  if (!mails.length) return <EmptyState title="No email yet">Incident notifications, invites and sign-in links appear here.</EmptyState>;
+  return (
+    <>
+      <Table caption="Emails, newest first">
+        <thead className="bg-slate-50 dark:bg-slate-900/60">
+          <tr>
+            <th scope="col" className={thClass}>
+              Subject
+            </th>
+            <th scope="col" className={thClass}>
+              To
+            </th>
+            <th scope="col" className={thClass}>
+              Status
+            </th>
+            <th scope="col" className={thClass}>
+              Created
+            </th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
+          {mails.map((m) => (
+            <tr key={m.id} className="hover:bg-slate-50 dark:hover:bg-slate-800/50">
+              <td className={tdClass}>
+                <Link href={`/outbox/${m.id}`} className={linkClass}>
+                  {m.subject}
+                </Link>
+                <div className="text-xs text-slate-600 dark:text-slate-400">{m.kind.replace(/_/g, " ")}</div>
+              </td>
+              <td className={`${tdClass} break-all`}>{m.to.join(", ")}</td>
+              <td className={tdClass}>
+                <StatusBadge status={m.status} label={m.status === "outbox" ? "in outbox" : m.status} />
+                {m.lastError ? <div className="mt-1 text-xs text-red-700 dark:text-red-300">{m.lastError}</div> : null}
+              </td>
+              <td className={`${tdClass} whitespace-nowrap`}>
+                <LocalTime iso={m.createdAt} seconds={false} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </Table>
+      {q.hasNextPage ? (
+        <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
+          <button type="button" className={secondaryButton} disabled={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
+            {q.isFetchingNextPage ? "Loading…" : "Load more"}
+          </button>
+        </div>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,40 @@
+"use client";
+import { useSuspenseQuery } from "@tanstack/react-query";
+import { useTRPC } from "@/app/_trpc/client";
+import { ErrorsChart } from "../_components/charts";
+import { IncidentTable } from "../_components/incident-table";
+import { Card, EmptyState, TextLink } from "../_components/ui";
+
+function Stat({ label, value, hint, href }: { label: string; value: number; hint: string; href?: string }) {
+  return (
+    <div className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+      <p className="text-sm font-medium text-slate-600 dark:text-slate-300">{label}</p>
+      <p className="mt-1 text-3xl font-semibold tabular-nums">{value}</p>
+      <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">{href ? <TextLink href={href}>{hint}</TextLink> : hint}</p>
+    </div>
+  );
+}
+
+export function OverviewView() {
+  const trpc = useTRPC();
+  const { data } = useSuspenseQuery(trpc.incident.overview.queryOptions());
+  return (
+    <div className="space-y-6">
+      <div className="grid gap-4 sm:grid-cols-3">
+        <Stat label="Open incidents" value={data.openIncidents.length} hint="All incidents" href="/incidents" />
+        <Stat label="Affected VMs" value={data.affectedVmIds.length} hint="All VMs" href="/vms" />
+        <Stat label="Errors, last 30 days" value={data.errorTotal} hint="Explore the logs" href="/logs?range=30d" />
+      </div>
+      <Card title="Memory errors per day" id="errors-per-day">
+        <ErrorsChart days={data.errorsByDay} />
+      </Card>
+      <Card title="Open incidents" id="open-incidents">
+        {data.openIncidents.length ? (
+          <IncidentTable incidents={data.openIncidents} caption="Open incidents" />
+        ) : (
+          <EmptyState title="No open incidents">None of your VMs has an unresolved memory error.</EmptyState>
+        )}
+      </Card>
+    </div>
+  );
+}

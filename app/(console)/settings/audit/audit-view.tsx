@@ -1,0 +1,68 @@
+"use client";
+import { useSuspenseInfiniteQuery } from "@tanstack/react-query";
+import { useTRPC } from "@/app/_trpc/client";
+import { LocalTime } from "../../_components/time";
+import { byNextCursor } from "../../_components/types";
+import { EmptyState, secondaryButton, Table, tdClass, thClass } from "../../_components/ui";
+import { AUDIT_INPUT } from "./input";
+
+export function AuditView() {
+  const trpc = useTRPC();
+  const q = useSuspenseInfiniteQuery(trpc.settings.listAudit.infiniteQueryOptions(AUDIT_INPUT, byNextCursor));
+  const rows = q.data.pages.flatMap((p) => p.data);
+  if (!rows.length) return <EmptyState title="Nothing changed yet" />;
+  return (
+    <>
+      <Table caption="Audit log, newest first">
+        <thead className="bg-slate-50 dark:bg-slate-900/60">
+          <tr>
+            <th scope="col" className={thClass}>
+              When
+            </th>
+            <th scope="col" className={thClass}>
+              Who
+            </th>
+            <th scope="col" className={thClass}>
+              Action
+            </th>
+            <th scope="col" className={thClass}>
+              Target
+            </th>
+            <th scope="col" className={thClass}>
+              Details
+            </th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
+          {rows.map((r) => (
+            <tr key={r.id}>
+              <td className={`${tdClass} whitespace-nowrap`}>
+                <LocalTime iso={r.at} />
+              </td>
+              <td className={`${tdClass} break-all`}>{r.actor}</td>
+              <td className={`${tdClass} font-mono text-xs`}>{r.action}</td>
+              <td className={`${tdClass} break-all font-mono text-xs`}>{r.target ?? "—"}</td>
+              <td className={tdClass}>
+                {r.details ? (
+                  <details>
+                    <summary className="cursor-pointer text-sm text-slate-600 dark:text-slate-300">Show</summary>
+                    <pre tabIndex={0} className="mt-1 max-w-md overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">{JSON.stringify(r.details, null, 2)}</pre>
+                  </details>
+                ) : (
+                  "—"
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </Table>
+      {q.hasNextPage ? (
+        <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
+          <button type="button" className={secondaryButton} disabled={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
+            {q.isFetchingNextPage ? "Loading…" : "Load more"}
+          </button>
+        </div>
+      ) : null}
+    </>
+  );
+}

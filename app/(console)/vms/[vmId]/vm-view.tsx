@@ -1,0 +1,75 @@
+"use client";
+import { useSuspenseInfiniteQuery, useSuspenseQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "@/app/_trpc/client";
+import { StatusBadge } from "../../_components/badges";
+import { PagesChart, windowLabel } from "../../_components/charts";
+import { IncidentTable } from "../../_components/incident-table";
+import { LocalTime } from "../../_components/time";
+import { byNextCursor } from "../../_components/types";
+import { Card, EmptyState, Facts, linkClass } from "../../_components/ui";
+import { VM_HEALTH_DAYS } from "../inputs";
+import { HealthMeter } from "../vm-list";
+
+export function VmView({ vmId }: { vmId: string }) {
+  const trpc = useTRPC();
+  const { data } = useSuspenseQuery(trpc.vm.memoryHealth.queryOptions({ vmId, days: VM_HEALTH_DAYS }));
+  const incidents = useSuspenseInfiniteQuery(trpc.incident.list.infiniteQueryOptions({ vmId, limit: 20 }, byNextCursor));
+  const vm = data.vm;
+  const h = vm.memoryHealth;
+  const list = incidents.data.pages.flatMap((p) => p.data);
+  const win = windowLabel(data.windowSeconds);
+  return (
+    <div className="space-y-6">
+      <div>
+        <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+          <Link href="/vms" className={linkClass}>
+            VMs
+          </Link>
+          <span aria-hidden className="mx-2 text-slate-400">
+            /
+          </span>
+          <span className="font-mono text-xs">{vm.id}</span>
+        </nav>
+        <h1 className="text-2xl font-semibold tracking-tight">{vm.name}</h1>
+        <div className="mt-2 flex flex-wrap items-center gap-2 text-sm">
+          <StatusBadge status={vm.state} />
+          <span className="text-slate-600 dark:text-slate-300">
+            {vm.projectId} · {vm.zone}
+          </span>
+        </div>
+      </div>
+      <Card title="Memory health" id="memory-health">
+        <Facts
+          items={[
+            ["Distinct poisoned pages", <HealthMeter key="m" health={h} />],
+            ["Window", win],
+            ["Threshold", `${h.threshold} distinct pages`],
+            [
+              "Evacuation",
+              h.evacuation ? (
+                <span key="e">
+                  {h.evacuation.status.replace("_", " ")} (scheduled for <LocalTime iso={h.evacuation.scheduledFor} seconds={false} />)
+                </span>
+              ) : (
+                "none scheduled"
+              ),
+            ],
+          ]}
+        />
+        <p className="px-4 text-sm text-slate-600 dark:text-slate-300">
+          {h.distinctPages >= h.threshold
+            ? "This VM has reached the threshold: the platform restarts it on a healthy host."
+            : `The platform restarts this VM on a healthy host when it reaches ${h.threshold} distinct poisoned pages within ${win}.`}{" "}
+          <Link className={linkClass} href={`/logs?vm=${encodeURIComponent(vm.id)}&range=30d`}>
+            Log entries of this VM
+          </Link>
+        </p>
+        <PagesChart series={data.series} threshold={data.threshold} windowLabel={win} />
+      </Card>
+      <Card title="Incidents of this VM" id="vm-incidents">
+        {list.length ? <IncidentTable incidents={list} caption="Incidents of this VM" /> : <EmptyState title="No incidents">This VM has had no memory errors.</EmptyState>}
+      </Card>
+    </div>
+  );
+}
