@@ -211,14 +211,15 @@ async function sendClaim(db: Db, resend: Resend, claim: Claim, at: Date): Promis
   const from = env().EMAIL_FROM;
   const payload = (r: EmailRow) => ({ from, to: r.to, subject: r.subject, html: r.html, text: r.text });
   await takeSlot();
+  const batchKey = isBatch(claim) ? claim.batchKey : null;
   const res =
-    !isBatch(claim)
+    batchKey === null
       ? await resend.emails.send(payload(claim.rows[0]!), { idempotencyKey: claim.rows[0]!.idempotencyKey })
-      : await resend.batch.send(claim.rows.map(payload), { idempotencyKey: claim.batchKey });
+      : await resend.batch.send(claim.rows.map(payload), { idempotencyKey: batchKey });
   const doneAt = now();
   if (!res.error) {
     const data = res.data as { id?: string; data?: { id: string }[] };
-    const ids = !isBatch(claim) ? [data.id ?? ""] : (data.data ?? []).map((d) => d.id);
+    const ids = batchKey === null ? [data.id ?? ""] : (data.data ?? []).map((d) => d.id);
     await markSent(db, claim.rows, ids, doneAt);
     inc("poisonwatch_emails_total", "Emails by outcome", { outcome: "sent" }, claim.rows.length);
     return "sent";

@@ -131,7 +131,7 @@ async function noteIncidentChanges(
 ): Promise<void> {
   if (!notes.length) return;
   const coalesceMs = (ctx.coalesceSeconds ?? (await getPolicy(tx)).coalesceSeconds) * 1000;
-  type Merged = { row: IncidentRow; pending: string[]; dueAt: Date; wasDue: boolean };
+  type Merged = { row: IncidentRow; pending: string[]; dueAt: Date; wasDue: boolean; changed: boolean };
   const merged = new Map<string, Merged>();
   for (const n of notes) {
     const row = rows.get(n.incidentId);
@@ -141,11 +141,17 @@ async function noteIncidentChanges(
       pending: [...row.pendingChanges],
       dueAt: row.notifyDueAt ?? new Date(Math.max(at.getTime(), (row.lastNotifiedAt?.getTime() ?? 0) + coalesceMs)),
       wasDue: row.notifyDueAt !== null,
+      changed: row.notifyDueAt === null,
     };
     if (!cur.pending.some((t) => t.startsWith(BASE_PREFIX))) {
       cur.pending.unshift(`${BASE_PREFIX}${row.errorCount - n.newErrors}:${row.distinctPages - n.newPages}`);
+      cur.changed = true;
     }
-    for (const t of n.tags) if (!cur.pending.includes(t)) cur.pending.push(t);
+    for (const t of n.tags) {
+      if (cur.pending.includes(t)) continue;
+      cur.pending.push(t);
+      cur.changed = true;
+    }
     merged.set(row.id, cur);
   }
   const immediate: { row: IncidentRow; type: IncidentMessageType; change: string }[] = [];
@@ -153,7 +159,8 @@ async function noteIncidentChanges(
   for (const m of merged.values()) {
     if (m.dueAt.getTime() <= at.getTime()) {
       immediate.push({ row: m.row, type: messageTypeOf(m.row), change: describeChanges(m.pending, m.row) });
-    } else {
+    } else if (m.changed) {
+      // a storm mostly repeats what is already pending: nothing to write then
       deferred.push(m);
     }
   }
