@@ -1,0 +1,283 @@
+// npm run bench:notify – notification latency and delivery throughput:
+//  1. event → webhook received (memory_error.detected: one message per event), p50/p99, at steady
+//     offered rates up to 1,000 events/s through the REST router (POST /api/v1/events, in process,
+//     without Next's HTTP layer) with the pg-boss workers delivering;
+//  2. one incident.opened fanned out to 1,000 endpoints, beside a raw POST loop (same concurrency,
+//     a new connection per request like the deliverer) to the same local receiver, in the same run.
+// The receiver runs in a worker thread. PGlite (in memory) runs the workers in this process, as the
+// app does; with DATABASE_URL a scratch database on that server and `npm run worker` as a second
+// process, as a PostgreSQL deployment does.
+import { register } from "node:module";
+
+register(
+  "data:text/javascript," +
+    encodeURIComponent(
+      `export async function resolve(s, c, next) {
+        if (s === "server-only") return { url: "data:text/javascript,export%20%7B%7D", shortCircuit: true };
+        return next(s, c);
+      }`,
+    ),
+);
+
+process.env.WEBHOOK_ALLOW_PRIVATE = "1";
+process.env.POISONWATCH_DEMO = "0";
+process.env.PUBLIC_URL ??= "http://localhost:3000";
+
+const { spawn } = await import("node:child_process");
+const { request } = await import("node:http");
+const { performance } = await import("node:perf_hooks");
+const { Worker } = await import("node:worker_threads");
+const { setDbHandle } = await import("@/db");
+const { openPglite, openPostgres } = await import("@/db/client");
+const { hashToken, newSecretToken } = await import("@/server/auth-tokens");
+const { apiRouter } = await import("@/server/http/routes");
+const { OPERATOR_TOKEN_SETTING } = await import("@/server/http/principal");
+const { getBoss, startWorkers, stopBoss } = await import("@/server/jobs/boss");
+await import("@/server/jobs/workers");
+const { createWebhookEndpoint } = await import("@/server/notify/webhook-endpoints");
+const { putSetting } = await import("@/server/settings");
+
+const RATES = (process.env.BENCH_RATES ?? "100,250,500,1000").split(",").map(Number);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const PER_REQUEST = Number(process.env.BENCH_BATCH ?? 10);
+const FANOUT = Number(process.env.BENCH_ENDPOINTS ?? 1000);
+const RAW_CONCURRENCY = 64;
+const VMS = 50;
+
+const clock = () => performance.timeOrigin + performance.now();
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
+};
+const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : "–");
+
+// ---- receiver (worker thread): answers 200 and reports (path, arrival time, log entry timestamp)
+const receiverSource = `
+const { createServer } = require("node:http");
+const { parentPort } = require("node:worker_threads");
+const { performance } = require("node:perf_hooks");
+let pending = [];
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const at = performance.timeOrigin + performance.now();
+    let ts = null;
+    try { ts = JSON.parse(Buffer.concat(chunks).toString("utf8")).data.timestamp ?? null; } catch {}
+    pending.push([req.url, at, ts]);
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end("ok");
+  });
+});
+server.keepAliveTimeout = 1000;
+setInterval(() => { if (pending.length) { parentPort.postMessage(pending); pending = []; } }, 10).unref();
+server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on("message", (m) => { if (m === "stop") server.close(() => process.exit(0)); });
+`;
+const receiver = new Worker(receiverSource, { eval: true });
+const arrivals: { path: string; at: number; ts: string | null }[] = [];
+const port = await new Promise<number>((resolve) => {
+  receiver.on("message", (m: unknown) => {
+    if (Array.isArray(m)) for (const [path, at, ts] of m as [string, number, string | null][]) arrivals.push({ path, at, ts });
+    else resolve((m as { port: number }).port);
+  });
+});
+const base = `http://127.0.0.1:${port}`;
+
+// ---- database and workers
+const url = process.env.DATABASE_URL;
+let cleanup = async () => {};
+let handle;
+if (url) {
+  const { default: postgres } = await import("postgres");
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  const name = `pw_bench_notify_${process.pid}`;
+  await admin.unsafe(`create database ${name}`);
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  handle = await openPostgres(u.toString(), { max: 10 });
+  await getBoss(handle);
+  const worker = spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], {
+    env: { ...process.env, DATABASE_URL: u.toString() },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  cleanup = async () => {
+    worker.kill("SIGTERM");
+    await new Promise((r) => worker.once("exit", r));
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  };
+} else {
+  handle = await openPglite("memory://", { lock: false });
+  await getBoss(handle);
+  await startWorkers(handle);
+}
+setDbHandle(handle);
+
+async function waitFor(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = performance.now() + timeoutMs;
+  while (performance.now() < end) {
+    if (pred()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return pred();
+}
+
+// ---- fleet through the operator API
+async function api(method: string, path: string, token: string, body?: unknown) {
+  const res = await apiRouter.handle(
+    new Request(`http://localhost${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    }),
+  );
+  return { status: res.status, body: (await res.json().catch(() => null)) as any };
+}
+const op = newSecretToken("operator");
+await putSetting(handle.db, OPERATOR_TOKEN_SETTING, hashToken(op));
+
+async function makeTenant(id: string, vms: number) {
+  await api("PUT", `/api/v1/admin/tenants/${id}`, op, { name: id, contactEmails: [] });
+  await api("PUT", `/api/v1/admin/projects/${id}-p`, op, { tenantId: id, name: "p" });
+  await api("PUT", `/api/v1/admin/hosts/${id}-h`, op, { zone: "z" });
+  const host = (await api("POST", `/api/v1/admin/hosts/${id}-h/tokens`, op)).body.token as string;
+  const key = (await api("POST", `/api/v1/admin/tenants/${id}/api-keys`, op)).body.key as string;
+  const vmIds: string[] = [];
+  for (let i = 0; i < vms; i++) {
+    const vm = `${id}-vm${i}`;
+    await api("PUT", `/api/v1/admin/vms/${vm}`, op, { projectId: `${id}-p`, name: vm, zone: "z", hostId: `${id}-h`, placedAt: "2020-01-01T00:00:00Z" });
+    vmIds.push(vm);
+  }
+  return { id, hostId: `${id}-h`, host, key, vmIds };
+}
+
+let seq = 0;
+function event(hostId: string, vmId: string, time: Date) {
+  seq += 1;
+  return {
+    specversion: "1.0",
+    id: `bench-${seq}`,
+    source: `/hosts/${hostId}`,
+    type: "vmm.memory_error.v1",
+    time: time.toISOString(),
+    subject: vmId,
+    data: {
+      vmId,
+      hostId,
+      vcpu: 1,
+      arch: "arm64",
+      mechanism: "kvm_exit_arm_sea",
+      // one page per VM, one host under its degraded threshold: no evacuations in the way
+      armSea: { flags: 1, esr: "0x0000000092000010", gva: "0x0000ffff9a2b3c40", gpa: "0x00000001234f8000" },
+      guestMode: "user",
+      actions: ["sea_injected", "page_unmapped"],
+    },
+  };
+}
+
+// ---- 1. latency at steady offered rates
+type RateResult = { rate: number; offered: number; achieved: number; received: number; total: number; e2e: number[]; ack: number[]; failed: number };
+const results: RateResult[] = [];
+let timeCursor = Date.now() - 3600_000;
+// one page per VM and 50 VMs on one host: keep the health policy from evacuating them meanwhile
+await api("PUT", `/api/v1/admin/policy`, op, { hostDegradedPages: 1_000_000, hostEvacuatePages: 1_000_000, vmPages: 1_000_000 });
+for (const [r, rate] of RATES.entries()) {
+  // a tenant per rate so every run starts without a backlog of its own
+  const lat = await makeTenant(`lat${r}`, VMS);
+  await api("POST", "/api/v1/webhooks", lat.key, { url: `${base}/lat${r}`, eventTypes: ["memory_error.detected"] });
+  // each event has a distinct time, 1 ms apart in the past: its log entry's timestamp names it
+  const sentAt = new Map<string, number>();
+  const ack: number[] = [];
+  let failed = 0;
+  const requests = Math.max(1, Math.round((rate * SECONDS) / PER_REQUEST));
+  const intervalMs = (1000 * PER_REQUEST) / rate;
+  const inflight: Promise<void>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < requests; i++) {
+    const wait = started + i * intervalMs - performance.now();
+    if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+    const batch = Array.from({ length: PER_REQUEST }, (_, j) => {
+      const time = new Date(timeCursor++);
+      return { ev: event(lat.hostId, lat.vmIds[(i * PER_REQUEST + j) % VMS]!, time), key: time.toISOString() };
+    });
+    const t0 = clock();
+    for (const b of batch) sentAt.set(b.key, t0);
+    inflight.push(
+      (async () => {
+        const res = await api("POST", "/api/v1/events", lat.host, batch.map((b) => b.ev));
+        if (res.status !== 200 || res.body.accepted !== PER_REQUEST) failed += 1;
+        ack.push(clock() - t0);
+      })(),
+    );
+  }
+  const offeredSeconds = (performance.now() - started) / 1000;
+  await Promise.all(inflight);
+  const ingestSeconds = (performance.now() - started) / 1000;
+  const total = requests * PER_REQUEST;
+  const path = `/lat${r}`;
+  await waitFor(() => arrivals.filter((a) => a.path === path).length >= total, 120_000);
+  const e2e = arrivals.filter((a) => a.path === path && a.ts && sentAt.has(a.ts)).map((a) => a.at - sentAt.get(a.ts!)!);
+  results.push({ rate, offered: total / offeredSeconds, achieved: total / ingestSeconds, received: e2e.length, total, e2e, ack, failed });
+}
+
+// ---- 2. fan-out to 1,000 endpoints beside a raw POST loop
+const fan = await makeTenant("fan", 1);
+for (let i = 0; i < FANOUT; i++) {
+  await createWebhookEndpoint({ db: handle.db, tenantId: "fan", actor: "bench" }, { url: `${base}/fan/${i}`, eventTypes: ["incident.opened"] });
+}
+const fanStart = clock();
+await api("POST", "/api/v1/events", fan.host, event(fan.hostId, fan.vmIds[0]!, new Date()));
+const fanAck = clock() - fanStart;
+const fanArrivals = () => arrivals.filter((a) => a.path.startsWith("/fan/"));
+const fanDone = await waitFor(() => fanArrivals().length >= FANOUT, 120_000);
+const fanSeconds = (Math.max(...fanArrivals().map((a) => a.at)) - fanStart) / 1000;
+
+const rawBody = JSON.stringify({ type: "incident.opened", timestamp: new Date().toISOString(), data: { id: "inc_raw" } });
+const post = (p: string) =>
+  new Promise<void>((resolve) => {
+    const req = request(
+      `${base}${p}`,
+      { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(rawBody) } },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve());
+      },
+    );
+    req.on("error", () => resolve());
+    req.end(rawBody);
+  });
+const rawStart = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: RAW_CONCURRENCY }, async () => {
+    while (next < FANOUT) await post(`/raw/${next++}`);
+  }),
+);
+const rawSeconds = (performance.now() - rawStart) / 1000;
+await waitFor(() => arrivals.filter((a) => a.path.startsWith("/raw/")).length >= FANOUT, 5_000);
+
+// ---- report
+const where = url ? "PostgreSQL 15, workers in a second process (npm run worker)" : "PGlite (in memory), workers in this process";
+const out = [
+  `bench:notify – ${where}; Node ${process.version}; ${SECONDS} s per rate, batches of ${PER_REQUEST} events over ${VMS} VMs`,
+  ``,
+  `1. event -> webhook received (memory_error.detected)`,
+  `   offered/s  ingested/s  received      p50       p90       p99       max   ingest ack p50/p99`,
+  ...results.map(
+    (r) =>
+      `   ${String(r.rate).padStart(9)}  ${r.achieved.toFixed(0).padStart(10)}  ${`${r.received}/${r.total}`.padStart(9)}  ${ms(pct(r.e2e, 50)).padStart(8)}  ${ms(pct(r.e2e, 90)).padStart(8)}  ${ms(pct(r.e2e, 99)).padStart(8)}  ${ms(pct(r.e2e, 100)).padStart(8)}   ${ms(pct(r.ack, 50))} / ${ms(pct(r.ack, 99))}${r.failed ? `  (${r.failed} failed requests)` : ""}`,
+  ),
+  ``,
+  `2. one incident.opened to ${FANOUT} endpoints`,
+  `   delivered ${fanArrivals().length}/${FANOUT}${fanDone ? "" : " (timed out)"} in ${fanSeconds.toFixed(2)} s = ${(fanArrivals().length / fanSeconds).toFixed(0)} deliveries/s (event acknowledged in ${ms(fanAck)})`,
+  `   raw POST loop, ${RAW_CONCURRENCY} at a time, a new connection each: ${FANOUT} in ${rawSeconds.toFixed(2)} s = ${(FANOUT / rawSeconds).toFixed(0)} requests/s`,
+  `   deliverer / raw loop: ${((rawSeconds / fanSeconds) * 100).toFixed(0)}%`,
+];
+process.stdout.write(out.join("\n") + "\n");
+
+receiver.postMessage("stop");
+await stopBoss();
+await handle.close();
+await cleanup();
+process.exit(0);
