@@ -83,7 +83,7 @@ export function spawnProc(cmd: string, args: string[], env: Record<string, strin
   let out = "";
   // a child is a production process, not part of the test runner
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VITEST") && k !== "NODE_ENV" && k !== "TEST"));
-  const childEnv = { ...inherited, NEXT_TELEMETRY_DISABLED: "1", ...env } as NodeJS.ProcessEnv;
+  const childEnv = { ...inherited, NEXT_TELEMETRY_DISABLED: "1", ...env } as unknown as NodeJS.ProcessEnv;
   const child = spawn(cmd, args, { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
