@@ -1,8 +1,10 @@
 // npm run simulate -- [--url http://localhost:3000] [--token pwo_…]
+// npm run simulate -- --hosts 1000 [--vms 20000] [--days 1]   (fleet mode: see simulate-fleet.ts)
 // Plays the VMM agents of a small fleet against a running server through the public API only:
 // all three mechanisms, an error storm, events without an address, a VM that moves, and an event
 // for a VM the inventory learns later. Prints what the tenant API then shows.
 import { parseArgs } from "node:util";
+import { runFleet } from "./simulate-fleet";
 
 const { values: args } = parseArgs({
   options: {
@@ -10,6 +12,15 @@ const { values: args } = parseArgs({
     token: { type: "string", default: process.env.OPERATOR_TOKEN },
     tenant: { type: "string", default: `sim-${Date.now().toString(36)}` },
     storm: { type: "string", default: "500" },
+    // fleet mode (scripts/simulate-fleet.ts)
+    hosts: { type: "string" },
+    vms: { type: "string" },
+    days: { type: "string", default: "1" },
+    concurrency: { type: "string", default: "8" },
+    seed: { type: "string", default: "1" },
+    "bad-host-rate": { type: "string", default: "0.01" },
+    "keep-callback": { type: "boolean", default: false },
+    drain: { type: "string", default: "120" },
   },
   allowPositionals: true,
 });
@@ -129,7 +140,24 @@ async function main() {
   console.log(`\ndone in ${((performance.now() - t0) / 1000).toFixed(1)} s; tenant API key for a look: ${key}`);
 }
 
-main().catch((e) => {
+const fleetMode = args.hosts !== undefined;
+const run = fleetMode
+  ? runFleet({
+      base,
+      token: op,
+      hosts: Number(args.hosts),
+      vms: Number(args.vms ?? Number(args.hosts) * 20),
+      days: Number(args.days),
+      concurrency: Number(args.concurrency),
+      seed: Number(args.seed),
+      badHostRate: Number(args["bad-host-rate"]),
+      keepCallback: args["keep-callback"] === true,
+      drainSeconds: Number(args.drain),
+      runId: `sim${Date.now().toString(36)}`,
+    })
+  : main();
+
+run.catch((e) => {
   console.error(e instanceof Error ? e.message : e);
   process.exit(1);
 });
