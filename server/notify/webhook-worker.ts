@@ -25,6 +25,7 @@ export const CLAIM_LEASE_MS = 2 * 60_000;
 export const DISABLE_AFTER_FAILING_MS = 5 * 24 * 3600_000;
 const CLAIM_BATCH = 100;
 const CONCURRENCY = 64;
+const PARALLEL_CHUNKS = 4;
 
 export type ClaimedDelivery = { id: string; messageId: string; endpointId: string; tenantId: string | null; attemptCount: number };
 
@@ -287,7 +288,10 @@ defineWorker(
   async (jobs: { data: { deliveryIds?: string[] } }[]) => {
     const db = await getDb();
     const ids = [...new Set(jobs.flatMap((j) => j.data.deliveryIds ?? []))];
-    for (let i = 0; i < ids.length; i += CLAIM_BATCH) await deliverWebhookIds(db, ids.slice(i, i + CLAIM_BATCH));
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += CLAIM_BATCH) chunks.push(ids.slice(i, i + CLAIM_BATCH));
+    // a few chunks at once, so one chunk's database work overlaps another's HTTP waits
+    await mapPool(chunks, PARALLEL_CHUNKS, (c) => deliverWebhookIds(db, c));
   },
   { batchSize: 20, burstWhenBatchFull: true } as never,
 );
