@@ -139,7 +139,11 @@ async function noteIncidentChanges(
     const cur: Merged = merged.get(row.id) ?? {
       row,
       pending: [...row.pendingChanges],
-      dueAt: row.notifyDueAt ?? new Date(Math.max(at.getTime(), (row.lastNotifiedAt?.getTime() ?? 0) + coalesceMs)),
+      // never announced yet (its incident.opened goes out later in this same transaction and
+      // carries the state as it is then): nothing may overtake it
+      dueAt:
+        row.notifyDueAt ??
+        new Date(row.lastNotifiedAt ? Math.max(at.getTime(), row.lastNotifiedAt.getTime() + coalesceMs) : at.getTime() + coalesceMs),
       wasDue: row.notifyDueAt !== null,
       changed: row.notifyDueAt === null,
     };

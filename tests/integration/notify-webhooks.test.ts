@@ -582,6 +582,25 @@ describe("what goes to whom", () => {
     expect(upd[0]!.payload.data.evacuation).toMatchObject({ id: evac.id, status: "scheduled" });
   });
 
+  it("announces an incident opened together with its evacuation once, in order", async () => {
+    const f = await fleet();
+    const ep = await endpoint(f, { eventTypes: ["vm.evacuation_scheduled", "incident.opened", "incident.updated"] });
+    // consumed in the guest kernel: the policy evacuates in the transaction that opens the incident
+    await sendEvent(f, f.vmId, { guestMode: "kernel" });
+    await deliverNow();
+    const got = rx.on(ep.path).map((m) => m.payload.type);
+    expect(got.filter((x) => x === "incident.opened")).toHaveLength(1);
+    expect(got).not.toContain("incident.updated");
+    const opened = rx.on(ep.path).find((m) => m.payload.type === "incident.opened")!.payload.data;
+    expect(got).toContain("vm.evacuation_scheduled");
+    expect(opened.evacuation).toMatchObject({ status: "scheduled" });
+    advance(300_000);
+    const { runMaintenance } = await import("@/server/maintenance");
+    await runMaintenance(await getDb(), at());
+    // the opening message already told the evacuation: nothing is pending after it
+    expect(rx.on(ep.path).filter((m) => m.payload.type === "incident.updated")).toHaveLength(0);
+  });
+
   it("keeps an evacuation request until a callback URL is configured", async () => {
     const f = await fleet();
     const db = await getDb();
