@@ -6,7 +6,14 @@ import { Webhook } from "standardwebhooks";
 // Local stand-ins for the outside world of the notifiers: a webhook receiver that verifies every
 // message with the official standardwebhooks library, and a fake of Resend's HTTP API.
 
-export type Planned = { status: number; headers?: Record<string, string>; body?: string; delayMs?: number };
+export type Planned = {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+  delayMs?: number;
+  // Resend only: accept the email, then drop the connection before answering (a lost response)
+  dropAfterAccept?: boolean;
+};
 
 export type ReceivedWebhook = {
   path: string;
@@ -126,7 +133,7 @@ export async function startReceiver() {
 }
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
-export type ResendRequest = { path: string; idempotencyKey: string | undefined; auth: string | undefined; body: any; answered: number };
+export type ResendRequest = { path: string; idempotencyKey: string | undefined; auth: string | undefined; body: any; answered: number; at: number };
 
 // POST /emails and /emails/batch like Resend: Bearer key required, Idempotency-Key replays the
 // first answer, a plan can answer 429 / 422 / 500 first.
@@ -138,6 +145,7 @@ export async function startFakeResend() {
   let n = 0;
 
   const server = createServer(async (req, res) => {
+    const arrived = performance.now();
     const raw = await readBody(req);
     const path = req.url ?? "/";
     const key = req.headers["idempotency-key"] as string | undefined;
@@ -149,7 +157,7 @@ export async function startFakeResend() {
       /* keep null */
     }
     const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      requests.push({ path, idempotencyKey: key, auth, body, answered: status });
+      requests.push({ path, idempotencyKey: key, auth, body, answered: status, at: arrived });
       res.writeHead(status, { "content-type": "application/json", ...headers });
       res.end(typeof payload === "string" ? payload : JSON.stringify(payload));
     };
@@ -158,7 +166,7 @@ export async function startFakeResend() {
     }
     if (!auth?.startsWith("Bearer ")) return answer(401, { statusCode: 401, name: "missing_api_key", message: "Missing API key" });
     const plan = plans.shift();
-    if (plan && plan.status >= 300) {
+    if (plan && plan.status >= 300 && !plan.dropAfterAccept) {
       return answer(plan.status, plan.body ?? { statusCode: plan.status, name: "application_error", message: "planned" }, plan.headers);
     }
     if (key && byKey.has(key)) {
@@ -174,6 +182,11 @@ export async function startFakeResend() {
     });
     const payload = JSON.stringify(path === "/emails/batch" ? { data: ids.map((id) => ({ id })) } : { id: ids[0] });
     if (key) byKey.set(key, { status: 200, body: payload });
+    if (plan?.dropAfterAccept) {
+      requests.push({ path, idempotencyKey: key, auth, body, answered: 0, at: arrived });
+      req.socket.destroy();
+      return;
+    }
     answer(200, payload);
   });
   const base = await listen(server);
