@@ -255,13 +255,14 @@ async function sendClaim(db: Db, resend: Resend, claim: Claim, at: Date): Promis
 
 // Sends every queued email that is due, paced and in batches; stops for this round on a 429.
 // Without RESEND_API_KEY nothing is sent (new mail goes to the outbox when it is queued).
-export async function sendDueEmails(db: Db, at: Date, opts: { maxRequests?: number } = {}): Promise<number> {
+export async function sendDueEmails(db: Db, at: Date, opts: { maxRequests?: number; budgetMs?: number } = {}): Promise<number> {
   const resend = resendClient();
   if (!resend) return 0;
   if (pace.pausedUntil > at.getTime()) return 0;
+  const stopAt = performance.now() + (opts.budgetMs ?? 10_000);
   let requests = 0;
   let sent = 0;
-  while (requests < (opts.maxRequests ?? 50)) {
+  while (requests < (opts.maxRequests ?? 50) && performance.now() < stopAt) {
     const claim = await claimNext(db, at);
     if (!claim) break;
     requests += 1;
