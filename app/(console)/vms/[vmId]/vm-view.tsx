@@ -49,7 +49,20 @@ export function VmView({ vmId }: { vmId: string }) {
               "Evacuation",
               h.evacuation ? (
                 <span key="e">
-                  {h.evacuation.status.replace("_", " ")} (scheduled for <LocalTime iso={h.evacuation.scheduledFor} seconds={false} />)
+                  {h.evacuation.status.replace("_", " ")}{" "}
+                  {h.evacuation.completedAt ? (
+                    <>
+                      (restarted on a healthy host <LocalTime iso={h.evacuation.completedAt} seconds={false} />)
+                    </>
+                  ) : h.evacuation.cancelledAt ? (
+                    <>
+                      (cancelled <LocalTime iso={h.evacuation.cancelledAt} seconds={false} />)
+                    </>
+                  ) : (
+                    <>
+                      (scheduled for <LocalTime iso={h.evacuation.scheduledFor} seconds={false} />)
+                    </>
+                  )}
                 </span>
               ) : (
                 "none scheduled"
@@ -58,7 +71,9 @@ export function VmView({ vmId }: { vmId: string }) {
           ]}
         />
         <p className="px-4 text-sm text-slate-600 dark:text-slate-300">
-          {h.distinctPages >= h.threshold
+          {h.evacuation?.status === "completed"
+            ? "This VM was restarted on a healthy host with fresh memory: pages poisoned before the restart no longer count."
+            : h.distinctPages >= h.threshold
             ? "This VM has reached the threshold: the platform restarts it on a healthy host."
             : `The platform restarts this VM on a healthy host when it reaches ${h.threshold} distinct poisoned pages within ${win}.`}{" "}
           <Link className={linkClass} href={`/logs?vm=${encodeURIComponent(vm.id)}&range=30d`}>

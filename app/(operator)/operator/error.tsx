@@ -1,0 +1,4 @@
+"use client";
+import ConsoleError from "../../(console)/error";
+
+export default ConsoleError;

@@ -1,0 +1,123 @@
+"use client";
+import { useMutation, useQueryClient, useSuspenseInfiniteQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "@/app/_trpc/client";
+import { StatusBadge } from "../../../(console)/_components/badges";
+import { LocalTime } from "../../../(console)/_components/time";
+import { byNextCursor } from "../../../(console)/_components/types";
+import { Card, dangerButton, EmptyState, ErrorNote, secondaryButton, Table, tdClass, TextLink, thClass } from "../../../(console)/_components/ui";
+import { REASON_LABEL } from "../_components/host-state";
+import type { EvacuationStatus as Status } from "./inputs";
+import { evacuationsInput } from "./inputs";
+
+const TABS: { label: string; status: Status | null }[] = [
+  { label: "All", status: null },
+  { label: "Scheduled", status: "scheduled" },
+  { label: "In progress", status: "in_progress" },
+  { label: "Completed", status: "completed" },
+  { label: "Cancelled", status: "cancelled" },
+];
+
+export function EvacuationsView({ status }: { status: Status | null }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const q = useSuspenseInfiniteQuery(trpc.operator.evacuations.infiniteQueryOptions(evacuationsInput(status), byNextCursor));
+  const cancel = useMutation(
+    trpc.operator.cancelEvacuation.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.operator.evacuations.pathKey() }),
+    }),
+  );
+  const list = q.data.pages.flatMap((p) => p.data);
+  return (
+    <Card>
+      <nav aria-label="Filter by status" className="flex flex-wrap gap-2 border-b border-slate-200 p-3 dark:border-slate-800">
+        {TABS.map((t) => (
+          <Link
+            key={t.label}
+            href={t.status ? `/operator/evacuations?status=${t.status}` : "/operator/evacuations"}
+            aria-current={t.status === status ? "page" : undefined}
+            className={`rounded-full px-3 py-1 text-sm font-medium ${
+              t.status === status ? "bg-slate-900 text-white dark:bg-slate-100 dark:text-slate-900" : "bg-slate-100 text-slate-700 hover:bg-slate-200 dark:bg-slate-800 dark:text-slate-200"
+            }`}
+          >
+            {t.label}
+          </Link>
+        ))}
+      </nav>
+      <div className="p-3">
+        <ErrorNote error={cancel.error} />
+      </div>
+      {list.length ? (
+        <Table caption="Evacuations, newest first">
+          <thead className="bg-slate-50 dark:bg-slate-900/60">
+            <tr>
+              <th scope="col" className={thClass}>VM</th>
+              <th scope="col" className={thClass}>From host</th>
+              <th scope="col" className={thClass}>Tenant</th>
+              <th scope="col" className={thClass}>Reason</th>
+              <th scope="col" className={thClass}>Status</th>
+              <th scope="col" className={thClass}>Scheduled for</th>
+              <th scope="col" className={thClass}>Ended</th>
+              <th scope="col" className={thClass}>
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+            {list.map((e) => {
+              const active = e.status === "scheduled" || e.status === "in_progress";
+              return (
+                <tr key={e.id}>
+                  <td className={tdClass}>
+                    <span className="font-mono text-xs">{e.vmId}</span>
+                    <div className="font-mono text-[11px] text-slate-500">{e.id}</div>
+                  </td>
+                  <td className={tdClass}>{e.hostId ? <TextLink href={`/operator/hosts/${encodeURIComponent(e.hostId)}`}>{e.hostId}</TextLink> : "—"}</td>
+                  <td className={tdClass}>{e.tenantId}</td>
+                  <td className={tdClass}>
+                    {REASON_LABEL[e.reason] ?? e.reason} <span className="tabular-nums text-slate-500">({e.distinctPages})</span>
+                    <div className="text-xs text-slate-500">by {e.requestedBy}</div>
+                  </td>
+                  <td className={tdClass}>
+                    <StatusBadge status={e.status} />
+                  </td>
+                  <td className={tdClass}>
+                    <LocalTime iso={e.scheduledFor} seconds={false} />
+                  </td>
+                  <td className={tdClass}>
+                    <LocalTime iso={e.completedAt ?? e.cancelledAt} seconds={false} />
+                  </td>
+                  <td className={`${tdClass} text-right`}>
+                    {active ? (
+                      <button
+                        type="button"
+                        className={dangerButton}
+                        disabled={cancel.isPending}
+                        onClick={() => {
+                          if (window.confirm(`Cancel the evacuation of ${e.vmId}? Its incident goes back to open and the tenant is told.`)) {
+                            cancel.mutate({ evacuationId: e.id });
+                          }
+                        }}
+                      >
+                        Cancel
+                      </button>
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </Table>
+      ) : (
+        <EmptyState title="No evacuations" />
+      )}
+      {q.hasNextPage ? (
+        <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
+          <button type="button" className={secondaryButton} disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>
+            {q.isFetchingNextPage ? "Loading…" : "More"}
+          </button>
+        </div>
+      ) : null}
+    </Card>
+  );
+}
