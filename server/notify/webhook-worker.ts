@@ -21,7 +21,8 @@ import { CALLBACK_ENDPOINT_ID, payloadBody } from "./webhook-messages";
 
 // A claimed delivery is leased by pushing next_attempt_at ahead: a worker that dies mid-delivery
 // leaves it due again once the lease runs out, with the same message and so the same webhook-id.
-export const CLAIM_LEASE_MS = 2 * 60_000;
+// three times the 15 s delivery timeout: a live worker always finishes within it
+export const CLAIM_LEASE_MS = 45_000;
 export const DISABLE_AFTER_FAILING_MS = 5 * 24 * 3600_000;
 const CLAIM_BATCH = 100;
 const CONCURRENCY = 64;
