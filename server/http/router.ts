@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { Db } from "@/db/client";
 import { ApiError, NotFoundError, ValidationError } from "@/server/errors";
 import { parseOrThrow } from "./conventions";
-import { jsonLimitProblem } from "./json-limits";
+import { jsonLimitProblem, textProblem } from "./json-limits";
 import type { AuthKind, Principal } from "./principal";
 import { authenticate } from "./principal";
 import { errorResponse, json } from "./respond";
@@ -104,6 +104,27 @@ async function readJsonBody(req: Request): Promise<unknown> {
   return value;
 }
 
+function decodePathParams(names: string[], m: RegExpExecArray): Record<string, string> {
+  const params: Record<string, string> = {};
+  names.forEach((n, i) => {
+    try {
+      params[n] = decodeURIComponent(m[i + 1] ?? "");
+    } catch {
+      throw new ValidationError("Invalid path", [{ path: `path.${n}`, message: "not valid percent-encoded UTF-8" }]);
+    }
+  });
+  checkText(params, "path");
+  return params;
+}
+
+// Path and query values end up in SQL parameters like body strings do: the same text rules apply.
+function checkText(values: Record<string, string>, where: "path" | "query"): void {
+  for (const [k, v] of Object.entries(values)) {
+    const p = textProblem(k) ?? textProblem(v);
+    if (p) throw new ValidationError(`Invalid ${where}`, [{ path: `${where}.${k}`, message: p }]);
+  }
+}
+
 export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
   const compiled = routes.map(compile);
 
@@ -117,16 +138,13 @@ export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
         if (!m) continue;
         pathMatched = true;
         if (c.def.method !== method) continue;
-        const rawParams: Record<string, string> = {};
-        c.names.forEach((n, i) => {
-          rawParams[n] = decodeURIComponent(m[i + 1] ?? "");
-        });
         const db = await getDb();
         const principal = await authenticate(db, req, c.def.auth);
+        const rawParams = decodePathParams(c.names, m);
+        const rawQuery = Object.fromEntries(url.searchParams.entries());
+        checkText(rawQuery, "query");
         const params = c.def.params ? parseOrThrow(c.def.params, rawParams, "path") : rawParams;
-        const query = c.def.query
-          ? parseOrThrow(c.def.query, Object.fromEntries(url.searchParams.entries()), "query")
-          : {};
+        const query = c.def.query ? parseOrThrow(c.def.query, rawQuery, "query") : {};
         let body: unknown = undefined;
         if (!c.def.rawBody && (method === "POST" || method === "PUT" || method === "PATCH")) {
           const raw = await readJsonBody(req);
