@@ -1,0 +1,495 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { getDb } from "@/db";
+import type { Role } from "@/db/constants";
+import { ROLES } from "@/db/constants";
+import { createSignInLink, DEMO_OPERATOR_SETTING, getAuth, getSessionFromHeaders } from "@/server/auth";
+import type { SessionUser } from "@/server/auth";
+import { hashToken, newSecretToken } from "@/server/auth-tokens";
+import { env } from "@/server/env";
+import type { AuthKind } from "@/server/http/principal";
+import type { RouteDef } from "@/server/http/router";
+import { allRoutes } from "@/server/http/routes";
+import { putSetting } from "@/server/settings";
+import { operatorProcedure, router } from "@/server/trpc/init";
+import { roleAtLeast } from "@/server/tenants/members";
+import { api, fleet, operator, uid } from "../helpers/api";
+import type { SecurityWorld } from "../helpers/security-world";
+import {
+  expectErrorBody,
+  fillPath,
+  paramNames,
+  PATH_PARAM,
+  routeKey,
+  SAMPLE_BODY,
+  SAMPLE_QUERY,
+  securityWorld,
+  withQuery,
+} from "../helpers/security-world";
+import { callPath, codeOf, procedurePaths } from "../helpers/trpc-procedures";
+import type { Caller, TenantWorld } from "../helpers/trpc";
+import { callerFor, expectTRPCError, tenantWorld } from "../helpers/trpc";
+
+// Every REST route (from the route table, so a new route is probed without touching this file)
+// with every kind of credential, and every tRPC procedure (from the router's procedure map) with
+// no session, each role, another tenant's ids and the operator's role.
+
+type Cred = { name: string; kind: "none" | "invalid" | AuthKind; headers: Record<string, string> };
+
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+let B: SecurityWorld;
+let invalid: Cred[];
+
+beforeAll(async () => {
+  const op = await operator();
+  B = await securityWorld();
+  // revoked credentials of both revocable kinds
+  const r = await fleet();
+  const tokens = await api("GET", `/api/v1/admin/hosts/${r.hostId}/tokens`, { token: op });
+  const keys = await api("GET", `/api/v1/admin/tenants/${r.tenantId}/api-keys`, { token: op });
+  expect((await api("DELETE", `/api/v1/admin/hosts/${r.hostId}/tokens/${tokens.body.data[0].id}`, { token: op })).status).toBe(204);
+  expect((await api("DELETE", `/api/v1/admin/tenants/${r.tenantId}/api-keys/${keys.body.data[0].id}`, { token: op })).status).toBe(204);
+  invalid = [
+    { name: "no credential", kind: "none", headers: {} },
+    { name: "a garbage bearer", kind: "invalid", headers: bearer("garbage") },
+    { name: "an empty bearer", kind: "invalid", headers: { authorization: "Bearer " } },
+    { name: "two bearer values", kind: "invalid", headers: { authorization: `Bearer ${op} ${op}` } },
+    { name: "the operator token under Basic", kind: "invalid", headers: { authorization: `Basic ${Buffer.from(`x:${op}`).toString("base64")}` } },
+    { name: "the operator token in a query-like header", kind: "invalid", headers: { "x-api-key": op } },
+    { name: "the stored hash of the operator token", kind: "invalid", headers: bearer(hashToken(op)) },
+    { name: "the operator token with one more character", kind: "invalid", headers: bearer(op + "A") },
+    { name: "an operator token never issued", kind: "invalid", headers: bearer(newSecretToken("operator")) },
+    { name: "a host token never issued", kind: "invalid", headers: bearer(newSecretToken("host")) },
+    { name: "an API key never issued", kind: "invalid", headers: bearer(newSecretToken("tenant")) },
+    { name: "a revoked host token", kind: "invalid", headers: bearer(r.hostToken) },
+    { name: "a revoked API key", kind: "invalid", headers: bearer(r.apiKey) },
+  ];
+});
+
+function validCreds(w: SecurityWorld, op: string): Cred[] {
+  return [
+    { name: "a host token", kind: "host", headers: bearer(w.hostToken) },
+    { name: "a tenant API key", kind: "tenant", headers: bearer(w.apiKey) },
+    { name: "the operator token", kind: "operator", headers: bearer(op) },
+  ];
+}
+
+function requestOf(route: RouteDef, w: SecurityWorld, override: Record<string, string> = {}) {
+  const key = routeKey(route);
+  const path = withQuery(fillPath(route, w, override), SAMPLE_QUERY[key]?.(w));
+  const body = SAMPLE_BODY[key]?.(w);
+  const contentType = key === "POST /api/v1/events" ? "application/cloudevents+json" : undefined;
+  return { path, body, contentType };
+}
+
+async function call(route: RouteDef, w: SecurityWorld, headers: Record<string, string>, override: Record<string, string> = {}) {
+  const { path, body, contentType } = requestOf(route, w, override);
+  const r = await api(route.method, path, { headers, body, contentType });
+  return { ...r, path };
+}
+
+// B's values a foreign answer must not hold (besides the ids the request itself named).
+function foreignValues(b: SecurityWorld): string[] {
+  return [
+    b.tenantId,
+    b.projectId,
+    b.hostId,
+    ...b.vmIds,
+    b.incidentId,
+    b.logEntryId,
+    b.webhookId,
+    b.webhookSecret,
+    b.deliveryId,
+    b.messageId,
+    b.evacuationId,
+    b.tokenId,
+    b.keyId,
+    b.apiKey,
+    b.hostToken,
+    b.webhookUrl,
+  ];
+}
+
+function expectNoForeignData(body: unknown, path: string, b: SecurityWorld) {
+  const s = JSON.stringify(body) ?? "";
+  const named = decodeURIComponent(path);
+  for (const v of foreignValues(b)) {
+    if (named.includes(v)) continue;
+    expect(s, `${path} leaked ${v}`).not.toContain(v);
+  }
+}
+
+const routes = allRoutes.map((r) => ({ name: routeKey(r), route: r }));
+
+describe("REST route table", () => {
+  it("has a world id for every path parameter", () => {
+    const unknown = [...new Set(allRoutes.flatMap(paramNames))].filter((p) => !PATH_PARAM[p]);
+    expect(unknown, "add these to PATH_PARAM in tests/helpers/security-world.ts").toEqual([]);
+  });
+
+  it("has a sample body for every route that validates one", () => {
+    const missing = allRoutes.filter((r) => (r.body || r.rawBody) && !SAMPLE_BODY[routeKey(r)]).map(routeKey);
+    expect(missing, "add these to SAMPLE_BODY in tests/helpers/security-world.ts").toEqual([]);
+  });
+
+  it("names every route's credential kinds, and only known ones", () => {
+    for (const r of allRoutes) {
+      expect(r.auth.length, routeKey(r)).toBeGreaterThan(0);
+      for (const k of r.auth) expect(["none", "operator", "host", "tenant"]).toContain(k);
+      // an open route must say so alone: "none" beside a kind would make the kind meaningless
+      if (r.auth.includes("none")) expect(r.auth, routeKey(r)).toEqual(["none"]);
+    }
+    // the only open route of /api/v1 is the OpenAPI document
+    expect(allRoutes.filter((r) => r.auth.includes("none")).map(routeKey)).toEqual(["GET /api/v1/openapi.json"]);
+  });
+});
+
+describe.each(routes)("REST $name", ({ route }) => {
+  it("answers 401 without a valid credential, 403 for the wrong kind, and works for the right kind; never 5xx", async () => {
+    const op = await operator();
+    // a world of its own: the right credential may revoke, delete or cancel what the path names
+    const w = await securityWorld();
+    const open = route.auth.includes("none");
+    for (const c of invalid) {
+      const r = await call(route, w, c.headers);
+      const what = `${route.method} ${r.path} with ${c.name}`;
+      expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBeLessThan(500);
+      expect(r.headers.get("cache-control"), what).toBe("no-store");
+      if (open) {
+        expect(r.status, what).toBe(200);
+        continue;
+      }
+      expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBe(401);
+      expectErrorBody(r.status, r.body, what);
+      expect(r.body.error.code).toBe("unauthorized");
+    }
+    const creds = validCreds(w, op);
+    // the right kind last, after the refusals (it may change what the path names)
+    creds.sort((a, b) => Number(route.auth.includes(a.kind as AuthKind)) - Number(route.auth.includes(b.kind as AuthKind)));
+    for (const c of creds) {
+      const r = await call(route, w, c.headers);
+      const what = `${route.method} ${r.path} with ${c.name}`;
+      expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBeLessThan(500);
+      if (r.status !== 204) expect(r.headers.get("cache-control"), what).toBe("no-store");
+      if (open || route.auth.includes(c.kind as AuthKind)) {
+        expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBeGreaterThanOrEqual(200);
+        expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBeLessThan(300);
+      } else {
+        expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBe(403);
+        expectErrorBody(r.status, r.body, what);
+        expect(r.body.error.code).toBe("forbidden");
+        // refused before anything about the resource is said
+        expect(JSON.stringify(r.body)).not.toContain(w.tenantId);
+      }
+    }
+  });
+
+  const tenantRoute = route.auth.includes("tenant");
+  const params = paramNames(route);
+
+  it.runIf(tenantRoute && params.length > 0)("answers 404 to tenant A's key for tenant B's ids, with none of B's data, and changes nothing of B's", async () => {
+    const A = await securityWorld();
+    const before = await snapshotOf(B);
+    // every parameter from B, then each parameter alone from B beside A's others
+    const overrides: Record<string, string>[] = [Object.fromEntries(params.map((p) => [p, PATH_PARAM[p]!(B)]))];
+    if (params.length > 1) for (const p of params) overrides.push({ [p]: PATH_PARAM[p]!(B) });
+    for (const o of overrides) {
+      const r = await call(route, A, bearer(A.apiKey), o);
+      const what = `${route.method} ${r.path} with A's key`;
+      expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBe(404);
+      expectErrorBody(r.status, r.body, what);
+      expectNoForeignData(r.body, r.path, B);
+    }
+    expect(await snapshotOf(B)).toEqual(before);
+  });
+
+  const queryShape = route.query instanceof z.ZodObject ? (route.query.shape as Record<string, unknown>) : {};
+  const foreignFilters = ["vmId", "projectId", "incidentId", "hostId", "tenantId"].filter((k) => k in queryShape);
+
+  it.runIf(tenantRoute)("holds only tenant A's data for A's key, also when filtered by B's ids", async () => {
+    const A = await securityWorld();
+    const r = await call(route, A, bearer(A.apiKey));
+    expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
+    expectNoForeignData(r.body, r.path, B);
+    if (route.method !== "GET" || foreignFilters.length === 0) return;
+    const filter: Record<string, string> = {};
+    for (const k of foreignFilters) {
+      filter[k] = k === "vmId" ? B.vmId : k === "projectId" ? B.projectId : k === "incidentId" ? B.incidentId : k === "hostId" ? B.hostId : B.tenantId;
+    }
+    for (const [k, v] of Object.entries(filter)) {
+      const path = withQuery(fillPath(route, A), { [k]: v });
+      const f = await api("GET", path, { token: A.apiKey });
+      expect(f.status, `${path}: ${JSON.stringify(f.body)}`).toBe(200);
+      expect(f.body.data, path).toEqual([]);
+      expectNoForeignData(f.body, path, B);
+    }
+  });
+});
+
+describe("REST: references to another tenant's rows in a body", () => {
+  it("are unknown ids (400), never a subscription to B's project", async () => {
+    const A = await securityWorld();
+    const before = await snapshotOf(B);
+    const made = await api("POST", "/api/v1/webhooks", {
+      token: A.apiKey,
+      body: { url: "https://hooks.example.com/cross", eventTypes: ["incident.opened"], projectIds: [B.projectId] },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(400);
+    expectErrorBody(made.status, made.body, "POST /api/v1/webhooks with B's project");
+    const patched = await api("PATCH", `/api/v1/webhooks/${A.webhookId}`, { token: A.apiKey, body: { projectIds: [A.projectId, B.projectId] } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(400);
+    expectNoForeignData([made.body, patched.body], `/${B.projectId}`, B);
+    expect(await snapshotOf(B)).toEqual(before);
+  });
+});
+
+// What tenant B's own key sees of its webhook, deliveries, settings, incident and VMs.
+async function snapshotOf(b: SecurityWorld) {
+  const get = async (path: string) => {
+    const r = await api("GET", path, { token: b.apiKey });
+    expect(r.status, `${path}: ${JSON.stringify(r.body)}`).toBe(200);
+    return r.body;
+  };
+  return {
+    webhooks: await get("/api/v1/webhooks"),
+    deliveries: await get(`/api/v1/webhooks/${b.webhookId}/deliveries`),
+    settings: await get("/api/v1/notification-settings"),
+    incident: await get(`/api/v1/incidents/${b.incidentId}`),
+    vms: await get("/api/v1/vms"),
+  };
+}
+
+// ---- tRPC ------------------------------------------------------------------------------------
+
+// Who may call what, from spec.md ("Users"): a viewer reads everything of the tenant; a member
+// also manages webhooks and notification settings; an owner also manages members and API keys
+// (and reads the audit log); "session" is anyone signed in; "operator" the operator console.
+type Access = Role | "session" | "operator";
+
+type ProcCase = {
+  access: Access;
+  run: (c: Caller, A: TenantWorld) => Promise<unknown>;
+  // the same call naming tenant B's row, made by A's owner: NOT_FOUND
+  foreign?: (c: Caller, B: TenantWorld) => Promise<unknown>;
+};
+
+async function freshMemberId(A: TenantWorld, role: Role = "viewer"): Promise<string> {
+  const owner = await callerFor(A.emails.owner);
+  return (await owner.settings.inviteMember({ email: `${uid("m")}@${A.tenantId}.example`, role })).id;
+}
+
+const PROCEDURES: Record<string, ProcCase> = {
+  "incident.list": { access: "viewer", run: (c) => c.incident.list({}) },
+  "incident.byId": {
+    access: "viewer",
+    run: (c, A) => c.incident.byId({ id: A.incidentId }),
+    foreign: (c, B) => c.incident.byId({ id: B.incidentId }),
+  },
+  "incident.overview": { access: "viewer", run: (c) => c.incident.overview() },
+  "logEntry.list": { access: "viewer", run: (c) => c.logEntry.list({}) },
+  "logEntry.byId": {
+    access: "viewer",
+    run: (c, A) => c.logEntry.byId({ insertId: A.logEntryId }),
+    foreign: (c, B) => c.logEntry.byId({ insertId: B.logEntryId }),
+  },
+  "logEntry.filters": { access: "viewer", run: (c) => c.logEntry.filters() },
+  // the operator console; called by path, so this table does not depend on the router's types
+  "operator.overview": { access: "operator", run: (c) => callPath(c, "operator.overview", undefined) },
+  "operator.hosts": { access: "operator", run: (c) => callPath(c, "operator.hosts", {}) },
+  "operator.host": { access: "operator", run: (c, A) => callPath(c, "operator.host", { hostId: A.hostId }) },
+  "operator.uncorrelated": { access: "operator", run: (c) => callPath(c, "operator.uncorrelated", {}) },
+  "operator.evacuations": { access: "operator", run: (c) => callPath(c, "operator.evacuations", {}) },
+  "operator.evacuate": { access: "operator", run: (c, A) => callPath(c, "operator.evacuate", { vmId: A.vmIds[1] }) },
+  "operator.cancelEvacuation": {
+    access: "operator",
+    run: async (c, A) => {
+      const { evacuationId } = (await callPath(c, "operator.evacuate", { vmId: A.vmIds[1] })) as { evacuationId: string };
+      return callPath(c, "operator.cancelEvacuation", { evacuationId });
+    },
+  },
+  "operator.policy": { access: "operator", run: (c) => callPath(c, "operator.policy", undefined) },
+  "operator.previewPolicy": { access: "operator", run: (c) => callPath(c, "operator.previewPolicy", { vmPages: 3 }) },
+  "operator.updatePolicy": { access: "operator", run: (c) => callPath(c, "operator.updatePolicy", { coalesceSeconds: 300 }) },
+  "outbox.list": { access: "viewer", run: (c) => c.outbox.list({}) },
+  "outbox.byId": {
+    access: "viewer",
+    run: async (c) => c.outbox.byId({ id: (await c.outbox.list({})).data[0]!.id }),
+    foreign: (c, B) => c.outbox.byId({ id: B.emailId }),
+  },
+  "settings.listMembers": { access: "viewer", run: (c) => c.settings.listMembers() },
+  "settings.inviteMember": {
+    access: "owner",
+    run: (c, A) => c.settings.inviteMember({ email: `${uid("inv")}@${A.tenantId}.example`, role: "viewer" }),
+  },
+  "settings.changeMemberRole": {
+    access: "owner",
+    run: async (c, A) => c.settings.changeMemberRole({ memberId: await freshMemberId(A), role: "member" }),
+    foreign: (c, B) => c.settings.changeMemberRole({ memberId: B.memberIds[B.emails.viewer]!, role: "owner" }),
+  },
+  "settings.removeMember": {
+    access: "owner",
+    run: async (c, A) => c.settings.removeMember({ memberId: await freshMemberId(A) }),
+    foreign: (c, B) => c.settings.removeMember({ memberId: B.memberIds[B.emails.viewer]! }),
+  },
+  "settings.listApiKeys": { access: "viewer", run: (c) => c.settings.listApiKeys() },
+  "settings.createApiKey": { access: "owner", run: (c) => c.settings.createApiKey({ name: "matrix" }) },
+  "settings.revokeApiKey": {
+    access: "owner",
+    run: async (c, A) => c.settings.revokeApiKey({ keyId: (await (await callerFor(A.emails.owner)).settings.createApiKey({})).id }),
+    foreign: (c, B) => c.settings.revokeApiKey({ keyId: B.apiKeyId }),
+  },
+  "settings.listAudit": { access: "owner", run: (c) => c.settings.listAudit({}) },
+  "tenant.mine": { access: "session", run: (c) => c.tenant.mine() },
+  "tenant.switch": {
+    access: "session",
+    run: (c, A) => c.tenant.switch({ tenantId: A.tenantId }),
+    foreign: (c, B) => c.tenant.switch({ tenantId: B.tenantId }),
+  },
+  "vm.list": { access: "viewer", run: (c) => c.vm.list({}) },
+  "vm.byId": { access: "viewer", run: (c, A) => c.vm.byId({ vmId: A.vmId }), foreign: (c, B) => c.vm.byId({ vmId: B.vmId }) },
+  "vm.memoryHealth": {
+    access: "viewer",
+    run: (c, A) => c.vm.memoryHealth({ vmId: A.vmId }),
+    foreign: (c, B) => c.vm.memoryHealth({ vmId: B.vmId }),
+  },
+};
+
+let TA: TenantWorld;
+let TB: TenantWorld;
+const operatorEmail = `operator-${process.pid}@provider.example`;
+
+async function tenantWorlds() {
+  TA ??= await tenantWorld();
+  TB ??= await tenantWorld();
+  await putSetting(await getDb(), DEMO_OPERATOR_SETTING, operatorEmail);
+  return { A: TA, B: TB };
+}
+
+describe("tRPC procedure map", () => {
+  it("lists every procedure of the router in the access table", () => {
+    expect(procedurePaths.length).toBeGreaterThan(0);
+    const missing = procedurePaths.filter((p) => !PROCEDURES[p]);
+    expect(missing, "new tRPC procedures: add each to PROCEDURES with the role spec.md gives it").toEqual([]);
+  });
+
+  it.each(procedurePaths)("%s answers UNAUTHORIZED without a session, before reading its input", async (path) => {
+    await tenantWorlds();
+    const c = await callerFor(null);
+    for (const input of [undefined, {}, { id: "x", vmId: "x", tenantId: "x" }, "garbage"]) {
+      expect(await codeOf(callPath(c, path, input)), `${path}(${JSON.stringify(input)})`).toBe("UNAUTHORIZED");
+    }
+  });
+
+  it.each(procedurePaths)("%s refuses (FORBIDDEN) every role below its access, before reading its input", async (path) => {
+    const { A } = await tenantWorlds();
+    const access = PROCEDURES[path]?.access;
+    expect(access, `${path} has no access entry`).toBeDefined();
+    for (const role of ROLES) {
+      const allowed = access === "session" || (access !== "operator" && roleAtLeast(role, access!));
+      const code = await codeOf(callPath(await callerFor(A.emails[role]), path, { "not-an-input": true }));
+      if (allowed) expect(code, `${path} as ${role}`).not.toMatch(/^(UNAUTHORIZED|FORBIDDEN|INTERNAL_SERVER_ERROR)$/);
+      else expect(code, `${path} as ${role}`).toBe("FORBIDDEN");
+    }
+  });
+});
+
+// (an entry whose procedure is gone is skipped)
+describe.each(Object.entries(PROCEDURES).filter(([p]) => procedurePaths.includes(p)))("tRPC %s", (path, tc) => {
+  const allowedFor = (role: Role) => tc.access === "session" || (tc.access !== "operator" && roleAtLeast(role, tc.access));
+
+  for (const role of ROLES) {
+    it(`${allowedFor(role) ? "serves" : "refuses (FORBIDDEN)"} a ${role} of the tenant`, async () => {
+      const { A } = await tenantWorlds();
+      const c = await callerFor(A.emails[role]);
+      if (!allowedFor(role)) {
+        await expectTRPCError(tc.run(c, A), "FORBIDDEN");
+        return;
+      }
+      const r = await tc.run(c, A);
+      const s = JSON.stringify(r) ?? "";
+      for (const v of [TB.tenantId, TB.incidentId, TB.logEntryId, TB.apiKeyId, TB.emailId, ...TB.vmIds, TB.emails.viewer]) {
+        expect(s, `${path} as ${role} leaked ${v}`).not.toContain(v);
+      }
+    });
+  }
+
+  it.runIf(Boolean(tc.foreign))("answers NOT_FOUND for tenant B's ids, to every role of A", async () => {
+    const { A, B } = await tenantWorlds();
+    for (const role of ROLES) {
+      if (!allowedFor(role)) continue;
+      const e = await expectTRPCError(tc.foreign!(await callerFor(A.emails[role]), B), "NOT_FOUND");
+      // the message may name the id asked for, nothing else of B's
+      for (const v of [...Object.values(B.emails), B.projectId, ...B.vmIds.filter((id) => !JSON.stringify(e.message).includes(id))]) expect(e.message).not.toContain(v);
+    }
+  });
+
+  it.runIf(tc.access !== "session")("is not a tenant procedure for an operator who is no member of the tenant", async () => {
+    await tenantWorlds();
+    const code = await codeOf(tc.run(await callerFor(operatorEmail), TA));
+    expect(code).toBe(tc.access === "operator" ? "OK" : "FORBIDDEN");
+  });
+
+  it.runIf(tc.access === "operator")("refuses (FORBIDDEN) a session of every tenant role", async () => {
+    const { A } = await tenantWorlds();
+    for (const role of ROLES) await expectTRPCError(tc.run(await callerFor(A.emails[role]), A), "FORBIDDEN");
+  });
+});
+
+describe("tRPC operatorProcedure (what every operator procedure is built on)", () => {
+  const probe = router({ fleet: operatorProcedure.query(({ ctx }) => ctx.actor) });
+  const probeCaller = async (email: string | null) => {
+    const db = await getDb();
+    const session: SessionUser | null = email
+      ? { userId: `usr_${email}`, email, name: "", sessionId: `ses_${email}`, activeTenantId: null }
+      : null;
+    return probe.createCaller({ db, session });
+  };
+
+  it("answers UNAUTHORIZED without a session, FORBIDDEN to every tenant role, and serves an operator", async () => {
+    const { A } = await tenantWorlds();
+    await expectTRPCError((await probeCaller(null)).fleet(), "UNAUTHORIZED");
+    for (const role of ROLES) await expectTRPCError((await probeCaller(A.emails[role])).fleet(), "FORBIDDEN");
+    expect(await (await probeCaller(operatorEmail)).fleet()).toBe(`operator:${operatorEmail}`);
+    // an operator's address in other case is the same person
+    expect(await (await probeCaller(operatorEmail.toUpperCase())).fleet()).toMatch(/^operator:/);
+  });
+});
+
+describe("console over HTTP: the session cookie and cross-site requests", () => {
+  const ORIGIN = env().publicUrl;
+
+  async function signIn(email: string) {
+    const auth = await getAuth();
+    const url = await createSignInLink(await getDb(), email, { callbackPath: "/overview" });
+    const res = await auth.handler(new Request(url, { headers: { "x-forwarded-for": "10.8.0.1" } }));
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith("better-auth.session_token="))!;
+    expect(setCookie, "session cookie").toBeTruthy();
+    return { setCookie, cookie: setCookie.split(";")[0]! };
+  }
+
+  it("keeps the session cookie from scripts and cross-site requests, and refuses mutations over GET", async () => {
+    const { A } = await tenantWorlds();
+    const { setCookie, cookie } = await signIn(A.emails.owner);
+    expect(setCookie).toMatch(/;\s*HttpOnly/i);
+    expect(setCookie).toMatch(/;\s*SameSite=(Lax|Strict)/i);
+    expect(setCookie).toMatch(/;\s*Path=\//i);
+    const { GET, POST } = await import("@/app/api/trpc/[trpc]/route");
+    const mine = await GET(new Request(`${ORIGIN}/api/trpc/tenant.mine`, { headers: { cookie } }));
+    expect(mine.status).toBe(200);
+    expect(mine.headers.get("cache-control")).toBe("no-store");
+    const keysBefore = (await (await callerFor(A.emails.owner)).settings.listApiKeys()).data.length;
+    // a link or an <img> can make a GET: mutations never run on one
+    const input = encodeURIComponent(JSON.stringify({ json: { name: "csrf" } }));
+    const viaGet = await GET(new Request(`${ORIGIN}/api/trpc/settings.createApiKey?input=${input}`, { headers: { cookie } }));
+    expect(viaGet.status).toBe(405);
+    // without the cookie (what a cross-site POST gets under SameSite) a mutation is UNAUTHORIZED
+    const noCookie = await POST(
+      new Request(`${ORIGIN}/api/trpc/settings.createApiKey`, { method: "POST", headers: { "content-type": "application/json", origin: "https://evil.example" }, body: JSON.stringify({ json: { name: "csrf" } }) }),
+    );
+    expect(noCookie.status).toBe(401);
+    expect((await (await callerFor(A.emails.owner)).settings.listApiKeys()).data.length).toBe(keysBefore);
+    // (better-auth's Origin check of POST /api/auth/*: see security-findings.test.ts)
+    expect(await getSessionFromHeaders(new Headers({ cookie }))).not.toBeNull();
+  });
+});
