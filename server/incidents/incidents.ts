@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, or } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { evacuations, incidents, incidentTimeline } from "@/db/schema";
@@ -65,7 +65,8 @@ export async function listIncidents(db: Db, tenantId: string, q: IncidentQuery) 
     .select()
     .from(incidents)
     .where(and(...conds))
-    .orderBy(desc(incidents.openedAt), desc(incidents.id))
+    // NULLS LAST as in incidents_tenant_id_opened_at_id_idx, so the index gives the order
+    .orderBy(sql`${incidents.openedAt} desc nulls last`, sql`${incidents.id} desc nulls last`)
     .limit(q.limit + 1);
   const p = page(rows, q.limit, (r) => [iso(r.openedAt), r.id]);
   const evacs = await evacuationsOf(db, p.data.map((r) => r.id));

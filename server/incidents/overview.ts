@@ -1,4 +1,4 @@
-import { and, desc, eq, ne, sql } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
 import { incidents } from "@/db/schema";
@@ -12,7 +12,7 @@ export async function getOverview(db: Db, tenantId: string, at: Date) {
     .select()
     .from(incidents)
     .where(and(eq(incidents.tenantId, tenantId), ne(incidents.status, "resolved")))
-    .orderBy(desc(incidents.openedAt), desc(incidents.id))
+    .orderBy(sql`${incidents.openedAt} desc nulls last`, sql`${incidents.id} desc nulls last`)
     .limit(100);
   const evacs = await evacuationsOf(db, open.map((r) => r.id));
   const dayMs = 86400_000;
