@@ -7,8 +7,7 @@ import { callPath, codeOf, inputKeys, procedurePaths } from "../helpers/trpc-pro
 import type { TenantWorld } from "../helpers/trpc";
 import { callerFor, tenantWorld } from "../helpers/trpc";
 
-// Findings of the security and bad-input tests whose fix belongs to another part of the code
-// (see the report of issue 7). Each test fails until its owner fixes the bug.
+// Regression tests for two findings of the security and bad-input matrix (issue 7).
 
 let A: TenantWorld;
 const operatorEmail = `operator-findings-${process.pid}@provider.example`;
@@ -18,13 +17,9 @@ beforeAll(async () => {
   await putSetting(await getDb(), DEMO_OPERATOR_SETTING, operatorEmail);
 });
 
-// FINDING (server/trpc): tRPC inputs skip the text rules of the REST boundary (server/http/
-// json-limits.ts): a string with U+0000 reaches PostgreSQL, which refuses it, and the console
-// answers INTERNAL_SERVER_ERROR instead of BAD_REQUEST (e.g. incident.byId({ id: "\u0000" }),
-// logEntry.byId, logEntry.list({ incidentId }), outbox.byId, settings.createApiKey({ name }),
-// settings.revokeApiKey). A JSON body over /api/trpc carries "\u0000" and "\ud800" escapes
-// just the same. Fix: refuse them once for every procedure, e.g. a middleware on publicProcedure
-// that runs jsonLimitProblem(await getRawInput()) and throws ValidationError.
+// tRPC inputs follow the text rules of the REST boundary (server/http/json-limits.ts): a string
+// with U+0000 or a lone surrogate used to reach PostgreSQL and answer INTERNAL_SERVER_ERROR.
+// publicProcedure now refuses them for every procedure.
 describe("tRPC: text PostgreSQL cannot store is bad input, not a server error", () => {
   it.each(procedurePaths)("%s answers BAD_REQUEST (never INTERNAL_SERVER_ERROR) for NUL or a lone surrogate in any input string", async (path) => {
     const c = await callerFor(path.startsWith("operator.") ? operatorEmail : A.emails.owner);
@@ -41,11 +36,9 @@ describe("tRPC: text PostgreSQL cannot store is bad input, not a server error", 
   });
 });
 
-// FINDING (server/auth.ts, hardening): better-auth checks the Origin of state-changing requests
-// (CSRF) only when NODE_ENV is not "test" and TEST is unset: its default is
-// advanced.disableOriginCheck = isTest(). So the check is on in production but nothing in the
-// suite can prove it, and an environment with TEST=1 turns it off. Fix: set
-// advanced: { disableOriginCheck: false } in authOptions (auth.test.ts already sends Origin).
+// better-auth checks the Origin of state-changing requests (CSRF) only when NODE_ENV is not
+// "test" and TEST is unset by default; server/auth.ts turns the check on everywhere, so this
+// test proves it.
 describe("better-auth: cross-site requests", () => {
   it("refuses sign-out (a state change with the session cookie) from another origin", async () => {
     const ORIGIN = env().publicUrl;
