@@ -123,6 +123,8 @@ function authOptions(db: Db, secret: string) {
       },
     },
     telemetry: { enabled: false },
+    // better-auth skips its CSRF origin check when NODE_ENV=test or TEST is set; keep it on everywhere
+    advanced: { disableOriginCheck: false },
     logger: {
       log: (level, message, ...args) => {
         const f = args.length ? { args: args.map((x) => (x instanceof Error ? x.message : x)) } : undefined;

@@ -7,7 +7,8 @@ import type { Role } from "@/db/constants";
 import type { SessionUser } from "@/server/auth";
 import { getSessionFromHeaders, isOperatorEmail, pickTenant } from "@/server/auth";
 import type { ErrorCode, ErrorDetail } from "@/server/errors";
-import { ApiError } from "@/server/errors";
+import { ApiError, ValidationError } from "@/server/errors";
+import { jsonLimitProblem } from "@/server/http/json-limits";
 import { log } from "@/server/log";
 import { listMembershipsOfEmail, roleAtLeast } from "@/server/tenants/members";
 
@@ -79,7 +80,15 @@ const errorMapping = t.middleware(async ({ next, path }) => {
   throw mapped;
 });
 
-export const publicProcedure = t.procedure.use(errorMapping);
+// The same text rules as the REST boundary: NUL, lone surrogates and deep nesting are bad input,
+// never a database error.
+const inputLimits = t.middleware(async ({ getRawInput, next }) => {
+  const problem = jsonLimitProblem(await getRawInput());
+  if (problem) throw new ValidationError(`Input not accepted: ${problem.message}`, [problem]);
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(errorMapping).use(inputLimits);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   // UNAUTHORIZED = no session; FORBIDDEN = a session without the permission
