@@ -335,6 +335,8 @@ export async function reconcileEvacuations(db: Db, at: Date): Promise<number> {
 
 // ---- operator calls ------------------------------------------------------------------------
 
+export const EvacuationId = z.string().regex(/^evac_[0-9A-HJKMNP-TV-Z]{26}$/, "must be an evacuation id (evac_…)");
+
 export const EvacuateInput = z
   .strictObject({
     scheduledFor: Rfc3339.optional().describe("when to restart; default now + 15 minutes; not in the past"),
@@ -423,6 +425,9 @@ export const EvacuationQuery = ListQuery.extend({
 // Newest first.
 export async function listEvacuations(db: Db, q: z.infer<typeof EvacuationQuery>) {
   const c = decodeCursor(q.cursor, 2) as [string, string] | null;
+  if (c && (Number.isNaN(Date.parse(c[0])) || !EvacuationId.safeParse(c[1]).success)) {
+    throw new ValidationError("Invalid cursor", [{ path: "cursor", message: "not a cursor this API made" }]);
+  }
   const conds = [];
   if (q.status) conds.push(eq(evacuations.status, q.status));
   if (q.vmId) conds.push(eq(evacuations.vmId, q.vmId));

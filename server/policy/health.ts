@@ -4,7 +4,8 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
 import { evacuations, hosts } from "@/db/schema";
-import { NotFoundError } from "@/server/errors";
+import { OPERATOR_ID_PATTERN } from "@/db/ids";
+import { NotFoundError, ValidationError } from "@/server/errors";
 import { decodeCursor, ListQuery } from "@/server/http/conventions";
 import { MAX_FUTURE_SKEW_MS } from "@/server/ingest/event-schema";
 import type { HostState, HostSummary, VmSummary } from "./policy";
@@ -154,6 +155,7 @@ export async function listHostHealth(
   const since = windowStartOf(at, policy);
   const order = q.order ?? "id";
   const c = order === "id" ? (decodeCursor(q.cursor, 1) as [string] | null) : null;
+  if (c && !OPERATOR_ID_PATTERN.test(c[0])) throw new ValidationError("Invalid cursor", [{ path: "cursor", message: "not a cursor this API made" }]);
   const conds: SQL[] = [sql`true`];
   if (q.state) conds.push(sql`state = ${q.state}`);
   if (c) conds.push(sql`id > ${c[0]}`);

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { now } from "@/server/clock";
 import { renderMetrics } from "@/server/metrics";
-import { cancelEvacuation, EvacuateInput, EvacuationQuery, listEvacuations, requestEvacuation } from "@/server/policy/evacuations";
+import { cancelEvacuation, EvacuateInput, EvacuationId, EvacuationQuery, listEvacuations, requestEvacuation } from "@/server/policy/evacuations";
 import { collectFleetGauges } from "@/server/policy/fleet";
 import { getHostHealth, HostListQuery, listHostHealth } from "@/server/policy/health";
 import { HOST_STATES } from "@/server/policy/policy";
@@ -108,7 +108,7 @@ export const adminHealthRoutes = [
     auth: op,
     tag: "evacuations",
     summary: "Cancel a scheduled or in-progress evacuation; its incident goes back to open",
-    params: z.object({ evacuationId: z.string().max(64) }),
+    params: z.object({ evacuationId: EvacuationId }),
     responses: {
       200: { description: "The cancelled evacuation", schema: EvacuationOut },
       404: err("Unknown evacuation"),

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { now } from "@/server/clock";
 import { OperatorId } from "@/server/http/conventions";
 import { listUncorrelatedEvents, UncorrelatedQuery } from "@/server/ingest/uncorrelated";
-import { cancelEvacuation, EvacuationQuery, listEvacuations, requestEvacuation } from "@/server/policy/evacuations";
+import { cancelEvacuation, EvacuationId, EvacuationQuery, listEvacuations, requestEvacuation } from "@/server/policy/evacuations";
 import { getFleetOverview } from "@/server/policy/fleet";
 import { getHostDetail, HostListQuery, listHostHealth } from "@/server/policy/health";
 import { getPolicy, PolicyInput, putPolicy } from "@/server/policy/policy-settings";
@@ -22,7 +22,7 @@ export const operatorRouter = router({
     .input(z.object({ vmId: OperatorId }))
     .mutation(({ ctx, input }) => requestEvacuation({ db: ctx.db, actor: ctx.actor }, input.vmId, undefined, now())),
   cancelEvacuation: operatorProcedure
-    .input(z.object({ evacuationId: z.string().max(64) }))
+    .input(z.object({ evacuationId: EvacuationId }))
     .mutation(({ ctx, input }) => cancelEvacuation({ db: ctx.db, actor: ctx.actor }, input.evacuationId, now())),
   policy: operatorProcedure.query(({ ctx }) => getPolicy(ctx.db)),
   previewPolicy: operatorProcedure.input(PolicyInput).query(({ ctx, input }) => previewPolicy(ctx.db, input, now())),
