@@ -4,7 +4,8 @@ import { getDb, getDbHandle } from "@/db";
 import { emails } from "@/db/schema";
 import { setClock } from "@/server/clock";
 import { resetEnvCache } from "@/server/env";
-import { getBoss, stopBoss } from "@/server/jobs/boss";
+import { getBoss, startWorkers, stopBoss } from "@/server/jobs/boss";
+import "@/server/jobs/workers";
 import { runMaintenance } from "@/server/maintenance";
 import { sendDueEmails, setEmailPacing } from "@/server/notify/email-send";
 import { queueEmail } from "@/server/notify/email-queue";
@@ -249,6 +250,32 @@ describe("incident email through Resend", () => {
       expect(resend.requests).toHaveLength(0);
     } finally {
       setKey("re_test_key");
+    }
+  });
+});
+
+describe("email worker", () => {
+  it("sends through the pg-boss fast path without a due-scan", async () => {
+    setClock(undefined);
+    try {
+      const handle = await getDbHandle();
+      await startWorkers(handle);
+      const f = await fleet();
+      const r = await api("POST", "/api/v1/events", {
+        token: f.hostToken,
+        body: memoryEvent({ hostId: f.hostId, vmId: f.vmId }),
+        contentType: CE,
+      });
+      expect(r.body.accepted).toBe(1);
+      const deadline = Date.now() + 15_000;
+      while (!resend.delivered.length && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      expect(resend.delivered.map((d) => d.email.to)).toEqual([[`ops@${f.tenantId}.example`.toLowerCase()]]);
+      const [row] = await mailOf(f.tenantId);
+      expect(row!.status).toBe("sent");
+    } finally {
+      await stopBoss();
+      await getBoss(await getDbHandle());
+      setClock(() => new Date(t));
     }
   });
 });
