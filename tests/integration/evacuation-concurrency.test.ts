@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import { rawRows } from "@/db/client";
 import { stopBoss } from "@/server/jobs/boss";
+import { runMaintenance } from "@/server/maintenance";
 import { api, fleet, uid } from "../helpers/api";
 import { gpaOf, memoryEvent } from "../helpers/events";
 
@@ -79,5 +80,23 @@ describe("concurrent evaluation", () => {
     expect(list).toEqual([expect.objectContaining({ id: e.body.evacuationId, status: "completed" })]);
     const inc = (await api("GET", `/api/v1/incidents?vmId=${f.vmId}`, { token: f.apiKey })).body.data[0];
     expect(inc.status).toBe("open");
+  });
+
+  it("the maintenance tick heals what racing transactions leave: an evacuation without its incident, an incident evacuating without one", async () => {
+    const db = await getDb();
+    const a = await fleet();
+    const b = await fleet();
+    for (const f of [a, b]) await api("POST", "/api/v1/events", { token: f.hostToken, body: [memoryEvent({ hostId: f.hostId, vmId: f.vmId })], contentType: BATCH });
+    const e = await api("POST", `/api/v1/admin/vms/${a.vmId}/evacuate`, { token: a.op });
+    // as if the evacuation had been decided by a transaction that could not see the incident
+    await db.execute(sql`update evacuations set incident_id = null where id = ${e.body.evacuationId}`);
+    await db.execute(sql`update incidents set status = 'open' where vm_id = ${a.vmId}`);
+    // and as if a completion had missed the incident opened meanwhile
+    await db.execute(sql`update incidents set status = 'evacuating' where vm_id = ${b.vmId}`);
+    await runMaintenance(db, new Date());
+    const incA = (await api("GET", `/api/v1/incidents?vmId=${a.vmId}`, { token: a.apiKey })).body.data[0];
+    expect(incA).toMatchObject({ status: "evacuating", evacuation: { id: e.body.evacuationId, status: "scheduled" } });
+    const incB = (await api("GET", `/api/v1/incidents?vmId=${b.vmId}`, { token: b.apiKey })).body.data[0];
+    expect(incB.status).toBe("open");
   });
 });

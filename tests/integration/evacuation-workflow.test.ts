@@ -199,6 +199,24 @@ describe("evacuation workflow, end to end", () => {
     expect(rx.unverified).toEqual([]);
   });
 
+  it("events of a VM the inventory learns later cross the threshold when it is learnt", async () => {
+    setNow(50);
+    const f = await fleet();
+    const vmId = uid("vm");
+    const evs = [1, 2, 3, 4].map((p) => memoryEvent({ hostId: f.hostId, vmId, gpa: gpaOf(p), time: at(45).toISOString() }));
+    expect((await api("POST", "/api/v1/events", { token: f.hostToken, body: evs, contentType: BATCH })).body.accepted).toBe(4);
+    expect((await api("GET", `/api/v1/admin/evacuations?vmId=${vmId}`, { token: f.op })).body.data).toEqual([]);
+    const put = await api("PUT", `/api/v1/admin/vms/${vmId}`, {
+      token: f.op,
+      body: { projectId: f.projectId, name: "late-1", zone: "zone-a", hostId: f.hostId, placedAt: at(-3600).toISOString() },
+    });
+    expect(put.status).toBe(200);
+    const list = (await api("GET", `/api/v1/admin/evacuations?vmId=${vmId}`, { token: f.op })).body.data;
+    expect(list).toEqual([expect.objectContaining({ reason: "distinct_pages", distinctPages: 4, status: "scheduled" })]);
+    const inc = (await api("GET", `/api/v1/incidents?vmId=${vmId}`, { token: f.apiKey })).body.data[0];
+    expect(inc).toMatchObject({ status: "evacuating", evacuation: { id: list[0].id } });
+  });
+
   it("guest-kernel consumption evacuates at once; a batch crossing the threshold makes one evacuation", async () => {
     setNow(40);
     const f = await fleet({ vms: 2 });
