@@ -10,9 +10,11 @@ import type { ErrorCode, ErrorDetail } from "@/server/errors";
 import { ApiError, ValidationError } from "@/server/errors";
 import { jsonLimitProblem } from "@/server/http/json-limits";
 import { log } from "@/server/log";
+import type { TenantMembership } from "@/server/tenants/members";
 import { listMembershipsOfEmail, roleAtLeast } from "@/server/tenants/members";
 
-export type TRPCContext = { db: Db; session: SessionUser | null };
+// memberships: already loaded for this request (server components pass the viewer's), else queried
+export type TRPCContext = { db: Db; session: SessionUser | null; memberships?: TenantMembership[] };
 
 export async function createTRPCContext(opts: { headers: Headers }): Promise<TRPCContext> {
   const db = await getDb();
@@ -100,7 +102,7 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
 export const tenantProcedure = authedProcedure.use(async ({ ctx, meta, type, next }) => {
   const minRole = meta?.minRole ?? (type === "query" ? "viewer" : undefined);
   if (!minRole) throw new TRPCError({ code: "FORBIDDEN", message: "This action declares no role" });
-  const memberships = await listMembershipsOfEmail(ctx.db, ctx.session.email);
+  const memberships = ctx.memberships ?? (await listMembershipsOfEmail(ctx.db, ctx.session.email));
   const m = pickTenant(memberships, ctx.session.activeTenantId);
   if (!m) throw new TRPCError({ code: "FORBIDDEN", message: "You are not a member of any tenant" });
   if (!roleAtLeast(m.role, minRole)) {

@@ -2,17 +2,22 @@ import "server-only";
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import type { FetchInfiniteQueryOptions, FetchQueryOptions } from "@tanstack/react-query";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
-import { headers } from "next/headers";
 import { cache, createElement } from "react";
 import type { ReactNode } from "react";
 import { makeQueryClient } from "@/app/_trpc/query-client";
-import { createTRPCContext } from "./init";
+import { getDb } from "@/db";
+import { getViewer } from "@/server/auth";
+import type { TRPCContext } from "./init";
 import { appRouter } from "./router";
 
 // Server components: one query client and one context per request.
 export const getQueryClient = cache(makeQueryClient);
 
-const createContext = cache(async () => createTRPCContext({ headers: new Headers(await headers()) }));
+// The viewer that the console layout resolved for this request: one session lookup per page.
+const createContext = cache(async (): Promise<TRPCContext> => {
+  const viewer = await getViewer();
+  return { db: await getDb(), session: viewer, memberships: viewer?.memberships };
+});
 
 export const trpc = createTRPCOptionsProxy({ ctx: createContext, router: appRouter, queryClient: getQueryClient });
 

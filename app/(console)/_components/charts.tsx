@@ -34,7 +34,7 @@ export function ErrorsChart({ days }: { days: ErrorsDay[] }) {
         {ticks.map((t) => (
           <g key={t}>
             <line x1={PAD.l} x2={W - PAD.r} y1={y(t)} y2={y(t)} className="stroke-slate-200 dark:stroke-slate-700" strokeWidth={1} />
-            <text x={PAD.l - 6} y={y(t) + 4} textAnchor="end" className="fill-slate-500 text-[11px] dark:fill-slate-400">
+            <text x={PAD.l - 6} y={y(t) + 4} textAnchor="end" className="fill-slate-500 text-[24px] sm:text-[11px] dark:fill-slate-400">
               {t}
             </text>
           </g>
@@ -51,7 +51,7 @@ export function ErrorsChart({ days }: { days: ErrorsDay[] }) {
               {hw > 0 ? <rect x={x} y={y(d.critical + d.warning)} width={w} height={hw} rx={1} className="fill-amber-400 dark:fill-amber-500" /> : null}
               {hc > 0 ? <rect x={x} y={y(d.critical)} width={w} height={hc} rx={1} className="fill-red-600 dark:fill-red-500" /> : null}
               {i % 5 === 0 || i === days.length - 1 ? (
-                <text x={PAD.l + i * bw + bw / 2} y={H - 8} textAnchor="middle" className="fill-slate-500 text-[11px] dark:fill-slate-400">
+                <text x={PAD.l + i * bw + bw / 2} y={H - 8} textAnchor="middle" className="fill-slate-500 text-[24px] sm:text-[11px] dark:fill-slate-400">
                   {shortDay(d.day)}
                 </text>
               ) : null}
@@ -97,7 +97,7 @@ export function PagesChart({ series, threshold, windowLabel }: { series: PagesDa
         {[0, max / 2, max].map((t) => (
           <g key={t}>
             <line x1={PAD.l} x2={W - PAD.r} y1={y(t)} y2={y(t)} className="stroke-slate-200 dark:stroke-slate-700" strokeWidth={1} />
-            <text x={PAD.l - 6} y={y(t) + 4} textAnchor="end" className="fill-slate-500 text-[11px] dark:fill-slate-400">
+            <text x={PAD.l - 6} y={y(t) + 4} textAnchor="end" className="fill-slate-500 text-[24px] sm:text-[11px] dark:fill-slate-400">
               {t}
             </text>
           </g>
@@ -119,7 +119,7 @@ export function PagesChart({ series, threshold, windowLabel }: { series: PagesDa
                 />
               ) : null}
               {i % 5 === 0 || i === series.length - 1 ? (
-                <text x={PAD.l + i * bw + bw / 2} y={H - 8} textAnchor="middle" className="fill-slate-500 text-[11px] dark:fill-slate-400">
+                <text x={PAD.l + i * bw + bw / 2} y={H - 8} textAnchor="middle" className="fill-slate-500 text-[24px] sm:text-[11px] dark:fill-slate-400">
                   {shortDay(d.day)}
                 </text>
               ) : null}
@@ -127,7 +127,7 @@ export function PagesChart({ series, threshold, windowLabel }: { series: PagesDa
           );
         })}
         <line x1={PAD.l} x2={W - PAD.r} y1={y(threshold)} y2={y(threshold)} strokeDasharray="6 4" strokeWidth={2} className="stroke-red-700 dark:stroke-red-400" />
-        <text x={W - PAD.r - 4} y={y(threshold) - 6} textAnchor="end" className="fill-red-700 text-[11px] font-semibold dark:fill-red-300">
+        <text x={W - PAD.r - 4} y={y(threshold) - 6} textAnchor="end" className="fill-red-700 text-[24px] sm:text-[11px] font-semibold dark:fill-red-300">
           threshold {threshold}
         </text>
       </svg>

@@ -58,11 +58,14 @@ export function StepBody({ body }: { body: string }) {
             );
           case "cmd":
             return (
-              <div key={i} className="relative">
-                <pre tabIndex={0} aria-label="Commands" className="overflow-x-auto rounded-md bg-slate-900 px-4 py-3 pr-20 font-mono text-[13px] leading-5 text-slate-100 dark:bg-black/60">
+              <div key={i} className="overflow-hidden rounded-md bg-slate-900 dark:bg-black/60">
+                <div className="flex items-center justify-between border-b border-slate-700 px-4 py-1 text-xs text-slate-300">
+                  <span>Run on the VM</span>
+                  <CopyButton text={b.lines.join("\n")} label="Copy" />
+                </div>
+                <pre tabIndex={0} aria-label="Commands" className="overflow-x-auto px-4 py-3 font-mono text-[13px] leading-5 text-slate-100">
                   <code>{b.lines.map((l) => `$ ${l}`).join("\n")}</code>
                 </pre>
-                <CopyButton text={b.lines.join("\n")} label="Copy" className="absolute right-2 top-2" />
               </div>
             );
           case "out":

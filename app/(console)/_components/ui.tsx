@@ -84,7 +84,8 @@ export const tdClass = "px-4 py-2 align-baseline text-sm";
 
 export function Table({ children, caption }: { children: React.ReactNode; caption: string }) {
   return (
-    <div className="overflow-x-auto">
+    // relative: the screen-reader-only texts inside must not widen the page when the table scrolls
+    <div className="relative overflow-x-auto">
       <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-800">
         <caption className="sr-only">{caption}</caption>
         {children}

@@ -41,7 +41,7 @@ export function OutboxList() {
                 </Link>
                 <div className="text-xs text-slate-600 dark:text-slate-400">{m.kind.replace(/_/g, " ")}</div>
               </td>
-              <td className={`${tdClass} break-all`}>{m.to.join(", ")}</td>
+              <td className={`${tdClass} whitespace-nowrap`}>{m.to.join(", ")}</td>
               <td className={tdClass}>
                 <StatusBadge status={m.status} label={m.status === "outbox" ? "in outbox" : m.status} />
                 {m.lastError ? <div className="mt-1 text-xs text-red-700 dark:text-red-300">{m.lastError}</div> : null}
