@@ -177,15 +177,32 @@ function event(hostId: string, vmId: string, time: Date) {
 }
 
 // ---- 1. latency at steady offered rates
-type RateResult = { rate: number; offered: number; achieved: number; received: number; total: number; e2e: number[]; ack: number[]; failed: number };
+type RateResult = {
+  rate: number;
+  label: string;
+  offered: number;
+  achieved: number;
+  received: number;
+  total: number;
+  e2e: number[];
+  ack: number[];
+  failed: number;
+};
 const results: RateResult[] = [];
+// the same load without any subscriber: what ingestion alone sustains here, for comparison
+const runs: { rate: number; subscribe: boolean; warmup?: boolean }[] = [
+  // unmeasured: JIT, connections, the worker process's start
+  { rate: 50, subscribe: true, warmup: true },
+  ...RATES.map((rate) => ({ rate, subscribe: true })),
+  { rate: Math.max(...RATES), subscribe: false },
+];
 let timeCursor = Date.now() - 3600_000;
 // one page per VM and 50 VMs on one host: keep the health policy from evacuating them meanwhile
 await api("PUT", `/api/v1/admin/policy`, op, { hostDegradedPages: 1_000_000, hostEvacuatePages: 1_000_000, vmPages: 1_000_000 });
-for (const [r, rate] of RATES.entries()) {
-  // a tenant per rate so every run starts without a backlog of its own
+for (const [r, { rate, subscribe, warmup }] of runs.entries()) {
+  // a tenant per run so every run starts without a backlog of its own
   const lat = await makeTenant(`lat${r}`, VMS);
-  await api("POST", "/api/v1/webhooks", lat.key, { url: `${base}/lat${r}`, eventTypes: ["memory_error.detected"] });
+  if (subscribe) await api("POST", "/api/v1/webhooks", lat.key, { url: `${base}/lat${r}`, eventTypes: ["memory_error.detected"] });
   // each event has a distinct time, 1 ms apart in the past: its log entry's timestamp names it
   const sentAt = new Map<string, number>();
   const ack: number[] = [];
@@ -216,9 +233,20 @@ for (const [r, rate] of RATES.entries()) {
   const ingestSeconds = (performance.now() - started) / 1000;
   const total = requests * PER_REQUEST;
   const path = `/lat${r}`;
-  await waitFor(() => arrivals.filter((a) => a.path === path).length >= total, 120_000);
+  if (subscribe) await waitFor(() => arrivals.filter((a) => a.path === path).length >= total, 120_000);
   const e2e = arrivals.filter((a) => a.path === path && a.ts && sentAt.has(a.ts)).map((a) => a.at - sentAt.get(a.ts!)!);
-  results.push({ rate, offered: total / offeredSeconds, achieved: total / ingestSeconds, received: e2e.length, total, e2e, ack, failed });
+  if (warmup) continue;
+  results.push({
+    rate,
+    label: subscribe ? String(rate) : `${rate}*`,
+    offered: total / offeredSeconds,
+    achieved: total / ingestSeconds,
+    received: e2e.length,
+    total: subscribe ? total : 0,
+    e2e,
+    ack,
+    failed,
+  });
 }
 
 // ---- 2. fan-out to 1,000 endpoints beside a raw POST loop
@@ -266,8 +294,9 @@ const out = [
   `   offered/s  ingested/s  received      p50       p90       p99       max   ingest ack p50/p99`,
   ...results.map(
     (r) =>
-      `   ${String(r.rate).padStart(9)}  ${r.achieved.toFixed(0).padStart(10)}  ${`${r.received}/${r.total}`.padStart(9)}  ${ms(pct(r.e2e, 50)).padStart(8)}  ${ms(pct(r.e2e, 90)).padStart(8)}  ${ms(pct(r.e2e, 99)).padStart(8)}  ${ms(pct(r.e2e, 100)).padStart(8)}   ${ms(pct(r.ack, 50))} / ${ms(pct(r.ack, 99))}${r.failed ? `  (${r.failed} failed requests)` : ""}`,
+      `   ${r.label.padStart(9)}  ${r.achieved.toFixed(0).padStart(10)}  ${(r.total ? `${r.received}/${r.total}` : "–").padStart(9)}  ${ms(pct(r.e2e, 50)).padStart(8)}  ${ms(pct(r.e2e, 90)).padStart(8)}  ${ms(pct(r.e2e, 99)).padStart(8)}  ${ms(pct(r.e2e, 100)).padStart(8)}   ${ms(pct(r.ack, 50))} / ${ms(pct(r.ack, 99))}${r.failed ? `  (${r.failed} failed requests)` : ""}`,
   ),
+  `   * no subscriber: ingestion alone at the same offered load, for comparison`,
   ``,
   `2. one incident.opened to ${FANOUT} endpoints`,
   `   delivered ${fanArrivals().length}/${FANOUT}${fanDone ? "" : " (timed out)"} in ${fanSeconds.toFixed(2)} s = ${(fanArrivals().length / fanSeconds).toFixed(0)} deliveries/s (event acknowledged in ${ms(fanAck)})`,
