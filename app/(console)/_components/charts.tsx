@@ -16,9 +16,25 @@ function niceMax(n: number) {
   return (m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
 }
 
+// every fifth day, and the last one flush with the right edge (never two labels on top of each other)
+function DayLabel({ i, n, bw, day }: { i: number; n: number; bw: number; day: string }) {
+  const last = i === n - 1;
+  if (!last && (i % 5 !== 0 || i > n - 5)) return null;
+  return (
+    <text
+      x={last ? W - PAD.r : PAD.l + i * bw + bw / 2}
+      y={H - 6}
+      textAnchor={last ? "end" : "middle"}
+      className="fill-slate-500 text-[24px] sm:text-[11px] dark:fill-slate-400"
+    >
+      {shortDay(day)}
+    </text>
+  );
+}
+
 const W = 720;
 const H = 200;
-const PAD = { l: 36, r: 8, t: 10, b: 26 };
+const PAD = { l: 36, r: 8, t: 18, b: 26 };
 
 export function ErrorsChart({ days }: { days: ErrorsDay[] }) {
   const max = niceMax(Math.max(1, ...days.map((d) => d.critical + d.warning)));
@@ -50,11 +66,7 @@ export function ErrorsChart({ days }: { days: ErrorsDay[] }) {
               <rect x={PAD.l + i * bw} y={PAD.t} width={bw} height={ih} fill="transparent" />
               {hw > 0 ? <rect x={x} y={y(d.critical + d.warning)} width={w} height={hw} rx={1} className="fill-amber-400 dark:fill-amber-500" /> : null}
               {hc > 0 ? <rect x={x} y={y(d.critical)} width={w} height={hc} rx={1} className="fill-red-600 dark:fill-red-500" /> : null}
-              {i % 5 === 0 || i === days.length - 1 ? (
-                <text x={PAD.l + i * bw + bw / 2} y={H - 8} textAnchor="middle" className="fill-slate-500 text-[24px] sm:text-[11px] dark:fill-slate-400">
-                  {shortDay(d.day)}
-                </text>
-              ) : null}
+              <DayLabel i={i} n={days.length} bw={bw} day={d.day} />
             </g>
           );
         })}
@@ -118,11 +130,7 @@ export function PagesChart({ series, threshold, windowLabel }: { series: PagesDa
                   className={over ? "fill-red-600 dark:fill-red-500" : "fill-sky-600 dark:fill-sky-400"}
                 />
               ) : null}
-              {i % 5 === 0 || i === series.length - 1 ? (
-                <text x={PAD.l + i * bw + bw / 2} y={H - 8} textAnchor="middle" className="fill-slate-500 text-[24px] sm:text-[11px] dark:fill-slate-400">
-                  {shortDay(d.day)}
-                </text>
-              ) : null}
+              <DayLabel i={i} n={series.length} bw={bw} day={d.day} />
             </g>
           );
         })}
