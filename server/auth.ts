@@ -194,12 +194,10 @@ function magicLinkIdentifier(token: string): string {
   return `magic-link:${createHash("sha256").update(token).digest("base64url")}`;
 }
 
+// Written out by hand so the printed link stays readable (callbackURL=/overview, not %2Foverview).
 function verifyUrl(token: string, callbackPath: string): string {
-  const u = new URL(`${env().publicUrl}/api/auth/magic-link/verify`);
-  u.searchParams.set("token", token);
-  u.searchParams.set("callbackURL", callbackPath);
-  u.searchParams.set("errorCallbackURL", "/login");
-  return u.toString();
+  const path = encodeURI(callbackPath).replace(/[?&#]/g, encodeURIComponent);
+  return `${env().publicUrl}/api/auth/magic-link/verify?token=${token}&callbackURL=${path}&errorCallbackURL=/login`;
 }
 
 // A one-time sign-in link made through better-auth's internal adapter (the start banner uses it).

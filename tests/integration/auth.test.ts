@@ -42,7 +42,7 @@ describe("auth (better-auth magic links, sessions)", () => {
     const email = `owner@${f.tenantId}.example`;
     await api("POST", `/api/v1/admin/tenants/${f.tenantId}/members`, { token: await operator(), body: { email, role: "owner" } });
     const url = await createSignInLink(await getDb(), email, { callbackPath: "/overview" });
-    expect(url).toMatch(new RegExp(`^${ORIGIN}/api/auth/magic-link/verify\\?token=[A-Za-z]{32}&callbackURL=%2Foverview`));
+    expect(url).toMatch(new RegExp(`^${ORIGIN}/api/auth/magic-link/verify\\?token=[A-Za-z]{32}&callbackURL=/overview&errorCallbackURL=/login$`));
     const { res, cookie } = await verify(url);
     expect(res.status).toBe(302);
     expect(res.headers.get("location")).toBe(`${ORIGIN}/overview`);
