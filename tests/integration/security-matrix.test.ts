@@ -1,3 +1,4 @@
+import { itWhen } from "../helpers/it-when";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { getDb } from "@/db";
@@ -188,7 +189,7 @@ describe.each(routes)("REST $name", ({ route }) => {
   const tenantRoute = route.auth.includes("tenant");
   const params = paramNames(route);
 
-  it.runIf(tenantRoute && params.length > 0)("answers 404 to tenant A's key for tenant B's ids, with none of B's data, and changes nothing of B's", async () => {
+  itWhen(tenantRoute && params.length > 0)("answers 404 to tenant A's key for tenant B's ids, with none of B's data, and changes nothing of B's", async () => {
     const A = await securityWorld();
     const before = await snapshotOf(B);
     // every parameter from B, then each parameter alone from B beside A's others
@@ -207,7 +208,7 @@ describe.each(routes)("REST $name", ({ route }) => {
   const queryShape = route.query instanceof z.ZodObject ? (route.query.shape as Record<string, unknown>) : {};
   const foreignFilters = ["vmId", "projectId", "incidentId", "hostId", "tenantId"].filter((k) => k in queryShape);
 
-  it.runIf(tenantRoute)("holds only tenant A's data for A's key, also when filtered by B's ids", async () => {
+  itWhen(tenantRoute)("holds only tenant A's data for A's key, also when filtered by B's ids", async () => {
     const A = await securityWorld();
     const r = await call(route, A, bearer(A.apiKey));
     expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
@@ -414,7 +415,7 @@ describe.each(Object.entries(PROCEDURES).filter(([p]) => procedurePaths.includes
     });
   }
 
-  it.runIf(Boolean(tc.foreign))("answers NOT_FOUND for tenant B's ids, to every role of A", async () => {
+  itWhen(Boolean(tc.foreign))("answers NOT_FOUND for tenant B's ids, to every role of A", async () => {
     const { A, B } = await tenantWorlds();
     for (const role of ROLES) {
       if (!allowedFor(role)) continue;
@@ -424,13 +425,13 @@ describe.each(Object.entries(PROCEDURES).filter(([p]) => procedurePaths.includes
     }
   });
 
-  it.runIf(tc.access !== "session")("is not a tenant procedure for an operator who is no member of the tenant", async () => {
+  itWhen(tc.access !== "session")("is not a tenant procedure for an operator who is no member of the tenant", async () => {
     await tenantWorlds();
     const code = await codeOf(tc.run(await callerFor(operatorEmail), TA));
     expect(code).toBe(tc.access === "operator" ? "OK" : "FORBIDDEN");
   });
 
-  it.runIf(tc.access === "operator")("refuses (FORBIDDEN) a session of every tenant role", async () => {
+  itWhen(tc.access === "operator")("refuses (FORBIDDEN) a session of every tenant role", async () => {
     const { A } = await tenantWorlds();
     for (const role of ROLES) await expectTRPCError(tc.run(await callerFor(A.emails[role]), A), "FORBIDDEN");
   });
