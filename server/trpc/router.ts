@@ -1,6 +1,7 @@
 import { createCallerFactory, router } from "./init";
 import { incidentRouter } from "./routers/incident";
 import { logEntryRouter } from "./routers/log-entry";
+import { notificationRouter } from "./routers/notification";
 import { operatorRouter } from "./routers/operator";
 import { outboxRouter } from "./routers/outbox";
 import { settingsRouter } from "./routers/settings";
@@ -10,6 +11,7 @@ import { vmRouter } from "./routers/vm";
 export const appRouter = router({
   incident: incidentRouter,
   logEntry: logEntryRouter,
+  notification: notificationRouter,
   operator: operatorRouter,
   outbox: outboxRouter,
   settings: settingsRouter,

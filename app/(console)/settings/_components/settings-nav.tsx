@@ -7,6 +7,8 @@ import { usePathname } from "next/navigation";
 export const SETTINGS_SECTIONS: { href: string; label: string }[] = [
   { href: "/settings/members", label: "Members" },
   { href: "/settings/api-keys", label: "API keys" },
+  { href: "/settings/notifications", label: "Notifications" },
+  { href: "/settings/webhooks", label: "Webhooks" },
   { href: "/settings/audit", label: "Audit log" },
 ];
 

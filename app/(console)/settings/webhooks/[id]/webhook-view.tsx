@@ -1,0 +1,364 @@
+"use client";
+import { useMutation, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useId, useState } from "react";
+import type { Role } from "@/db/constants";
+import { useTRPC } from "@/app/_trpc/client";
+import { LocalTime } from "../../../_components/time";
+import {
+  Card,
+  dangerButton,
+  EmptyState,
+  ErrorNote,
+  Facts,
+  inputClass,
+  primaryButton,
+  secondaryButton,
+  Table,
+  tdClass,
+  TextLink,
+  thClass,
+} from "../../../_components/ui";
+import { fieldErrors, MemberOnlyNote, Pill, SecretOnce } from "../_components/shared";
+
+export function WebhookView({ id, role }: { id: string; role: Role }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const router = useRouter();
+  const canEdit = role !== "viewer";
+  const { data: ep } = useSuspenseQuery(trpc.notification.webhookById.queryOptions({ id }));
+  const refresh = () =>
+    Promise.all([
+      qc.invalidateQueries({ queryKey: trpc.notification.webhookById.queryKey({ id }) }),
+      qc.invalidateQueries({ queryKey: trpc.notification.listDeliveries.queryKey() }),
+      qc.invalidateQueries({ queryKey: trpc.notification.listWebhooks.queryKey() }),
+    ]);
+  const [secret, setSecret] = useState<{ secret: string; previousSecretExpiresAt: string | null } | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const update = useMutation(trpc.notification.updateWebhook.mutationOptions({ onSuccess: refresh }));
+  const test = useMutation(
+    trpc.notification.sendTest.mutationOptions({
+      onSuccess: (r) => {
+        setNotice(`Test message ${r.messageId} queued.`);
+        return refresh();
+      },
+    }),
+  );
+  const rotate = useMutation(
+    trpc.notification.rotateSecret.mutationOptions({
+      onSuccess: (r) => {
+        setSecret({ secret: r.secret, previousSecretExpiresAt: r.previousSecretExpiresAt });
+        return refresh();
+      },
+    }),
+  );
+  const del = useMutation(
+    trpc.notification.deleteWebhook.mutationOptions({
+      onSuccess: async () => {
+        await qc.invalidateQueries({ queryKey: trpc.notification.listWebhooks.queryKey() });
+        router.push("/settings/webhooks");
+      },
+    }),
+  );
+  const busy = update.isPending || test.isPending || rotate.isPending || del.isPending;
+  const actionError = update.error ?? test.error ?? rotate.error ?? del.error;
+
+  return (
+    <div className="space-y-6">
+      <p className="text-sm">
+        <TextLink href="/settings/webhooks">← All webhook endpoints</TextLink>
+      </p>
+      {secret ? (
+        <SecretOnce
+          title="New signing secret"
+          secret={secret.secret}
+          note={
+            secret.previousSecretExpiresAt ? (
+              <>
+                The previous secret keeps signing beside it until <LocalTime iso={secret.previousSecretExpiresAt} seconds={false} />.
+              </>
+            ) : null
+          }
+          onDone={() => setSecret(null)}
+        />
+      ) : null}
+      {ep.status === "disabled" ? (
+        <section
+          aria-labelledby="disabled-title"
+          className="rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-700 dark:bg-amber-950/50"
+        >
+          <h2 id="disabled-title" className="font-semibold text-amber-950 dark:text-amber-100">
+            This endpoint is disabled
+          </h2>
+          <p className="mt-1 text-amber-900 dark:text-amber-200" data-testid="disabled-reason">
+            {ep.disabledReason ?? "No reason was recorded."} Nothing is sent to it until it is re-enabled; its failed messages can then be recovered below.
+          </p>
+          {canEdit ? (
+            <button type="button" className={`${primaryButton} mt-3`} disabled={busy} onClick={() => update.mutate({ id, status: "enabled" })}>
+              Re-enable
+            </button>
+          ) : null}
+        </section>
+      ) : null}
+      <Card title={<span className="break-all font-mono text-sm">{ep.url}</span>} id="endpoint">
+        <Facts
+          items={[
+            ["Status", <Pill key="s" status={ep.status} />],
+            ["Id", <span key="i" className="font-mono text-xs">{ep.id}</span>],
+            ["Events", ep.eventTypes.join(", ")],
+            ["Projects", ep.projectIds?.join(", ") ?? "all"],
+            ["Description", ep.description ?? "—"],
+            ["Created", <LocalTime key="c" iso={ep.createdAt} seconds={false} />],
+          ]}
+        />
+        <div className="space-y-3 border-t border-slate-200 p-4 dark:border-slate-800">
+          {canEdit ? (
+            <div className="flex flex-wrap gap-2">
+              <button
+                type="button"
+                className={primaryButton}
+                disabled={busy || ep.status !== "enabled"}
+                title={ep.status !== "enabled" ? "Re-enable the endpoint to send a test" : undefined}
+                onClick={() => {
+                  setNotice(null);
+                  test.mutate({ id });
+                }}
+              >
+                {test.isPending ? "Sending…" : "Send test"}
+              </button>
+              {ep.status === "enabled" ? (
+                <button
+                  type="button"
+                  className={secondaryButton}
+                  disabled={busy}
+                  onClick={() => {
+                    if (window.confirm("Disable this endpoint? Its pending deliveries fail and nothing more is sent until you re-enable it.")) {
+                      update.mutate({ id, status: "disabled" });
+                    }
+                  }}
+                >
+                  Disable
+                </button>
+              ) : (
+                <button type="button" className={secondaryButton} disabled={busy} onClick={() => update.mutate({ id, status: "enabled" })}>
+                  Enable
+                </button>
+              )}
+              <button
+                type="button"
+                className={secondaryButton}
+                disabled={busy}
+                onClick={() => {
+                  if (window.confirm("Rotate the signing secret? The current one keeps signing beside the new one for 24 hours.")) rotate.mutate({ id });
+                }}
+              >
+                Rotate secret
+              </button>
+              <button
+                type="button"
+                className={dangerButton}
+                disabled={busy}
+                onClick={() => {
+                  if (window.confirm(`Delete the endpoint ${ep.url}? Its pending deliveries fail.`)) del.mutate({ id });
+                }}
+              >
+                Delete
+              </button>
+            </div>
+          ) : (
+            <MemberOnlyNote what="send tests, rotate the secret, disable or delete endpoints" role={role} />
+          )}
+          {notice ? (
+            <p role="status" className="text-sm text-emerald-700 dark:text-emerald-300">
+              {notice}
+            </p>
+          ) : null}
+          <ErrorNote error={actionError} />
+        </div>
+      </Card>
+      <Deliveries id={id} canEdit={canEdit} enabled={ep.status === "enabled"} />
+      {canEdit ? <Recover id={id} enabled={ep.status === "enabled"} /> : null}
+    </div>
+  );
+}
+
+function Deliveries({ id, canEdit, enabled }: { id: string; canEdit: boolean; enabled: boolean }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const opts = trpc.notification.listDeliveries.queryOptions({ endpointId: id, limit: 50 });
+  const { data, isFetching, refetch } = useSuspenseQuery({
+    ...opts,
+    // while something is on its way, watch it arrive
+    refetchInterval: (q) => (q.state.data?.data.some((d) => d.status === "pending") ? 2000 : false),
+  });
+  const retry = useMutation(trpc.notification.retryDelivery.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: opts.queryKey }) }));
+
+  return (
+    <Card title="Delivery log" id="deliveries">
+      <div className="flex flex-wrap items-center justify-between gap-2 px-4 pt-3">
+        <p className="text-sm text-slate-600 dark:text-slate-300">Newest first. A replay sends the same message again (same webhook-id), signed afresh.</p>
+        <button type="button" className={secondaryButton} onClick={() => void refetch()} disabled={isFetching}>
+          {isFetching ? "Refreshing…" : "Refresh"}
+        </button>
+      </div>
+      <div className="px-4 pt-2">
+        <ErrorNote error={retry.error} />
+      </div>
+      {data.data.length ? (
+        <Table caption="Deliveries of this endpoint">
+          <thead className="bg-slate-50 dark:bg-slate-900/60">
+            <tr>
+              <th scope="col" className={thClass}>Message</th>
+              <th scope="col" className={thClass}>Status</th>
+              <th scope="col" className={thClass}>Attempts</th>
+              {canEdit ? (
+                <th scope="col" className={thClass}>
+                  <span className="sr-only">Actions</span>
+                </th>
+              ) : null}
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-200 dark:divide-slate-800" data-testid="delivery-log">
+            {data.data.map((d) => (
+              <tr key={d.id} data-testid="delivery">
+                <td className={`${tdClass} align-top`}>
+                  <p className="font-mono text-xs font-medium">{d.type}</p>
+                  <p className="font-mono text-xs text-slate-600 dark:text-slate-400" title="webhook-id">
+                    {d.messageId}
+                  </p>
+                  <p className="text-xs text-slate-600 dark:text-slate-400">
+                    <LocalTime iso={d.createdAt} />
+                  </p>
+                </td>
+                <td className={`${tdClass} align-top`}>
+                  <Pill status={d.status} />
+                  {d.nextAttemptAt ? (
+                    <p className="mt-0.5 whitespace-nowrap text-xs text-slate-600 dark:text-slate-400">
+                      next <LocalTime iso={d.nextAttemptAt} />
+                    </p>
+                  ) : null}
+                </td>
+                <td className={`${tdClass} align-top`}>
+                  {d.attempts.length ? (
+                    <ol className="space-y-1">
+                      {d.attempts.map((a, i) => (
+                        <li key={i} className="text-xs">
+                          <span className="whitespace-nowrap">
+                            <LocalTime iso={a.at} />
+                          </span>{" "}
+                          <span
+                            className={`font-mono font-semibold ${a.statusCode && a.statusCode < 300 ? "text-emerald-700 dark:text-emerald-300" : "text-red-700 dark:text-red-300"}`}
+                          >
+                            {a.statusCode ?? a.error ?? "no answer"}
+                          </span>
+                          {a.statusCode && a.error ? <span className="text-red-700 dark:text-red-300"> {a.error}</span> : null}
+                          <span className="text-slate-600 dark:text-slate-400"> · {a.latencyMs} ms</span>
+                          {a.responseExcerpt ? (
+                            <details className="mt-0.5">
+                              <summary className="cursor-pointer text-slate-600 focus-visible:outline-2 focus-visible:outline-rose-600 dark:text-slate-400">Response</summary>
+                              <pre className="mt-1 max-h-40 max-w-md overflow-auto whitespace-pre-wrap break-all rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">
+                                {a.responseExcerpt}
+                              </pre>
+                            </details>
+                          ) : null}
+                        </li>
+                      ))}
+                    </ol>
+                  ) : (
+                    <span className="text-xs text-slate-600 dark:text-slate-400">none yet</span>
+                  )}
+                </td>
+                {canEdit ? (
+                  <td className={`${tdClass} align-top text-right`}>
+                    <button
+                      type="button"
+                      className={secondaryButton}
+                      disabled={retry.isPending || !enabled || d.status === "pending"}
+                      title={!enabled ? "Re-enable the endpoint to replay" : undefined}
+                      onClick={() => retry.mutate({ endpointId: id, deliveryId: d.id })}
+                    >
+                      Replay<span className="sr-only"> {d.messageId}</span>
+                    </button>
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      ) : (
+        <EmptyState title="No deliveries yet">Messages sent to this endpoint appear here with every attempt.</EmptyState>
+      )}
+    </Card>
+  );
+}
+
+function toLocalInput(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+function Recover({ id, enabled }: { id: string; enabled: boolean }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [since, setSince] = useState(() => toLocalInput(new Date(Date.now() - 24 * 3600_000)));
+  const [done, setDone] = useState<number | null>(null);
+  const recover = useMutation(
+    trpc.notification.recover.mutationOptions({
+      onSuccess: (r) => {
+        setDone(r.count);
+        return qc.invalidateQueries({ queryKey: trpc.notification.listDeliveries.queryKey() });
+      },
+    }),
+  );
+  const ids = { since: useId(), help: useId(), err: useId() };
+  const sinceError = fieldErrors(recover.error).since;
+  return (
+    <Card title="Recover failed messages" id="recover">
+      <form
+        className="flex flex-wrap items-end gap-3 p-4"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setDone(null);
+          const d = new Date(since);
+          if (Number.isNaN(d.getTime())) return;
+          recover.mutate({ endpointId: id, since: d.toISOString() });
+        }}
+      >
+        <div className="min-w-64">
+          <label htmlFor={ids.since} className="mb-1 block text-sm font-medium">
+            Resend every failed message since
+          </label>
+          <input
+            id={ids.since}
+            type="datetime-local"
+            required
+            value={since}
+            onChange={(e) => setSince(e.target.value)}
+            className={inputClass}
+            aria-describedby={`${ids.help}${sinceError ? ` ${ids.err}` : ""}`}
+            aria-invalid={sinceError ? true : undefined}
+          />
+        </div>
+        <button type="submit" className={primaryButton} disabled={recover.isPending || !enabled}>
+          {recover.isPending ? "Recovering…" : "Recover"}
+        </button>
+        <p id={ids.help} className="basis-full text-xs text-slate-600 dark:text-slate-400">
+          In your local time; at most 14 days back.{!enabled ? " Re-enable the endpoint first." : ""}
+        </p>
+        {sinceError ? (
+          <p id={ids.err} className="basis-full text-sm text-red-700 dark:text-red-300">
+            {sinceError}
+          </p>
+        ) : null}
+        {done !== null ? (
+          <p role="status" className="basis-full text-sm text-emerald-700 dark:text-emerald-300">
+            {done === 1 ? "1 message is" : `${done} messages are`} being sent again.
+          </p>
+        ) : null}
+        <div className="basis-full">
+          <ErrorNote error={recover.error} />
+        </div>
+      </form>
+    </Card>
+  );
+}

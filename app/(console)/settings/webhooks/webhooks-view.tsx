@@ -1,0 +1,204 @@
+"use client";
+import { useMutation, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
+import { useId, useState } from "react";
+import type { Role } from "@/db/constants";
+import { WEBHOOK_EVENT_TYPES } from "@/db/constants";
+import { useTRPC } from "@/app/_trpc/client";
+import { LocalTime } from "../../_components/time";
+import { Card, EmptyState, ErrorNote, inputClass, primaryButton, Table, tdClass, TextLink, thClass } from "../../_components/ui";
+import { fieldErrors, MemberOnlyNote, Pill, SecretOnce } from "./_components/shared";
+
+// Every event type a subscription can name; webhook.test goes to one endpoint on request only.
+const SUBSCRIBABLE = WEBHOOK_EVENT_TYPES.filter((t) => t !== "webhook.test");
+const DEFAULT_TYPES = SUBSCRIBABLE.filter((t) => t !== "memory_error.detected");
+
+export function WebhooksView({ role }: { role: Role }) {
+  const trpc = useTRPC();
+  const { data } = useSuspenseQuery(trpc.notification.listWebhooks.queryOptions({ limit: 100 }));
+  const canEdit = role !== "viewer";
+  const [made, setMade] = useState<{ id: string; url: string; secret: string } | null>(null);
+
+  return (
+    <div className="space-y-6">
+      {made ? (
+        <SecretOnce
+          title="Webhook endpoint created"
+          secret={made.secret}
+          note={
+            <>
+              Then <TextLink href={`/settings/webhooks/${made.id}`}>open the endpoint</TextLink> to send a test.
+            </>
+          }
+          onDone={() => setMade(null)}
+        />
+      ) : null}
+      <Card title="Webhook endpoints" id="webhook-endpoints">
+        <div className="space-y-2 px-4 pt-3">
+          <p className="text-sm text-slate-600 dark:text-slate-300">
+            Poisonwatch POSTs signed Standard Webhooks messages to these URLs, retrying for more than a day. Each endpoint has its delivery log.
+          </p>
+          {!canEdit ? <MemberOnlyNote what="add or change webhook endpoints" role={role} /> : null}
+        </div>
+        {data.data.length ? (
+          <Table caption="Webhook endpoints">
+            <thead className="bg-slate-50 dark:bg-slate-900/60">
+              <tr>
+                <th scope="col" className={thClass}>URL</th>
+                <th scope="col" className={thClass}>Events</th>
+                <th scope="col" className={thClass}>Status</th>
+                <th scope="col" className={thClass}>Created</th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
+              {data.data.map((w) => (
+                <tr key={w.id}>
+                  <td className={`${tdClass} max-w-md`}>
+                    <TextLink href={`/settings/webhooks/${w.id}`} className="break-all font-mono text-xs">
+                      {w.url}
+                    </TextLink>
+                    {w.description ? <p className="mt-0.5 text-xs text-slate-600 dark:text-slate-400">{w.description}</p> : null}
+                  </td>
+                  <td className={`${tdClass} text-xs`}>{w.eventTypes.join(", ")}</td>
+                  <td className={tdClass}>
+                    <Pill status={w.status} />
+                    {w.disabledReason ? <p className="mt-0.5 text-xs text-slate-600 dark:text-slate-400">{w.disabledReason}</p> : null}
+                  </td>
+                  <td className={`${tdClass} whitespace-nowrap`}>
+                    <LocalTime iso={w.createdAt} seconds={false} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+        ) : (
+          <EmptyState title="No webhook endpoints">{canEdit ? "Add one below to receive incidents as they happen." : null}</EmptyState>
+        )}
+      </Card>
+      {canEdit ? <CreateWebhook onCreated={setMade} /> : null}
+    </div>
+  );
+}
+
+function CreateWebhook({ onCreated }: { onCreated: (w: { id: string; url: string; secret: string }) => void }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [url, setUrl] = useState("");
+  const [types, setTypes] = useState<string[]>(DEFAULT_TYPES);
+  const [projects, setProjects] = useState("");
+  const [description, setDescription] = useState("");
+  const create = useMutation(
+    trpc.notification.createWebhook.mutationOptions({
+      onSuccess: (w) => {
+        onCreated(w);
+        setUrl("");
+        setProjects("");
+        setDescription("");
+        setTypes(DEFAULT_TYPES);
+        return qc.invalidateQueries({ queryKey: trpc.notification.listWebhooks.queryKey() });
+      },
+    }),
+  );
+  const ids = { url: useId(), urlErr: useId(), types: useId(), typesErr: useId(), projects: useId(), projectsErr: useId(), description: useId() };
+  const errors = fieldErrors(create.error);
+  const errOf = (k: string) => Object.entries(errors).find(([p]) => p === k || p.startsWith(`${k}.`))?.[1];
+  const projectIds = projects
+    .split(/[\s,]+/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+
+  return (
+    <Card title="Add a webhook endpoint" id="create-webhook">
+      <form
+        className="space-y-4 p-4"
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate({
+            url: url.trim(),
+            eventTypes: types as (typeof SUBSCRIBABLE)[number][],
+            ...(projectIds.length ? { projectIds } : {}),
+            ...(description.trim() ? { description: description.trim() } : {}),
+          });
+        }}
+      >
+        <div>
+          <label htmlFor={ids.url} className="mb-1 block text-sm font-medium">
+            Endpoint URL
+          </label>
+          <input
+            id={ids.url}
+            type="url"
+            required
+            value={url}
+            maxLength={4096}
+            onChange={(e) => setUrl(e.target.value)}
+            className={`${inputClass} font-mono`}
+            placeholder="https://hooks.example.com/poisonwatch"
+            aria-invalid={errOf("url") ? true : undefined}
+            aria-describedby={errOf("url") ? ids.urlErr : undefined}
+          />
+          {errOf("url") ? (
+            <p id={ids.urlErr} className="mt-1 text-sm text-red-700 dark:text-red-300">
+              {errOf("url")}
+            </p>
+          ) : null}
+        </div>
+        <fieldset aria-describedby={errOf("eventTypes") ? ids.typesErr : undefined}>
+          <legend className="mb-2 text-sm font-medium">Event types</legend>
+          <div className="grid grid-cols-1 gap-2 sm:grid-cols-2">
+            {SUBSCRIBABLE.map((t) => (
+              <label key={t} className="flex items-center gap-2 text-sm">
+                <input
+                  type="checkbox"
+                  className="size-4 accent-rose-700 focus-visible:outline-2 focus-visible:outline-rose-600"
+                  checked={types.includes(t)}
+                  onChange={(e) => setTypes(e.target.checked ? [...types, t] : types.filter((x) => x !== t))}
+                />
+                <span className="font-mono text-xs">{t}</span>
+                {t === "memory_error.detected" ? <span className="text-xs text-slate-600 dark:text-slate-400">(every event, high volume)</span> : null}
+              </label>
+            ))}
+          </div>
+          {errOf("eventTypes") ? (
+            <p id={ids.typesErr} className="mt-1 text-sm text-red-700 dark:text-red-300">
+              {errOf("eventTypes")}
+            </p>
+          ) : null}
+        </fieldset>
+        <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
+          <div>
+            <label htmlFor={ids.projects} className="mb-1 block text-sm font-medium">
+              Only these projects (optional)
+            </label>
+            <input
+              id={ids.projects}
+              value={projects}
+              onChange={(e) => setProjects(e.target.value)}
+              className={`${inputClass} font-mono`}
+              placeholder="project ids, comma-separated; empty: all"
+              aria-invalid={errOf("projectIds") ? true : undefined}
+              aria-describedby={errOf("projectIds") ? ids.projectsErr : undefined}
+            />
+            {errOf("projectIds") ? (
+              <p id={ids.projectsErr} className="mt-1 text-sm text-red-700 dark:text-red-300">
+                {errOf("projectIds")}
+              </p>
+            ) : null}
+          </div>
+          <div>
+            <label htmlFor={ids.description} className="mb-1 block text-sm font-medium">
+              Description (optional)
+            </label>
+            <input id={ids.description} value={description} maxLength={500} onChange={(e) => setDescription(e.target.value)} className={inputClass} placeholder="e.g. PagerDuty bridge" />
+          </div>
+        </div>
+        <div className="flex flex-wrap items-center gap-3">
+          <button type="submit" className={primaryButton} disabled={create.isPending || types.length === 0}>
+            {create.isPending ? "Adding…" : "Add endpoint"}
+          </button>
+          {types.length === 0 ? <p className="text-sm text-slate-600 dark:text-slate-400">Choose at least one event type.</p> : null}
+        </div>
+        <ErrorNote error={create.error} />
+      </form>
+    </Card>
+  );
+}
