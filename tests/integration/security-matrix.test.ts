@@ -280,6 +280,20 @@ async function freshMemberId(A: TenantWorld, role: Role = "viewer"): Promise<str
   return (await owner.settings.inviteMember({ email: `${uid("m")}@${A.tenantId}.example`, role })).id;
 }
 
+// A webhook endpoint of a tenant with one (test) delivery, made once per tenant world.
+const hooks = new Map<string, Promise<{ id: string; deliveryId: string }>>();
+function hookOf(W: TenantWorld): Promise<{ id: string; deliveryId: string }> {
+  if (!hooks.has(W.tenantId)) hooks.set(W.tenantId, freshHook(W));
+  return hooks.get(W.tenantId)!;
+}
+async function freshHook(W: TenantWorld): Promise<{ id: string; deliveryId: string }> {
+  const owner = await callerFor(W.emails.owner);
+  const { id } = await owner.notification.createWebhook({ url: "https://hooks.example.com/matrix", eventTypes: ["incident.opened"] });
+  await owner.notification.sendTest({ id });
+  const deliveryId = (await owner.notification.listDeliveries({ endpointId: id })).data[0]!.id;
+  return { id, deliveryId };
+}
+
 const PROCEDURES: Record<string, ProcCase> = {
   "incident.list": { access: "viewer", run: (c) => c.incident.list({}) },
   "incident.byId": {
@@ -295,6 +309,53 @@ const PROCEDURES: Record<string, ProcCase> = {
     foreign: (c, B) => c.logEntry.byId({ insertId: B.logEntryId }),
   },
   "logEntry.filters": { access: "viewer", run: (c) => c.logEntry.filters() },
+  "notification.settings": { access: "viewer", run: (c) => c.notification.settings() },
+  "notification.updateSettings": { access: "member", run: (c) => c.notification.updateSettings({ minSeverity: "WARNING" }) },
+  "notification.listWebhooks": { access: "viewer", run: (c) => c.notification.listWebhooks({}) },
+  "notification.webhookById": {
+    access: "viewer",
+    run: async (c, A) => c.notification.webhookById({ id: (await hookOf(A)).id }),
+    foreign: async (c, B) => c.notification.webhookById({ id: (await hookOf(B)).id }),
+  },
+  "notification.createWebhook": {
+    access: "member",
+    run: (c) => c.notification.createWebhook({ url: "https://hooks.example.com/made", eventTypes: ["incident.resolved"] }),
+  },
+  "notification.updateWebhook": {
+    access: "member",
+    run: async (c, A) => c.notification.updateWebhook({ id: (await hookOf(A)).id, description: "matrix" }),
+    foreign: async (c, B) => c.notification.updateWebhook({ id: (await hookOf(B)).id, status: "disabled" }),
+  },
+  "notification.deleteWebhook": {
+    access: "member",
+    run: async (c, A) => c.notification.deleteWebhook({ id: (await freshHook(A)).id }),
+    foreign: async (c, B) => c.notification.deleteWebhook({ id: (await hookOf(B)).id }),
+  },
+  "notification.sendTest": {
+    access: "member",
+    run: async (c, A) => c.notification.sendTest({ id: (await hookOf(A)).id }),
+    foreign: async (c, B) => c.notification.sendTest({ id: (await hookOf(B)).id }),
+  },
+  "notification.rotateSecret": {
+    access: "member",
+    run: async (c, A) => c.notification.rotateSecret({ id: (await hookOf(A)).id }),
+    foreign: async (c, B) => c.notification.rotateSecret({ id: (await hookOf(B)).id }),
+  },
+  "notification.listDeliveries": {
+    access: "viewer",
+    run: async (c, A) => c.notification.listDeliveries({ endpointId: (await hookOf(A)).id }),
+    foreign: async (c, B) => c.notification.listDeliveries({ endpointId: (await hookOf(B)).id }),
+  },
+  "notification.retryDelivery": {
+    access: "member",
+    run: async (c, A) => c.notification.retryDelivery({ endpointId: (await hookOf(A)).id, deliveryId: (await hookOf(A)).deliveryId }),
+    foreign: async (c, B) => c.notification.retryDelivery({ endpointId: (await hookOf(B)).id, deliveryId: (await hookOf(B)).deliveryId }),
+  },
+  "notification.recover": {
+    access: "member",
+    run: async (c, A) => c.notification.recover({ endpointId: (await hookOf(A)).id, since: new Date(Date.now() - 3600_000).toISOString() }),
+    foreign: async (c, B) => c.notification.recover({ endpointId: (await hookOf(B)).id, since: new Date(Date.now() - 3600_000).toISOString() }),
+  },
   // the operator console; called by path, so this table does not depend on the router's types
   "operator.overview": { access: "operator", run: (c) => callPath(c, "operator.overview", undefined) },
   "operator.hosts": { access: "operator", run: (c) => callPath(c, "operator.hosts", {}) },
