@@ -90,6 +90,7 @@ export default defineConfig({
       OPERATOR_TOKEN: "",
       RESEND_API_KEY: "",
       BETTER_AUTH_SECRET: "",
+      WEBHOOK_ALLOW_PRIVATE: "1",
     },
   },
 });
