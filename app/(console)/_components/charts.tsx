@@ -19,7 +19,7 @@ function niceMax(n: number) {
 // every fifth day, and the last one flush with the right edge (never two labels on top of each other)
 function DayLabel({ i, n, bw, day }: { i: number; n: number; bw: number; day: string }) {
   const last = i === n - 1;
-  if (!last && (i % 5 !== 0 || i > n - 5)) return null;
+  if (!last && (i % 5 !== 0 || i > n - 6)) return null;
   return (
     <text
       x={last ? W - PAD.r : PAD.l + i * bw + bw / 2}

@@ -7,9 +7,9 @@ import { Card, EmptyState, TextLink } from "../_components/ui";
 
 function Stat({ label, value, hint, href }: { label: string; value: number; hint: string; href?: string }) {
   return (
-    <div className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
-      <p className="text-sm font-medium text-slate-600 dark:text-slate-300">{label}</p>
-      <p className="mt-1 text-3xl font-semibold tabular-nums">{value}</p>
+    <div className="min-w-0 rounded-lg border border-slate-200 bg-white p-3 shadow-sm sm:p-4 dark:border-slate-800 dark:bg-slate-900">
+      <p className="text-xs font-medium text-slate-600 sm:text-sm dark:text-slate-300">{label}</p>
+      <p className="mt-1 text-2xl font-semibold tabular-nums sm:text-3xl">{value}</p>
       <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">{href ? <TextLink href={href}>{hint}</TextLink> : hint}</p>
     </div>
   );
@@ -20,7 +20,7 @@ export function OverviewView() {
   const { data } = useSuspenseQuery(trpc.incident.overview.queryOptions());
   return (
     <div className="space-y-6">
-      <div className="grid gap-4 sm:grid-cols-3">
+      <div className="grid grid-cols-3 gap-3 sm:gap-4">
         <Stat label="Open incidents" value={data.openIncidents.length} hint="All incidents" href="/incidents" />
         <Stat label="Affected VMs" value={data.affectedVmIds.length} hint="All VMs" href="/vms" />
         <Stat label="Errors, last 30 days" value={data.errorTotal} hint="Explore the logs" href="/logs?range=30d" />

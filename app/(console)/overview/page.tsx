@@ -23,7 +23,7 @@ export default async function OverviewPage() {
 function OverviewSkeleton() {
   return (
     <div className="space-y-6">
-      <div className="grid gap-4 sm:grid-cols-3">
+      <div className="grid grid-cols-3 gap-3 sm:gap-4">
         {[0, 1, 2].map((i) => (
           <Skeleton key={i} className="h-24" />
         ))}
