@@ -5,7 +5,7 @@ import type { Role } from "@/db/constants";
 import { SEVERITIES } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
 import { Card, ErrorNote, inputClass, primaryButton } from "../../_components/ui";
-import { fieldErrors, MemberOnlyNote } from "../webhooks/_components/shared";
+import { fieldErrors, MemberOnlyNote, readableError } from "../webhooks/_components/shared";
 
 type Recipients = "contacts" | "custom" | "nobody";
 
@@ -85,7 +85,7 @@ export function NotificationsView({ role }: { role: Role }) {
                     One per line (or separated by commas), at most 50.
                   </p>
                   {emailsError ? (
-                    <p id={ids.emailsError} className="mt-1 text-sm text-red-700 dark:text-red-300">
+                    <p id={ids.emailsError} role="alert" className="mt-1 text-sm text-red-700 dark:text-red-300">
                       {emailsError}
                     </p>
                   ) : null}
@@ -129,7 +129,7 @@ export function NotificationsView({ role }: { role: Role }) {
               ) : null}
             </div>
           ) : null}
-          <ErrorNote error={save.error} />
+          {emailsError ? null : <ErrorNote error={readableError(save.error)} />}
         </fieldset>
       </Card>
     </form>

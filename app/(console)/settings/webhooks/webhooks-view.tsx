@@ -6,7 +6,7 @@ import { WEBHOOK_EVENT_TYPES } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
 import { LocalTime } from "../../_components/time";
 import { Card, EmptyState, ErrorNote, inputClass, primaryButton, Table, tdClass, TextLink, thClass } from "../../_components/ui";
-import { fieldErrors, MemberOnlyNote, Pill, SecretOnce } from "./_components/shared";
+import { fieldErrors, MemberOnlyNote, Pill, readableError, SecretOnce } from "./_components/shared";
 
 // Every event type a subscription can name; webhook.test goes to one endpoint on request only.
 const SUBSCRIBABLE = WEBHOOK_EVENT_TYPES.filter((t) => t !== "webhook.test");
@@ -197,7 +197,7 @@ function CreateWebhook({ onCreated }: { onCreated: (w: { id: string; url: string
           </button>
           {types.length === 0 ? <p className="text-sm text-slate-600 dark:text-slate-400">Choose at least one event type.</p> : null}
         </div>
-        <ErrorNote error={create.error} />
+        <ErrorNote error={readableError(create.error)} />
       </form>
     </Card>
   );

@@ -19,7 +19,7 @@ import {
   TextLink,
   thClass,
 } from "../../../_components/ui";
-import { fieldErrors, MemberOnlyNote, Pill, SecretOnce } from "../_components/shared";
+import { fieldErrors, MemberOnlyNote, Pill, readableError, SecretOnce } from "../_components/shared";
 
 export function WebhookView({ id, role }: { id: string; role: Role }) {
   const trpc = useTRPC();
@@ -105,9 +105,9 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
           items={[
             ["Status", <Pill key="s" status={ep.status} />],
             ["Id", <span key="i" className="font-mono text-xs">{ep.id}</span>],
-            ["Events", ep.eventTypes.join(", ")],
-            ["Projects", ep.projectIds?.join(", ") ?? "all"],
-            ["Description", ep.description ?? "—"],
+            ["Events", <span key="e" className="block whitespace-normal break-words">{ep.eventTypes.join(", ")}</span>],
+            ["Projects", <span key="p" className="block whitespace-normal break-words">{ep.projectIds?.join(", ") ?? "all"}</span>],
+            ["Description", <span key="d" className="block whitespace-normal break-words">{ep.description ?? "—"}</span>],
             ["Created", <LocalTime key="c" iso={ep.createdAt} seconds={false} />],
           ]}
         />
@@ -173,7 +173,7 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
               {notice}
             </p>
           ) : null}
-          <ErrorNote error={actionError} />
+          <ErrorNote error={readableError(actionError)} />
         </div>
       </Card>
       <Deliveries id={id} canEdit={canEdit} enabled={ep.status === "enabled"} />
@@ -202,7 +202,7 @@ function Deliveries({ id, canEdit, enabled }: { id: string; canEdit: boolean; en
         </button>
       </div>
       <div className="px-4 pt-2">
-        <ErrorNote error={retry.error} />
+        <ErrorNote error={readableError(retry.error)} />
       </div>
       {data.data.length ? (
         <Table caption="Deliveries of this endpoint">
@@ -346,8 +346,8 @@ function Recover({ id, enabled }: { id: string; enabled: boolean }) {
           In your local time; at most 14 days back.{!enabled ? " Re-enable the endpoint first." : ""}
         </p>
         {sinceError ? (
-          <p id={ids.err} className="basis-full text-sm text-red-700 dark:text-red-300">
-            {sinceError}
+          <p id={ids.err} role="alert" className="basis-full text-sm text-red-700 dark:text-red-300">
+            {readableError(recover.error)?.message ?? sinceError}
           </p>
         ) : null}
         {done !== null ? (
@@ -355,9 +355,11 @@ function Recover({ id, enabled }: { id: string; enabled: boolean }) {
             {done === 1 ? "1 message is" : `${done} messages are`} being sent again.
           </p>
         ) : null}
-        <div className="basis-full">
-          <ErrorNote error={recover.error} />
-        </div>
+        {sinceError ? null : (
+          <div className="basis-full">
+            <ErrorNote error={readableError(recover.error)} />
+          </div>
+        )}
       </form>
     </Card>
   );

@@ -8,6 +8,17 @@ export function fieldErrors(error: unknown): Record<string, string> {
   return out;
 }
 
+// The error for an ErrorNote: input validation answers carry zod's issues as JSON in the
+// message; show their field messages instead.
+export function readableError(error: { message: string } | null | undefined): { message: string } | null {
+  if (!error) return null;
+  const details = (error as { data?: { details?: { path: string; message: string }[] | null } }).data?.details;
+  if (details?.length && error.message.trimStart().startsWith("[")) {
+    return { message: details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; ") };
+  }
+  return error;
+}
+
 export function MemberOnlyNote({ what, role }: { what: string; role: string }) {
   return (
     <p className="rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-700 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-300">
