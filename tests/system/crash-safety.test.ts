@@ -74,22 +74,20 @@ async function crashRun(engine: "postgres" | "pglite") {
   return { missing, acknowledged, logged, duplicatedMessages, invalid: receiver.invalid };
 }
 
+function expectNothingLost(r: Awaited<ReturnType<typeof crashRun>>) {
+  expect(r.acknowledged.length).toBeGreaterThanOrEqual(200);
+  expect(r.missing).toEqual([]);
+  expect(r.logged.length).toBeGreaterThanOrEqual(r.acknowledged.length);
+  expect(r.duplicatedMessages).toBe(0);
+  expect(r.invalid).toBe(0);
+}
+
 describe("crash safety", () => {
   it("PostgreSQL: nothing acknowledged is lost and every promised webhook is delivered after SIGKILL", async () => {
-    const r = await crashRun("postgres");
-    expect(r.acknowledged.length).toBeGreaterThanOrEqual(200);
-    expect(r.missing).toEqual([]);
-    expect(r.logged.length).toBeGreaterThanOrEqual(r.acknowledged.length);
-    expect(r.duplicatedMessages).toBe(0);
-    expect(r.invalid).toBe(0);
+    expectNothingLost(await crashRun("postgres"));
   }, 300_000);
 
   it("PGlite: the same holds across a process crash (no promise about power loss: fsync is off)", async () => {
-    const r = await crashRun("pglite");
-    expect(r.acknowledged.length).toBeGreaterThanOrEqual(200);
-    expect(r.missing).toEqual([]);
-    expect(r.logged.length).toBeGreaterThanOrEqual(r.acknowledged.length);
-    expect(r.duplicatedMessages).toBe(0);
-    expect(r.invalid).toBe(0);
+    expectNothingLost(await crashRun("pglite"));
   }, 300_000);
 });
