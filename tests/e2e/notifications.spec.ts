@@ -32,7 +32,7 @@ test.beforeAll(async () => {
         type = JSON.parse(Buffer.concat(chunks).toString("utf8")).type;
       } catch {}
       received.push({ id: String(req.headers["webhook-id"] ?? ""), type, signature: String(req.headers["webhook-signature"] ?? "") });
-      res.writeHead(200, { "content-type": "text/plain" }).end(`ok from the e2e receiver (${received.length})`);
+      res.writeHead(200, { "content-type": "text/plain" }).end(`ok from the e2e receiver (${type})`);
     });
   });
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
@@ -85,7 +85,7 @@ test("an owner saves the notification settings", async () => {
   await page.getByRole("radio", { name: "A list of addresses" }).check();
   await page.getByLabel("Email addresses").fill("not-an-address");
   await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByRole("alert")).toHaveText("Invalid email address");
+  await expect(page.locator("#email-notifications").getByRole("alert")).toHaveText("Invalid email address");
   await expect(page.getByLabel("Email addresses")).toHaveAttribute("aria-invalid", "true");
   await shot(page, "notifications-error");
   await page.getByLabel("Email addresses").fill("oncall@acme.example\nsre@acme.example");
@@ -130,7 +130,7 @@ test("an owner sends a test, sees it delivered in the log, and replays it with t
   const page = ownerPage;
   await page.goto("/settings/webhooks");
   await page.getByRole("link", { name: endpointPath }).click();
-  await expect(page.getByText("No deliveries yet")).toBeVisible();
+  // (the demo's live incidents may already have sent something)
   await page.getByRole("button", { name: "Send test" }).click();
   const notice = page.getByRole("status").filter({ hasText: /Test message .* queued/ });
   await expect(notice).toBeVisible();
@@ -139,17 +139,18 @@ test("an owner sends a test, sees it delivered in the log, and replays it with t
   await expect(row).toContainText("succeeded", { timeout: 30_000 });
   await expect(row).toContainText("200");
   await expect(row).toContainText("webhook.test");
-  expect(received.map((r) => [r.id, r.type])).toEqual([[messageId, "webhook.test"]]);
-  expect(received[0]!.signature).toMatch(/^v1,/);
+  const tests = () => received.filter((r) => r.type === "webhook.test");
+  expect(tests().map((r) => r.id)).toEqual([messageId]);
+  expect(tests()[0]!.signature).toMatch(/^v1,/);
   await row.getByText("Response").first().click();
-  await expect(row).toContainText("ok from the e2e receiver (1)");
+  await expect(row).toContainText("ok from the e2e receiver (webhook.test)");
   await shot(page, "webhook-delivered");
   await expectAccessible(page, "webhook endpoint (owner)");
 
   await row.getByRole("button", { name: /Replay/ }).click();
   await expect(row.locator("li")).toHaveCount(2, { timeout: 30_000 });
   await expect(row).toContainText("succeeded");
-  expect(received.map((r) => r.id)).toEqual([messageId, messageId]);
+  expect(tests().map((r) => r.id)).toEqual([messageId, messageId]);
   await shot(page, "webhook-replayed");
 });
 
