@@ -291,6 +291,17 @@ export function pickTenant(memberships: TenantMembership[], activeTenantId: stri
   return memberships.find((m) => m.tenantId === activeTenantId) ?? memberships[0] ?? null;
 }
 
+// The tenant switcher's data: the person's tenants, the one in use, and whether they are an operator.
+export async function getMyTenants(db: Db, session: SessionUser) {
+  const memberships = await listMembershipsOfEmail(db, session.email);
+  return {
+    email: session.email,
+    memberships,
+    active: pickTenant(memberships, session.activeTenantId),
+    isOperator: await isOperatorEmail(db, session.email),
+  };
+}
+
 export async function setActiveTenant(db: Db, session: SessionUser, tenantId: string): Promise<TenantMembership> {
   const m = (await listMembershipsOfEmail(db, session.email)).find((x) => x.tenantId === tenantId);
   // not a member: answer as if the tenant did not exist
