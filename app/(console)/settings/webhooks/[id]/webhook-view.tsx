@@ -60,6 +60,11 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
       },
     }),
   );
+  // one outcome at a time: a new action clears the last one's note
+  const act = <T,>(m: { mutate: (v: T) => void }, v: T) => {
+    setNotice(null);
+    m.mutate(v);
+  };
   const busy = update.isPending || test.isPending || rotate.isPending || del.isPending;
   const actionError = update.error ?? test.error ?? rotate.error ?? del.error;
 
@@ -91,10 +96,11 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
             This endpoint is disabled
           </h2>
           <p className="mt-1 text-amber-900 dark:text-amber-200" data-testid="disabled-reason">
-            {ep.disabledReason ?? "No reason was recorded."} Nothing is sent to it until it is re-enabled; its failed messages can then be recovered below.
+            {ep.disabledReason ? `Reason: ${ep.disabledReason.replace(/\.$/, "")}.` : "No reason was recorded."} Nothing is sent to it until it is
+            re-enabled; its failed messages can then be recovered below.
           </p>
           {canEdit ? (
-            <button type="button" className={`${primaryButton} mt-3`} disabled={busy} onClick={() => update.mutate({ id, status: "enabled" })}>
+            <button type="button" className={`${primaryButton} mt-3`} disabled={busy} onClick={() => act(update, { id, status: "enabled" as const })}>
               Re-enable
             </button>
           ) : null}
@@ -133,14 +139,14 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
                   disabled={busy}
                   onClick={() => {
                     if (window.confirm("Disable this endpoint? Its pending deliveries fail and nothing more is sent until you re-enable it.")) {
-                      update.mutate({ id, status: "disabled" });
+                      act(update, { id, status: "disabled" as const });
                     }
                   }}
                 >
                   Disable
                 </button>
               ) : (
-                <button type="button" className={secondaryButton} disabled={busy} onClick={() => update.mutate({ id, status: "enabled" })}>
+                <button type="button" className={secondaryButton} disabled={busy} onClick={() => act(update, { id, status: "enabled" as const })}>
                   Enable
                 </button>
               )}
@@ -149,7 +155,7 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
                 className={secondaryButton}
                 disabled={busy}
                 onClick={() => {
-                  if (window.confirm("Rotate the signing secret? The current one keeps signing beside the new one for 24 hours.")) rotate.mutate({ id });
+                  if (window.confirm("Rotate the signing secret? The current one keeps signing beside the new one for 24 hours.")) act(rotate, { id });
                 }}
               >
                 Rotate secret
@@ -159,7 +165,7 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
                 className={dangerButton}
                 disabled={busy}
                 onClick={() => {
-                  if (window.confirm(`Delete the endpoint ${ep.url}? Its pending deliveries fail.`)) del.mutate({ id });
+                  if (window.confirm(`Delete the endpoint ${ep.url}? Its pending deliveries fail.`)) act(del, { id });
                 }}
               >
                 Delete
