@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from "@playwright/test";
 import { expect, test } from "@playwright/test";
-import { env, expectAccessible, shot } from "./helpers";
+import { env, expectAccessible, ownerStatePath, shot } from "./helpers";
 
 // One demo installation, walked through in order: sign-in through email, the incident and its
 // playbook, the logs explorer, a VM's memory health, tenant isolation, roles, accessibility.
@@ -46,6 +46,7 @@ test("the start banner's one-time link signs the demo owner in", async ({ browse
   await expect(ownerPage).toHaveURL(/\/overview$/);
   await expect(ownerPage.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
   await expect(ownerPage.getByText(OWNER)).toBeVisible();
+  await owner.storageState({ path: ownerStatePath() });
   // one-time: the same link does not work again
   const again = await browser.newContext();
   const p = await again.newPage();

@@ -1,8 +1,8 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import AxeBuilder from "@axe-core/playwright";
-import type { Page } from "@playwright/test";
+import type { Browser, Page } from "@playwright/test";
 import { expect } from "@playwright/test";
 
 const SHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../test-results/screenshots");
@@ -26,4 +26,19 @@ export function env(name: string): string {
   const v = process.env[name];
   if (!v) throw new Error(`${name} is not set: the web server's start banner did not carry it`);
   return v;
+}
+
+// The demo owner's signed-in browser state of this run: the start banner's link is one-time, so
+// the first spec that uses it saves the session here and later specs start from it.
+export const ownerStatePath = () => path.join(env("PW_E2E_DATA_DIR"), "owner-state.json");
+
+export async function ownerContext(browser: Browser) {
+  if (existsSync(ownerStatePath())) return browser.newContext({ storageState: ownerStatePath() });
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(env("PW_E2E_OWNER_LINK"));
+  await expect(page).toHaveURL(/\/overview$/);
+  await ctx.storageState({ path: ownerStatePath() });
+  await page.close();
+  return ctx;
 }

@@ -1,3 +1,4 @@
+import { itWhen } from "../helpers/it-when";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import type { Role } from "@/db/constants";
@@ -139,7 +140,7 @@ describe.each(cases)("tRPC notification.$name", (tc) => {
     });
   }
 
-  it.runIf(Boolean(tc.foreign))("answers NOT_FOUND for tenant B's endpoint, to every role allowed", async () => {
+  itWhen(Boolean(tc.foreign))("answers NOT_FOUND for tenant B's endpoint, to every role allowed", async () => {
     for (const role of ROLES) {
       if (!roleAtLeast(role, tc.minRole)) continue;
       await expectTRPCError(tc.foreign!(await callerFor(A.emails[role])), "NOT_FOUND");
@@ -148,7 +149,7 @@ describe.each(cases)("tRPC notification.$name", (tc) => {
     expect((await (await callerFor(B.emails.owner)).notification.webhookById({ id: hook(B).id })).status).toBe("enabled");
   });
 
-  it.runIf(Boolean(tc.foreign))("cannot reach tenant A's endpoint from a session of tenant B that names A as active", async () => {
+  itWhen(Boolean(tc.foreign))("cannot reach tenant A's endpoint from a session of tenant B that names A as active", async () => {
     await expectTRPCError(tc.run(await callerFor(B.emails.owner, A.tenantId)), "NOT_FOUND");
   });
 });
