@@ -59,5 +59,7 @@ export const logEntries = pgTable(
     index("log_entries_tenant_id_project_id_timestamp_idx").on(t.tenantId, t.projectId, t.timestamp.desc()),
     index("log_entries_incident_id_timestamp_idx").on(t.incidentId, t.timestamp),
     uniqueIndex("log_entries_event_id_idx").on(t.eventId),
+    // retention deletes by receive time
+    index("log_entries_receive_timestamp_idx").on(t.receiveTimestamp),
   ],
 );

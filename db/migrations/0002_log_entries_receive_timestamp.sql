@@ -1,0 +1,1 @@
+CREATE INDEX "log_entries_receive_timestamp_idx" ON "log_entries" USING btree ("receive_timestamp");
