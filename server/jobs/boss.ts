@@ -8,6 +8,8 @@ type WorkerDef = { queue: string; handler: WorkHandler<any>; options?: WorkOptio
 const g = globalThis as unknown as {
   __pwBoss?: Promise<PgBoss>;
   __pwBossHandle?: DbHandle;
+  // the handle whose pg-boss has finished starting
+  __pwBossReady?: DbHandle;
   __pwWorkers?: Map<string, WorkerDef>;
   __pwWorking?: boolean;
 };
@@ -28,6 +30,7 @@ export function getBoss(handle: DbHandle): Promise<PgBoss> {
     boss.on("error", (e: unknown) => log.error("pg-boss error", { err: e }));
     await boss.start();
     for (const q of QUEUES) await boss.createQueue(q, { notify: true } as never).catch(() => {});
+    g.__pwBossReady = handle;
     return boss;
   })();
   return g.__pwBoss;
@@ -41,8 +44,12 @@ function postgresUrlOf(handle: DbHandle): string {
   return `postgres://${auth}@${o.host?.[0] ?? "127.0.0.1"}:${o.port?.[0] ?? 5432}/${o.database}`;
 }
 
-// Enqueue inside the caller's transaction: the job exists exactly when the change commits.
+// Enqueue inside the caller's transaction: the job exists exactly when the change commits. Jobs
+// are wake-ups for rows the due-scans deliver anyway, so on PGlite, where a pg-boss not yet started
+// cannot start inside a transaction (it would wait for the one connection the transaction holds),
+// the job is left out.
 export async function sendInTx(handle: DbHandle, tx: Db, queue: QueueName, data: object, options: SendOptions = {}) {
+  if (handle.kind === "pglite" && g.__pwBossReady !== handle) return null;
   const { fromDrizzle } = await import("pg-boss");
   const boss = await getBoss(handle);
   return boss.send(queue, data, { ...options, db: fromDrizzle(tx as never, sql as never) });
@@ -70,6 +77,7 @@ export async function stopBoss(): Promise<void> {
   const b = g.__pwBoss;
   g.__pwBoss = undefined;
   g.__pwBossHandle = undefined;
+  g.__pwBossReady = undefined;
   g.__pwWorking = false;
   if (b) await (await b).stop({ graceful: true, wait: true } as never).catch(() => {});
 }

@@ -1,7 +1,8 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { sendInTx } from "@/server/jobs/boss";
 import { rawRows } from "@/db/client";
-import { getDb } from "@/db";
+import { getDb, getDbHandle } from "@/db";
 import { severityRank } from "@/db/constants";
 import type { evacuations } from "@/db/schema";
 import { incidents, logEntries, vms } from "@/db/schema";
@@ -13,7 +14,6 @@ import { logEntryView } from "@/server/incidents/log-entry";
 import { defineWorker } from "@/server/jobs/boss";
 import { getPolicy } from "@/server/policy/policy-settings";
 import { queueEmail } from "./email-queue";
-import { sendNotifyJob } from "./jobs";
 import { consoleUrls, tenantNotifyInfo } from "./recipients";
 import type { TenantNotifyInfo } from "./recipients";
 import type { OutgoingWebhook, WebhookEndpointRow } from "./webhook-messages";
@@ -180,7 +180,7 @@ async function noteIncidentChanges(
       if (d.wasDue) continue;
       // the timer for the flush; the maintenance tick flushes it anyway if the job is lost
       const seconds = Math.max(1, Math.ceil((d.dueAt.getTime() - at.getTime()) / 1000));
-      await sendNotifyJob(tx, "notify-incident", { incidentId: d.row.id }, { startAfter: seconds });
+      await sendInTx(await getDbHandle(), tx, "notify-incident", { incidentId: d.row.id }, { startAfter: seconds });
     }
   }
   await emitIncidentMessages(tx, immediate, at, { endpoints: ctx.endpoints });

@@ -1,10 +1,11 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { getDbHandle } from "@/db";
+import { sendInTx } from "@/server/jobs/boss";
 import type { WebhookEventType } from "@/db/constants";
 import { newId } from "@/db/ids";
 import { webhookDeliveries, webhookEndpoints, webhookMessages } from "@/db/schema";
 import { iso } from "@/server/http/conventions";
-import { sendNotifyJob } from "./jobs";
 
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 
@@ -56,7 +57,7 @@ function chunks<T>(list: T[], size: number): T[][] {
 // Wakes a webhook worker for these deliveries; the due-scan delivers them anyway if no worker runs.
 export async function scheduleDeliveryJobs(tx: Db, deliveryIds: string[]): Promise<void> {
   if (!deliveryIds.length) return;
-  for (const ids of chunks(deliveryIds, JOB_CHUNK)) await sendNotifyJob(tx, "webhook", { deliveryIds: ids });
+  for (const ids of chunks(deliveryIds, JOB_CHUNK)) await sendInTx(await getDbHandle(), tx, "webhook", { deliveryIds: ids });
 }
 
 type MessageRow = typeof webhookMessages.$inferInsert;
