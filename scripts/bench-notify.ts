@@ -7,18 +7,7 @@
 // The receiver runs in a worker thread. PGlite (in memory) runs the workers in this process, as the
 // app does; with DATABASE_URL a scratch database on that server and `npm run worker` as a second
 // process, as a PostgreSQL deployment does.
-import { register } from "node:module";
-
-register(
-  "data:text/javascript," +
-    encodeURIComponent(
-      `export async function resolve(s, c, next) {
-        if (s === "server-only") return { url: "data:text/javascript,export%20%7B%7D", shortCircuit: true };
-        return next(s, c);
-      }`,
-    ),
-);
-
+// Run with scripts/server-only-shim.cjs preloaded (npm run bench:notify does).
 process.env.WEBHOOK_ALLOW_PRIVATE = "1";
 process.env.POISONWATCH_DEMO = "0";
 process.env.PUBLIC_URL ??= "http://localhost:3000";
@@ -97,7 +86,7 @@ if (url) {
   u.pathname = `/${name}`;
   handle = await openPostgres(u.toString(), { max: 10 });
   await getBoss(handle);
-  const worker = spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], {
+  const worker = spawn(process.execPath, ["--require", "./scripts/server-only-shim.cjs", "--import", "tsx", "scripts/worker.ts"], {
     env: { ...process.env, DATABASE_URL: u.toString() },
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -1,19 +1,6 @@
 // npm run worker: the pg-boss workers (webhooks, email, coalesced incident notifications) and the
 // maintenance timer, in a process of their own beside the web server. PostgreSQL only.
-import { register } from "node:module";
-
-// The server modules import "server-only", which throws outside React's server condition; this
-// process is server code by definition, so it resolves to an empty module here.
-register(
-  "data:text/javascript," +
-    encodeURIComponent(
-      `export async function resolve(s, c, next) {
-        if (s === "server-only") return { url: "data:text/javascript,export%20%7B%7D", shortCircuit: true };
-        return next(s, c);
-      }`,
-    ),
-);
-
+// Run with scripts/server-only-shim.cjs preloaded (npm run worker does).
 const { getDbHandle } = await import("@/db");
 const { now } = await import("@/server/clock");
 const { env } = await import("@/server/env");

@@ -26,7 +26,7 @@ describe("two app processes and two worker processes on one PostgreSQL", () => {
     await waitHealthy(bases[0]!, apps[0]!);
     await waitHealthy(bases[1]!, apps[1]!);
     const workers = [0, 1].map(() =>
-      spawnProc(process.execPath, ["--import", "tsx", "scripts/worker.ts"], { DATABASE_URL: db.url, WEBHOOK_ALLOW_PRIVATE: "1", POISONWATCH_DEMO: "0" }),
+      spawnProc(process.execPath, ["--require", "./scripts/server-only-shim.cjs", "--import", "tsx", "scripts/worker.ts"], { DATABASE_URL: db.url, WEBHOOK_ALLOW_PRIVATE: "1", POISONWATCH_DEMO: "0" }),
     );
     procs.push(...workers);
     await waitFor("workers started", () => workers.every((w) => /workers? (started|running)/i.test(w.output())), 60_000);
