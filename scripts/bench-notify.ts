@@ -8,6 +8,7 @@
 // app does; with DATABASE_URL a scratch database on that server and `npm run worker` as a second
 // process, as a PostgreSQL deployment does.
 // Run with scripts/server-only-shim.cjs preloaded (npm run bench:notify does).
+export {};
 process.env.WEBHOOK_ALLOW_PRIVATE = "1";
 process.env.POISONWATCH_DEMO = "0";
 process.env.PUBLIC_URL ??= "http://localhost:3000";
