@@ -1,6 +1,7 @@
 // npm run worker: the pg-boss workers (webhooks, email, coalesced incident notifications) and the
 // maintenance timer, in a process of their own beside the web server. PostgreSQL only.
 // Run with scripts/server-only-shim.cjs preloaded (npm run worker does).
+export {};
 const { getDbHandle } = await import("@/db");
 const { now } = await import("@/server/clock");
 const { env } = await import("@/server/env");
