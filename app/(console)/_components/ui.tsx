@@ -106,3 +106,17 @@ export function Facts({ items }: { items: [string, React.ReactNode][] }) {
     </dl>
   );
 }
+
+type PagedQuery = { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown };
+
+// The footer of a paged list: nothing once there is no next page.
+export function LoadMore({ q, label = "Load more" }: { q: PagedQuery; label?: string }) {
+  if (!q.hasNextPage) return null;
+  return (
+    <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
+      <button type="button" className={secondaryButton} disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>
+        {q.isFetchingNextPage ? "Loading…" : label}
+      </button>
+    </div>
+  );
+}

@@ -3,7 +3,7 @@ import { useSuspenseInfiniteQuery } from "@tanstack/react-query";
 import type { IncidentStatus } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
 import { IncidentTable } from "../_components/incident-table";
-import { EmptyState, secondaryButton } from "../_components/ui";
+import { EmptyState, LoadMore } from "../_components/ui";
 import { incidentListInput } from "./list-input";
 
 export function IncidentList({ status }: { status?: IncidentStatus }) {
@@ -22,13 +22,7 @@ export function IncidentList({ status }: { status?: IncidentStatus }) {
   return (
     <>
       <IncidentTable incidents={items} />
-      {q.hasNextPage ? (
-        <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
-          <button type="button" className={secondaryButton} disabled={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-            {q.isFetchingNextPage ? "Loading…" : "Load more"}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore q={q} />
       {q.error ? <p role="alert" className="p-3 text-sm text-red-700">{q.error.message}</p> : null}
     </>
   );

@@ -8,7 +8,7 @@ import { CopyButton } from "../_components/copy-button";
 import { LogEntryList, LogEntryRow } from "../_components/log-entry-list";
 import { LocalTime } from "../_components/time";
 import { byNextCursor } from "../_components/types";
-import { Card, EmptyState, inputClass, primaryButton, secondaryButton } from "../_components/ui";
+import { Card, EmptyState, inputClass, LoadMore, primaryButton, secondaryButton } from "../_components/ui";
 import type { LogFilters, LogListInput, RangeKey } from "./params";
 import { filtersToSearch, RANGES } from "./params";
 
@@ -225,13 +225,7 @@ export function LogResults({ input, filters }: { input: LogListInput; filters: L
       ) : (
         <EmptyState title="No log entries match">Widen the time range or clear a filter.</EmptyState>
       )}
-      {q.hasNextPage ? (
-        <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
-          <button type="button" className={secondaryButton} disabled={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-            {q.isFetchingNextPage ? "Loading…" : "Load more"}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore q={q} />
     </>
   );
 }

@@ -5,7 +5,7 @@ import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../_components/badges";
 import { LocalTime } from "../_components/time";
 import { byNextCursor } from "../_components/types";
-import { EmptyState, linkClass, secondaryButton, Table, tdClass, thClass } from "../_components/ui";
+import { EmptyState, linkClass, LoadMore, Table, tdClass, thClass } from "../_components/ui";
 import { OUTBOX_INPUT } from "./input";
 
 export function OutboxList() {
@@ -53,13 +53,7 @@ export function OutboxList() {
           ))}
         </tbody>
       </Table>
-      {q.hasNextPage ? (
-        <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
-          <button type="button" className={secondaryButton} disabled={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-            {q.isFetchingNextPage ? "Loading…" : "Load more"}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore q={q} />
     </>
   );
 }

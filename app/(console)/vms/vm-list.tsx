@@ -7,7 +7,7 @@ import { windowLabel } from "../_components/charts";
 import { LocalTime } from "../_components/time";
 import type { VmItem } from "../_components/types";
 import { byNextCursor } from "../_components/types";
-import { EmptyState, linkClass, secondaryButton, Table, tdClass, thClass } from "../_components/ui";
+import { EmptyState, linkClass, LoadMore, Table, tdClass, thClass } from "../_components/ui";
 import { VM_LIST_INPUT } from "./inputs";
 
 export function HealthMeter({ health }: { health: VmItem["memoryHealth"] }) {
@@ -93,13 +93,7 @@ export function VmList() {
           ))}
         </tbody>
       </Table>
-      {q.hasNextPage ? (
-        <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
-          <button type="button" className={secondaryButton} disabled={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-            {q.isFetchingNextPage ? "Loading…" : "Load more"}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore q={q} />
     </>
   );
 }

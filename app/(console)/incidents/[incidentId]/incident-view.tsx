@@ -6,7 +6,7 @@ import { SeverityBadge, StatusBadge } from "../../_components/badges";
 import { LogEntryList } from "../../_components/log-entry-list";
 import { PlaybookSteps } from "../../_components/playbook";
 import { LocalTime } from "../../_components/time";
-import { Card, EmptyState, Facts, linkClass, secondaryButton } from "../../_components/ui";
+import { Card, EmptyState, Facts, linkClass, LoadMore } from "../../_components/ui";
 import { incidentEntriesInput } from "./inputs";
 
 export function IncidentView({ incidentId }: { incidentId: string }) {
@@ -94,13 +94,7 @@ export function IncidentView({ incidentId }: { incidentId: string }) {
         {logs.length ? (
           <>
             <LogEntryList entries={logs} showIncident={false} label="Log entries of this incident" />
-            {entries.hasNextPage ? (
-              <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
-                <button type="button" className={secondaryButton} disabled={entries.isFetchingNextPage} onClick={() => entries.fetchNextPage()}>
-                  {entries.isFetchingNextPage ? "Loading…" : "Load more"}
-                </button>
-              </div>
-            ) : null}
+            <LoadMore q={entries} />
           </>
         ) : (
           <EmptyState title="No log entries" />

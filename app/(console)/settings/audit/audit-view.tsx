@@ -3,7 +3,7 @@ import { useSuspenseInfiniteQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/app/_trpc/client";
 import { LocalTime } from "../../_components/time";
 import { byNextCursor } from "../../_components/types";
-import { EmptyState, secondaryButton, Table, tdClass, thClass } from "../../_components/ui";
+import { EmptyState, LoadMore, Table, tdClass, thClass } from "../../_components/ui";
 import { AUDIT_INPUT } from "./input";
 
 export function AuditView() {
@@ -56,13 +56,7 @@ export function AuditView() {
           ))}
         </tbody>
       </Table>
-      {q.hasNextPage ? (
-        <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
-          <button type="button" className={secondaryButton} disabled={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-            {q.isFetchingNextPage ? "Loading…" : "Load more"}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore q={q} />
     </>
   );
 }

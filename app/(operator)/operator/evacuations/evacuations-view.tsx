@@ -5,7 +5,7 @@ import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../../../(console)/_components/badges";
 import { LocalTime } from "../../../(console)/_components/time";
 import { byNextCursor } from "../../../(console)/_components/types";
-import { Card, dangerButton, EmptyState, ErrorNote, secondaryButton, Table, tdClass, TextLink, thClass } from "../../../(console)/_components/ui";
+import { Card, dangerButton, EmptyState, ErrorNote, LoadMore, Table, tdClass, TextLink, thClass } from "../../../(console)/_components/ui";
 import { REASON_LABEL } from "../_components/host-state";
 import type { EvacuationStatus as Status } from "./inputs";
 import { evacuationsInput } from "./inputs";
@@ -111,13 +111,7 @@ export function EvacuationsView({ status }: { status: Status | null }) {
       ) : (
         <EmptyState title="No evacuations" />
       )}
-      {q.hasNextPage ? (
-        <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
-          <button type="button" className={secondaryButton} disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>
-            {q.isFetchingNextPage ? "Loading…" : "More"}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore q={q} label="More" />
     </Card>
   );
 }

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useTRPC } from "@/app/_trpc/client";
 import { LocalTime } from "../../../(console)/_components/time";
 import { byNextCursor } from "../../../(console)/_components/types";
-import { Card, EmptyState, secondaryButton, Table, tdClass, TextLink, thClass } from "../../../(console)/_components/ui";
+import { Card, EmptyState, LoadMore, Table, tdClass, TextLink, thClass } from "../../../(console)/_components/ui";
 import { HostStateBadge, PressureMeter } from "../_components/host-state";
 import type { HostState as State } from "./inputs";
 import { hostsInput } from "./inputs";
@@ -75,13 +75,7 @@ export function HostsView({ state }: { state: State | null }) {
       ) : (
         <EmptyState title={state ? `No host is ${state}` : "No hosts yet"} />
       )}
-      {q.hasNextPage ? (
-        <div className="border-t border-slate-200 p-3 text-center dark:border-slate-800">
-          <button type="button" className={secondaryButton} disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>
-            {q.isFetchingNextPage ? "Loading…" : "More hosts"}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore q={q} label="More hosts" />
     </Card>
   );
 }
