@@ -7,7 +7,7 @@ import { getPolicy } from "@/server/policy/policy-settings";
 import { evacuationsOf, getIncidentRowForTenant, getIncidentTimeline, incidentView } from "./incidents";
 
 // The single incident: list shape + timeline + the playbook filled with its facts.
-export async function getIncidentDetail(db: Db, tenantId: string, id: string, _at: Date) {
+export async function getIncidentDetail(db: Db, tenantId: string, id: string) {
   const row = await getIncidentRowForTenant(db, tenantId, id);
   const [evacs, timeline, policy, pages] = [
     await evacuationsOf(db, [row.id]),

@@ -51,7 +51,7 @@ export const tenantReadRoutes = [
     responses: { 200: { description: "Incident" }, 404: err("No such incident of this tenant"), ...common },
     handler: async ({ db, params, principal }) => ({
       status: 200,
-      body: await getIncidentDetail(db, tenantOf(principal), params.incidentId, now()),
+      body: await getIncidentDetail(db, tenantOf(principal), params.incidentId),
     }),
   }),
   defineRoute({
