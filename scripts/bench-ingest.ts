@@ -96,10 +96,6 @@ async function rawInsertBaseline(h: DbHandle, fleet: Fleet): Promise<{ eventsPer
     const tuples = rows.map((r) => `(${r.map((v) => (params.push(v instanceof Date ? v.toISOString() : v), `$${params.length}`)).join(", ")})`);
     return { text: `insert into ${table} (${cols.join(", ")}) values ${tuples.join(", ")}`, params };
   };
-  const run = async (text: string, params: unknown[]) => {
-    if (h.kind === "pglite") await (h.raw as PGlite).query(text, params);
-    else await (h.raw as Sql).unsafe(text, params as never[]);
-  };
   const begin = performance.now();
   for (const b of batches) {
     // one transaction per batch, like ingestion
@@ -118,7 +114,6 @@ async function rawInsertBaseline(h: DbHandle, fleet: Fleet): Promise<{ eventsPer
     }
   }
   const secs = (performance.now() - begin) / 1000;
-  void run;
   return { eventsPerSec: RAW_EVENTS / secs };
 }
 
