@@ -1,36 +1,21 @@
 import type { Metadata } from "next";
-import { cookies } from "next/headers";
 import Link from "next/link";
 import { requireViewer } from "@/server/auth";
 import { SignOutButton, TenantSwitcher } from "./_components/account";
 import { StatusBadge } from "./_components/badges";
 import { ConsoleNav } from "./_components/nav";
 import { TimeZoneProvider } from "./_components/time";
+import { SkipLink, viewerTimeZone } from "./_components/shell";
 
 export const metadata: Metadata = { robots: { index: false } };
-
-function validTimeZone(tz: string | undefined): string {
-  if (!tz) return "UTC";
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: tz });
-    return tz;
-  } catch {
-    return "UTC";
-  }
-}
 
 // Every console page needs a session; the tenant is the session's membership (tenant switcher).
 export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
   const viewer = await requireViewer();
-  const tz = validTimeZone((await cookies()).get("pw_tz")?.value);
+  const tz = await viewerTimeZone();
   return (
     <TimeZoneProvider serverTimeZone={tz}>
-      <a
-        href="#main"
-        className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-sm focus:shadow dark:focus:bg-slate-900"
-      >
-        Skip to content
-      </a>
+      <SkipLink />
       <header className="bg-white dark:bg-slate-900">
         <div className="mx-auto flex max-w-7xl flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-3 sm:px-6">
           <div className="flex min-w-0 items-center gap-3">

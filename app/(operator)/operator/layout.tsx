@@ -1,35 +1,20 @@
 import type { Metadata } from "next";
-import { cookies } from "next/headers";
 import Link from "next/link";
 import { requireOperator } from "@/server/auth";
 import { SignOutButton } from "../../(console)/_components/account";
 import { TimeZoneProvider } from "../../(console)/_components/time";
 import { OperatorNav } from "./_components/operator-nav";
+import { SkipLink, viewerTimeZone } from "../../(console)/_components/shell";
 
 export const metadata: Metadata = { title: { template: "%s · Operator · Poisonwatch", default: "Operator · Poisonwatch" }, robots: { index: false } };
-
-function validTimeZone(tz: string | undefined): string {
-  if (!tz) return "UTC";
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: tz });
-    return tz;
-  } catch {
-    return "UTC";
-  }
-}
 
 // Operators only (OPERATOR_EMAILS or the demo operator); anyone else gets a 404, not a hint.
 export default async function OperatorLayout({ children }: { children: React.ReactNode }) {
   const viewer = await requireOperator();
-  const tz = validTimeZone((await cookies()).get("pw_tz")?.value);
+  const tz = await viewerTimeZone();
   return (
     <TimeZoneProvider serverTimeZone={tz}>
-      <a
-        href="#main"
-        className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-sm focus:shadow dark:focus:bg-slate-900"
-      >
-        Skip to content
-      </a>
+      <SkipLink />
       <header className="bg-slate-900 text-white">
         <div className="mx-auto flex max-w-7xl flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-3 sm:px-6">
           <Link href="/operator" className="flex items-center gap-2 font-semibold tracking-tight focus-visible:outline-2 focus-visible:outline-rose-400">
