@@ -1,5 +1,7 @@
 import { and, inArray, ne, sql } from "drizzle-orm";
+import { bulkInsert } from "@/db/bulk";
 import type { Db } from "@/db/client";
+import { rawRows } from "@/db/client";
 import { severityRank } from "@/db/constants";
 import type { Severity } from "@/db/constants";
 import { newId } from "@/db/ids";
@@ -132,8 +134,8 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
         guestMode: group.some((e) => e.data.guestMode === "kernel") ? "kernel" : (first.data.guestMode ?? "unknown"),
       };
     });
-    const inserted = await tx.insert(incidents).values(fresh).onConflictDoNothing().returning({ id: incidents.id, vmId: incidents.vmId });
-    const won = new Set(inserted.map((r) => r.vmId));
+    const inserted = await rawRows<{ vm_id: string }>(tx, bulkInsert(incidents, fresh, sql`on conflict do nothing returning vm_id`));
+    const won = new Set(inserted.map((r) => r.vm_id));
     const pageRows: (typeof incidentPages.$inferInsert)[] = [];
     for (const inc of fresh) {
       if (!won.has(inc.vmId)) continue;
@@ -169,7 +171,7 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
         guestKernel: inc.guestKernel,
       });
     }
-    if (pageRows.length) await tx.insert(incidentPages).values(pageRows);
+    if (pageRows.length) await tx.execute(bulkInsert(incidentPages, pageRows));
     // lost a race with a concurrent request that opened the incident first: join it
     await lockOpen(missing.filter((v) => !won.has(v)));
   }
@@ -189,20 +191,21 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
       }
       for (const [pageKey, c] of counts) pageRows.push({ incidentId: inc.id, pageKey, firstSeenAt: c.first, count: c.n });
     }
-    const upserted = await tx
-      .insert(incidentPages)
-      .values(pageRows)
-      .onConflictDoUpdate({
-        target: [incidentPages.incidentId, incidentPages.pageKey],
-        set: { count: sql`${incidentPages.count} + excluded.count` },
-      })
-      .returning({ incidentId: incidentPages.incidentId, pageKey: incidentPages.pageKey, isNew: sql<boolean>`(xmax = 0)` });
+    const upserted = await rawRows<{ incident_id: string; page_key: string; is_new: boolean }>(
+      tx,
+      bulkInsert(
+        incidentPages,
+        pageRows,
+        sql`on conflict (incident_id, page_key) do update set count = incident_pages.count + excluded.count
+            returning incident_id, page_key, (xmax = 0) as is_new`,
+      ),
+    );
     const newPagesOf = new Map<string, Set<string>>();
     for (const r of upserted) {
-      if (!r.isNew) continue;
-      const s = newPagesOf.get(r.incidentId) ?? new Set<string>();
-      s.add(r.pageKey);
-      newPagesOf.set(r.incidentId, s);
+      if (!r.is_new) continue;
+      const s = newPagesOf.get(r.incident_id) ?? new Set<string>();
+      s.add(r.page_key);
+      newPagesOf.set(r.incident_id, s);
     }
     const updates: IncidentRow[] = [];
     for (const vmId of existingGroups) {
@@ -289,8 +292,8 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
       jsonPayload: buildLogEntryPayload(e),
     });
   }
-  await tx.insert(logEntries).values(logRows);
-  if (timeline.length) await tx.insert(incidentTimeline).values(timeline);
+  await tx.execute(bulkInsert(logEntries, logRows));
+  if (timeline.length) await tx.execute(bulkInsert(incidentTimeline, timeline));
   return changes;
 }
 

@@ -1,5 +1,8 @@
 
+import { sql } from "drizzle-orm";
+import { bulkInsert } from "@/db/bulk";
 import type { Db } from "@/db/client";
+import { rawRows } from "@/db/client";
 import { newId } from "@/db/ids";
 import { memoryErrorEvents } from "@/db/schema";
 import { correlateEvent } from "@/server/correlation/correlate-event";
@@ -84,9 +87,10 @@ export async function ingestEvents(
       const normalized = new Map(
         candidates.map((c) => [c.index, normalizeEvent(c.parsed.data, vmsById.get(c.parsed.data.vmId)?.name ?? c.parsed.data.vmId)]),
       );
-      const inserted = await tx
-        .insert(memoryErrorEvents)
-        .values(
+      const inserted = await rawRows<{ id: string }>(
+        tx,
+        bulkInsert(
+          memoryErrorEvents,
           candidates.map((c) => {
             const n = normalized.get(c.index)!;
             const corr = c.correlation!;
@@ -109,9 +113,9 @@ export async function ingestEvents(
               raw: input.events[c.index] as Record<string, unknown>,
             };
           }),
-        )
-        .onConflictDoNothing({ target: [memoryErrorEvents.hostId, memoryErrorEvents.sourceEventId] })
-        .returning({ id: memoryErrorEvents.id });
+          sql`on conflict (host_id, source_event_id) do nothing returning id`,
+        ),
+      );
       const stored = new Set(inserted.map((r) => r.id));
       const correlated: CorrelatedEvent[] = [];
       for (const c of candidates) {
