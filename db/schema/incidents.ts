@@ -89,5 +89,7 @@ export const evacuations = pgTable(
       .on(t.vmId)
       .where(sql`${t.status} in ('scheduled', 'in_progress')`),
     index("evacuations_tenant_id_requested_at_idx").on(t.tenantId, t.requestedAt),
+    // the newest evacuation of a VM, read by every policy evaluation
+    index("evacuations_vm_id_requested_at_idx").on(t.vmId, t.requestedAt.desc(), t.id.desc()),
   ],
 );

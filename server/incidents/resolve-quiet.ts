@@ -49,7 +49,7 @@ export async function resolveQuietIncidents(db: Db, at: Date, limit = 500): Prom
       severityRaised: false,
       guestKernel: r.guest_kernel,
     }));
-    await afterIncidentChanges(tx, changes, [], at);
+    await afterIncidentChanges(tx, changes, [], at, policy);
     return rows.length;
   });
 }

@@ -13,6 +13,7 @@ import type { IncidentChange } from "@/server/incidents/record-events";
 import { logEntryView } from "@/server/incidents/log-entry";
 import { defineWorker } from "@/server/jobs/boss";
 import { getPolicy } from "@/server/policy/policy-settings";
+import type { Policy } from "@/server/policy/policy-settings";
 import { queueEmail } from "./email-queue";
 import { consoleUrls, tenantNotifyInfo } from "./recipients";
 import type { TenantNotifyInfo } from "./recipients";
@@ -197,7 +198,12 @@ async function loadIncidentRows(tx: Db, ids: string[]): Promise<Map<string, Inci
 
 // Incident opened / updated (new errors, severity) / resolved: coalesced per incident over
 // policy.coalesceSeconds; memory_error.detected per new log entry for subscribers that opted in.
-export async function enqueueIncidentNotifications(tx: Db, changes: IncidentChange[], at: Date): Promise<void> {
+export async function enqueueIncidentNotifications(
+  tx: Db,
+  changes: IncidentChange[],
+  at: Date,
+  opts: { policy?: Pick<Policy, "coalesceSeconds"> } = {},
+): Promise<void> {
   if (!changes.length) return;
   const tenantIds = [...new Set(changes.map((c) => c.tenantId))];
   const endpoints = await loadEnabledEndpoints(tx, tenantIds);
@@ -221,7 +227,7 @@ export async function enqueueIncidentNotifications(tx: Db, changes: IncidentChan
       if (c.severityRaised) tags.push("severity");
       return { incidentId: c.incidentId, tags, newErrors: c.logEntryIds.length, newPages: c.newPages };
     });
-  await noteIncidentChanges(tx, notes, rows, at, { endpoints });
+  await noteIncidentChanges(tx, notes, rows, at, { endpoints, coalesceSeconds: opts.policy?.coalesceSeconds });
 
   // memory_error.detected: opt-in, one message per new log entry, never coalesced
   const wanting = changes.filter((c) =>
@@ -247,7 +253,7 @@ export async function enqueueIncidentNotifications(tx: Db, changes: IncidentChan
 // email, and for "scheduled" the one control-plane callback vm.evacuation_requested.
 export async function enqueueEvacuationNotifications(
   tx: Db,
-  e: { evacuation: EvacuationRow; kind: "scheduled" | "completed" | "cancelled"; at: Date },
+  e: { evacuation: EvacuationRow; kind: "scheduled" | "completed" | "cancelled"; at: Date; policy?: Pick<Policy, "coalesceSeconds"> },
 ): Promise<void> {
   const ev = e.evacuation;
   const rows = await loadIncidentRows(tx, ev.incidentId ? [ev.incidentId] : []);
@@ -272,6 +278,7 @@ export async function enqueueEvacuationNotifications(
   if (incident) {
     await noteIncidentChanges(tx, [{ incidentId: incident.id, tags: [`evacuation_${e.kind}`], newErrors: 0, newPages: 0 }], rows, e.at, {
       endpoints,
+      coalesceSeconds: e.policy?.coalesceSeconds,
     });
   }
   if (e.kind === "scheduled") {

@@ -201,7 +201,7 @@ export async function scheduleEvacuations(
     return inc ? [inc] : [];
   });
   await setIncidentsEvacuating(tx, incidentRows, made, at, policy);
-  for (const e of made) await enqueueEvacuationNotifications(tx, { evacuation: e, kind: "scheduled", at });
+  for (const e of made) await enqueueEvacuationNotifications(tx, { evacuation: e, kind: "scheduled", at, policy });
   await attachLater();
   return made;
 }

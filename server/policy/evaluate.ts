@@ -3,28 +3,29 @@ import type { IncidentChange } from "@/server/incidents/record-events";
 import type { EvacuationRequest } from "./evacuations";
 import { attachIncidentsToEvacuations, scheduleEvacuations } from "./evacuations";
 import { hostSummaries, latestEvacuations, runningVmsOnHosts, vmSummaries } from "./health";
-import { decideHostVm, decideVm, hostStateOf } from "./policy";
-import { getPolicy } from "./policy-settings";
+import { decideHostVm, decideVm } from "./policy";
+import type { Policy } from "./policy-settings";
 
 // After new errors (ingestion or late binding), inside their transaction: the VMs that changed and
 // the hosts that reported them are measured against the policy; a VM past its threshold, and every
 // running VM of a host in `evacuate`, gets an evacuation. A policy change applies from the next
 // error of a VM or host; it does not evacuate retroactively (the preview shows what it would do).
+//
+// Only what could still lead to a decision is measured: a VM whose evacuation is already active
+// needs no count, and a host needs one only while some VM running on it has none. In an error
+// storm, once the VMs are being evacuated, a batch costs no aggregate over the window.
 export async function evaluatePolicyAfterIngest(
   tx: Db,
-  input: { changes: IncidentChange[]; hostIds: string[]; at: Date },
+  input: { changes: IncidentChange[]; hostIds: string[]; at: Date; policy: Policy },
 ): Promise<void> {
   const changes = input.changes.filter((c) => c.kind !== "resolved");
   if (!changes.length) return;
-  const { at } = input;
-  const policy = await getPolicy(tx);
+  const { at, policy } = input;
   const vmIds = [...new Set(changes.map((c) => c.vmId))].sort();
-
   const hostIds = [...new Set(input.hostIds)].sort();
-  const [vmSums, hostSums] = [await vmSummaries(tx, vmIds, at, policy), await hostSummaries(tx, hostIds, at, policy)];
-  const evacuatingHosts = hostIds.filter((h) => hostStateOf(hostSums.get(h)?.distinctPages ?? 0, policy) === "evacuate");
-  const onHosts = await runningVmsOnHosts(tx, evacuatingHosts);
-  const latest = await latestEvacuations(tx, [...new Set([...vmIds, ...onHosts.map((v) => v.id)])]);
+
+  const running = await runningVmsOnHosts(tx, hostIds);
+  const latest = await latestEvacuations(tx, [...new Set([...vmIds, ...running.map((v) => v.id)])]);
   // an evacuation decided before the VM had an incident (or by a transaction that could not see
   // it) is joined by the incident; read after `latest` so an evacuation seen there is joined here
   await attachIncidentsToEvacuations(
@@ -42,16 +43,20 @@ export async function evaluatePolicyAfterIngest(
     return s === "scheduled" || s === "in_progress";
   };
 
+  const openVms = vmIds.filter((v) => !isActive(v));
+  const openHosts = hostIds.filter((h) => running.some((v) => v.host_id === h && !isActive(v.id)));
+  const [vmSums, hostSums] = [await vmSummaries(tx, openVms, at, policy), await hostSummaries(tx, openHosts, at, policy)];
+
   const requests: EvacuationRequest[] = [];
-  for (const vmId of vmIds) {
+  for (const vmId of openVms) {
     const s = vmSums.get(vmId);
-    if (!s || isActive(vmId)) continue;
+    if (!s) continue;
     const d = decideVm(s, policy, { cancelledAt: cancelledAtOf(vmId) });
     if (d.evacuate) requests.push({ vmId, reason: d.reason, distinctPages: s.distinctPages, requestedBy: "policy" });
   }
-  for (const v of onHosts) {
-    const host = hostSums.get(v.host_id)!;
-    if (isActive(v.id) || requests.some((r) => r.vmId === v.id)) continue;
+  for (const v of running) {
+    const host = hostSums.get(v.host_id);
+    if (!host || isActive(v.id) || requests.some((r) => r.vmId === v.id)) continue;
     if (decideHostVm(host, policy, { cancelledAt: cancelledAtOf(v.id) })) {
       requests.push({ vmId: v.id, reason: "host_evacuate", distinctPages: host.distinctPages, requestedBy: "policy" });
     }

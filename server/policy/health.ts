@@ -94,11 +94,11 @@ export async function latestEvacuations(db: Db, vmIds: string[]): Promise<Map<st
   const out = new Map<string, EvacuationRow>();
   if (!vmIds.length) return out;
   const rows = await db
-    .select()
+    .selectDistinctOn([evacuations.vmId])
     .from(evacuations)
     .where(inArray(evacuations.vmId, vmIds))
-    .orderBy(desc(evacuations.requestedAt), desc(evacuations.id));
-  for (const r of rows) if (!out.has(r.vmId)) out.set(r.vmId, r);
+    .orderBy(evacuations.vmId, desc(evacuations.requestedAt), desc(evacuations.id));
+  for (const r of rows) out.set(r.vmId, r);
   return out;
 }
 

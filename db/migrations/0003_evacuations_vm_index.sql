@@ -1,0 +1,1 @@
+CREATE INDEX "evacuations_vm_id_requested_at_idx" ON "evacuations" USING btree ("vm_id","requested_at" DESC NULLS LAST,"id" DESC NULLS LAST);
