@@ -6,14 +6,14 @@ import { rawRows } from "@/db/client";
 import { newId } from "@/db/ids";
 import { memoryErrorEvents } from "@/db/schema";
 import { correlateEvent } from "@/server/correlation/correlate-event";
-import type { Correlation } from "@/server/correlation/correlate-event";
 import { ForbiddenError, ValidationError } from "@/server/errors";
 import { afterIncidentChanges } from "@/server/incidents/after-change";
 import { recordCorrelatedEvents } from "@/server/incidents/record-events";
 import type { CorrelatedEvent } from "@/server/incidents/record-events";
 import { jsonLimitProblem } from "@/server/http/json-limits";
-import { inc } from "@/server/metrics";
+import { inc, observe } from "@/server/metrics";
 import { eventIdOf, parseCloudEvent } from "./event-schema";
+import { GroupCommitter } from "./group-commit";
 import type { ParsedEvent } from "./event-schema";
 import { loadVmContext } from "./load-vm-context";
 import { normalizeEvent } from "./normalize-event";
@@ -26,7 +26,7 @@ export type EventResult = {
 
 export type IngestAnswer = { accepted: number; duplicates: number; rejected: number; results: EventResult[] };
 
-type Candidate = { index: number; parsed: ParsedEvent; storedId: string; logEntryId: string; correlation?: Correlation };
+type Candidate = { index: number; raw: unknown; parsed: ParsedEvent; storedId: string; logEntryId: string };
 
 function countRejects(results: EventResult[]) {
   for (const r of results) {
@@ -35,8 +35,37 @@ function countRejects(results: EventResult[]) {
   }
 }
 
-// Validates every event on its own, stores the good ones with their log entries and incident
-// changes in one transaction, and answers only after it commits.
+type Submission = { hostId: string; receivedAt: Date; candidates: Candidate[] };
+
+// One group committer per database (see group-commit.ts): concurrent requests share a transaction.
+const committers = new WeakMap<Db, GroupCommitter<Submission, Set<string>>>();
+
+function committerFor(db: Db): GroupCommitter<Submission, Set<string>> {
+  let c = committers.get(db);
+  if (!c) {
+    // PGlite has one connection: a second group in flight would only wait for it
+    const embedded = typeof (db as unknown as { $client?: unknown }).$client !== "function";
+    const write = async (items: Submission[]) => {
+      const stored = await storeSubmissions(db, items);
+      observe("poisonwatch_ingest_group_requests", "Requests written per committed ingestion transaction", items.length);
+      return stored;
+    };
+    c = new GroupCommitter<Submission, Set<string>>(write, {
+      maxInFlight: embedded ? 1 : 2,
+      maxWeight: MAX_GROUP_EVENTS,
+      weight: (s) => s.candidates.length,
+    });
+    committers.set(db, c);
+  }
+  return c;
+}
+
+// A group stops growing at this many events (one request of up to 1,000 events is written alone).
+const MAX_GROUP_EVENTS = 1000;
+
+// Validates every event on its own, then has the good ones stored with their log entries and
+// incident changes in one transaction (shared with concurrent requests), and answers only after it
+// commits.
 export async function ingestEvents(
   db: Db,
   input: { hostId: string; events: unknown[]; mode: "single" | "batch"; receivedAt: Date },
@@ -69,79 +98,14 @@ export async function ingestEvents(
       return;
     }
     firstIndexOfId.set(parsed.event.id, index);
-    candidates.push({ index, parsed: parsed.event, storedId: newId("evt"), logEntryId: newId("log") });
+    candidates.push({ index, raw, parsed: parsed.event, storedId: newId("evt"), logEntryId: newId("log") });
   });
 
   if (candidates.length) {
-    await db.transaction(async (tx) => {
-      const vmIds = [...new Set(candidates.map((c) => c.parsed.data.vmId))];
-      const { vmsById, placementsByVm } = await loadVmContext(tx, vmIds);
-      for (const c of candidates) {
-        c.correlation = correlateEvent({
-          vm: vmsById.get(c.parsed.data.vmId) ?? null,
-          placements: placementsByVm.get(c.parsed.data.vmId) ?? [],
-          hostId: input.hostId,
-          time: c.parsed.time,
-        });
-      }
-      const normalized = new Map(
-        candidates.map((c) => [c.index, normalizeEvent(c.parsed.data, vmsById.get(c.parsed.data.vmId)?.name ?? c.parsed.data.vmId)]),
-      );
-      const inserted = await rawRows<{ id: string }>(
-        tx,
-        bulkInsert(
-          memoryErrorEvents,
-          candidates.map((c) => {
-            const n = normalized.get(c.index)!;
-            const corr = c.correlation!;
-            return {
-              id: c.storedId,
-              hostId: input.hostId,
-              sourceEventId: c.parsed.id,
-              vmId: c.parsed.data.vmId,
-              tenantId: corr.kind === "correlated" ? corr.tenantId : null,
-              projectId: corr.kind === "correlated" ? corr.projectId : null,
-              uncorrelatedReason: corr.kind === "uncorrelated" ? corr.reason : null,
-              eventTime: c.parsed.time,
-              receivedAt: input.receivedAt,
-              severity: n.severity,
-              consumed: n.consumed,
-              guestKernel: n.guestKernel,
-              pageKey: n.pageKey,
-              mechanism: c.parsed.data.mechanism,
-              logEntryId: corr.kind === "correlated" ? c.logEntryId : null,
-              raw: input.events[c.index] as Record<string, unknown>,
-            };
-          }),
-          sql`on conflict (host_id, source_event_id) do nothing returning id`,
-        ),
-      );
-      const stored = new Set(inserted.map((r) => r.id));
-      const correlated: CorrelatedEvent[] = [];
-      for (const c of candidates) {
-        if (!stored.has(c.storedId)) {
-          results[c.index] = { id: c.parsed.id, status: "duplicate" };
-          continue;
-        }
-        results[c.index] = { id: c.parsed.id, status: "accepted" };
-        const corr = c.correlation!;
-        if (corr.kind !== "correlated") continue;
-        correlated.push({
-          eventId: c.storedId,
-          logEntryId: c.logEntryId,
-          vm: vmsById.get(c.parsed.data.vmId)!,
-          tenantId: corr.tenantId,
-          projectId: corr.projectId,
-          hostId: input.hostId,
-          eventTime: c.parsed.time,
-          receivedAt: input.receivedAt,
-          data: c.parsed.data,
-          norm: normalized.get(c.index)!,
-        });
-      }
-      const changes = await recordCorrelatedEvents(tx, correlated, input.receivedAt);
-      await afterIncidentChanges(tx, changes, [input.hostId], input.receivedAt);
-    });
+    const stored = await committerFor(db).submit({ hostId: input.hostId, receivedAt: input.receivedAt, candidates });
+    for (const c of candidates) {
+      results[c.index] = { id: c.parsed.id, status: stored.has(c.storedId) ? "accepted" : "duplicate" };
+    }
   }
   countRejects(results);
   return {
@@ -152,3 +116,75 @@ export async function ingestEvents(
   };
 }
 
+// Stores the events of several requests (each from one host) in one transaction: correlation,
+// the events (a duplicate (host, id) is skipped by the unique index, also between two requests
+// of the group), log entries, incidents, then policy and notifications. Returns, per request,
+// the ids of the events it stored.
+async function storeSubmissions(db: Db, subs: Submission[]): Promise<Set<string>[]> {
+  const at = new Date(Math.max(...subs.map((s) => s.receivedAt.getTime())));
+  return db.transaction(async (tx) => {
+    const all = subs.flatMap((s) => s.candidates.map((c) => ({ sub: s, c })));
+    const vmIds = [...new Set(all.map(({ c }) => c.parsed.data.vmId))];
+    const { vmsById, placementsByVm } = await loadVmContext(tx, vmIds);
+    const rows = all.map(({ sub, c }) => {
+      const vm = vmsById.get(c.parsed.data.vmId) ?? null;
+      const correlation = correlateEvent({
+        vm,
+        placements: placementsByVm.get(c.parsed.data.vmId) ?? [],
+        hostId: sub.hostId,
+        time: c.parsed.time,
+      });
+      return { sub, c, vm, correlation, norm: normalizeEvent(c.parsed.data, vm?.name ?? c.parsed.data.vmId) };
+    });
+    const inserted = await rawRows<{ id: string }>(
+      tx,
+      bulkInsert(
+        memoryErrorEvents,
+        rows.map(({ sub, c, correlation: corr, norm: n }) => ({
+          id: c.storedId,
+          hostId: sub.hostId,
+          sourceEventId: c.parsed.id,
+          vmId: c.parsed.data.vmId,
+          tenantId: corr.kind === "correlated" ? corr.tenantId : null,
+          projectId: corr.kind === "correlated" ? corr.projectId : null,
+          uncorrelatedReason: corr.kind === "uncorrelated" ? corr.reason : null,
+          eventTime: c.parsed.time,
+          receivedAt: sub.receivedAt,
+          severity: n.severity,
+          consumed: n.consumed,
+          guestKernel: n.guestKernel,
+          pageKey: n.pageKey,
+          mechanism: c.parsed.data.mechanism,
+          logEntryId: corr.kind === "correlated" ? c.logEntryId : null,
+          raw: c.raw as Record<string, unknown>,
+        })),
+        sql`on conflict (host_id, source_event_id) do nothing returning id`,
+      ),
+    );
+    const stored = new Set(inserted.map((r) => r.id));
+    const correlated: CorrelatedEvent[] = [];
+    for (const { sub, c, vm, correlation: corr, norm } of rows) {
+      if (!stored.has(c.storedId) || corr.kind !== "correlated") continue;
+      correlated.push({
+        eventId: c.storedId,
+        logEntryId: c.logEntryId,
+        vm: vm!,
+        tenantId: corr.tenantId,
+        projectId: corr.projectId,
+        hostId: sub.hostId,
+        eventTime: c.parsed.time,
+        receivedAt: sub.receivedAt,
+        data: c.parsed.data,
+        norm,
+      });
+    }
+    const changes = await recordCorrelatedEvents(tx, correlated, at);
+    await afterIncidentChanges(
+      tx,
+      changes,
+      subs.map((s) => s.hostId),
+      at,
+    );
+    return subs.map((s) => new Set(s.candidates.filter((c) => stored.has(c.storedId)).map((c) => c.storedId)));
+  });
+}

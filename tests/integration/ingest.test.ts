@@ -146,6 +146,41 @@ describe("POST /api/v1/events", () => {
     expect(inc.body.data[0]).toMatchObject({ errorCount: 2, distinctPages: 2 });
   });
 
+  it("concurrent requests of two tenants' hosts, written in shared transactions, each get their own answer and only their own data", async () => {
+    const [a, b] = [await fleet(), await fleet()];
+    let n = 0;
+    const batchOf = (f: typeof a) => Array.from({ length: 3 }, () => memoryEvent({ hostId: f.hostId, vmId: f.vmId, gpa: gpaOf(100 + (n++ % 7)) }));
+    const bodies = Array.from({ length: 16 }, (_, i) => ({ f: i % 2 ? b : a, body: batchOf(i % 2 ? b : a) }));
+    // every batch of tenant b is also sent a second time, concurrently
+    const sends = [...bodies, ...bodies.filter((x) => x.f === b)];
+    const groups = async () => {
+      const text = (await api<string>("GET", "/api/v1/admin/metrics", { token: await operator() })).body;
+      const read = (suffix: string) => Number(new RegExp(`^poisonwatch_ingest_group_requests_${suffix} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+      return { requests: read("sum"), transactions: read("count") };
+    };
+    const before = await groups();
+    const answers = await Promise.all(sends.map((x) => api("POST", "/api/v1/events", { token: x.f.hostToken, body: x.body, contentType: BATCH })));
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+    answers.forEach((r, i) => expect(r.body.results.map((x: { id: string }) => x.id)).toEqual(sends[i]!.body.map((e) => e.id)));
+    const accepted = answers.reduce((s, r) => s + r.body.accepted, 0);
+    const duplicates = answers.reduce((s, r) => s + r.body.duplicates, 0);
+    expect(accepted).toBe(48);
+    expect(duplicates).toBe(24);
+    const after = await groups();
+    expect(after.requests - before.requests).toBe(sends.length);
+    // requests that arrived while a transaction was being written shared the next one
+    expect(after.transactions - before.transactions).toBeLessThan(sends.length);
+    for (const f of [a, b]) {
+      expect(await count("memory_error_events", sql`host_id = ${f.hostId}`)).toBe(24);
+      const logs = await api("GET", "/api/v1/log-entries?limit=100", { token: f.apiKey });
+      expect(logs.body.data).toHaveLength(24);
+      expect(logs.body.data.every((e: { resource: { labels: { vmId: string } } }) => e.resource.labels.vmId === f.vmId)).toBe(true);
+      const inc = await api("GET", "/api/v1/incidents", { token: f.apiKey });
+      expect(inc.body.data).toHaveLength(1);
+      expect(inc.body.data[0]).toMatchObject({ vmId: f.vmId, errorCount: 24, distinctPages: 7 });
+    }
+  });
+
   it("answers 429 with Retry-After when a host exceeds its rate", async () => {
     const f = await fleet();
     const saved = { ...ingestRateLimiter.config };

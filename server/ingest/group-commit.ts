@@ -1,0 +1,72 @@
+// Group commit: work that arrives while earlier work is being written waits, and is then written
+// together, in one transaction, by whoever runs next. A lone request goes straight through (no
+// timer, no added latency); under load, the fixed cost of a transaction (its round trips, the
+// policy evaluation, the notification bookkeeping) is paid once per group instead of once per
+// request. Every caller is answered only after the transaction holding its work has committed.
+//
+// If a group fails, each of its items is run again on its own, so one item's failure (or a
+// deadlock with a concurrent writer) never fails the others.
+
+export type GroupCommitOptions<T> = {
+  // groups written at once (1 for PGlite, whose single connection serialises them anyway)
+  maxInFlight: number;
+  // a group stops growing past this weight; an item heavier than it still runs, alone
+  maxWeight: number;
+  weight: (item: T) => number;
+};
+
+type Waiting<T, R> = { item: T; resolve: (r: R) => void; reject: (e: unknown) => void };
+
+export class GroupCommitter<T, R> {
+  private queue: Waiting<T, R>[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly run: (items: T[]) => Promise<R[]>,
+    private readonly opts: GroupCommitOptions<T>,
+  ) {}
+
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.opts.maxInFlight && this.queue.length) {
+      const group: Waiting<T, R>[] = [];
+      let weight = 0;
+      while (this.queue.length) {
+        const w = this.opts.weight(this.queue[0]!.item);
+        if (group.length && weight + w > this.opts.maxWeight) break;
+        group.push(this.queue.shift()!);
+        weight += w;
+      }
+      this.inFlight += 1;
+      void this.write(group).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async write(group: Waiting<T, R>[]): Promise<void> {
+    try {
+      const results = await this.run(group.map((g) => g.item));
+      group.forEach((g, i) => g.resolve(results[i]!));
+    } catch (e) {
+      if (group.length === 1) {
+        group[0]!.reject(e);
+        return;
+      }
+      for (const g of group) {
+        try {
+          g.resolve((await this.run([g.item]))[0]!);
+        } catch (e2) {
+          g.reject(e2);
+        }
+      }
+    }
+  }
+}
