@@ -1,8 +1,8 @@
 // Group commit: work that arrives while earlier work is being written waits, and is then written
-// together, in one transaction, by whoever runs next. A lone request goes straight through (no
-// timer, no added latency); under load, the fixed cost of a transaction (its round trips, the
-// policy evaluation, the notification bookkeeping) is paid once per group instead of once per
-// request. Every caller is answered only after the transaction holding its work has committed.
+// together, in one transaction, by whoever runs next. A lone request goes straight through (it
+// waits one turn of the event loop, no timer); under load, the fixed cost of a transaction (its
+// round trips, the policy evaluation, the notification bookkeeping) is paid once per group
+// instead of once per request. Every caller is answered only after the transaction holding its work has committed.
 //
 // If a group fails, each of its items is run again on its own, so one item's failure (or a
 // deadlock with a concurrent writer) never fails the others.
@@ -29,6 +29,21 @@ export class GroupCommitter<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  // A group starts on the next turn of the event loop, not at once: requests whose bytes arrived
+  // in this turn reach the queue first and join it. This matters on PGlite, whose work runs in
+  // this thread without yielding to I/O: a group started at once would hold the thread while the
+  // requests behind it could not even be read.
+  private scheduled = false;
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.opts.maxInFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
       this.pump();
     });
   }
@@ -46,7 +61,7 @@ export class GroupCommitter<T, R> {
       this.inFlight += 1;
       void this.write(group).finally(() => {
         this.inFlight -= 1;
-        this.pump();
+        this.schedule();
       });
     }
   }

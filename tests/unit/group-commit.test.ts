@@ -11,20 +11,24 @@ function gatedWriter(fail: (items: number[]) => boolean = () => false) {
     if (fail(items)) throw new Error(`failed ${items.join(",")}`);
     return items.map((i) => i * 10);
   };
+  const tick = () => new Promise((r) => setImmediate(r));
   const openNext = async () => {
     for (let i = 0; i < 50 && !gates.length; i++) await new Promise((r) => setImmediate(r));
     gates.shift()!();
   };
-  return { groups, run, openNext, pending: () => gates.length };
+  return { groups, run, openNext, tick, pending: () => gates.length };
 }
 
 describe("GroupCommitter", () => {
-  it("writes a lone item at once, and what arrives meanwhile as one group after it", async () => {
+  it("starts a lone item on the next turn of the event loop, and what arrives meanwhile as one group after it", async () => {
     const w = gatedWriter();
     const c = new GroupCommitter(w.run, { maxInFlight: 1, maxWeight: 100, weight: () => 1 });
     const first = c.submit(1);
+    expect(w.groups).toEqual([]);
+    await w.tick();
     expect(w.groups).toEqual([[1]]);
     const rest = [c.submit(2), c.submit(3), c.submit(4)];
+    await w.tick();
     expect(w.groups).toEqual([[1]]);
     await w.openNext();
     expect(await first).toBe(10);
@@ -33,22 +37,29 @@ describe("GroupCommitter", () => {
     expect(w.groups).toEqual([[1], [2, 3, 4]]);
   });
 
+  it("groups what arrives in the same turn of the event loop", async () => {
+    const w = gatedWriter();
+    const c = new GroupCommitter(w.run, { maxInFlight: 1, maxWeight: 100, weight: () => 1 });
+    const all = [c.submit(1), c.submit(2), c.submit(3)];
+    await w.openNext();
+    expect(await Promise.all(all)).toEqual([10, 20, 30]);
+    expect(w.groups).toEqual([[1, 2, 3]]);
+  });
+
   it("never has more groups in flight than allowed, and caps a group's weight", async () => {
     const w = gatedWriter();
     const c = new GroupCommitter(w.run, { maxInFlight: 2, maxWeight: 5, weight: (n) => n });
-    const all = [1, 2, 3, 4, 5, 1, 1].map((n) => c.submit(n));
-    // the first two go out alone (nothing waited before them); the rest wait for a free slot
-    expect(w.groups).toEqual([[1], [2]]);
+    const all = [1, 2, 2, 4, 5, 1, 1].map((n) => c.submit(n));
+    await w.tick();
+    // 1 + 2 + 2 = 5; adding 4 would weigh 9 > 5, so it starts the second group
+    expect(w.groups).toEqual([[1, 2, 2], [4]]);
     expect(w.pending()).toBe(2);
-    await w.openNext();
-    await w.openNext();
-    // 3 + 4 would weigh 7 > 5, so 3 goes alone, as do 4 and 5; the two 1s go together
     await w.openNext();
     await w.openNext();
     await w.openNext();
     await w.openNext();
     await Promise.all(all);
-    expect(w.groups).toEqual([[1], [2], [3], [4], [5], [1, 1]]);
+    expect(w.groups).toEqual([[1, 2, 2], [4], [5], [1, 1]]);
     for (const g of w.groups) expect(g.length === 1 || g.reduce((a, b) => a + b, 0) <= 5).toBe(true);
   });
 
@@ -69,6 +80,7 @@ describe("GroupCommitter", () => {
     const w = gatedWriter((items) => items.includes(13));
     const c = new GroupCommitter(w.run, { maxInFlight: 1, maxWeight: 100, weight: () => 1 });
     const lead = c.submit(1);
+    await w.tick();
     const group = [c.submit(12), c.submit(13), c.submit(14)];
     const settled = Promise.allSettled(group);
     for (let i = 0; i < 5; i++) await w.openNext();
@@ -84,6 +96,7 @@ describe("GroupCommitter", () => {
     const w = gatedWriter((items) => items.includes(7));
     const c = new GroupCommitter(w.run, { maxInFlight: 1, maxWeight: 100, weight: () => 1 });
     const bad = c.submit(7);
+    await w.tick();
     const good = c.submit(8);
     await w.openNext();
     await expect(bad).rejects.toThrow("failed 7");
