@@ -1,4 +1,5 @@
 import { and, eq, inArray } from "drizzle-orm";
+import { bulkInsert } from "@/db/bulk";
 import type { Db } from "@/db/client";
 import { getDbHandle } from "@/db";
 import { sendInTx } from "@/server/jobs/boss";
@@ -64,8 +65,8 @@ type MessageRow = typeof webhookMessages.$inferInsert;
 type DeliveryRow = typeof webhookDeliveries.$inferInsert;
 
 async function insertAll(tx: Db, messages: MessageRow[], deliveries: DeliveryRow[]): Promise<void> {
-  for (const c of chunks(messages, INSERT_CHUNK)) await tx.insert(webhookMessages).values(c);
-  for (const c of chunks(deliveries, INSERT_CHUNK)) await tx.insert(webhookDeliveries).values(c);
+  for (const c of chunks(messages, INSERT_CHUNK)) await tx.execute(bulkInsert(webhookMessages, c));
+  for (const c of chunks(deliveries, INSERT_CHUNK)) await tx.execute(bulkInsert(webhookDeliveries, c));
   await scheduleDeliveryJobs(
     tx,
     deliveries.map((d) => d.id),

@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { bulkInsert } from "@/db/bulk";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
 import { getDb } from "@/db";
@@ -180,16 +181,19 @@ async function recordOutcomes(db: Db, outcomes: Outcome[], at: Date): Promise<vo
 
   const disabled: WebhookEndpointRow[] = [];
   await db.transaction(async (tx) => {
-    await tx.insert(webhookAttempts).values(
-      outcomes.map((o) => ({
-        id: newId("att"),
-        deliveryId: o.claim.id,
-        at,
-        statusCode: o.result.statusCode,
-        error: o.result.error ?? (o.kind === "success" ? null : o.result.statusCode !== null ? `HTTP ${o.result.statusCode}` : null),
-        latencyMs: o.result.latencyMs,
-        responseExcerpt: o.result.responseExcerpt,
-      })),
+    await tx.execute(
+      bulkInsert(
+        webhookAttempts,
+        outcomes.map((o) => ({
+          id: newId("att"),
+          deliveryId: o.claim.id,
+          at,
+          statusCode: o.result.statusCode,
+          error: o.result.error ?? (o.kind === "success" ? null : o.result.statusCode !== null ? `HTTP ${o.result.statusCode}` : null),
+          latencyMs: o.result.latencyMs,
+          responseExcerpt: o.result.responseExcerpt,
+        })),
+      ),
     );
     const values = sql.join(
       updates.map(
