@@ -36,7 +36,11 @@ export type IncidentChange = {
   newPages: number;
   severityRaised: boolean;
   guestKernel: boolean;
+  // the log entries this change wrote, as stored (ingestion and late binding set them)
+  logEntries?: LogEntryRow[];
 };
+
+type LogEntryRow = typeof logEntries.$inferSelect;
 
 type IncidentRow = typeof incidents.$inferSelect;
 
@@ -97,7 +101,7 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
 
   const changes: IncidentChange[] = [];
   const timeline: (typeof incidentTimeline.$inferInsert)[] = [];
-  const logRows: (typeof logEntries.$inferInsert)[] = [];
+  const logRows: LogEntryRow[] = [];
   const playbookOf = new Map<string, string>();
 
   // New incidents: every page of the group is new to them.
@@ -293,6 +297,9 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
     });
   }
   await tx.execute(bulkInsert(logEntries, logRows));
+  const rowsOf = new Map<string, LogEntryRow[]>();
+  for (const r of logRows) rowsOf.set(r.incidentId, [...(rowsOf.get(r.incidentId) ?? []), r]);
+  for (const c of changes) c.logEntries = rowsOf.get(c.incidentId) ?? [];
   if (timeline.length) await tx.execute(bulkInsert(incidentTimeline, timeline));
   return changes;
 }

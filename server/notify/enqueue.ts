@@ -233,9 +233,10 @@ export async function enqueueIncidentNotifications(
   const wanting = changes.filter((c) =>
     (endpoints.get(c.tenantId) ?? []).some((ep) => isSubscribed(ep, "memory_error.detected", c.projectId)),
   );
-  const entryIds = wanting.flatMap((c) => c.logEntryIds);
-  if (entryIds.length) {
-    const entries: (typeof logEntries.$inferSelect)[] = [];
+  // the log entries are usually at hand (written by this transaction); otherwise read them
+  const entries = wanting.flatMap((c) => c.logEntries ?? []);
+  const entryIds = wanting.filter((c) => !c.logEntries).flatMap((c) => c.logEntryIds);
+  if (entries.length || entryIds.length) {
     for (let i = 0; i < entryIds.length; i += 1000) {
       entries.push(...(await tx.select().from(logEntries).where(inArray(logEntries.id, entryIds.slice(i, i + 1000)))));
     }
