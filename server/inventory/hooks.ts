@@ -1,6 +1,6 @@
 import type { Db } from "@/db/client";
 import { bindLateEvents } from "@/server/ingest/late-binding";
-import { onVmPlacementChanged } from "@/server/policy/evacuations";
+import { onVmDeleted, onVmPlacementChanged } from "@/server/policy/evacuations";
 
 export type VmChange = { vmId: string; at: Date; previousHostId: string | null; hostId: string | null; isNew: boolean };
 
@@ -8,4 +8,9 @@ export type VmChange = { vmId: string; at: Date; previousHostId: string | null; 
 export async function runVmChangedHooks(db: Db, change: VmChange): Promise<void> {
   await bindLateEvents(db, change.vmId);
   await onVmPlacementChanged(db, change);
+}
+
+// ... and when it deletes one.
+export async function runVmDeletedHooks(db: Db, vmId: string, at: Date): Promise<void> {
+  await onVmDeleted(db, vmId, at);
 }

@@ -9,7 +9,7 @@ import { now } from "@/server/clock";
 import type { ServiceContext } from "@/server/context";
 import { ConflictError, NotFoundError, ValidationError } from "@/server/errors";
 import { iso, OperatorId, Rfc3339 } from "@/server/http/conventions";
-import { runVmChangedHooks } from "./hooks";
+import { runVmChangedHooks, runVmDeletedHooks } from "./hooks";
 
 const Email = z.email().max(320);
 
@@ -263,6 +263,7 @@ export async function deleteVm(ctx: ServiceContext, id: string) {
     const t = now();
     await tx.update(vmPlacements).set({ endedAt: t }).where(and(eq(vmPlacements.vmId, id), isNull(vmPlacements.endedAt)));
     await tx.delete(vms).where(eq(vms.id, id));
+    await runVmDeletedHooks(tx, id, t);
     await audit(tx, { tenantId: existing.tenantId, actor: ctx.actor, action: "vm.delete", target: id });
   });
 }

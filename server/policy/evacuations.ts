@@ -375,24 +375,40 @@ export async function cancelEvacuation(ctx: ServiceContext, id: string, at: Date
   return ctx.db.transaction(async (tx) => {
     const [evac] = await tx.select().from(evacuations).where(eq(evacuations.id, id));
     if (!evac) throw new NotFoundError(`No evacuation ${id}`);
-    const { incidentOf } = await lockIncidents(tx, [evac.vmId], { skipLocked: false });
-    const [cancelled] = await tx
-      .update(evacuations)
-      .set({ status: "cancelled", cancelledAt: at })
-      .where(and(eq(evacuations.id, id), inArray(evacuations.status, [...ACTIVE])))
-      .returning();
+    const cancelled = await cancelActive(tx, evac, at, "The scheduled restart on a healthy host was cancelled by the platform operator");
     if (!cancelled) {
       const [cur] = await tx.select({ status: evacuations.status }).from(evacuations).where(eq(evacuations.id, id));
       throw new ConflictError(`Evacuation ${id} is already ${cur?.status ?? evac.status}`);
     }
-    const inc = await incidentOfEvacuation(tx, cancelled, incidentOf);
-    if (inc?.status === "evacuating") {
-      await reopenIncident(tx, inc, "cancelled", at, "The scheduled restart on a healthy host was cancelled by the platform operator");
-    }
-    await enqueueEvacuationNotifications(tx, { evacuation: cancelled, kind: "cancelled", at });
     await audit(tx, { tenantId: cancelled.tenantId, actor: ctx.actor, action: "evacuation.cancel", target: id, details: { vmId: cancelled.vmId } });
     return evacuationView(cancelled);
   });
+}
+
+// A VM deleted from the inventory will not be restarted anywhere: its active evacuation is
+// cancelled (its incident reopens, the tenant hears of it, and it can resolve after the quiet
+// period). Inside the deletion's transaction.
+export async function onVmDeleted(tx: Db, vmId: string, at: Date): Promise<void> {
+  const [evac] = await tx
+    .select()
+    .from(evacuations)
+    .where(and(eq(evacuations.vmId, vmId), inArray(evacuations.status, [...ACTIVE])));
+  if (evac) await cancelActive(tx, evac, at, "The VM was deleted, so the scheduled restart on a healthy host was cancelled");
+}
+
+// Cancels an evacuation that is still active; null when it no longer is.
+async function cancelActive(tx: Db, evac: EvacuationRow, at: Date, why: string): Promise<EvacuationRow | null> {
+  const { incidentOf } = await lockIncidents(tx, [evac.vmId], { skipLocked: false });
+  const [cancelled] = await tx
+    .update(evacuations)
+    .set({ status: "cancelled", cancelledAt: at })
+    .where(and(eq(evacuations.id, evac.id), inArray(evacuations.status, [...ACTIVE])))
+    .returning();
+  if (!cancelled) return null;
+  const inc = await incidentOfEvacuation(tx, cancelled, incidentOf);
+  if (inc?.status === "evacuating") await reopenIncident(tx, inc, "cancelled", at, why);
+  await enqueueEvacuationNotifications(tx, { evacuation: cancelled, kind: "cancelled", at });
+  return cancelled;
 }
 
 export function evacuationView(e: EvacuationRow) {

@@ -163,3 +163,30 @@ describe("operator routes refuse other credentials", () => {
     expect((await api("GET", "/api/v1/admin/policy", { token: f.op })).body.vmPages).toBe(4);
   });
 });
+
+describe("a deleted VM", () => {
+  it("deleting a VM cancels its active evacuation; its incident reopens and resolves after the quiet period", async () => {
+    const f = await fleet();
+    await api("POST", "/api/v1/events", { token: f.hostToken, body: memoryEvent({ hostId: f.hostId, vmId: f.vmId }), contentType: CE });
+    const a = await api("POST", `/api/v1/admin/vms/${f.vmId}/evacuate`, { token: f.op });
+    expect(a.status).toBe(202);
+    expect((await api("DELETE", `/api/v1/admin/vms/${f.vmId}`, { token: f.op })).status).toBe(204);
+    const evac = await api("GET", `/api/v1/admin/evacuations?vmId=${f.vmId}`, { token: f.op });
+    expect(evac.body.data).toEqual([expect.objectContaining({ id: a.body.evacuationId, status: "cancelled" })]);
+    const inc = await incidentOf(f.apiKey, f.vmId);
+    expect(inc).toMatchObject({ status: "open", evacuation: { id: a.body.evacuationId, status: "cancelled" } });
+    const detail = await api("GET", `/api/v1/incidents/${inc.id}`, { token: f.apiKey });
+    expect(detail.body.timeline).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: "evacuation_cancelled", summary: expect.stringContaining("VM was deleted") })]),
+    );
+    // nothing holds the incident open any more
+    const later = new Date(Date.now() + 2 * 86400_000);
+    setClock(() => later);
+    try {
+      await runMaintenance(await getDb(), later);
+    } finally {
+      setClock(undefined);
+    }
+    expect(await incidentOf(f.apiKey, f.vmId)).toMatchObject({ id: inc.id, status: "resolved" });
+  });
+});
