@@ -1,26 +1,22 @@
 import type { NextConfig } from "next";
 import { validateEnv } from "./server/env";
+import { contentSecurityPolicy, STATIC_SECURITY_HEADERS } from "./server/http/security-headers";
 
 // A bad environment fails the build and the start, not the first request.
 validateEnv();
 
-const securityHeaders = [
-  { key: "X-Content-Type-Options", value: "nosniff" },
-  { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
-  { key: "X-Frame-Options", value: "DENY" },
-  {
-    key: "Content-Security-Policy",
-    value:
-      "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-      "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-  },
-];
+// Pages get their Content-Security-Policy, with a nonce, from proxy.ts.
+const nonceFreeCsp = [{ key: "Content-Security-Policy", value: contentSecurityPolicy() }];
 
 const nextConfig: NextConfig = {
   poweredByHeader: false,
   serverExternalPackages: ["@electric-sql/pglite", "pg-boss", "postgres"],
   async headers() {
-    return [{ source: "/:path*", headers: securityHeaders }];
+    return [
+      { source: "/:path*", headers: STATIC_SECURITY_HEADERS },
+      { source: "/api/:path*", headers: nonceFreeCsp },
+      { source: "/_next/:path*", headers: nonceFreeCsp },
+    ];
   },
 };
 

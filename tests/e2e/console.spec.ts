@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from "@playwright/test";
 import { expect, test } from "@playwright/test";
-import { env, expectAccessible, ownerStatePath, shot } from "./helpers";
+import { env, expectAccessible, ownerContext, ownerStatePath, shot } from "./helpers";
 
 // One demo installation, walked through in order: sign-in through email, the incident and its
 // playbook, the logs explorer, a VM's memory health, tenant isolation, roles, accessibility.
@@ -345,4 +345,42 @@ test("keyboard: skip link, navigation and an expandable entry", async () => {
   await expect(first).toHaveAttribute("aria-expanded", "true");
   await ownerPage.keyboard.press("Enter");
   await expect(first).toHaveAttribute("aria-expanded", "false");
+});
+
+test("every page runs under a per-request nonce policy, with no script blocked", async ({ browser }) => {
+  const ctx = await ownerContext(browser);
+  // Playwright's init scripts are not subject to the page's policy: they record what it blocks
+  await ctx.addInitScript(() => {
+    const w = window as unknown as { __cspViolations: string[] };
+    w.__cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) => w.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const page = await ctx.newPage();
+  const nonces = new Set<string>();
+  for (const path of ["/overview", "/incidents", "/logs?range=30d", "/vms", "/settings/webhooks", "/login", "/no-such-page"]) {
+    const res = await page.goto(path);
+    const csp = res!.headers()["content-security-policy"] ?? "";
+    expect(csp, path).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic';/);
+    nonces.add(/'nonce-([^']+)'/.exec(csp)![1]!);
+    await page.waitForLoadState("networkidle");
+    expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations), path).toEqual([]);
+  }
+  expect(nonces.size).toBe(7);
+  // hydrated under the policy: a client-side control works
+  await page.goto("/logs?range=30d");
+  const entry = page.getByRole("list", { name: "Log entries" }).getByRole("button").first();
+  await entry.click();
+  await expect(entry).toHaveAttribute("aria-expanded", "true");
+  // what markup injected into a page could carry, an inline handler, is refused (and seen refused)
+  const ran = await page.evaluate(async () => {
+    const d = document.createElement("div");
+    d.setAttribute("onclick", "window.__injected = true");
+    document.body.append(d);
+    d.click();
+    await new Promise((r) => setTimeout(r, 100));
+    return (window as unknown as { __injected?: boolean }).__injected ?? false;
+  });
+  expect(ran).toBe(false);
+  expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual(["script-src-attr inline"]);
+  await ctx.close();
 });
