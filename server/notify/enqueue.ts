@@ -251,10 +251,18 @@ export async function enqueueIncidentNotifications(
 }
 
 // Evacuation scheduled / completed / cancelled: tenant webhooks (vm.evacuation_*), the incident
-// email, and for "scheduled" the one control-plane callback vm.evacuation_requested.
+// email, and the control-plane callbacks: vm.evacuation_requested when scheduled,
+// vm.evacuation_cancelled when cancelled.
 export async function enqueueEvacuationNotifications(
   tx: Db,
-  e: { evacuation: EvacuationRow; kind: "scheduled" | "completed" | "cancelled"; at: Date; policy?: Pick<Policy, "coalesceSeconds"> },
+  e: {
+    evacuation: EvacuationRow;
+    kind: "scheduled" | "completed" | "cancelled";
+    at: Date;
+    policy?: Pick<Policy, "coalesceSeconds">;
+    // why a cancelled evacuation was cancelled, for the control plane
+    cancelledBecause?: "operator" | "vm_deleted";
+  },
 ): Promise<void> {
   const ev = e.evacuation;
   const rows = await loadIncidentRows(tx, ev.incidentId ? [ev.incidentId] : []);
@@ -281,6 +289,23 @@ export async function enqueueEvacuationNotifications(
       endpoints,
       coalesceSeconds: e.policy?.coalesceSeconds,
     });
+  }
+  if (e.kind === "cancelled") {
+    // the control plane was asked to restart the VM: it must hear that it should not
+    await emitCallback(
+      tx,
+      "vm.evacuation_cancelled",
+      {
+        evacuationId: ev.id,
+        vmId: ev.vmId,
+        projectId: ev.projectId,
+        tenantId: ev.tenantId,
+        hostId: ev.hostId,
+        reason: e.cancelledBecause ?? "operator",
+        cancelledAt: iso(ev.cancelledAt ?? e.at),
+      },
+      e.at,
+    );
   }
   if (e.kind === "scheduled") {
     await emitCallback(

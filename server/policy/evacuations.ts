@@ -375,7 +375,7 @@ export async function cancelEvacuation(ctx: ServiceContext, id: string, at: Date
   return ctx.db.transaction(async (tx) => {
     const [evac] = await tx.select().from(evacuations).where(eq(evacuations.id, id));
     if (!evac) throw new NotFoundError(`No evacuation ${id}`);
-    const cancelled = await cancelActive(tx, evac, at, "The scheduled restart on a healthy host was cancelled by the platform operator");
+    const cancelled = await cancelActive(tx, evac, at, "operator", "The scheduled restart on a healthy host was cancelled by the platform operator");
     if (!cancelled) {
       const [cur] = await tx.select({ status: evacuations.status }).from(evacuations).where(eq(evacuations.id, id));
       throw new ConflictError(`Evacuation ${id} is already ${cur?.status ?? evac.status}`);
@@ -393,11 +393,17 @@ export async function onVmDeleted(tx: Db, vmId: string, at: Date): Promise<void>
     .select()
     .from(evacuations)
     .where(and(eq(evacuations.vmId, vmId), inArray(evacuations.status, [...ACTIVE])));
-  if (evac) await cancelActive(tx, evac, at, "The VM was deleted, so the scheduled restart on a healthy host was cancelled");
+  if (evac) await cancelActive(tx, evac, at, "vm_deleted", "The VM was deleted, so the scheduled restart on a healthy host was cancelled");
 }
 
 // Cancels an evacuation that is still active; null when it no longer is.
-async function cancelActive(tx: Db, evac: EvacuationRow, at: Date, why: string): Promise<EvacuationRow | null> {
+async function cancelActive(
+  tx: Db,
+  evac: EvacuationRow,
+  at: Date,
+  because: "operator" | "vm_deleted",
+  why: string,
+): Promise<EvacuationRow | null> {
   const { incidentOf } = await lockIncidents(tx, [evac.vmId], { skipLocked: false });
   const [cancelled] = await tx
     .update(evacuations)
@@ -407,7 +413,7 @@ async function cancelActive(tx: Db, evac: EvacuationRow, at: Date, why: string):
   if (!cancelled) return null;
   const inc = await incidentOfEvacuation(tx, cancelled, incidentOf);
   if (inc?.status === "evacuating") await reopenIncident(tx, inc, "cancelled", at, why);
-  await enqueueEvacuationNotifications(tx, { evacuation: cancelled, kind: "cancelled", at });
+  await enqueueEvacuationNotifications(tx, { evacuation: cancelled, kind: "cancelled", at, cancelledBecause: because });
   return cancelled;
 }
 

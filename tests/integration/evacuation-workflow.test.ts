@@ -234,4 +234,34 @@ describe("evacuation workflow, end to end", () => {
     expect(byVm[f.vmIds[0]!]).toMatchObject({ reason: "guest_kernel", status: "scheduled" });
     expect(byVm[f.vmIds[1]!]).toMatchObject({ reason: "distinct_pages", distinctPages: 6, status: "scheduled" });
   });
+
+  it("a cancelled evacuation, by the operator or by deleting the VM, is called back as vm.evacuation_cancelled", async () => {
+    setNow(40);
+    const f = await fleet({ vms: 2 });
+    const [vmA, vmB] = f.vmIds as [string, string];
+    const evacuate = async (vmId: string) => {
+      expect((await api("POST", "/api/v1/events", { token: f.hostToken, body: memoryEvent({ hostId: f.hostId, vmId }), contentType: CE })).status).toBe(200);
+      const r = await api("POST", `/api/v1/admin/vms/${vmId}/evacuate`, { token: f.op });
+      expect(r.status).toBe(202);
+      return r.body.evacuationId as string;
+    };
+    const [a, b] = [await evacuate(vmA), await evacuate(vmB)];
+    setNow(50);
+    expect((await api("DELETE", `/api/v1/admin/evacuations/${a}`, { token: f.op })).status).toBe(200);
+    expect((await api("DELETE", `/api/v1/admin/vms/${vmB}`, { token: f.op })).status).toBe(204);
+    await deliver();
+    expect(rx.unverified).toEqual([]);
+    const of = (vmId: string) => rx.on(callbackPath).filter((r) => r.payload.data.vmId === vmId).map((r) => r.payload);
+    for (const [vmId, evacuationId, reason] of [
+      [vmA, a, "operator"],
+      [vmB, b, "vm_deleted"],
+    ] as const) {
+      expect(of(vmId).map((p) => p.type).sort()).toEqual(["vm.evacuation_cancelled", "vm.evacuation_requested"]);
+      expect(of(vmId).find((p) => p.type === "vm.evacuation_cancelled")).toEqual({
+        type: "vm.evacuation_cancelled",
+        timestamp: at(50).toISOString(),
+        data: { evacuationId, vmId, projectId: f.projectId, tenantId: f.tenantId, hostId: f.hostId, reason, cancelledAt: at(50).toISOString() },
+      });
+    }
+  });
 });
