@@ -136,6 +136,12 @@ export function dataDirExists(dataDir: string): boolean {
   return existsSync(path.join(dataDir, "pg"));
 }
 
+// Which driver a database (not a transaction) runs on: postgres.js's client is a function,
+// PGlite's an object.
+export function dbKindOf(db: Db): DbHandle["kind"] {
+  return typeof (db as unknown as { $client?: unknown }).$client === "function" ? "postgres" : "pglite";
+}
+
 // Rows of a raw query, whichever driver runs it.
 export async function rawRows<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
   const res = (await db.execute(query)) as unknown;

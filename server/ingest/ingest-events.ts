@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import { bulkInsert } from "@/db/bulk";
 import type { Db } from "@/db/client";
-import { rawRows } from "@/db/client";
+import { dbKindOf, rawRows } from "@/db/client";
 import { newId } from "@/db/ids";
 import { memoryErrorEvents } from "@/db/schema";
 import { correlateEvent } from "@/server/correlation/correlate-event";
@@ -37,21 +37,23 @@ function countRejects(results: EventResult[]) {
 
 type Submission = { hostId: string; receivedAt: Date; candidates: Candidate[] };
 
+// A group stops growing at this many events (one request of up to 1,000 events is written alone).
+const MAX_GROUP_EVENTS = 1000;
+
 // One group committer per database (see group-commit.ts): concurrent requests share a transaction.
 const committers = new WeakMap<Db, GroupCommitter<Submission, Set<string>>>();
 
 function committerFor(db: Db): GroupCommitter<Submission, Set<string>> {
   let c = committers.get(db);
   if (!c) {
-    // PGlite has one connection: a second group in flight would only wait for it
-    const embedded = typeof (db as unknown as { $client?: unknown }).$client !== "function";
     const write = async (items: Submission[]) => {
       const stored = await storeSubmissions(db, items);
       observe("poisonwatch_ingest_group_requests", "Requests written per committed ingestion transaction", items.length);
       return stored;
     };
     c = new GroupCommitter<Submission, Set<string>>(write, {
-      maxInFlight: embedded ? 1 : 2,
+      // PGlite has one connection: a second group in flight would only wait for it
+      maxInFlight: dbKindOf(db) === "pglite" ? 1 : 2,
       maxWeight: MAX_GROUP_EVENTS,
       weight: (s) => s.candidates.length,
     });
@@ -59,9 +61,6 @@ function committerFor(db: Db): GroupCommitter<Submission, Set<string>> {
   }
   return c;
 }
-
-// A group stops growing at this many events (one request of up to 1,000 events is written alone).
-const MAX_GROUP_EVENTS = 1000;
 
 // Validates every event on its own, then has the good ones stored with their log entries and
 // incident changes in one transaction (shared with concurrent requests), and answers only after it
