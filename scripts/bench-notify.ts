@@ -3,7 +3,7 @@
 //     offered rates up to 1,000 events/s through the REST router (POST /api/v1/events, in process,
 //     without Next's HTTP layer) with the pg-boss workers delivering;
 //  2. one incident.opened fanned out to 1,000 endpoints, beside a raw POST loop (same concurrency,
-//     a new connection per request like the deliverer) to the same local receiver, in the same run.
+//     keep-alive connections like the deliverer's) to the same local receiver, in the same run.
 // The receiver runs in a worker thread. PGlite (in memory) runs the workers in this process, as the
 // app does; with DATABASE_URL a scratch database on that server and `npm run worker` as a second
 // process, as a PostgreSQL deployment does.
@@ -14,7 +14,7 @@ process.env.POISONWATCH_DEMO = "0";
 process.env.PUBLIC_URL ??= "http://localhost:3000";
 
 const { spawn } = await import("node:child_process");
-const { request } = await import("node:http");
+const { Agent, request } = await import("node:http");
 const { performance } = await import("node:perf_hooks");
 const { Worker } = await import("node:worker_threads");
 const { setDbHandle } = await import("@/db");
@@ -256,7 +256,7 @@ const post = (p: string) =>
   new Promise<void>((resolve) => {
     const req = request(
       `${base}${p}`,
-      { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(rawBody) } },
+      { method: "POST", agent: rawAgent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(rawBody) } },
       (res) => {
         res.resume();
         res.on("end", () => resolve());
@@ -265,6 +265,7 @@ const post = (p: string) =>
     req.on("error", () => resolve());
     req.end(rawBody);
   });
+const rawAgent = new Agent({ keepAlive: true });
 const rawStart = performance.now();
 let next = 0;
 await Promise.all(
@@ -290,7 +291,7 @@ const out = [
   ``,
   `2. one incident.opened to ${FANOUT} endpoints`,
   `   delivered ${fanArrivals().length}/${FANOUT}${fanDone ? "" : " (timed out)"} in ${fanSeconds.toFixed(2)} s = ${(fanArrivals().length / fanSeconds).toFixed(0)} deliveries/s (event acknowledged in ${ms(fanAck)})`,
-  `   raw POST loop, ${RAW_CONCURRENCY} at a time, a new connection each: ${FANOUT} in ${rawSeconds.toFixed(2)} s = ${(FANOUT / rawSeconds).toFixed(0)} requests/s`,
+  `   raw POST loop, ${RAW_CONCURRENCY} at a time, keep-alive connections: ${FANOUT} in ${rawSeconds.toFixed(2)} s = ${(FANOUT / rawSeconds).toFixed(0)} requests/s`,
   `   deliverer / raw loop: ${((rawSeconds / fanSeconds) * 100).toFixed(0)}%`,
 ];
 process.stdout.write(out.join("\n") + "\n");

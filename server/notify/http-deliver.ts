@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
-import { request as httpRequest, type ClientRequest, type OutgoingHttpHeaders } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type OutgoingHttpHeaders } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { performance } from "node:perf_hooks";
 import { isPublicAddress, validateWebhookUrl } from "@/server/notify/ssrf";
@@ -62,6 +62,22 @@ export function guardedLookup({
   };
 }
 
+// Connections are kept open between deliveries to the same origin (a TLS handshake per delivery
+// costs more than the delivery). A pooled socket only ever connected to an address the guard
+// passed, and it is reused only by the same agent for the same host and port; the two kinds of
+// target (private addresses allowed or not) have agents of their own, so a socket opened for one
+// never carries the other's request.
+const POOL = { keepAlive: true, timeout: 15_000, maxFreeSockets: 64 };
+const agents = {
+  "http:": { private: new HttpAgent(POOL), public: new HttpAgent(POOL) },
+  "https:": { private: new HttpsAgent(POOL), public: new HttpsAgent(POOL) },
+};
+
+export function agentFor(protocol: string, allowPrivate: boolean): HttpAgent | HttpsAgent {
+  const pool = agents[protocol === "https:" ? "https:" : "http:"];
+  return allowPrivate ? pool.private : pool.public;
+}
+
 export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
   if (value === undefined) return undefined;
   const text = value.trim();
@@ -107,11 +123,12 @@ export function deliverHttp({
       new TextDecoder().decode(Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES), { stream: true });
 
     // Once a status has arrived it decides the outcome; later body or socket trouble only shortens the excerpt.
-    const finish = (error?: string) => {
+    // Only a response read to its end leaves the connection open for the next delivery.
+    const finish = (error?: string, opts: { complete?: boolean } = {}) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      req?.destroy();
+      if (!opts.complete) req?.destroy();
       const result: DeliveryResult = {
         statusCode,
         latencyMs: Math.round(performance.now() - started),
@@ -137,7 +154,8 @@ export function deliverHttp({
       req = send(target, {
         method: "POST",
         headers: outgoing,
-        agent: false,
+        // a replaced resolver (tests) gets a connection of its own, never a pooled one
+        agent: resolveHost ? false : agentFor(target.protocol, allowPrivate),
         lookup: guardedLookup({ allowPrivate, resolveHost }),
       });
       req.on("error", (err) => finish(errorMessage(err)));
@@ -151,7 +169,7 @@ export function deliverHttp({
           received += chunk.length;
           if (received >= RESPONSE_EXCERPT_BYTES) finish();
         });
-        res.on("end", () => finish());
+        res.on("end", () => finish(undefined, { complete: true }));
         res.on("error", (err) => finish(errorMessage(err)));
       });
       req.end(body);

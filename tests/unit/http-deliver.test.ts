@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  agentFor,
   classifyDelivery,
   deliverHttp,
   guardedLookup,
@@ -190,6 +191,39 @@ describe("deliverHttp", () => {
     expect(byLocalhost.statusCode).toBe(204);
     expect(srv.requests).toHaveLength(2);
     expect(srv.requests[0]?.headers.host).toBe(`rebind.test:${srv.port}`);
+  });
+
+  it("keeps the connection open for the next delivery to the same origin", async () => {
+    const srv = await startServer((_req, res) => res.writeHead(200, { "content-type": "text/plain" }).end("ok"));
+    for (let i = 0; i < 3; i++) {
+      const r = await deliverHttp({ url: `http://127.0.0.1:${srv.port}/h${i}`, headers: signed, body, allowPrivate: true });
+      expect(r.statusCode).toBe(200);
+    }
+    expect(srv.requests.map((r) => r.url)).toEqual(["/h0", "/h1", "/h2"]);
+    expect(srv.connections).toBe(1);
+  });
+
+  it("closes a connection whose response it stopped reading, or that failed", async () => {
+    const srv = await startServer((req, res) => {
+      if (req.url === "/big") res.writeHead(200, { "content-type": "text/plain" }).end("x".repeat(64 * 1024));
+      else res.writeHead(500).end("no");
+    });
+    const big = await deliverHttp({ url: `http://127.0.0.1:${srv.port}/big`, headers: signed, body, allowPrivate: true });
+    expect(big.responseExcerpt).toHaveLength(1024);
+    await deliverHttp({ url: `http://127.0.0.1:${srv.port}/big`, headers: signed, body, allowPrivate: true });
+    expect(srv.connections).toBe(2);
+    // a complete error answer is still a complete answer: its connection is kept
+    await deliverHttp({ url: `http://127.0.0.1:${srv.port}/err`, headers: signed, body, allowPrivate: true });
+    await deliverHttp({ url: `http://127.0.0.1:${srv.port}/err`, headers: signed, body, allowPrivate: true });
+    expect(srv.connections).toBe(3);
+  });
+
+  it("pools connections apart for targets where private addresses are allowed and where they are not", () => {
+    for (const protocol of ["http:", "https:"]) {
+      expect(agentFor(protocol, true)).not.toBe(agentFor(protocol, false));
+      expect(agentFor(protocol, true)).toBe(agentFor(protocol, true));
+    }
+    expect(agentFor("https:", false)).not.toBe(agentFor("http:", false));
   });
 
   it("turns connection and request errors into results instead of throwing", async () => {
