@@ -290,39 +290,14 @@ export async function enqueueEvacuationNotifications(
       coalesceSeconds: e.policy?.coalesceSeconds,
     });
   }
-  if (e.kind === "cancelled") {
-    // the control plane was asked to restart the VM: it must hear that it should not
-    await emitCallback(
-      tx,
-      "vm.evacuation_cancelled",
-      {
-        evacuationId: ev.id,
-        vmId: ev.vmId,
-        projectId: ev.projectId,
-        tenantId: ev.tenantId,
-        hostId: ev.hostId,
-        reason: e.cancelledBecause ?? "operator",
-        cancelledAt: iso(ev.cancelledAt ?? e.at),
-      },
-      e.at,
-    );
-  }
+  // the control plane: asked to restart the VM, and told when it should not after all
+  const about = { evacuationId: ev.id, vmId: ev.vmId, projectId: ev.projectId, tenantId: ev.tenantId, hostId: ev.hostId };
   if (e.kind === "scheduled") {
-    await emitCallback(
-      tx,
-      "vm.evacuation_requested",
-      {
-        evacuationId: ev.id,
-        vmId: ev.vmId,
-        projectId: ev.projectId,
-        tenantId: ev.tenantId,
-        hostId: ev.hostId,
-        reason: ev.reason,
-        distinctPages: ev.distinctPages,
-        requestedAt: iso(ev.requestedAt),
-      },
-      e.at,
-    );
+    const data = { ...about, reason: ev.reason, distinctPages: ev.distinctPages, requestedAt: iso(ev.requestedAt) };
+    await emitCallback(tx, "vm.evacuation_requested", data, e.at);
+  } else if (e.kind === "cancelled") {
+    const data = { ...about, reason: e.cancelledBecause ?? "operator", cancelledAt: iso(ev.cancelledAt ?? e.at) };
+    await emitCallback(tx, "vm.evacuation_cancelled", data, e.at);
   }
 }
 

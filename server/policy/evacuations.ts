@@ -263,18 +263,11 @@ async function incidentOfEvacuation(tx: Db, evac: EvacuationRow, locked: Map<str
 }
 
 async function completeEvacuation(tx: Db, evac: EvacuationRow, movedAt: Date, at: Date) {
-  const { incidentOf } = await lockIncidents(tx, [evac.vmId], { skipLocked: false });
-  const [done] = await tx
-    .update(evacuations)
-    .set({ status: "completed", completedAt: movedAt })
-    .where(and(eq(evacuations.id, evac.id), inArray(evacuations.status, [...ACTIVE])))
-    .returning();
-  if (!done) return;
-  const inc = await incidentOfEvacuation(tx, done, incidentOf);
-  if (inc?.status === "evacuating") {
-    await reopenIncident(tx, inc, "completed", at, "The VM was restarted on a healthy host; the incident resolves after a quiet period without new errors");
-  }
-  await enqueueEvacuationNotifications(tx, { evacuation: done, kind: "completed", at });
+  await endActive(tx, evac, at, {
+    outcome: "completed",
+    set: { status: "completed", completedAt: movedAt },
+    why: "The VM was restarted on a healthy host; the incident resolves after a quiet period without new errors",
+  });
 }
 
 // scheduled → in_progress once scheduledFor has come (the app clock). Safe from several processes.
@@ -397,24 +390,34 @@ export async function onVmDeleted(tx: Db, vmId: string, at: Date): Promise<void>
 }
 
 // Cancels an evacuation that is still active; null when it no longer is.
-async function cancelActive(
+function cancelActive(tx: Db, evac: EvacuationRow, at: Date, because: "operator" | "vm_deleted", why: string) {
+  return endActive(tx, evac, at, { outcome: "cancelled", set: { status: "cancelled", cancelledAt: at }, why, cancelledBecause: because });
+}
+
+// Ends an evacuation that is still active (null when it no longer is): its incident goes back to
+// open with a timeline entry saying why, and the tenant and the control plane are told.
+async function endActive(
   tx: Db,
   evac: EvacuationRow,
   at: Date,
-  because: "operator" | "vm_deleted",
-  why: string,
+  end: {
+    outcome: "completed" | "cancelled";
+    set: Partial<EvacuationRow>;
+    why: string;
+    cancelledBecause?: "operator" | "vm_deleted";
+  },
 ): Promise<EvacuationRow | null> {
   const { incidentOf } = await lockIncidents(tx, [evac.vmId], { skipLocked: false });
-  const [cancelled] = await tx
+  const [ended] = await tx
     .update(evacuations)
-    .set({ status: "cancelled", cancelledAt: at })
+    .set(end.set)
     .where(and(eq(evacuations.id, evac.id), inArray(evacuations.status, [...ACTIVE])))
     .returning();
-  if (!cancelled) return null;
-  const inc = await incidentOfEvacuation(tx, cancelled, incidentOf);
-  if (inc?.status === "evacuating") await reopenIncident(tx, inc, "cancelled", at, why);
-  await enqueueEvacuationNotifications(tx, { evacuation: cancelled, kind: "cancelled", at, cancelledBecause: because });
-  return cancelled;
+  if (!ended) return null;
+  const inc = await incidentOfEvacuation(tx, ended, incidentOf);
+  if (inc?.status === "evacuating") await reopenIncident(tx, inc, end.outcome, at, end.why);
+  await enqueueEvacuationNotifications(tx, { evacuation: ended, kind: end.outcome, at, cancelledBecause: end.cancelledBecause });
+  return ended;
 }
 
 export function evacuationView(e: EvacuationRow) {

@@ -24,12 +24,18 @@ async function incidentOf(apiKey: string, vmId: string) {
   return r.body.data[0];
 }
 
+// A VM with an incident, evacuated by hand.
+async function evacuatedByHand() {
+  const f = await fleet();
+  await api("POST", "/api/v1/events", { token: f.hostToken, body: memoryEvent({ hostId: f.hostId, vmId: f.vmId }), contentType: CE });
+  const a = await api("POST", `/api/v1/admin/vms/${f.vmId}/evacuate`, { token: f.op });
+  expect(a.status).toBe(202);
+  return { f, a };
+}
+
 describe("operator evacuation and cancel", () => {
   it("evacuates by hand (202, idempotent), cancels (200, incident back to open), and audits both", async () => {
-    const f = await fleet();
-    await api("POST", "/api/v1/events", { token: f.hostToken, body: memoryEvent({ hostId: f.hostId, vmId: f.vmId }), contentType: CE });
-    const a = await api("POST", `/api/v1/admin/vms/${f.vmId}/evacuate`, { token: f.op });
-    expect(a.status).toBe(202);
+    const { f, a } = await evacuatedByHand();
     expect(a.body.evacuationId).toMatch(/^evac_/);
     const again = await api("POST", `/api/v1/admin/vms/${f.vmId}/evacuate`, { token: f.op, body: {} });
     expect(again).toMatchObject({ status: 202, body: { evacuationId: a.body.evacuationId } });
@@ -166,10 +172,7 @@ describe("operator routes refuse other credentials", () => {
 
 describe("a deleted VM", () => {
   it("deleting a VM cancels its active evacuation; its incident reopens and resolves after the quiet period", async () => {
-    const f = await fleet();
-    await api("POST", "/api/v1/events", { token: f.hostToken, body: memoryEvent({ hostId: f.hostId, vmId: f.vmId }), contentType: CE });
-    const a = await api("POST", `/api/v1/admin/vms/${f.vmId}/evacuate`, { token: f.op });
-    expect(a.status).toBe(202);
+    const { f, a } = await evacuatedByHand();
     expect((await api("DELETE", `/api/v1/admin/vms/${f.vmId}`, { token: f.op })).status).toBe(204);
     const evac = await api("GET", `/api/v1/admin/evacuations?vmId=${f.vmId}`, { token: f.op });
     expect(evac.body.data).toEqual([expect.objectContaining({ id: a.body.evacuationId, status: "cancelled" })]);
