@@ -300,5 +300,6 @@ defineWorker(
     // a few chunks at once, so one chunk's database work overlaps another's HTTP waits
     await mapPool(chunks, PARALLEL_CHUNKS, (c) => deliverWebhookIds(db, c));
   },
-  { batchSize: 20, burstWhenBatchFull: true } as never,
+  // two fetch loops per process: a batch of jobs waiting on receivers does not hold back the next
+  { batchSize: 20, burstWhenBatchFull: true, localConcurrency: 2 } as never,
 );
