@@ -8,48 +8,35 @@ import type { PgTable } from "drizzle-orm/pg-core";
 // parameters; json_populate_recordset reads the rows with the table's own row type from a single
 // string that JSON.stringify makes in microseconds. Same SQL on PGlite and PostgreSQL.
 
-type Columns = { keys: string[]; names: Map<string, string> };
-const columnsOf = new WeakMap<PgTable, Columns>();
+// Each table's column names by property key, as the database spells them.
+const columnNamesOf = new WeakMap<PgTable, Map<string, string>>();
 
-function columns(table: PgTable): Columns {
-  let c = columnsOf.get(table);
-  if (!c) {
-    const names = new Map<string, string>();
-    for (const [key, col] of Object.entries(getTableColumns(table))) {
-      names.set(key, col.keyAsName ? toSnakeCase(key) : col.name);
-    }
-    c = { keys: [...names.keys()], names };
-    columnsOf.set(table, c);
+function columnNames(table: PgTable): Map<string, string> {
+  let names = columnNamesOf.get(table);
+  if (!names) {
+    names = new Map();
+    for (const [key, col] of Object.entries(getTableColumns(table))) names.set(key, col.keyAsName ? toSnakeCase(key) : col.name);
+    columnNamesOf.set(table, names);
   }
-  return c;
+  return names;
 }
 
-const ident = (name: string) => sql.identifier(name);
-
-// The rows of a table as `json_populate_recordset(null::<table>, $1)`, with the snake_case
-// column names of the keys the rows set. Every row must set the same keys: a key missing from a
+// INSERT of many rows with one parameter; `tail` is whatever follows (ON CONFLICT…, RETURNING…).
+// The columns are the keys the rows set; every row must set the same keys: a key missing from a
 // row reads as NULL (not the column's default). Dates become ISO strings, jsonb columns take
 // their value as it is.
-export function jsonRecordset<T extends PgTable>(table: T, rows: readonly T["$inferInsert"][]): { source: SQL; columns: SQL } {
-  const { keys, names } = columns(table);
-  const used = keys.filter((k) => rows.some((r) => (r as Record<string, unknown>)[k] !== undefined));
+export function bulkInsert<T extends PgTable>(table: T, rows: readonly T["$inferInsert"][], tail: SQL = sql``): SQL {
+  const names = columnNames(table);
+  const used = [...names.keys()].filter((k) => rows.some((r) => (r as Record<string, unknown>)[k] !== undefined));
   const payload = rows.map((r) => {
     const o: Record<string, unknown> = {};
     for (const k of used) o[names.get(k)!] = (r as Record<string, unknown>)[k] ?? null;
     return o;
   });
-  const table_ = ident(getTableName(table));
-  return {
-    source: sql`json_populate_recordset(null::${table_}, ${JSON.stringify(payload)}::json)`,
-    columns: sql.join(
-      used.map((k) => ident(names.get(k)!)),
-      sql`, `,
-    ),
-  };
-}
-
-// INSERT of many rows with one parameter; `tail` is whatever follows (ON CONFLICT…, RETURNING…).
-export function bulkInsert<T extends PgTable>(table: T, rows: readonly T["$inferInsert"][], tail: SQL = sql``): SQL {
-  const { source, columns: cols } = jsonRecordset(table, rows);
-  return sql`insert into ${ident(getTableName(table))} (${cols}) select ${cols} from ${source} ${tail}`;
+  const name = sql.identifier(getTableName(table));
+  const cols = sql.join(
+    used.map((k) => sql.identifier(names.get(k)!)),
+    sql`, `,
+  );
+  return sql`insert into ${name} (${cols}) select ${cols} from json_populate_recordset(null::${name}, ${JSON.stringify(payload)}::json) ${tail}`;
 }

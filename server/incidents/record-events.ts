@@ -298,7 +298,11 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
   }
   await tx.execute(bulkInsert(logEntries, logRows));
   const rowsOf = new Map<string, LogEntryRow[]>();
-  for (const r of logRows) rowsOf.set(r.incidentId, [...(rowsOf.get(r.incidentId) ?? []), r]);
+  for (const r of logRows) {
+    const list = rowsOf.get(r.incidentId);
+    if (list) list.push(r);
+    else rowsOf.set(r.incidentId, [r]);
+  }
   for (const c of changes) c.logEntries = rowsOf.get(c.incidentId) ?? [];
   if (timeline.length) await tx.execute(bulkInsert(incidentTimeline, timeline));
   return changes;

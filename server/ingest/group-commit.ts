@@ -2,7 +2,8 @@
 // together, in one transaction, by whoever runs next. A lone request goes straight through (it
 // waits one turn of the event loop, no timer); under load, the fixed cost of a transaction (its
 // round trips, the policy evaluation, the notification bookkeeping) is paid once per group
-// instead of once per request. Every caller is answered only after the transaction holding its work has committed.
+// instead of once per request. Every caller is answered only after the transaction holding its
+// work has committed.
 //
 // If a group fails, each of its items is run again on its own, so one item's failure (or a
 // deadlock with a concurrent writer) never fails the others.
@@ -20,6 +21,7 @@ type Waiting<T, R> = { item: T; resolve: (r: R) => void; reject: (e: unknown) =>
 export class GroupCommitter<T, R> {
   private queue: Waiting<T, R>[] = [];
   private inFlight = 0;
+  private scheduled = false;
 
   constructor(
     private readonly run: (items: T[]) => Promise<R[]>,
@@ -37,8 +39,6 @@ export class GroupCommitter<T, R> {
   // in this turn reach the queue first and join it. This matters on PGlite, whose work runs in
   // this thread without yielding to I/O: a group started at once would hold the thread while the
   // requests behind it could not even be read.
-  private scheduled = false;
-
   private schedule(): void {
     if (this.scheduled || this.inFlight >= this.opts.maxInFlight) return;
     this.scheduled = true;

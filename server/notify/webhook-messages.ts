@@ -119,8 +119,9 @@ export async function emitWebhooks(
   return { messageIds: messages.map((m) => m.id!), deliveryIds: deliveries.map((d) => d.id!) };
 }
 
-// vm.evacuation_requested / vm.evacuation_cancelled to the control plane: delivered to whatever callback URL is set when it
-// is attempted, so a request made before the operator configured one is not lost.
+// vm.evacuation_requested / vm.evacuation_cancelled to the control plane: delivered to whatever
+// callback URL is set when it is attempted, so a message made before the operator configured one
+// is not lost.
 export async function emitCallback(tx: Db, type: string, data: unknown, at: Date): Promise<{ messageId: string; deliveryId: string }> {
   const m: MessageRow = { id: newId("msg"), tenantId: null, type, payload: { type, timestamp: iso(at), data }, createdAt: at };
   const d = deliveryRow(m, CALLBACK_ENDPOINT_ID, at);
