@@ -2,36 +2,11 @@ import Link from "next/link";
 import { SeverityBadge, StatusBadge } from "./badges";
 import { LocalTime } from "./time";
 import type { IncidentListItem } from "./types";
-import { linkClass, Table, tdClass, thClass } from "./ui";
+import { linkClass, Table, tdClass } from "./ui";
 
 export function IncidentTable({ incidents, caption = "Incidents" }: { incidents: IncidentListItem[]; caption?: string }) {
   return (
-    <Table caption={caption}>
-      <thead className="bg-slate-50 dark:bg-slate-900/60">
-        <tr>
-          <th scope="col" className={thClass}>
-            Incident
-          </th>
-          <th scope="col" className={thClass}>
-            Status
-          </th>
-          <th scope="col" className={thClass}>
-            VM
-          </th>
-          <th scope="col" className={thClass}>
-            Opened
-          </th>
-          <th scope="col" className={`${thClass} text-right`}>
-            Errors
-          </th>
-          <th scope="col" className={`${thClass} text-right`}>
-            Pages
-          </th>
-          <th scope="col" className={thClass}>
-            Playbook
-          </th>
-        </tr>
-      </thead>
+    <Table caption={caption} columns={["Incident", "Status", "VM", "Opened", { label: "Errors", numeric: true }, { label: "Pages", numeric: true }, "Playbook"]}>
       <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
         {incidents.map((i) => (
           <tr key={i.id} className="hover:bg-slate-50 dark:hover:bg-slate-800/50">

@@ -79,15 +79,33 @@ export const dangerButton = `${buttonClass} border border-red-300 bg-white text-
 export const inputClass =
   "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm text-slate-900 shadow-sm placeholder:text-slate-400 focus:border-rose-600 focus:outline-2 focus:outline-rose-600/40 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100";
 
-export const thClass = "px-4 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-300";
+const thClass = "px-4 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-300";
 export const tdClass = "px-4 py-2 align-baseline text-sm";
 
-export function Table({ children, caption }: { children: React.ReactNode; caption: string }) {
+// A column heading: its text, or { label, hidden } for one only screen readers announce (e.g. the
+// actions column), or { label, numeric } for a right-aligned one. A falsy entry is a column left
+// out (e.g. for a viewer).
+export type Column = string | { label: string; hidden?: boolean; numeric?: boolean } | false | null;
+
+export function Table({ children, caption, columns }: { children: React.ReactNode; caption: string; columns: Column[] }) {
   return (
     // relative: the screen-reader-only texts inside must not widen the page when the table scrolls
     <div className="relative overflow-x-auto">
       <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-800">
         <caption className="sr-only">{caption}</caption>
+        <thead className="bg-slate-50 dark:bg-slate-900/60">
+          <tr>
+            {columns.map((c) => {
+              if (!c) return null;
+              const col = typeof c === "string" ? { label: c } : c;
+              return (
+                <th key={col.label} scope="col" className={col.numeric ? `${thClass} text-right` : thClass}>
+                  {col.hidden ? <span className="sr-only">{col.label}</span> : col.label}
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
         {children}
       </table>
     </div>

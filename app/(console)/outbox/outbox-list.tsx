@@ -5,7 +5,7 @@ import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../_components/badges";
 import { LocalTime } from "../_components/time";
 import { byNextCursor } from "../_components/types";
-import { EmptyState, linkClass, LoadMore, Table, tdClass, thClass } from "../_components/ui";
+import { EmptyState, linkClass, LoadMore, Table, tdClass } from "../_components/ui";
 import { OUTBOX_INPUT } from "./input";
 
 export function OutboxList() {
@@ -15,23 +15,7 @@ export function OutboxList() {
   if (!mails.length) return <EmptyState title="No email yet">Incident notifications, invites and sign-in links appear here.</EmptyState>;
   return (
     <>
-      <Table caption="Emails, newest first">
-        <thead className="bg-slate-50 dark:bg-slate-900/60">
-          <tr>
-            <th scope="col" className={thClass}>
-              Subject
-            </th>
-            <th scope="col" className={thClass}>
-              To
-            </th>
-            <th scope="col" className={thClass}>
-              Status
-            </th>
-            <th scope="col" className={thClass}>
-              Created
-            </th>
-          </tr>
-        </thead>
+      <Table caption="Emails, newest first" columns={["Subject", "To", "Status", "Created"]}>
         <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
           {mails.map((m) => (
             <tr key={m.id} className="hover:bg-slate-50 dark:hover:bg-slate-800/50">

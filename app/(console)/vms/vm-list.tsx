@@ -7,7 +7,7 @@ import { windowLabel } from "../_components/charts";
 import { LocalTime } from "../_components/time";
 import type { VmItem } from "../_components/types";
 import { byNextCursor } from "../_components/types";
-import { EmptyState, linkClass, LoadMore, Table, tdClass, thClass } from "../_components/ui";
+import { EmptyState, linkClass, LoadMore, Table, tdClass } from "../_components/ui";
 import { VM_LIST_INPUT } from "./inputs";
 
 export function HealthMeter({ health }: { health: VmItem["memoryHealth"] }) {
@@ -39,29 +39,7 @@ export function VmList() {
   if (!vms.length) return <EmptyState title="No VMs yet">VMs appear here once the platform's inventory has them.</EmptyState>;
   return (
     <>
-      <Table caption="VMs and their memory health">
-        <thead className="bg-slate-50 dark:bg-slate-900/60">
-          <tr>
-            <th scope="col" className={thClass}>
-              VM
-            </th>
-            <th scope="col" className={thClass}>
-              Project
-            </th>
-            <th scope="col" className={thClass}>
-              Zone
-            </th>
-            <th scope="col" className={thClass}>
-              State
-            </th>
-            <th scope="col" className={thClass}>
-              Poisoned pages / threshold
-            </th>
-            <th scope="col" className={thClass}>
-              Evacuation
-            </th>
-          </tr>
-        </thead>
+      <Table caption="VMs and their memory health" columns={["VM", "Project", "Zone", "State", "Poisoned pages / threshold", "Evacuation"]}>
         <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
           {vms.map((v) => (
             <tr key={v.id} className="hover:bg-slate-50 dark:hover:bg-slate-800/50">

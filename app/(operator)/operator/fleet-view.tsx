@@ -3,7 +3,7 @@ import { useSuspenseQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/app/_trpc/client";
 import { windowLabel } from "../../(console)/_components/charts";
 import { LocalTime } from "../../(console)/_components/time";
-import { Card, EmptyState, Table, tdClass, TextLink, thClass } from "../../(console)/_components/ui";
+import { Card, EmptyState, Table, tdClass, TextLink } from "../../(console)/_components/ui";
 import { HostStateBadge, PressureMeter } from "./_components/host-state";
 
 function Stat({ label, value, hint, href, tone }: { label: string; value: number | string; hint?: string; href?: string; tone?: "red" | "amber" }) {
@@ -65,15 +65,7 @@ export function FleetView() {
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Hosts trending toward their threshold" id="trending">
           {data.trendingHosts.length ? (
-            <Table caption="Hosts with the most distinct poisoned pages that are not yet in evacuate">
-              <thead className="bg-slate-50 dark:bg-slate-900/60">
-                <tr>
-                  <th scope="col" className={thClass}>Host</th>
-                  <th scope="col" className={thClass}>State</th>
-                  <th scope="col" className={thClass}>Pages</th>
-                  <th scope="col" className={thClass}>Last error</th>
-                </tr>
-              </thead>
+            <Table caption="Hosts with the most distinct poisoned pages that are not yet in evacuate" columns={["Host", "State", "Pages", "Last error"]}>
               <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
                 {data.trendingHosts.map((h) => (
                   <tr key={h.id}>

@@ -5,7 +5,7 @@ import type { Role } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
 import { CopyButton } from "../../_components/copy-button";
 import { LocalTime } from "../../_components/time";
-import { Card, dangerButton, EmptyState, ErrorNote, inputClass, primaryButton, Table, tdClass, thClass } from "../../_components/ui";
+import { Card, dangerButton, EmptyState, ErrorNote, inputClass, primaryButton, Table, tdClass } from "../../_components/ui";
 import { OwnerOnlyNote } from "../_components/owner-note";
 
 export function ApiKeysView({ role }: { role: Role }) {
@@ -59,28 +59,7 @@ export function ApiKeysView({ role }: { role: Role }) {
           <ErrorNote error={revoke.error} />
         </div>
         {data.data.length ? (
-          <Table caption="API keys">
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className={thClass}>
-                  Name
-                </th>
-                <th scope="col" className={thClass}>
-                  Id
-                </th>
-                <th scope="col" className={thClass}>
-                  Created
-                </th>
-                <th scope="col" className={thClass}>
-                  Last used
-                </th>
-                {isOwner ? (
-                  <th scope="col" className={thClass}>
-                    <span className="sr-only">Actions</span>
-                  </th>
-                ) : null}
-              </tr>
-            </thead>
+          <Table caption="API keys" columns={["Name", "Id", "Created", "Last used", isOwner && { label: "Actions", hidden: true }]}>
             <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
               {data.data.map((k) => (
                 <tr key={k.id}>

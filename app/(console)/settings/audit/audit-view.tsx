@@ -3,7 +3,7 @@ import { useSuspenseInfiniteQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/app/_trpc/client";
 import { LocalTime } from "../../_components/time";
 import { byNextCursor } from "../../_components/types";
-import { EmptyState, LoadMore, Table, tdClass, thClass } from "../../_components/ui";
+import { EmptyState, LoadMore, Table, tdClass } from "../../_components/ui";
 import { AUDIT_INPUT } from "./input";
 
 export function AuditView() {
@@ -13,26 +13,7 @@ export function AuditView() {
   if (!rows.length) return <EmptyState title="Nothing changed yet" />;
   return (
     <>
-      <Table caption="Audit log, newest first">
-        <thead className="bg-slate-50 dark:bg-slate-900/60">
-          <tr>
-            <th scope="col" className={thClass}>
-              When
-            </th>
-            <th scope="col" className={thClass}>
-              Who
-            </th>
-            <th scope="col" className={thClass}>
-              Action
-            </th>
-            <th scope="col" className={thClass}>
-              Target
-            </th>
-            <th scope="col" className={thClass}>
-              Details
-            </th>
-          </tr>
-        </thead>
+      <Table caption="Audit log, newest first" columns={["When", "Who", "Action", "Target", "Details"]}>
         <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
           {rows.map((r) => (
             <tr key={r.id}>

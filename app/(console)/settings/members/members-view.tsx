@@ -6,7 +6,7 @@ import type { Role } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../../_components/badges";
 import { LocalTime } from "../../_components/time";
-import { Card, dangerButton, ErrorNote, inputClass, primaryButton, Table, tdClass, thClass } from "../../_components/ui";
+import { Card, dangerButton, ErrorNote, inputClass, primaryButton, Table, tdClass } from "../../_components/ui";
 import { OwnerOnlyNote } from "../_components/owner-note";
 
 export function MembersView({ role, self }: { role: Role; self: string }) {
@@ -37,28 +37,7 @@ export function MembersView({ role, self }: { role: Role; self: string }) {
           {!isOwner ? <OwnerOnlyNote what="invite members, change roles or remove members" role={role} /> : null}
           <ErrorNote error={change.error ?? remove.error} />
         </div>
-        <Table caption="Members of this tenant">
-          <thead className="bg-slate-50 dark:bg-slate-900/60">
-            <tr>
-              <th scope="col" className={thClass}>
-                Email
-              </th>
-              <th scope="col" className={thClass}>
-                Role
-              </th>
-              <th scope="col" className={thClass}>
-                Added
-              </th>
-              <th scope="col" className={thClass}>
-                Signed in
-              </th>
-              {isOwner ? (
-                <th scope="col" className={thClass}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
+        <Table caption="Members of this tenant" columns={["Email", "Role", "Added", "Signed in", isOwner && { label: "Actions", hidden: true }]}>
           <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
             {members.map((m) => (
               <tr key={m.id}>

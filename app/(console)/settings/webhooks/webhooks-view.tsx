@@ -5,7 +5,7 @@ import type { Role } from "@/db/constants";
 import { WEBHOOK_EVENT_TYPES } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
 import { LocalTime } from "../../_components/time";
-import { Card, EmptyState, ErrorNote, inputClass, primaryButton, Table, tdClass, TextLink, thClass } from "../../_components/ui";
+import { Card, EmptyState, ErrorNote, inputClass, primaryButton, Table, tdClass, TextLink } from "../../_components/ui";
 import { fieldErrors, MemberOnlyNote, Pill, readableError, SecretOnce } from "./_components/shared";
 
 // Every event type a subscription can name; webhook.test goes to one endpoint on request only.
@@ -40,15 +40,7 @@ export function WebhooksView({ role }: { role: Role }) {
           {!canEdit ? <MemberOnlyNote what="add or change webhook endpoints" role={role} /> : null}
         </div>
         {data.data.length ? (
-          <Table caption="Webhook endpoints">
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className={thClass}>URL</th>
-                <th scope="col" className={thClass}>Events</th>
-                <th scope="col" className={thClass}>Status</th>
-                <th scope="col" className={thClass}>Created</th>
-              </tr>
-            </thead>
+          <Table caption="Webhook endpoints" columns={["URL", "Events", "Status", "Created"]}>
             <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
               {data.data.map((w) => (
                 <tr key={w.id}>

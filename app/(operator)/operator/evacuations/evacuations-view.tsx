@@ -5,7 +5,7 @@ import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../../../(console)/_components/badges";
 import { LocalTime } from "../../../(console)/_components/time";
 import { byNextCursor } from "../../../(console)/_components/types";
-import { Card, dangerButton, EmptyState, ErrorNote, LoadMore, Table, tdClass, TextLink, thClass } from "../../../(console)/_components/ui";
+import { Card, dangerButton, EmptyState, ErrorNote, LoadMore, Table, tdClass, TextLink } from "../../../(console)/_components/ui";
 import { REASON_LABEL } from "../_components/host-state";
 import type { EvacuationStatus as Status } from "./inputs";
 import { evacuationsInput } from "./inputs";
@@ -48,21 +48,7 @@ export function EvacuationsView({ status }: { status: Status | null }) {
         <ErrorNote error={cancel.error} />
       </div>
       {list.length ? (
-        <Table caption="Evacuations, newest first">
-          <thead className="bg-slate-50 dark:bg-slate-900/60">
-            <tr>
-              <th scope="col" className={thClass}>VM</th>
-              <th scope="col" className={thClass}>From host</th>
-              <th scope="col" className={thClass}>Tenant</th>
-              <th scope="col" className={thClass}>Reason</th>
-              <th scope="col" className={thClass}>Status</th>
-              <th scope="col" className={thClass}>Scheduled for</th>
-              <th scope="col" className={thClass}>Ended</th>
-              <th scope="col" className={thClass}>
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+        <Table caption="Evacuations, newest first" columns={["VM", "From host", "Tenant", "Reason", "Status", "Scheduled for", "Ended", { label: "Actions", hidden: true }]}>
           <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
             {list.map((e) => {
               const active = e.status === "scheduled" || e.status === "in_progress";

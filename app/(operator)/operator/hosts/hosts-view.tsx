@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useTRPC } from "@/app/_trpc/client";
 import { LocalTime } from "../../../(console)/_components/time";
 import { byNextCursor } from "../../../(console)/_components/types";
-import { Card, EmptyState, LoadMore, Table, tdClass, TextLink, thClass } from "../../../(console)/_components/ui";
+import { Card, EmptyState, LoadMore, Table, tdClass, TextLink } from "../../../(console)/_components/ui";
 import { HostStateBadge, PressureMeter } from "../_components/host-state";
 import type { HostState as State } from "./inputs";
 import { hostsInput } from "./inputs";
@@ -38,18 +38,7 @@ export function HostsView({ state }: { state: State | null }) {
         ))}
       </nav>
       {hosts.length ? (
-        <Table caption="Hosts and their health">
-          <thead className="bg-slate-50 dark:bg-slate-900/60">
-            <tr>
-              <th scope="col" className={thClass}>Host</th>
-              <th scope="col" className={thClass}>Zone</th>
-              <th scope="col" className={thClass}>State</th>
-              <th scope="col" className={thClass}>Distinct pages</th>
-              <th scope="col" className={thClass}>Running VMs</th>
-              <th scope="col" className={thClass}>Active evacuations</th>
-              <th scope="col" className={thClass}>Last error</th>
-            </tr>
-          </thead>
+        <Table caption="Hosts and their health" columns={["Host", "Zone", "State", "Distinct pages", "Running VMs", "Active evacuations", "Last error"]}>
           <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
             {hosts.map((h) => (
               <tr key={h.id}>

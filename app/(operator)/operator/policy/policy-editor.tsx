@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import { Card, EmptyState, ErrorNote, inputClass, primaryButton, secondaryButton, Table, tdClass, TextLink, thClass } from "../../../(console)/_components/ui";
+import { Card, EmptyState, ErrorNote, inputClass, primaryButton, secondaryButton, Table, tdClass, TextLink } from "../../../(console)/_components/ui";
 import { HostStateBadge, REASON_LABEL } from "../_components/host-state";
 
 type Policy = {
@@ -127,16 +127,7 @@ export function PolicyEditor() {
                 {preview.data.noLongerEvacuated ? `; ${preview.data.noLongerEvacuated} that the current policy would evacuate would not be` : ""}.
               </p>
               {preview.data.wouldEvacuate.items.length ? (
-                <Table caption="VMs this policy would evacuate">
-                  <thead className="bg-slate-50 dark:bg-slate-900/60">
-                    <tr>
-                      <th scope="col" className={thClass}>VM</th>
-                      <th scope="col" className={thClass}>Host</th>
-                      <th scope="col" className={thClass}>Tenant</th>
-                      <th scope="col" className={thClass}>Reason</th>
-                      <th scope="col" className={thClass}>Also under the current policy</th>
-                    </tr>
-                  </thead>
+                <Table caption="VMs this policy would evacuate" columns={["VM", "Host", "Tenant", "Reason", "Also under the current policy"]}>
                   <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
                     {preview.data.wouldEvacuate.items.map((v) => (
                       <tr key={v.vmId}>

@@ -17,7 +17,6 @@ import {
   Table,
   tdClass,
   TextLink,
-  thClass,
 } from "../../../_components/ui";
 import { fieldErrors, MemberOnlyNote, Pill, readableError, SecretOnce } from "../_components/shared";
 
@@ -211,19 +210,7 @@ function Deliveries({ id, canEdit, enabled }: { id: string; canEdit: boolean; en
         <ErrorNote error={readableError(retry.error)} />
       </div>
       {data.data.length ? (
-        <Table caption="Deliveries of this endpoint">
-          <thead className="bg-slate-50 dark:bg-slate-900/60">
-            <tr>
-              <th scope="col" className={thClass}>Message</th>
-              <th scope="col" className={thClass}>Status</th>
-              <th scope="col" className={thClass}>Attempts</th>
-              {canEdit ? (
-                <th scope="col" className={thClass}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
+        <Table caption="Deliveries of this endpoint" columns={["Message", "Status", "Attempts", canEdit && { label: "Actions", hidden: true }]}>
           <tbody className="divide-y divide-slate-200 dark:divide-slate-800" data-testid="delivery-log">
             {data.data.map((d) => (
               <tr key={d.id} data-testid="delivery">

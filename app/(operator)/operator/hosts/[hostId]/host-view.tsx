@@ -5,7 +5,7 @@ import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../../../../(console)/_components/badges";
 import { windowLabel } from "../../../../(console)/_components/charts";
 import { LocalTime } from "../../../../(console)/_components/time";
-import { Card, EmptyState, ErrorNote, Facts, linkClass, secondaryButton, Table, tdClass, thClass } from "../../../../(console)/_components/ui";
+import { Card, EmptyState, ErrorNote, Facts, linkClass, secondaryButton, Table, tdClass } from "../../../../(console)/_components/ui";
 import { HostStateBadge, PressureMeter, REASON_LABEL } from "../../_components/host-state";
 
 export function HostView({ hostId }: { hostId: string }) {
@@ -50,18 +50,7 @@ export function HostView({ hostId }: { hostId: string }) {
       <Card title="VMs on this host" id="vms">
         <ErrorNote error={evacuate.error} />
         {data.vms.length ? (
-          <Table caption="VMs running on this host">
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className={thClass}>VM</th>
-                <th scope="col" className={thClass}>Tenant / project</th>
-                <th scope="col" className={thClass}>Own pages</th>
-                <th scope="col" className={thClass}>Evacuation</th>
-                <th scope="col" className={thClass}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+          <Table caption="VMs running on this host" columns={["VM", "Tenant / project", "Own pages", "Evacuation", { label: "Actions", hidden: true }]}>
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {data.vms.map((v) => {
                 const active = v.evacuation && (v.evacuation.status === "scheduled" || v.evacuation.status === "in_progress");
@@ -112,16 +101,7 @@ export function HostView({ hostId }: { hostId: string }) {
       </Card>
       <Card title="Evacuations from this host" id="evacuations">
         {data.evacuations.length ? (
-          <Table caption="Evacuations requested from this host, newest first">
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className={thClass}>VM</th>
-                <th scope="col" className={thClass}>Status</th>
-                <th scope="col" className={thClass}>Reason</th>
-                <th scope="col" className={thClass}>Requested</th>
-                <th scope="col" className={thClass}>Scheduled for</th>
-              </tr>
-            </thead>
+          <Table caption="Evacuations requested from this host, newest first" columns={["VM", "Status", "Reason", "Requested", "Scheduled for"]}>
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {data.evacuations.map((e) => (
                 <tr key={e.id}>
@@ -148,14 +128,7 @@ export function HostView({ hostId }: { hostId: string }) {
       </Card>
       <Card title="Uncorrelated events from this host" id="uncorrelated">
         {uncorrelated.data?.data.length ? (
-          <Table caption="Uncorrelated events from this host, newest first">
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className={thClass}>Received</th>
-                <th scope="col" className={thClass}>VM</th>
-                <th scope="col" className={thClass}>Reason</th>
-              </tr>
-            </thead>
+          <Table caption="Uncorrelated events from this host, newest first" columns={["Received", "VM", "Reason"]}>
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {uncorrelated.data.data.map((e) => (
                 <tr key={e.id}>
