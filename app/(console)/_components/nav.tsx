@@ -2,7 +2,9 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 
-const ITEMS = [
+export type NavItem = { href: string; label: string; exact?: boolean };
+
+const CONSOLE_ITEMS: NavItem[] = [
   { href: "/overview", label: "Overview" },
   { href: "/incidents", label: "Incidents" },
   { href: "/logs", label: "Logs" },
@@ -11,13 +13,14 @@ const ITEMS = [
   { href: "/settings", label: "Settings" },
 ];
 
-export function ConsoleNav() {
+// The tab bar under the header; the tab of the current page (or of a page below it) is marked.
+export function TabNav({ label, items }: { label: string; items: NavItem[] }) {
   const path = usePathname();
   return (
-    <nav aria-label="Console" className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+    <nav aria-label={label} className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
       <ul className="mx-auto flex max-w-7xl gap-1 overflow-x-auto px-4 sm:px-6">
-        {ITEMS.map((i) => {
-          const current = path === i.href || path.startsWith(`${i.href}/`);
+        {items.map((i) => {
+          const current = i.exact ? path === i.href : path === i.href || path.startsWith(`${i.href}/`);
           return (
             <li key={i.href}>
               <Link
@@ -37,4 +40,8 @@ export function ConsoleNav() {
       </ul>
     </nav>
   );
+}
+
+export function ConsoleNav() {
+  return <TabNav label="Console" items={CONSOLE_ITEMS} />;
 }

@@ -1,5 +1,20 @@
 import Link from "next/link";
 
+// "Parent / this page" above a detail page's heading.
+export function Breadcrumb({ href, label, current }: { href: string; label: string; current: string }) {
+  return (
+    <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+      <Link href={href} className={linkClass}>
+        {label}
+      </Link>
+      <span aria-hidden className="mx-2 text-slate-400">
+        /
+      </span>
+      <span className="font-mono text-xs">{current}</span>
+    </nav>
+  );
+}
+
 export function PageHeader({ title, description, actions }: { title: React.ReactNode; description?: React.ReactNode; actions?: React.ReactNode }) {
   return (
     <div className="mb-6 flex flex-wrap items-end justify-between gap-4">

@@ -6,7 +6,7 @@ import { SeverityBadge, StatusBadge } from "../../_components/badges";
 import { LogEntryList } from "../../_components/log-entry-list";
 import { PlaybookSteps } from "../../_components/playbook";
 import { LocalTime } from "../../_components/time";
-import { Card, EmptyState, Facts, linkClass, LoadMore } from "../../_components/ui";
+import { Breadcrumb, Card, EmptyState, Facts, linkClass, LoadMore } from "../../_components/ui";
 import { incidentEntriesInput } from "./inputs";
 
 export function IncidentView({ incidentId }: { incidentId: string }) {
@@ -19,15 +19,7 @@ export function IncidentView({ incidentId }: { incidentId: string }) {
   return (
     <div className="space-y-6">
       <div>
-        <nav aria-label="Breadcrumb" className="mb-2 text-sm">
-          <Link href="/incidents" className={linkClass}>
-            Incidents
-          </Link>
-          <span aria-hidden className="mx-2 text-slate-400">
-            /
-          </span>
-          <span className="font-mono text-xs">{inc.id}</span>
-        </nav>
+        <Breadcrumb href="/incidents" label="Incidents" current={inc.id} />
         <h1 className="text-2xl font-semibold tracking-tight">{inc.playbook.title}</h1>
         <div className="mt-2 flex flex-wrap items-center gap-2 text-sm">
           <SeverityBadge severity={inc.severity} />

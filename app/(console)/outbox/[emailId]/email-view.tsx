@@ -1,11 +1,10 @@
 "use client";
 import { useSuspenseQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { Fragment } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../../_components/badges";
 import { LocalTime } from "../../_components/time";
-import { Card, Facts, linkClass } from "../../_components/ui";
+import { Breadcrumb, Card, Facts, linkClass } from "../../_components/ui";
 
 // The plain-text part with its links made clickable (this is how a sign-in link is used
 // without an email service).
@@ -32,15 +31,7 @@ export function EmailView({ emailId }: { emailId: string }) {
   return (
     <div className="space-y-6">
       <div>
-        <nav aria-label="Breadcrumb" className="mb-2 text-sm">
-          <Link href="/outbox" className={linkClass}>
-            Outbox
-          </Link>
-          <span aria-hidden className="mx-2 text-slate-400">
-            /
-          </span>
-          <span className="font-mono text-xs">{m.id}</span>
-        </nav>
+        <Breadcrumb href="/outbox" label="Outbox" current={m.id} />
         <h1 className="text-2xl font-semibold tracking-tight">{m.subject}</h1>
       </div>
       <Card title="Message" id="message">

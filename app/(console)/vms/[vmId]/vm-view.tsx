@@ -7,7 +7,7 @@ import { PagesChart, windowLabel } from "../../_components/charts";
 import { IncidentTable } from "../../_components/incident-table";
 import { LocalTime } from "../../_components/time";
 import { byNextCursor } from "../../_components/types";
-import { Card, EmptyState, Facts, linkClass } from "../../_components/ui";
+import { Breadcrumb, Card, EmptyState, Facts, linkClass } from "../../_components/ui";
 import { VM_HEALTH_DAYS } from "../inputs";
 import { HealthMeter } from "../vm-list";
 
@@ -22,15 +22,7 @@ export function VmView({ vmId }: { vmId: string }) {
   return (
     <div className="space-y-6">
       <div>
-        <nav aria-label="Breadcrumb" className="mb-2 text-sm">
-          <Link href="/vms" className={linkClass}>
-            VMs
-          </Link>
-          <span aria-hidden className="mx-2 text-slate-400">
-            /
-          </span>
-          <span className="font-mono text-xs">{vm.id}</span>
-        </nav>
+        <Breadcrumb href="/vms" label="VMs" current={vm.id} />
         <h1 className="text-2xl font-semibold tracking-tight">{vm.name}</h1>
         <div className="mt-2 flex flex-wrap items-center gap-2 text-sm">
           <StatusBadge status={vm.state} />

@@ -1,11 +1,10 @@
 "use client";
 import { useMutation, useQuery, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../../../../(console)/_components/badges";
 import { windowLabel } from "../../../../(console)/_components/charts";
 import { LocalTime } from "../../../../(console)/_components/time";
-import { Card, EmptyState, ErrorNote, Facts, linkClass, secondaryButton, Table, tdClass } from "../../../../(console)/_components/ui";
+import { Breadcrumb, Card, EmptyState, ErrorNote, Facts, secondaryButton, Table, tdClass } from "../../../../(console)/_components/ui";
 import { HostStateBadge, PressureMeter, REASON_LABEL } from "../../_components/host-state";
 
 export function HostView({ hostId }: { hostId: string }) {
@@ -22,15 +21,7 @@ export function HostView({ hostId }: { hostId: string }) {
   return (
     <div className="space-y-6">
       <div>
-        <nav aria-label="Breadcrumb" className="mb-2 text-sm">
-          <Link href="/operator/hosts" className={linkClass}>
-            Hosts
-          </Link>
-          <span aria-hidden className="mx-2 text-slate-400">
-            /
-          </span>
-          <span className="font-mono text-xs">{data.host.id}</span>
-        </nav>
+        <Breadcrumb href="/operator/hosts" label="Hosts" current={data.host.id} />
         <h1 className="flex items-center gap-3 text-2xl font-semibold tracking-tight">
           {data.host.id} <HostStateBadge state={data.health.state} />
         </h1>
