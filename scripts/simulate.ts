@@ -61,8 +61,8 @@ function event(hostId: string, vmId: string, mech: Mech, o: { page?: number | nu
     data.actions = ["mce_injected", "page_unmapped"];
     data.sigbus = { code: o.ao ? "BUS_MCEERR_AO" : "BUS_MCEERR_AR", addrLsb: 12, ...(gpa ? { gpa } : {}) };
   } else {
-    data.actions = ["mce_injected"];
-    data.qemu = { recipient: "guest", action: "inject", flags: { actionRequired: !o.ao, recursive: false } };
+    // QEMU's MEMORY_FAILURE data as QMP sends it; the service takes the actions from QEMU's action
+    data.qemu = { recipient: "guest", action: "inject", flags: { "action-required": !o.ao, recursive: false } };
   }
   return { specversion: "1.0", id: `sim-${Date.now()}-${seq}`, source: `/hosts/${hostId}`, type: "vmm.memory_error.v1", time: (o.time ?? new Date()).toISOString(), subject: vmId, data };
 }

@@ -87,8 +87,8 @@ export async function seedDemo(db: Db, at: Date): Promise<Vm[]> {
       });
     } else {
       push(vm, time, {
-        arch: "x86_64", mechanism: "qemu_memory_failure", guestMode: "unknown", actions: ["mce_injected"],
-        qemu: { recipient: "guest", action: "inject", flags: { actionRequired: true, recursive: false } },
+        arch: "x86_64", mechanism: "qemu_memory_failure", guestMode: "unknown",
+        qemu: { recipient: "guest", action: "inject", flags: { "action-required": true, recursive: false } },
       });
     }
   }

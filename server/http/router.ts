@@ -5,6 +5,7 @@ import { parseOrThrow } from "./conventions";
 import { jsonLimitProblem, textProblem } from "./json-limits";
 import type { AuthKind, Principal } from "./principal";
 import { authenticate } from "./principal";
+import { readBodyText } from "./read-body";
 import { errorResponse, json } from "./respond";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -57,29 +58,7 @@ function compile(def: RouteDef): Compiled {
   return { def, regex: new RegExp(`^${pattern}/?$`), names };
 }
 
-export const MAX_JSON_BODY = 1024 * 1024;
-
-export async function readBodyText(req: Request, limit = MAX_JSON_BODY): Promise<string> {
-  const len = Number(req.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(len) && len > limit) {
-    throw new ApiError("payload_too_large", `Body is larger than ${limit} bytes`);
-  }
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw new ApiError("payload_too_large", `Body is larger than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
+export { MAX_JSON_BODY, readBodyText } from "./read-body";
 
 export function mediaTypeOf(req: Request): string | null {
   const ct = req.headers.get("content-type");

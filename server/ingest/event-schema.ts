@@ -65,13 +65,67 @@ export const Sigbus = z
   })
   .describe("SIGBUS from the host kernel");
 
+// QEMU's MEMORY_FAILURE data (qapi/run-state.json) verbatim, or the integers libvirt's
+// virConnectDomainEventMemoryFailureCallback hands over; both become QEMU's names. The camelCase
+// actionRequired of this API's first version is still read (stored events are re-read).
+const QEMU_RECIPIENTS = ["hypervisor", "guest"] as const;
+const QEMU_ACTIONS = ["ignore", "inject", "fatal", "reset"] as const;
+const LIBVIRT_FLAG_ACTION_REQUIRED = 1;
+const LIBVIRT_FLAG_RECURSIVE = 2;
+
+const QemuFlags = z
+  .strictObject({ "action-required": z.boolean(), recursive: z.boolean() })
+  .describe("QEMU's MemoryFailureFlags: action-required (the error was consumed), recursive");
+const EarlierQemuFlags = z
+  .strictObject({ actionRequired: z.boolean(), recursive: z.boolean() })
+  .describe("deprecated: this API's first form of the flags");
+const LibvirtFlags = z
+  .literal([0, 1, 2, 3])
+  .describe("libvirt: bitmask, 1 action-required | 2 recursive");
+
 export const QemuMemoryFailure = z
   .strictObject({
-    recipient: z.enum(["hypervisor", "guest"]),
-    action: z.enum(["ignore", "inject", "fatal", "reset"]),
-    flags: z.strictObject({ actionRequired: z.boolean(), recursive: z.boolean() }),
+    recipient: z.union([z.enum(QEMU_RECIPIENTS), z.literal([0, 1]).describe("libvirt: 0 hypervisor, 1 guest")], {
+      error: 'must be "hypervisor" or "guest" (QEMU), or 0 (hypervisor) or 1 (guest) (libvirt)',
+    }),
+    action: z.union([z.enum(QEMU_ACTIONS), z.literal([0, 1, 2, 3]).describe("libvirt: 0 ignore, 1 inject, 2 fatal, 3 reset")], {
+      error: 'must be "ignore", "inject", "fatal" or "reset" (QEMU), or 0 (ignore) to 3 (reset) (libvirt)',
+    }),
+    flags: z.union([QemuFlags, LibvirtFlags, EarlierQemuFlags], {
+      error: 'must be {"action-required": boolean, "recursive": boolean} (QEMU), or a bitmask 0-3: 1 action-required | 2 recursive (libvirt)',
+    }),
   })
-  .describe("QEMU MEMORY_FAILURE event, as libvirt forwards it");
+  .superRefine((q, ctx) => {
+    const numeric = [q.recipient, q.action, q.flags].filter((v) => typeof v === "number").length;
+    if (numeric !== 0 && numeric !== 3) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must be QEMU's form (names) or libvirt's (integers) throughout, not a mix",
+      });
+    }
+  })
+  .describe("QEMU's MEMORY_FAILURE event data, verbatim as QMP sends it, or as libvirt's memory-failure callback hands it over (integers)");
+
+// Both forms in QEMU's names, flags as booleans: what the rest of the service reads.
+export type QemuMemoryFailureData = {
+  recipient: (typeof QEMU_RECIPIENTS)[number];
+  action: (typeof QEMU_ACTIONS)[number];
+  flags: { actionRequired: boolean; recursive: boolean };
+};
+
+function qemuInQemuNames(q: z.output<typeof QemuMemoryFailure>): QemuMemoryFailureData {
+  const f = q.flags;
+  return {
+    recipient: typeof q.recipient === "number" ? QEMU_RECIPIENTS[q.recipient] : q.recipient,
+    action: typeof q.action === "number" ? QEMU_ACTIONS[q.action] : q.action,
+    flags:
+      typeof f === "number"
+        ? { actionRequired: (f & LIBVIRT_FLAG_ACTION_REQUIRED) !== 0, recursive: (f & LIBVIRT_FLAG_RECURSIVE) !== 0 }
+        : "action-required" in f
+          ? { actionRequired: f["action-required"], recursive: f.recursive }
+          : f,
+  };
+}
 
 export const VMM_ACTIONS = [
   "sea_injected",
@@ -94,6 +148,21 @@ const BLOCK_OF: Record<Mechanism, "armSea" | "sigbus" | "qemu"> = {
   qemu_memory_failure: "qemu",
 };
 
+// What QEMU reports it did is what the VMM did: an MCE (x86) or SEA (arm64) injected, the VM
+// stopped or reset, or nothing. It joins the agent's own list; "none" only when that list is empty.
+const QEMU_ACTION_DONE: Record<QemuMemoryFailureData["action"], (arch: "arm64" | "x86_64") => VmmAction> = {
+  inject: (arch) => (arch === "x86_64" ? "mce_injected" : "sea_injected"),
+  fatal: () => "vm_stopped",
+  reset: () => "vm_reset",
+  ignore: () => "none",
+};
+
+function withQemuAction(actions: VmmAction[], action: QemuMemoryFailureData["action"], arch: "arm64" | "x86_64"): VmmAction[] {
+  const done = QEMU_ACTION_DONE[action](arch);
+  if (actions.length === 0) return [done];
+  return done === "none" || actions.includes(done) ? actions : [...actions, done];
+}
+
 // v1 data is closed (strict objects): a misspelt optional field such as guestMode would otherwise
 // silently fall back to its default and pick the wrong playbook.
 export const MemoryErrorData = z
@@ -107,7 +176,10 @@ export const MemoryErrorData = z
     sigbus: Sigbus.optional(),
     qemu: QemuMemoryFailure.optional(),
     guestMode: z.enum(["user", "kernel", "unknown"]).default("unknown").describe("where the vCPU was"),
-    actions: z.array(z.enum(VMM_ACTIONS)).default([]).describe("what the VMM did"),
+    actions: z
+      .array(z.enum(VMM_ACTIONS))
+      .default([])
+      .describe("what the VMM did; for qemu_memory_failure QEMU's action is added (inject → mce_injected on x86_64, sea_injected on arm64; fatal → vm_stopped; reset → vm_reset; ignore → none when nothing else is listed)"),
   })
   .superRefine((d, ctx) => {
     const wanted = BLOCK_OF[d.mechanism];
@@ -122,7 +194,18 @@ export const MemoryErrorData = z
       ctx.addIssue({ code: "custom", path: ["arch"], message: "must be arm64 when mechanism is kvm_exit_arm_sea" });
     }
   });
-export type MemoryErrorData = z.output<typeof MemoryErrorData>;
+export type MemoryErrorData = Omit<z.output<typeof MemoryErrorData>, "qemu"> & { qemu?: QemuMemoryFailureData };
+
+// The QEMU block in QEMU's names, and QEMU's action among the actions.
+export function parseMemoryErrorData(raw: unknown): MemoryErrorData {
+  return normalizeData(MemoryErrorData.parse(raw));
+}
+
+function normalizeData(d: z.output<typeof MemoryErrorData>): MemoryErrorData {
+  if (!d.qemu) return { ...d, qemu: undefined };
+  const qemu = qemuInQemuNames(d.qemu);
+  return { ...d, qemu, actions: withQemuAction(d.actions, qemu.action, d.arch) };
+}
 
 // Unknown top-level attributes (CloudEvents extensions) are accepted and dropped.
 export const CloudEvent = z
@@ -162,7 +245,7 @@ export type ParsedEvent = {
 
 export type ParseResult = { ok: true; event: ParsedEvent } | { ok: false; message: string; details: ErrorDetail[] };
 
-function invalid(details: ErrorDetail[]): ParseResult {
+export function invalid(details: ErrorDetail[]): ParseResult {
   const first = details[0];
   const more = details.length > 1 ? ` (and ${details.length - 1} more)` : "";
   const where = first?.path ? `${first.path}: ` : "";
@@ -179,7 +262,7 @@ export function parseCloudEvent(raw: unknown, now: Date): ParseResult {
   if (time > now.getTime() + MAX_FUTURE_SKEW_MS) {
     return invalid([{ path: "time", message: "is more than 5 minutes in the future" }]);
   }
-  return { ok: true, event: { id: e.id, source: e.source, subject: e.subject, time: new Date(time), data: e.data } };
+  return { ok: true, event: { id: e.id, source: e.source, subject: e.subject, time: new Date(time), data: normalizeData(e.data) } };
 }
 
 // The VMM's own id of an event, for the per-event result of a rejected one.

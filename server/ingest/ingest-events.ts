@@ -12,7 +12,8 @@ import { recordCorrelatedEvents } from "@/server/incidents/record-events";
 import type { CorrelatedEvent } from "@/server/incidents/record-events";
 import { jsonLimitProblem } from "@/server/http/json-limits";
 import { inc, observe } from "@/server/metrics";
-import { eventIdOf, parseCloudEvent } from "./event-schema";
+import { binaryModeDetails } from "./binary-mode";
+import { eventIdOf, invalid, parseCloudEvent } from "./event-schema";
 import { GroupCommitter } from "./group-commit";
 import type { ParsedEvent } from "./event-schema";
 import { loadVmContext } from "./load-vm-context";
@@ -67,7 +68,7 @@ function committerFor(db: Db): GroupCommitter<Submission, Set<string>> {
 // commits.
 export async function ingestEvents(
   db: Db,
-  input: { hostId: string; events: unknown[]; mode: "single" | "batch"; receivedAt: Date },
+  input: { hostId: string; events: unknown[]; mode: "single" | "batch"; receivedAt: Date; binary?: boolean },
 ): Promise<IngestAnswer> {
   const results: EventResult[] = input.events.map(() => ({ id: null, status: "rejected" }));
   const candidates: Candidate[] = [];
@@ -77,9 +78,10 @@ export async function ingestEvents(
     const id = eventIdOf(raw);
     results[index]!.id = id;
     const limit = jsonLimitProblem(raw);
-    const parsed: ReturnType<typeof parseCloudEvent> = limit
+    let parsed: ReturnType<typeof parseCloudEvent> = limit
       ? { ok: false, message: `Invalid event: ${limit.path || "(event)"}: ${limit.message}`, details: [limit] }
       : parseCloudEvent(raw, input.receivedAt);
+    if (!parsed.ok && input.binary) parsed = invalid(binaryModeDetails(raw, parsed.details));
     if (!parsed.ok) {
       if (input.mode === "single") throw new ValidationError(parsed.message, parsed.details);
       results[index]!.error = { code: "invalid_request", message: parsed.message, details: parsed.details };

@@ -58,9 +58,15 @@ function isRestarted(d: MemoryErrorData): boolean {
   );
 }
 
+// QEMU's recipient "hypervisor": the error hit QEMU's own memory, not the guest's.
+function inHypervisorMemory(d: MemoryErrorData): boolean {
+  return d.qemu?.recipient === "hypervisor";
+}
+
 function choosePlaybook(d: MemoryErrorData, consumed: boolean): EventPlaybook {
   if (isRestarted(d)) return "vm-restarted";
-  if (!consumed) return "latent-memory-error";
+  // nothing in the guest read QEMU's own memory: no guest process or kernel was hit
+  if (!consumed || inHypervisorMemory(d)) return "latent-memory-error";
   if (d.guestMode === "kernel") return "guest-kernel-memory-error";
   return "user-process-memory-error";
 }
@@ -75,7 +81,11 @@ function joinClauses(parts: string[]): string {
 // Tenant-facing text: names the VM, never host ids or host addresses.
 function describe(d: MemoryErrorData, vmName: string, consumed: boolean): string {
   let what: string;
-  if (!consumed) what = `An uncorrectable memory error was found in the memory of VM ${vmName} before any program used it.`;
+  if (inHypervisorMemory(d)) {
+    what = consumed
+      ? `An uncorrectable memory error was consumed by the hypervisor in its own memory for VM ${vmName}, not in the VM's memory.`
+      : `An uncorrectable memory error was found in the hypervisor's own memory for VM ${vmName}, not in the VM's memory.`;
+  } else if (!consumed) what = `An uncorrectable memory error was found in the memory of VM ${vmName} before any program used it.`;
   else if (d.guestMode === "user") what = `An uncorrectable memory error was consumed by a user process in VM ${vmName}.`;
   else if (d.guestMode === "kernel") what = `An uncorrectable memory error was consumed by the guest kernel of VM ${vmName}.`;
   else what = `An uncorrectable memory error was consumed in VM ${vmName}.`;
@@ -85,7 +95,7 @@ function describe(d: MemoryErrorData, vmName: string, consumed: boolean): string
   const reset = acts.has("vm_reset") || qemu === "reset";
   const stopped = !reset && (acts.has("vm_stopped") || qemu === "fatal");
   const clauses: string[] = [];
-  if (acts.has("sea_injected") || acts.has("mce_injected") || (qemu === "inject" && !reset && !stopped)) {
+  if (acts.has("sea_injected") || acts.has("mce_injected")) {
     if (!consumed) clauses.push("reported the error to the guest so that it can stop using the page");
     else if (d.guestMode === "kernel") clauses.push("delivered the error to the guest kernel, which may have to restart the guest");
     else if (d.guestMode === "user") clauses.push("delivered the error to the guest, which ends only the affected process");
@@ -93,9 +103,13 @@ function describe(d: MemoryErrorData, vmName: string, consumed: boolean): string
   }
   if (acts.has("serror_injected")) clauses.push("signalled an asynchronous error to the guest, which usually makes the guest crash");
   if (acts.has("page_unmapped") || acts.has("memslot_split")) clauses.push("unmapped the poisoned page");
-  if (reset) clauses.push("restarted the VM");
+  if (reset) clauses.push("reset the VM");
   if (stopped) clauses.push("stopped the VM");
-  const did = clauses.length ? `The platform ${joinClauses(clauses)}.` : "The platform recorded the error.";
+  const did = clauses.length
+    ? `The platform ${joinClauses(clauses)}.`
+    : acts.has("none")
+      ? "The platform recorded the error and took no action on the VM."
+      : "The platform recorded the error.";
   return `${what} ${did}`;
 }
 
@@ -113,7 +127,7 @@ export function normalizeEvent(data: MemoryErrorData, vmName: string): Normalize
     pageKey,
     esr,
     eventPlaybook: choosePlaybook(data, consumed),
-    guestKernel: consumed && data.guestMode === "kernel",
+    guestKernel: consumed && data.guestMode === "kernel" && !inHypervisorMemory(data),
     message: describe(data, vmName, consumed),
   };
 }

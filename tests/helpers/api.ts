@@ -9,11 +9,11 @@ export type ApiAnswer<T = any> = { status: number; body: T; headers: Headers };
 export async function api<T = any>(
   method: string,
   path: string,
-  opts: { token?: string; body?: unknown; rawBody?: string; contentType?: string; headers?: Record<string, string> } = {},
+  opts: { token?: string; body?: unknown; rawBody?: string | Uint8Array<ArrayBuffer>; contentType?: string; headers?: Record<string, string> } = {},
 ): Promise<ApiAnswer<T>> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: string | undefined;
+  let body: string | Uint8Array<ArrayBuffer> | undefined;
   if (opts.rawBody !== undefined) body = opts.rawBody;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined) headers["content-type"] ??= opts.contentType ?? "application/json";

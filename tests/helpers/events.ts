@@ -36,7 +36,7 @@ export function memoryEvent(o: EventOpts): Record<string, unknown> {
   } else if (mechanism === "sigbus") {
     data.sigbus = { code: o.sigbusCode ?? "BUS_MCEERR_AR", addrLsb: 12, ...(o.gpa === null ? {} : { gpa: o.gpa ?? "0x00000000b7a41000" }) };
   } else {
-    data.qemu = { recipient: "guest", action: o.qemuAction ?? "inject", flags: { actionRequired: o.actionRequired ?? true, recursive: false } };
+    data.qemu = { recipient: "guest", action: o.qemuAction ?? "inject", flags: { "action-required": o.actionRequired ?? true, recursive: false } };
   }
   return {
     specversion: "1.0",

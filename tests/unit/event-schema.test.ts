@@ -38,7 +38,7 @@ const qemuData = {
   arch: "x86_64",
   mechanism: "qemu_memory_failure",
   armSea: undefined,
-  qemu: { recipient: "guest", action: "inject", flags: { actionRequired: true, recursive: false } },
+  qemu: { recipient: "guest", action: "inject", flags: { "action-required": true, recursive: false } },
 };
 
 function paths(raw: unknown, now = NOW) {
@@ -58,6 +58,52 @@ describe("parseCloudEvent: valid events", () => {
     expect(r.event.time).toEqual(new Date("2025-11-20T10:15:00.000Z"));
     expect(r.event.data.armSea?.esr).toBe("0x0000000092000010");
     expect(r.event.data.actions).toEqual(["sea_injected", "page_unmapped"]);
+  });
+
+  it("reads QEMU's MEMORY_FAILURE data verbatim and libvirt's integers as the same event", () => {
+    // QMP: {"event": "MEMORY_FAILURE", "data": {...}} — the data goes in as it is
+    const qmp = JSON.parse(
+      '{"timestamp": {"seconds": 1733212345, "microseconds": 123456}, "event": "MEMORY_FAILURE", ' +
+        '"data": {"recipient": "guest", "action": "inject", "flags": {"action-required": true, "recursive": false}}}',
+    ) as { data: unknown };
+    const fromQemu = parseCloudEvent(armEvent({}, { ...qemuData, actions: undefined, qemu: qmp.data }), NOW);
+    // virConnectDomainEventMemoryFailureCallback(conn, dom, recipient = 1, action = 1, flags = 1)
+    const fromLibvirt = parseCloudEvent(armEvent({}, { ...qemuData, actions: undefined, qemu: { recipient: 1, action: 1, flags: 1 } }), NOW);
+    const fromFirstVersion = parseCloudEvent(
+      armEvent({}, { ...qemuData, actions: undefined, qemu: { recipient: "guest", action: "inject", flags: { actionRequired: true, recursive: false } } }),
+      NOW,
+    );
+    for (const r of [fromQemu, fromLibvirt, fromFirstVersion]) {
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+      if (!r.ok) return;
+      expect(r.event.data.qemu).toEqual({ recipient: "guest", action: "inject", flags: { actionRequired: true, recursive: false } });
+      expect(r.event.data.actions).toEqual(["mce_injected"]);
+    }
+  });
+
+  it.each([
+    [0, "hypervisor", 0, "ignore", 0, false, false],
+    [1, "guest", 2, "fatal", 1, true, false],
+    [1, "guest", 3, "reset", 2, false, true],
+    [0, "hypervisor", 2, "fatal", 3, true, true],
+  ])("maps libvirt recipient %i, action %i, flags %i", (r, recipient, a, action, f, actionRequired, recursive) => {
+    const p = parseCloudEvent(armEvent({}, { ...qemuData, qemu: { recipient: r, action: a, flags: f } }), NOW);
+    expect(p.ok && p.event.data.qemu).toEqual({ recipient, action, flags: { actionRequired, recursive } });
+  });
+
+  it.each([
+    ["inject", "x86_64", [], ["mce_injected"]],
+    ["inject", "arm64", undefined, ["sea_injected"]],
+    ["fatal", "x86_64", undefined, ["vm_stopped"]],
+    ["reset", "x86_64", undefined, ["vm_reset"]],
+    ["ignore", "x86_64", undefined, ["none"]],
+    ["inject", "x86_64", ["page_unmapped"], ["page_unmapped", "mce_injected"]],
+    ["fatal", "x86_64", ["vm_stopped"], ["vm_stopped"]],
+    ["ignore", "x86_64", ["page_unmapped"], ["page_unmapped"]],
+  ])("takes QEMU's action %s on %s with the agent's actions %j as %j", (action, arch, actions, expected) => {
+    const qemu = { recipient: "guest", action, flags: { "action-required": true, recursive: false } };
+    const p = parseCloudEvent(armEvent({}, { ...qemuData, arch, qemu, actions }), NOW);
+    expect(p.ok && p.event.data.actions).toEqual(expected);
   });
 
   it("parses sigbus and qemu events on either architecture", () => {
@@ -233,10 +279,27 @@ describe("parseCloudEvent: data", () => {
   it.each([
     [{ recipient: "host" }, "data.qemu.recipient"],
     [{ action: "panic" }, "data.qemu.action"],
-    [{ flags: { actionRequired: true } }, "data.qemu.flags.recursive"],
-    [{ flags: { "action-required": true, recursive: false } }, "data.qemu.flags"],
+    [{ flags: { "action-required": true } }, "data.qemu.flags"],
+    [{ flags: { action_required: true, recursive: false } }, "data.qemu.flags"],
+    [{ flags: { "action-required": 1, recursive: false } }, "data.qemu.flags"],
   ])("rejects qemu %j at %s", (patch, path) => {
-    expect(paths(armEvent({}, { ...qemuData, qemu: { ...qemuData.qemu, ...patch } }))).toContain(path);
+    expect(paths(armEvent({}, { ...qemuData, qemu: { ...qemuData.qemu, ...patch } }))).toEqual([path]);
+  });
+
+  it.each([
+    [{ recipient: 2, action: 1, flags: 1 }, "data.qemu.recipient", "0 (hypervisor) or 1 (guest)"],
+    [{ recipient: -1, action: 1, flags: 1 }, "data.qemu.recipient", "0 (hypervisor) or 1 (guest)"],
+    [{ recipient: 1, action: 4, flags: 1 }, "data.qemu.action", "0 (ignore) to 3 (reset)"],
+    [{ recipient: 1, action: 1.5, flags: 1 }, "data.qemu.action", "0 (ignore) to 3 (reset)"],
+    [{ recipient: 1, action: 1, flags: 4 }, "data.qemu.flags", "bitmask 0-3"],
+    [{ recipient: 1, action: 1, flags: -1 }, "data.qemu.flags", "bitmask 0-3"],
+    [{ recipient: 1, action: "inject", flags: 1 }, "data.qemu", "not a mix"],
+  ])("rejects libvirt's out-of-range %j at %s with the reason", (qemu, path, reason) => {
+    const r = parseCloudEvent(armEvent({}, { ...qemuData, qemu }), NOW);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.details).toEqual([{ path, message: expect.stringContaining(reason) }]);
+    expect(r.message).toContain(reason);
   });
 
   it.each([

@@ -1,13 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeEsr } from "@/server/ingest/decode-esr";
-import { MemoryErrorData, VMM_ACTIONS } from "@/server/ingest/event-schema";
+import { parseMemoryErrorData, VMM_ACTIONS } from "@/server/ingest/event-schema";
 import { normalizeEvent } from "@/server/ingest/normalize-event";
 
 const base = { vmId: "vm-3f9c2a", hostId: "host-a17", vcpu: 3 };
 
 function arm(armSea: Partial<{ flags: number; esr: string; gva: string; gpa: string }> = {}, extra: Record<string, unknown> = {}) {
-  return MemoryErrorData.parse({
+  return parseMemoryErrorData({
     ...base,
     arch: "arm64",
     mechanism: "kvm_exit_arm_sea",
@@ -19,15 +19,15 @@ function arm(armSea: Partial<{ flags: number; esr: string; gva: string; gpa: str
 }
 
 function sigbus(sig: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  return MemoryErrorData.parse({ ...base, arch: "x86_64", mechanism: "sigbus", sigbus: sig, ...extra });
+  return parseMemoryErrorData({ ...base, arch: "x86_64", mechanism: "sigbus", sigbus: sig, ...extra });
 }
 
-function qemu(q: { action: string; actionRequired: boolean }, extra: Record<string, unknown> = {}) {
-  return MemoryErrorData.parse({
+function qemu(q: { action: string; actionRequired: boolean; recipient?: string }, extra: Record<string, unknown> = {}) {
+  return parseMemoryErrorData({
     ...base,
     arch: "x86_64",
     mechanism: "qemu_memory_failure",
-    qemu: { recipient: "guest", action: q.action, flags: { actionRequired: q.actionRequired, recursive: false } },
+    qemu: { recipient: q.recipient ?? "guest", action: q.action, flags: { "action-required": q.actionRequired, recursive: false } },
     ...extra,
   });
 }
@@ -180,7 +180,7 @@ describe("normalizeEvent: QEMU MEMORY_FAILURE", () => {
 
   it.each([
     ["fatal", "stopped the VM"],
-    ["reset", "restarted the VM"],
+    ["reset", "reset the VM"],
   ])("is vm-restarted for action %s", (action, phrase) => {
     const n = normalizeEvent(qemu({ action, actionRequired: true }, { guestMode: "kernel" }), "w");
     expect(n.eventPlaybook).toBe("vm-restarted");
@@ -190,13 +190,45 @@ describe("normalizeEvent: QEMU MEMORY_FAILURE", () => {
   });
 });
 
+describe("normalizeEvent: what QEMU did, as the tenant reads it", () => {
+  // the agent sent no actions: QEMU's action is what the VMM did
+  it.each([
+    ["inject", true, ["mce_injected"], "user-process-memory-error", "An uncorrectable memory error was consumed in VM w. The platform delivered the error to the guest so that its kernel can end the affected process."],
+    ["inject", false, ["mce_injected"], "latent-memory-error", "An uncorrectable memory error was found in the memory of VM w before any program used it. The platform reported the error to the guest so that it can stop using the page."],
+    ["fatal", true, ["vm_stopped"], "vm-restarted", "An uncorrectable memory error was consumed in VM w. The platform stopped the VM."],
+    ["reset", true, ["vm_reset"], "vm-restarted", "An uncorrectable memory error was consumed in VM w. The platform reset the VM."],
+    ["ignore", false, ["none"], "latent-memory-error", "An uncorrectable memory error was found in the memory of VM w before any program used it. The platform recorded the error and took no action on the VM."],
+  ])("action %s (action-required %s) → actions %j, %s", (action, actionRequired, actions, playbook, message) => {
+    const d = qemu({ action: action as string, actionRequired: actionRequired as boolean });
+    expect(d.actions).toEqual(actions);
+    const n = normalizeEvent(d, "w");
+    expect(n.eventPlaybook).toBe(playbook);
+    expect(n.message).toBe(message);
+  });
+
+  it("takes inject on arm64 as an injected SEA", () => {
+    expect(qemu({ action: "inject", actionRequired: true }, { arch: "arm64" }).actions).toEqual(["sea_injected"]);
+  });
+
+  it.each([
+    ["fatal", true, "vm-restarted", "An uncorrectable memory error was consumed by the hypervisor in its own memory for VM w, not in the VM's memory. The platform stopped the VM."],
+    ["ignore", false, "latent-memory-error", "An uncorrectable memory error was found in the hypervisor's own memory for VM w, not in the VM's memory. The platform recorded the error and took no action on the VM."],
+  ])("tells recipient hypervisor (QEMU's own memory) as such: %s", (action, actionRequired, playbook, message) => {
+    const n = normalizeEvent(qemu({ recipient: "hypervisor", action: action as string, actionRequired: actionRequired as boolean }, { guestMode: "kernel" }), "w");
+    expect(n.message).toBe(message);
+    expect(n.message).not.toContain("in the memory of VM");
+    expect(n.eventPlaybook).toBe(playbook);
+    expect(n.guestKernel).toBe(false);
+  });
+});
+
 describe("normalizeEvent: playbook precedence", () => {
   it("prefers vm-restarted over latent, guest-kernel and user-process", () => {
     for (const action of ["vm_stopped", "vm_reset"]) {
       expect(normalizeEvent(sigbus({ code: "BUS_MCEERR_AO", addrLsb: 12 }, { actions: [action] }), "w").eventPlaybook).toBe("vm-restarted");
       expect(normalizeEvent(arm({}, { guestMode: "kernel", actions: [action] }), "w").eventPlaybook).toBe("vm-restarted");
     }
-    expect(normalizeEvent(arm({}, { actions: ["vm_stopped", "vm_reset"] }), "w").message).toMatch(/restarted the VM\.$/);
+    expect(normalizeEvent(arm({}, { actions: ["vm_stopped", "vm_reset"] }), "w").message).toMatch(/reset the VM\.$/);
   });
 
   it("prefers latent over guest-kernel", () => {
@@ -225,11 +257,14 @@ describe("normalizeEvent: tenant message", () => {
     fc.record({
       mechanism: fc.constant("qemu_memory_failure"),
       arch: fc.constantFrom("arm64", "x86_64"),
-      qemu: fc.record({
-        recipient: fc.constantFrom("hypervisor", "guest"),
-        action: fc.constantFrom("ignore", "inject", "fatal", "reset"),
-        flags: fc.record({ actionRequired: fc.boolean(), recursive: fc.boolean() }),
-      }),
+      qemu: fc.oneof(
+        fc.record({
+          recipient: fc.constantFrom("hypervisor", "guest"),
+          action: fc.constantFrom("ignore", "inject", "fatal", "reset"),
+          flags: fc.record({ "action-required": fc.boolean(), recursive: fc.boolean() }),
+        }),
+        fc.record({ recipient: fc.nat(1), action: fc.nat(3), flags: fc.nat(3) }),
+      ),
     }),
   );
 
@@ -240,7 +275,7 @@ describe("normalizeEvent: tenant message", () => {
         fc.constantFrom("user", "kernel", "unknown"),
         fc.subarray([...VMM_ACTIONS]),
         (d, guestMode, actions) => {
-          const parsed = MemoryErrorData.parse({ vmId: "vm-1", hostId: "host-secret-7", ...d, guestMode, actions });
+          const parsed = parseMemoryErrorData({ vmId: "vm-1", hostId: "host-secret-7", ...d, guestMode, actions });
           const n = normalizeEvent(parsed, "web-1");
           expect(n.message).toContain("VM web-1");
           expect(n.message).not.toContain("host-secret-7");
@@ -254,7 +289,7 @@ describe("normalizeEvent: tenant message", () => {
             expect(BigInt(n.gpa!) - BigInt(n.pageKey)).toBeLessThan(BigInt(n.pageSize!));
           }
           expect(n.esr === null).toBe(d.mechanism !== "kvm_exit_arm_sea");
-          expect(n.guestKernel).toBe(n.consumed && guestMode === "kernel");
+          expect(n.guestKernel).toBe(n.consumed && guestMode === "kernel" && parsed.qemu?.recipient !== "hypervisor");
         },
       ),
     );

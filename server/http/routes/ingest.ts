@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { now } from "@/server/clock";
 import { ApiError, ValidationError } from "@/server/errors";
+import { eventFromBinaryMode, isBinaryMode } from "@/server/ingest/binary-mode";
 import { CloudEvent } from "@/server/ingest/event-schema";
 import { ingestEvents } from "@/server/ingest/ingest-events";
 import { RateLimiter } from "../rate-limit";
@@ -69,15 +70,20 @@ export const ingestRoutes = [
           "Send application/cloudevents+json, application/cloudevents-batch+json or application/json",
         );
       }
+      // The structured media types win over ce-* headers (CloudEvents HTTP binding, 3.1)
+      const binary = kind === "either" && isBinaryMode(req.headers);
       const text = await readBodyText(req);
       let body: unknown;
       try {
         body = JSON.parse(text);
       } catch {
-        throw new ValidationError("Body is not valid JSON");
+        throw new ValidationError(binary ? "Body is not valid JSON (binary mode: the body is the event's data)" : "Body is not valid JSON");
       }
       let mode: "single" | "batch";
-      if (Array.isArray(body)) {
+      if (binary) {
+        body = eventFromBinaryMode(req.headers, body);
+        mode = "single";
+      } else if (Array.isArray(body)) {
         if (kind === "single") throw new ValidationError("application/cloudevents+json takes one event; send a batch as application/cloudevents-batch+json");
         mode = "batch";
       } else if (body !== null && typeof body === "object") {
@@ -91,7 +97,7 @@ export const ingestRoutes = [
         throw new ApiError("payload_too_large", `A batch holds at most ${MAX_BATCH_EVENTS} events (got ${events.length})`);
       }
       ingestRateLimiter.take(principal.hostId, Math.max(1, events.length), "events from this host");
-      const answer = await ingestEvents(db, { hostId: principal.hostId, events, mode, receivedAt: now() });
+      const answer = await ingestEvents(db, { hostId: principal.hostId, events, mode, receivedAt: now(), binary });
       return { status: 200, body: answer };
     },
   }),
