@@ -69,7 +69,7 @@ export async function seedLogEntries(db: Db, opts: { tenantId: string; count: nu
           'arch', 'arm64', 'vcpu', i % 8, 'guestMode', 'user', 'actions', '["sea_injected","page_unmapped"]'::jsonb,
           'eventId', 'evt_bench' || lpad(i::text, 9, '0'), 'mechanism', 'kvm_exit_arm_sea', 'consumed', true,
           'gpa', '0x' || lpad(to_hex(4294967296 + (i % 4096) * 4096), 16, '0'), 'gva', '0x0000ffff9a2b3c40', 'pageSize', 4096,
-          'esr', '{"value":"0x0000000092000010","ec":"0x24","ecName":"DABT (lower EL)","il":32,"fsc":"0x10","fscName":"synchronous external abort","ea":0,"fnv":0,"s1ptw":0,"wnr":0,"cm":0,"set":0,"errorState":"UER"}'::jsonb),
+          'esr', '{"value":"0x0000000092000010","ec":"0x24","ecName":"DABT (lower EL)","il":32,"fsc":"0x10","fscName":"synchronous external abort","ea":0,"fnv":0,"s1ptw":null,"wnr":0,"cm":0,"set":null,"errorState":null,"ids":null,"notReported":["isv","sas","sse","srt","sf","ar","vncr","s1ptw","iss2","set"]}'::jsonb),
         i % 8
       from generate_series(${start}::int, ${end}::int) i
       join ${vmsOf} v on v.k = (i / ${ENTRIES_PER_INCIDENT}) % ${nVms}

@@ -17,7 +17,15 @@ export type DecodedEsr = {
   cm: Bit | null;
   set: number | null;
   errorState: EsrErrorState | null;
+  /** SError only: 1 = implementation-defined syndrome, nothing below bit 24 is architectural */
+  ids: Bit | null;
+  /** fields the reporter masked out (KVM_EXIT_ARM_SEA): their bits read 0 but say nothing */
+  notReported: string[];
 };
+
+// What KVM keeps of ESR_EL2 in a KVM_EXIT_ARM_SEA exit (arch/arm64/kvm/mmu.c): EC, IL, FnV, EA,
+// CM, WnR, FSC, and SET only when the guest has FEAT_RAS. The rest reads 0 without meaning 0.
+const KVM_SEA_MASKED = ["isv", "sas", "sse", "srt", "sf", "ar", "vncr", "s1ptw", "iss2"];
 
 export type EsrKind = "sea" | "sea_ttw" | "parity_ecc" | "parity_ecc_ttw" | "serror" | "other";
 export type EsrClass = { kind: EsrKind; ttwLevel: number | null };
@@ -139,7 +147,10 @@ function serrorDfscName(dfsc: number): string {
   return `unknown ${dfsc}`;
 }
 
-export function decodeEsr(hex: string): DecodedEsr {
+// `from: "kvm_exit_arm_sea"` decodes the sanitised ESR of that exit: the masked fields are null
+// and listed in notReported; SET = 0 is also "not reported", since KVM forwards SET only for a
+// guest with FEAT_RAS (a non-zero SET proves it has it).
+export function decodeEsr(hex: string, opts: { from?: "kvm_exit_arm_sea" } = {}): DecodedEsr {
   if (!isHexU64(hex)) throw new Error(`Not a 64-bit hex value: ${JSON.stringify(hex)}`);
   const esr = BigInt(hex);
   const ec = Number((esr >> 26n) & 0x3fn);
@@ -154,40 +165,58 @@ export function decodeEsr(hex: string): DecodedEsr {
 
   if (ABORT_ECS.has(ec)) {
     const fsc = iss & 0x3f;
-    const set = (iss >> 11) & 0x3;
+    const dataAbort = ec === 0x24 || ec === 0x25;
+    const masked = opts.from === "kvm_exit_arm_sea";
+    const setReported = !masked || ((iss >> 11) & 0x3) !== 0;
+    const set = setReported ? (iss >> 11) & 0x3 : null;
     return {
       ...base,
       fsc: hex2(fsc),
       fscName: fscName(fsc),
       ea: bit(9),
       fnv: bit(10),
-      s1ptw: bit(7),
-      wnr: ec === 0x24 || ec === 0x25 ? bit(6) : null,
-      cm: bit(8),
+      s1ptw: masked ? null : bit(7),
+      // WnR and CM exist only for data aborts (Linux prints them under "Data abort info")
+      wnr: dataAbort ? bit(6) : null,
+      cm: dataAbort ? bit(8) : null,
       set,
-      errorState: fsc === FSC_EXTABT ? (SET_STATES[set] ?? null) : null,
+      errorState: fsc === FSC_EXTABT && set !== null ? (SET_STATES[set] ?? null) : null,
+      ids: null,
+      notReported: masked ? [...KVM_SEA_MASKED, ...(setReported ? [] : ["set"])] : [],
     };
   }
 
   if (ec === EC_SERROR) {
-    const dfsc = iss & 0x3f;
     const ids = bit(24);
+    const none = { fnv: null, s1ptw: null, wnr: null, cm: null, set: null, ids, notReported: [] };
+    // IDS = 1: the rest of the syndrome is implementation defined, so no DFSC, EA or error state
+    if (ids === 1) return { ...base, ...none, fsc: null, fscName: null, ea: null, errorState: null };
+    const dfsc = iss & 0x3f;
     const aet = (iss >> 10) & 0x7;
     return {
       ...base,
+      ...none,
       fsc: hex2(dfsc),
       fscName: serrorDfscName(dfsc),
       ea: bit(9),
-      fnv: null,
-      s1ptw: null,
-      wnr: null,
-      cm: null,
-      set: null,
-      errorState: dfsc === DFSC_SERROR && ids === 0 ? (AET_STATES[aet] ?? "reserved") : null,
+      errorState: dfsc === DFSC_SERROR ? (AET_STATES[aet] ?? "reserved") : null,
     };
   }
 
-  return { ...base, fsc: null, fscName: null, ea: null, fnv: null, s1ptw: null, wnr: null, cm: null, set: null, errorState: null };
+  return {
+    ...base,
+    fsc: null,
+    fscName: null,
+    ea: null,
+    fnv: null,
+    s1ptw: null,
+    wnr: null,
+    cm: null,
+    set: null,
+    errorState: null,
+    ids: null,
+    notReported: [],
+  };
 }
 
 export function classifyEsr(d: Pick<DecodedEsr, "ec" | "fsc">): EsrClass {

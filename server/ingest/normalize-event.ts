@@ -28,6 +28,13 @@ const ARM_SEA_PAGE_SIZE = 4096;
 
 const hex16 = (v: bigint) => `0x${v.toString(16).padStart(16, "0")}`;
 
+// FAR's top byte is a tag, UNKNOWN for a synchronous external abort: Linux's do_sea hands
+// user space untagged_addr(far), which clears it for an address with bit 55 clear (TTBR0) and
+// keeps a TTBR1 (bit 55 set) address as it is.
+function untaggedAddr(far: bigint): bigint {
+  return ((far >> 55n) & 1n) === 1n ? far : far & ((1n << 56n) - 1n);
+}
+
 function isConsumed(d: MemoryErrorData): boolean {
   if (d.mechanism === "kvm_exit_arm_sea") return true;
   if (d.mechanism === "sigbus") return d.sigbus?.code === "BUS_MCEERR_AR";
@@ -39,7 +46,7 @@ function locate(d: MemoryErrorData, esr: DecodedEsr | null) {
     const gpaValid = (d.armSea.flags & KVM_EXIT_ARM_SEA_FLAG_GPA_VALID) !== 0;
     return {
       gpa: gpaValid ? BigInt(d.armSea.gpa) : null,
-      gva: esr?.fnv === 0 ? hex16(BigInt(d.armSea.gva)) : null,
+      gva: esr?.fnv === 0 ? hex16(untaggedAddr(BigInt(d.armSea.gva))) : null,
       pageSize: gpaValid ? ARM_SEA_PAGE_SIZE : null,
     };
   }
@@ -115,7 +122,8 @@ function describe(d: MemoryErrorData, vmName: string, consumed: boolean): string
 
 export function normalizeEvent(data: MemoryErrorData, vmName: string): NormalizedError {
   const consumed = isConsumed(data);
-  const esr = data.mechanism === "kvm_exit_arm_sea" && data.armSea ? decodeEsr(data.armSea.esr) : null;
+  const esr =
+    data.mechanism === "kvm_exit_arm_sea" && data.armSea ? decodeEsr(data.armSea.esr, { from: "kvm_exit_arm_sea" }) : null;
   const { gpa, gva, pageSize } = locate(data, esr);
   const pageKey = gpa !== null && pageSize !== null ? hex16(gpa & ~(BigInt(pageSize) - 1n)) : null;
   return {

@@ -327,3 +327,16 @@ describe("Content-Encoding: gzip", () => {
     expect(await storedEvents(f.hostId)).toEqual([]);
   });
 });
+
+describe("decode fidelity in the log entry", () => {
+  it("marks the bits KVM masked out as not reported and clears gva's tag", async () => {
+    const f = await fleet();
+    const ev = memoryEvent({ hostId: f.hostId, vmId: f.vmId, esr: "0x0000000092000090" });
+    (ev.data as { armSea: { gva: string } }).armSea.gva = "0x3c00ffff9a2b3c40";
+    expect((await api("POST", "/api/v1/events", { token: f.hostToken, body: ev, contentType: CE })).status).toBe(200);
+    const [e] = await logEntriesOf(f.apiKey, f.vmId);
+    expect(e!.jsonPayload.gva).toBe("0x0000ffff9a2b3c40");
+    expect(e!.jsonPayload.esr).toMatchObject({ fsc: "0x10", fnv: 0, ea: 0, cm: 0, wnr: 0, s1ptw: null, set: null, errorState: null, ids: null });
+    expect(e!.jsonPayload.esr.notReported).toEqual(["isv", "sas", "sse", "srt", "sf", "ar", "vncr", "s1ptw", "iss2", "set"]);
+  });
+});

@@ -26,6 +26,8 @@ describe("decodeEsr", () => {
       cm: 0,
       set: 0,
       errorState: "UER",
+      ids: null,
+      notReported: [],
     });
   });
 
@@ -44,6 +46,8 @@ describe("decodeEsr", () => {
       cm: 0,
       set: 0,
       errorState: "UER",
+      ids: null,
+      notReported: [],
     });
   });
 
@@ -177,6 +181,13 @@ describe("abort ISS fields", () => {
     }
   });
 
+  it("has no CM for instruction aborts, even with bit 8 set (Linux prints CM only for data aborts)", () => {
+    expect(decodeEsr(esr(0x20, (1 << 8) | 0x10)).cm).toBeNull();
+    expect(decodeEsr(esr(0x21, (1 << 8) | 0x10)).cm).toBeNull();
+    expect(decodeEsr(esr(0x24, (1 << 8) | 0x10)).cm).toBe(1);
+    expect(decodeEsr(esr(0x25, 0x10)).cm).toBe(0);
+  });
+
   it("has no WnR for instruction aborts, and WnR for data aborts", () => {
     const iabtLow = decodeEsr(esr(0x20, (1 << 6) | 0x10));
     expect(iabtLow.ecName).toBe("IABT (lower EL)");
@@ -186,11 +197,44 @@ describe("abort ISS fields", () => {
     const iabtCur = decodeEsr(esr(0x21, 0x10));
     expect(iabtCur.ecName).toBe("IABT (current EL)");
     expect(iabtCur.wnr).toBeNull();
-    expect(iabtCur.cm).toBe(0);
+    expect(iabtCur.cm).toBeNull();
     expect(decodeEsr(esr(0x24, (1 << 6) | 0x10)).wnr).toBe(1);
     const dabtCur = decodeEsr(esr(0x25, (1 << 6) | 0x10));
     expect(dabtCur.ecName).toBe("DABT (current EL)");
     expect(dabtCur.wnr).toBe(1);
+  });
+});
+
+describe("KVM_EXIT_ARM_SEA: the bits KVM masks out are not reported", () => {
+  const MASKED = ["isv", "sas", "sse", "srt", "sf", "ar", "vncr", "s1ptw", "iss2"];
+  const kvm = (hex: string) => decodeEsr(hex, { from: "kvm_exit_arm_sea" });
+
+  it("marks ISV, SAS…AR, VNCR, S1PTW, ISS2 and a zero SET as not reported, and shows no value for them", () => {
+    const d = kvm("0x0000000092000010");
+    expect(d).toMatchObject({ fsc: "0x10", ea: 0, fnv: 0, wnr: 0, cm: 0, s1ptw: null, set: null, errorState: null });
+    expect(d.notReported).toEqual([...MASKED, "set"]);
+  });
+
+  it("keeps what KVM keeps: EC, IL, FnV, EA, CM, WnR, FSC", () => {
+    const d = kvm("0x0000000092000750"); // FnV, EA, CM, WnR set; FSC 0x10
+    expect(d).toMatchObject({ ec: "0x24", il: 32, fnv: 1, ea: 1, cm: 1, wnr: 1, fsc: "0x10" });
+  });
+
+  it("reports a non-zero SET (only a guest with FEAT_RAS gets it) with its error state", () => {
+    const d = kvm(dabt(0x10, 3 << 11));
+    expect([d.set, d.errorState]).toEqual([3, "UEO"]);
+    expect(d.notReported).toEqual(MASKED);
+  });
+
+  it("does not show a stray S1PTW bit as a fact", () => {
+    expect(kvm(dabt(0x10, 1 << 7)).s1ptw).toBeNull();
+    expect(decodeEsr(dabt(0x10, 1 << 7)).s1ptw).toBe(1);
+  });
+
+  it("decodes an instruction abort from the exit without CM or WnR", () => {
+    const d = kvm(esr(0x20, (1 << 8) | (1 << 6) | 0x10));
+    expect([d.ecName, d.cm, d.wnr, d.s1ptw]).toEqual(["IABT (lower EL)", null, null, null]);
+    expect(d.notReported).toContain("s1ptw");
   });
 });
 
@@ -214,8 +258,12 @@ describe("SError (EC 0x2F)", () => {
     expect([d.set, d.fnv, d.s1ptw, d.wnr, d.cm]).toEqual([null, null, null, null, null]);
   });
 
-  it("has no error state with IDS = 1", () => {
-    expect(decodeEsr(serror(0x11, 0b011, 1)).errorState).toBeNull();
+  it("exposes IDS, and with IDS = 1 (implementation-defined syndrome) gives no DFSC, name, EA or error state", () => {
+    const d = decodeEsr(serror(0x11, 0b011, 1, 1 << 9));
+    expect(d).toMatchObject({ ec: "0x2f", ecName: "SError", ids: 1, fsc: null, fscName: null, ea: null, errorState: null });
+    expect(decodeEsr(serror(0x00, 0, 1)).fscName).toBeNull();
+    expect(decodeEsr(serror(0x11, 0b011)).ids).toBe(0);
+    expect(decodeEsr(dabt(0x10, 1 << 24)).ids).toBeNull();
   });
 
   it("has no error state unless DFSC is 0x11", () => {
@@ -237,7 +285,7 @@ describe("SError (EC 0x2F)", () => {
     const ras = decodeEsr("0xbe000011");
     expect([ras.ecName, ras.fscName, ras.errorState]).toEqual(["SError", "asynchronous SError interrupt", "UC"]);
     const impdef = decodeEsr("0xbf000002");
-    expect([impdef.ecName, impdef.errorState]).toEqual(["SError", null]);
+    expect([impdef.ecName, impdef.ids, impdef.fsc, impdef.fscName, impdef.errorState]).toEqual(["SError", 1, null, null, null]);
   });
 });
 

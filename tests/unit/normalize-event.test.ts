@@ -42,7 +42,7 @@ describe("normalizeEvent: KVM_EXIT_ARM_SEA", () => {
       gva: "0x0000ffff9a2b3c40",
       pageSize: 4096,
       pageKey: "0x00000001234f8000",
-      esr: decodeEsr("0x0000000092000010"),
+      esr: decodeEsr("0x0000000092000010", { from: "kvm_exit_arm_sea" }),
       eventPlaybook: "user-process-memory-error",
       guestKernel: false,
       message:
@@ -62,6 +62,19 @@ describe("normalizeEvent: KVM_EXIT_ARM_SEA", () => {
     const n = normalizeEvent(arm({ flags: 0 }), "web-1");
     expect(n.gva).toBe("0x0000ffff9a2b3c40");
     expect([n.gpa, n.pageSize, n.pageKey]).toEqual([null, null, null]);
+  });
+
+  it("clears gva's top byte (a tag, UNKNOWN for an SEA) as Linux's do_sea does", () => {
+    expect(normalizeEvent(arm({ gva: "0x5a00ffff9a2b3c40" }), "w").gva).toBe("0x0000ffff9a2b3c40");
+    expect(normalizeEvent(arm({ gva: "0xff7fffff9a2b3c40" }), "w").gva).toBe("0x007fffff9a2b3c40");
+    // bit 55 set (a TTBR1 address): untagged_addr keeps it as it is
+    expect(normalizeEvent(arm({ gva: "0xff80000012345678" }), "w").gva).toBe("0xff80000012345678");
+  });
+
+  it("marks the ESR bits KVM masked out of the exit as not reported", () => {
+    const n = normalizeEvent(arm({ esr: "0x0000000092000090" }), "w"); // S1PTW bit set: masked by KVM, not a fact
+    expect(n.esr).toMatchObject({ s1ptw: null, set: null, errorState: null });
+    expect(n.esr?.notReported).toEqual(expect.arrayContaining(["isv", "sas", "sse", "srt", "sf", "ar", "vncr", "s1ptw", "set"]));
   });
 
   it("drops gva when FnV = 1 even though the GPA is valid", () => {
