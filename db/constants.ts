@@ -17,6 +17,8 @@ export const WEBHOOK_EVENT_TYPES = [
   "incident.updated",
   "incident.resolved",
   "vm.evacuation_scheduled",
+  "vm.evacuation_rescheduled",
+  "vm.evacuation_cancelled",
   "vm.evacuation_completed",
   "webhook.test",
 ] as const;

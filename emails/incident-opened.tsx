@@ -2,6 +2,7 @@ import { Heading, Text } from "@react-email/components";
 import { CopyLink, CtaButton, Layout } from "./_components/layout";
 import { IncidentFacts, incidentUrl, notificationReason, previewIncidentProps } from "./_components/incident";
 import type { IncidentEmailProps } from "./_components/incident";
+import { incidentName } from "@/server/incidents/incident-name";
 import { styles } from "./_components/theme";
 
 export type IncidentOpenedEmailProps = IncidentEmailProps;
@@ -14,7 +15,7 @@ export default function IncidentOpenedEmail({ tenantName, consoleUrl, incident, 
       reason={notificationReason(tenantName)}
       manageUrl={manageUrl}
     >
-      <Heading as="h1" style={styles.h1}>{`Memory error on VM ${incident.vmName}`}</Heading>
+      <Heading as="h1" style={styles.h1}>{incidentName(incident)}</Heading>
       <Text style={styles.paragraph}>
         {`An uncorrectable hardware memory error affected VM ${incident.vmName} in project ${incident.projectId} ` +
           `(zone ${incident.zone}). We opened incident ${incident.id}.`}
@@ -25,7 +26,7 @@ export default function IncidentOpenedEmail({ tenantName, consoleUrl, incident, 
         {`What to do: follow the playbook "${incident.playbook.title}" in the console. It is filled in for this VM, ` +
           "with the commands that find the affected process and the steps to move the VM to healthy hardware."}
       </Text>
-      <CtaButton href={url}>{`Open incident ${incident.id}`}</CtaButton>
+      <CtaButton href={url}>Open the incident</CtaButton>
       <CopyLink href={url} />
     </Layout>
   );

@@ -27,7 +27,7 @@ export default function IncidentResolvedEmail({ tenantName, consoleUrl, incident
         If a process was stopped or the VM restarted during the incident, make sure the data it wrote was checked, as
         the playbook describes.
       </Text>
-      <CtaButton href={url}>{`Open incident ${incident.id}`}</CtaButton>
+      <CtaButton href={url}>Open the incident</CtaButton>
       <CopyLink href={url} />
     </Layout>
   );

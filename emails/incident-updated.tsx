@@ -1,4 +1,5 @@
 import { Heading, Text } from "@react-email/components";
+import { incidentName } from "@/server/incidents/incident-name";
 import { CopyLink, CtaButton, Layout } from "./_components/layout";
 import {
   IncidentFacts,
@@ -44,7 +45,7 @@ export default function IncidentUpdatedEmail({ tenantName, consoleUrl, incident,
       reason={notificationReason(tenantName)}
       manageUrl={manageUrl}
     >
-      <Heading as="h1" style={styles.h1}>{`Incident updated: VM ${incident.vmName}`}</Heading>
+      <Heading as="h1" style={styles.h1}>{incidentName(incident)}</Heading>
       <Text style={styles.paragraph}>
         {change ??
           `Incident ${incident.id} now counts ${plural(incident.errorCount, "error")} on ` +
@@ -55,7 +56,7 @@ export default function IncidentUpdatedEmail({ tenantName, consoleUrl, incident,
       <Text style={styles.paragraph}>
         {`Current playbook: "${incident.playbook.title}". The console has its steps, filled in for this VM.`}
       </Text>
-      <CtaButton href={url}>{`Open incident ${incident.id}`}</CtaButton>
+      <CtaButton href={url}>Open the incident</CtaButton>
       <CopyLink href={url} />
     </Layout>
   );

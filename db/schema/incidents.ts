@@ -81,6 +81,11 @@ export const evacuations = pgTable(
     requestedBy: text().notNull(),
     requestedAt: timestamp({ withTimezone: true }).notNull(),
     scheduledFor: timestamp({ withTimezone: true }).notNull(),
+    // no evacuation is later than this: requestedAt + policy.maxDeferSeconds at the time of the request
+    deadline: timestamp({ withTimezone: true }).notNull(),
+    startedAt: timestamp({ withTimezone: true }),
+    // raised at each reschedule (start now, defer): the iCalendar SEQUENCE of the evacuation
+    rescheduleCount: integer().notNull().default(0),
     completedAt: timestamp({ withTimezone: true }),
     cancelledAt: timestamp({ withTimezone: true }),
   },

@@ -22,6 +22,8 @@ export const projects = pgTable(
       .notNull()
       .references(() => tenants.id),
     name: text().notNull(),
+    // when the tenant prefers restarts of this project's VMs (server/policy/maintenance-window.ts); null: any time
+    maintenanceWindow: jsonb().$type<{ days: string[]; start: string; durationMinutes: number; timeZone: string } | null>(),
     createdAt: timestamp({ withTimezone: true }).notNull(),
     updatedAt: timestamp({ withTimezone: true }).notNull(),
   },

@@ -33,7 +33,8 @@ export const styles = {
   content: { padding: "8px 24px 16px" },
   h1: { fontSize: "20px", lineHeight: "28px", fontWeight: 700, margin: "16px 0 8px" },
   h2: { fontSize: "16px", lineHeight: "24px", fontWeight: 600, margin: "16px 0 8px" },
-  paragraph: { fontSize: "14px", lineHeight: "22px", margin: "8px 0" },
+  // long ids and URLs wrap on a phone instead of widening the mail
+  paragraph: { fontSize: "14px", lineHeight: "22px", margin: "8px 0", overflowWrap: "anywhere" as const, wordBreak: "break-word" as const },
   muted: { fontSize: "13px", lineHeight: "20px", color: colors.muted, margin: "8px 0" },
   mono: { fontFamily: monoFamily, fontSize: "13px" },
   link: { color: colors.link, textDecoration: "underline" },
@@ -47,7 +48,7 @@ export const styles = {
     padding: "10px 18px",
     textDecoration: "none",
   },
-  fact: { fontSize: "13px", lineHeight: "20px", margin: "2px 0" },
+  fact: { fontSize: "13px", lineHeight: "20px", margin: "2px 0", overflowWrap: "anywhere" as const, wordBreak: "break-word" as const },
   factLabel: { color: colors.muted },
   card: { border: `1px solid ${colors.border}`, borderRadius: "4px", padding: "8px 12px", margin: "8px 0" },
   hr: { borderColor: colors.border, margin: "0" },

@@ -127,7 +127,8 @@ export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
         let body: unknown = undefined;
         if (!c.def.rawBody && (method === "POST" || method === "PUT" || method === "PATCH")) {
           const raw = await readJsonBody(req);
-          if (c.def.body) body = parseOrThrow(c.def.body, raw ?? {}, "body");
+          // an empty body is {}; a JSON null stays null (a nullable body: "clear it")
+          if (c.def.body) body = parseOrThrow(c.def.body, raw === undefined ? {} : raw, "body");
         }
         const result = await c.def.handler({ req, db, params, query, body, principal });
         if (result instanceof Response) return result;

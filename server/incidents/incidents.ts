@@ -17,6 +17,11 @@ export type IncidentQuery = z.infer<typeof IncidentQuery>;
 type IncidentRow = typeof incidents.$inferSelect;
 type EvacuationRow = typeof evacuations.$inferSelect;
 
+// An evacuation as tenants see it on an incident or a VM (no host).
+export function evacuationBrief(e: EvacuationRow) {
+  return { id: e.id, status: e.status, scheduledFor: iso(e.scheduledFor), deadline: iso(e.deadline), requestedAt: iso(e.requestedAt) };
+}
+
 export function incidentView(r: IncidentRow, evac: EvacuationRow | null) {
   const meta = getPlaybookMeta(r.playbookKey as PlaybookKey);
   return {
@@ -33,7 +38,7 @@ export function incidentView(r: IncidentRow, evac: EvacuationRow | null) {
     errorCount: r.errorCount,
     distinctPages: r.distinctPages,
     playbook: { key: r.playbookKey, version: r.playbookVersion, title: meta.title },
-    evacuation: evac ? { id: evac.id, status: evac.status, scheduledFor: iso(evac.scheduledFor) } : null,
+    evacuation: evac ? evacuationBrief(evac) : null,
   };
 }
 export type IncidentView = ReturnType<typeof incidentView>;

@@ -48,6 +48,7 @@ export function describeChanges(pending: string[], row: Pick<IncidentRow, "error
     );
   }
   if (pending.includes("evacuation_scheduled")) parts.push("a restart on a healthy host is scheduled");
+  if (pending.includes("evacuation_rescheduled")) parts.push("the restart on a healthy host was moved");
   if (pending.includes("evacuation_completed")) parts.push("the VM was moved to a healthy host");
   if (pending.includes("evacuation_cancelled")) parts.push("the scheduled restart on a healthy host was cancelled");
   if (pending.includes("resolved")) parts.push("no new memory error for the quiet period: resolved");
@@ -250,55 +251,68 @@ export async function enqueueIncidentNotifications(
   }
 }
 
-// Evacuation scheduled / completed / cancelled: tenant webhooks (vm.evacuation_*), the incident
-// email, and the control-plane callbacks: vm.evacuation_requested when scheduled,
-// vm.evacuation_cancelled when cancelled.
+// Evacuation scheduled / rescheduled / completed / cancelled: tenant webhooks (vm.evacuation_*),
+// the incident email, and the control-plane callbacks: vm.evacuation_requested when scheduled,
+// vm.evacuation_rescheduled when its time moved, vm.evacuation_cancelled when cancelled.
 export async function enqueueEvacuationNotifications(
   tx: Db,
   e: {
     evacuation: EvacuationRow;
-    kind: "scheduled" | "completed" | "cancelled";
+    kind: "scheduled" | "rescheduled" | "completed" | "cancelled";
     at: Date;
     policy?: Pick<Policy, "coalesceSeconds">;
     // why a cancelled evacuation was cancelled, for the control plane
     cancelledBecause?: "operator" | "vm_deleted";
+    // why a rescheduled evacuation moved, and from when
+    rescheduledBecause?: "tenant_start_now" | "tenant_defer" | "maintenance_window" | "operator_start_now";
+    // the time a maintenance window chose for a new evacuation: the tenant's vm.evacuation_scheduled already says it
+    controlPlaneOnly?: boolean;
   },
 ): Promise<void> {
   const ev = e.evacuation;
+  const about = { evacuationId: ev.id, vmId: ev.vmId, projectId: ev.projectId, tenantId: ev.tenantId, hostId: ev.hostId };
+  if (e.kind === "rescheduled" && e.controlPlaneOnly) {
+    await emitCallback(tx, "vm.evacuation_rescheduled", reschedulePayload(ev, e.rescheduledBecause ?? "maintenance_window"), e.at);
+    return;
+  }
   const rows = await loadIncidentRows(tx, ev.incidentId ? [ev.incidentId] : []);
   const incident = ev.incidentId ? rows.get(ev.incidentId) : undefined;
   const [vm] = await tx.select({ name: vms.name }).from(vms).where(eq(vms.id, ev.vmId));
   const endpoints = await loadEnabledEndpoints(tx, [ev.tenantId]);
-  if (e.kind !== "cancelled") {
-    const item: OutgoingWebhook = {
-      tenantId: ev.tenantId,
-      type: e.kind === "scheduled" ? "vm.evacuation_scheduled" : "vm.evacuation_completed",
-      projectId: ev.projectId,
-      data: {
-        evacuationId: ev.id,
-        vm: { id: ev.vmId, name: vm?.name ?? incident?.vmName ?? ev.vmId, projectId: ev.projectId },
-        incidentId: ev.incidentId,
-        scheduledFor: iso(ev.scheduledFor),
-        reason: ev.reason,
-      },
-    };
-    await emitWebhooks(tx, [item], e.at, { endpoints });
-  }
+  const item: OutgoingWebhook = {
+    tenantId: ev.tenantId,
+    type: `vm.evacuation_${e.kind}`,
+    projectId: ev.projectId,
+    data: {
+      evacuationId: ev.id,
+      vm: { id: ev.vmId, name: vm?.name ?? incident?.vmName ?? ev.vmId, projectId: ev.projectId },
+      incidentId: ev.incidentId,
+      scheduledFor: iso(ev.scheduledFor),
+      // what drove the evacuation; for vm.evacuation_rescheduled, what moved it
+      reason: e.kind === "rescheduled" ? (e.rescheduledBecause ?? "tenant_defer") : e.kind === "cancelled" ? (e.cancelledBecause ?? "operator") : ev.reason,
+    },
+  };
+  await emitWebhooks(tx, [item], e.at, { endpoints });
   if (incident) {
     await noteIncidentChanges(tx, [{ incidentId: incident.id, tags: [`evacuation_${e.kind}`], newErrors: 0, newPages: 0 }], rows, e.at, {
       endpoints,
       coalesceSeconds: e.policy?.coalesceSeconds,
     });
   }
-  // the control plane: asked to restart the VM, and told when it should not after all
-  const about = { evacuationId: ev.id, vmId: ev.vmId, projectId: ev.projectId, tenantId: ev.tenantId, hostId: ev.hostId };
+  // the control plane: asked to restart the VM, told when the time moves, and when it should not after all
   if (e.kind === "scheduled") {
     const data = { ...about, reason: ev.reason, distinctPages: ev.distinctPages, requestedAt: iso(ev.requestedAt) };
     await emitCallback(tx, "vm.evacuation_requested", data, e.at);
+  } else if (e.kind === "rescheduled") {
+    await emitCallback(tx, "vm.evacuation_rescheduled", reschedulePayload(ev, e.rescheduledBecause ?? "tenant_defer"), e.at);
   } else if (e.kind === "cancelled") {
     const data = { ...about, reason: e.cancelledBecause ?? "operator", cancelledAt: iso(ev.cancelledAt ?? e.at) };
     await emitCallback(tx, "vm.evacuation_cancelled", data, e.at);
   }
+}
+
+function reschedulePayload(ev: EvacuationRow, reason: string) {
+  return { evacuationId: ev.id, vmId: ev.vmId, scheduledFor: iso(ev.scheduledFor), deadline: iso(ev.deadline), reason };
 }
 
 // Emits every coalesced incident notification whose time has come. Safe from several processes

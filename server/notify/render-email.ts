@@ -16,6 +16,7 @@ import type { MemberInviteEmailProps } from "@/emails/member-invite";
 import SignInLinkEmail from "@/emails/sign-in-link";
 import type { SignInLinkEmailProps } from "@/emails/sign-in-link";
 import type { IncidentEmailProps } from "@/emails/_components/incident";
+import { incidentName } from "@/server/incidents/incident-name";
 
 export type EmailTemplate =
   | { kind: "incident_opened"; props: IncidentOpenedEmailProps }
@@ -38,8 +39,9 @@ function oneLine(s: string, max = MAX_SUBJECT): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
+// Named by the VM and what happened; the id is in the body, never leading.
 function incidentSubject(tag: string, p: IncidentEmailProps, what: string): string {
-  return oneLine(`[${tag}] Memory error on VM ${p.incident.vmName} (${p.incident.id}) — ${what}`);
+  return oneLine(`[${tag}] ${incidentName(p.incident)}: ${what}`);
 }
 
 function build(t: EmailTemplate): { subject: string; element: ReactElement } {

@@ -19,6 +19,7 @@ import type { EvacuationReason } from "./policy";
 import { decideHostVm } from "./policy";
 import type { Policy } from "./policy-settings";
 import { getPolicy } from "./policy-settings";
+import { maintenanceWindowsOf, nextOpening } from "./maintenance-window";
 
 // The evacuation workflow: scheduled (tenant and control plane told) → in_progress at scheduledFor
 // → completed when the inventory shows the VM on another host; an operator can cancel it before.
@@ -82,7 +83,7 @@ async function lockIncidents(tx: Db, vmIds: string[], opts: { skipLocked: boolea
   return { incidentOf, busy };
 }
 
-async function setIncidentsEvacuating(tx: Db, rows: IncidentRow[], evacs: EvacuationRow[], at: Date, policy: Policy) {
+async function setIncidentsEvacuating(tx: Db, rows: IncidentRow[], evacs: EvacuationRow[], at: Date, policy: Policy, windowed = new Set<string>()) {
   if (!rows.length) return;
   const meta = getPlaybookMeta("evacuation-scheduled");
   const updated = await tx
@@ -105,7 +106,12 @@ async function setIncidentsEvacuating(tx: Db, rows: IncidentRow[], evacs: Evacua
     const e = evacOf.get(r.id);
     if (!e) continue;
     timeline.push(
-      timelineRow(r, at, "evacuation_scheduled", `A restart on a healthy host is scheduled for ${iso(e.scheduledFor)}: ${reasonText(e, policy)}`),
+      timelineRow(
+        r,
+        at,
+        "evacuation_scheduled",
+        `A restart on a healthy host is scheduled for ${iso(e.scheduledFor)}${windowed.has(e.vmId) ? " (the project's maintenance window)" : ""}: ${reasonText(e, policy)}; it can be moved up to ${iso(e.deadline)}`,
+      ),
     );
     if (changed.has(r.id) && r.playbookKey !== meta.key) timeline.push(timelineRow(r, at, "playbook_changed", `Playbook changed to "${meta.title}"`));
   }
@@ -160,11 +166,26 @@ export async function scheduleEvacuations(
     .from(evacuations)
     .where(and(inArray(evacuations.vmId, running.map((v) => v.id)), inArray(evacuations.status, [...ACTIVE])));
   const hasActive = new Set(active.map((a) => a.vmId));
-  const values = running
-    .filter((v) => !busy.has(v.id) && !hasActive.has(v.id))
-    .sort((a, b) => a.id.localeCompare(b.id))
-    .map((v) => {
+  const chosen = running.filter((v) => !busy.has(v.id) && !hasActive.has(v.id)).sort((a, b) => a.id.localeCompare(b.id));
+  // a project's maintenance window places an evacuation whose time nobody chose, if it opens in time
+  const windows = await maintenanceWindowsOf(
+    tx,
+    chosen.filter((v) => !byVm.get(v.id)!.scheduledFor).map((v) => v.projectId),
+  );
+  const deadline = new Date(at.getTime() + policy.maxDeferSeconds * 1000);
+  const windowed = new Set<string>();
+  const values = chosen.map((v) => {
       const r = byVm.get(v.id)!;
+      const byDefault = new Date(Math.min(at.getTime() + EVACUATION_LEAD_SECONDS * 1000, deadline.getTime()));
+      let scheduledFor = r.scheduledFor ?? byDefault;
+      const w = r.scheduledFor ? undefined : windows.get(v.projectId);
+      if (w) {
+        const opening = nextOpening(w, byDefault);
+        if (opening.getTime() > byDefault.getTime() && opening.getTime() <= deadline.getTime()) {
+          scheduledFor = opening;
+          windowed.add(v.id);
+        }
+      }
       return {
         id: newId("evac"),
         tenantId: v.tenantId,
@@ -177,7 +198,8 @@ export async function scheduleEvacuations(
         status: "scheduled" as const,
         requestedBy: r.requestedBy,
         requestedAt: at,
-        scheduledFor: r.scheduledFor ?? new Date(at.getTime() + EVACUATION_LEAD_SECONDS * 1000),
+        scheduledFor,
+        deadline: new Date(Math.max(deadline.getTime(), scheduledFor.getTime())),
       };
     });
   // a VM that already has an evacuation (possibly one just committed by a transaction that could
@@ -200,8 +222,12 @@ export async function scheduleEvacuations(
     const inc = incidentOf.get(e.vmId);
     return inc ? [inc] : [];
   });
-  await setIncidentsEvacuating(tx, incidentRows, made, at, policy);
-  for (const e of made) await enqueueEvacuationNotifications(tx, { evacuation: e, kind: "scheduled", at, policy });
+  await setIncidentsEvacuating(tx, incidentRows, made, at, policy, windowed);
+  for (const e of made) {
+    await enqueueEvacuationNotifications(tx, { evacuation: e, kind: "scheduled", at, policy });
+    // the control plane learns the time the window chose (the request itself names none)
+    if (windowed.has(e.vmId)) await enqueueEvacuationNotifications(tx, { evacuation: e, kind: "rescheduled", at, policy, rescheduledBecause: "maintenance_window", controlPlaneOnly: true });
+  }
   await attachLater();
   return made;
 }
@@ -275,7 +301,7 @@ export async function startDueEvacuations(db: Db, at: Date, limit = 500): Promis
   return db.transaction(async (tx) => {
     const started = await rawRows<{ id: string; incident_id: string | null; tenant_id: string }>(
       tx,
-      sql`update evacuations set status = 'in_progress'
+      sql`update evacuations set status = 'in_progress', started_at = ${at.toISOString()}::timestamptz
           where id in (select id from evacuations where status = 'scheduled' and scheduled_for <= ${at.toISOString()}::timestamptz
                        order by scheduled_for limit ${limit} for update skip locked)
           returning id, incident_id, tenant_id`,
@@ -345,17 +371,24 @@ export async function requestEvacuation(ctx: ServiceContext, vmId: string, input
     if (scheduledFor && scheduledFor.getTime() < at.getTime() - 1000) {
       throw new ValidationError("scheduledFor is in the past", [{ path: "scheduledFor", message: "must not be in the past" }]);
     }
+    const policy = await getPolicy(tx);
+    const deadline = new Date(at.getTime() + policy.maxDeferSeconds * 1000);
+    if (scheduledFor && scheduledFor.getTime() > deadline.getTime()) {
+      throw new ValidationError(`scheduledFor is after the deadline ${iso(deadline)}`, [
+        { path: "scheduledFor", message: `must be at most ${iso(deadline)} (now + policy.maxDeferSeconds)` },
+      ]);
+    }
     const findActive = async () =>
       (await tx.select().from(evacuations).where(and(eq(evacuations.vmId, vmId), inArray(evacuations.status, [...ACTIVE]))))[0];
     const existing = await findActive();
     if (existing) return { evacuationId: existing.id, created: false };
     if (!vm.hostId) throw new ConflictError(`VM ${vmId} is stopped: it will start on a healthy host`);
-    const pages = (await vmSummaries(tx, [vmId], at, await getPolicy(tx))).get(vmId)?.distinctPages ?? 0;
+    const pages = (await vmSummaries(tx, [vmId], at, policy)).get(vmId)?.distinctPages ?? 0;
     const [made] = await scheduleEvacuations(
       tx,
       [{ vmId, reason: "operator", distinctPages: pages, requestedBy: "operator", ...(scheduledFor ? { scheduledFor } : {}) }],
       at,
-      { skipLocked: false },
+      { skipLocked: false, policy },
     );
     const evac = made ?? (await findActive());
     if (!evac) throw new ConflictError(`VM ${vmId} could not be evacuated now; try again`);
@@ -376,6 +409,133 @@ export async function cancelEvacuation(ctx: ServiceContext, id: string, at: Date
     await audit(tx, { tenantId: cancelled.tenantId, actor: ctx.actor, action: "evacuation.cancel", target: id, details: { vmId: cancelled.vmId } });
     return evacuationView(cancelled);
   });
+}
+
+// ---- choosing the time (tenant control; the operator's "start now") ------------------------
+
+export type RescheduleReason = "tenant_start_now" | "tenant_defer" | "maintenance_window" | "operator_start_now";
+
+export const DeferInput = z.strictObject({
+  until: Rfc3339.describe("the new restart time: after scheduledFor, at most deadline"),
+});
+
+// Moves a scheduled evacuation to `to` (now: it starts at once). Only a `scheduled` evacuation
+// can move: anything else is a 409. Timeline, tenant (webhook, email) and control plane are told
+// in the same transaction.
+async function rescheduleLocked(
+  tx: Db,
+  evacId: string,
+  plan: (e: EvacuationRow) => { to: Date; startNow: boolean },
+  reason: RescheduleReason,
+  at: Date,
+  actor: string,
+): Promise<EvacuationRow> {
+  const [peek] = await tx.select().from(evacuations).where(eq(evacuations.id, evacId));
+  if (!peek) throw new NotFoundError(`No evacuation ${evacId}`);
+  const { incidentOf } = await lockIncidents(tx, [peek.vmId], { skipLocked: false });
+  const [evac] = await tx.select().from(evacuations).where(eq(evacuations.id, evacId)).for("update");
+  if (!evac || evac.status !== "scheduled") {
+    throw new ConflictError(`The restart is already ${(evac ?? peek).status.replace("_", " ")}: it can no longer be moved`);
+  }
+  const { to, startNow } = plan(evac);
+  const [moved] = await tx
+    .update(evacuations)
+    .set({
+      scheduledFor: to,
+      rescheduleCount: sql`${evacuations.rescheduleCount} + 1`,
+      ...(startNow ? { status: "in_progress" as const, startedAt: at } : {}),
+    })
+    .where(and(eq(evacuations.id, evac.id), eq(evacuations.status, "scheduled")))
+    .returning();
+  if (!moved) throw new ConflictError("The restart is no longer scheduled: it can no longer be moved");
+  const inc = await incidentOfEvacuation(tx, moved, incidentOf);
+  if (inc) {
+    const who = actor.startsWith("operator") ? "the platform operator" : actor.startsWith("api_key:") ? "the tenant (API key)" : `${actor.replace(/^user:/, "")}`;
+    const rows = [
+      timelineRow(
+        inc,
+        at,
+        "evacuation_rescheduled",
+        startNow
+          ? `The restart on a healthy host was started now by ${who} (it was scheduled for ${iso(evac.scheduledFor)})`
+          : `The restart on a healthy host was moved from ${iso(evac.scheduledFor)} to ${iso(to)} by ${who}; the deadline is ${iso(evac.deadline)}`,
+      ),
+    ];
+    if (startNow) rows.push(timelineRow(inc, at, "evacuation_started", "The restart on a healthy host is under way"));
+    await tx.insert(incidentTimeline).values(rows);
+    await tx
+      .update(incidents)
+      .set({ updatedAt: at, version: sql`${incidents.version} + 1` })
+      .where(eq(incidents.id, inc.id));
+  }
+  await enqueueEvacuationNotifications(tx, { evacuation: moved, kind: "rescheduled", at, rescheduledBecause: reason });
+  await audit(tx, {
+    tenantId: moved.tenantId,
+    actor,
+    action: startNow ? "evacuation.start_now" : "evacuation.defer",
+    target: moved.id,
+    details: { vmId: moved.vmId, from: iso(evac.scheduledFor), to: iso(to) },
+  });
+  return moved;
+}
+
+// The incident's evacuation, for a tenant: 404 for another tenant's incident, 409 when it has none
+// that is scheduled.
+async function evacuationOfIncident(tx: Db, tenantId: string, incidentId: string): Promise<EvacuationRow> {
+  const [inc] = await tx
+    .select({ id: incidents.id })
+    .from(incidents)
+    .where(and(eq(incidents.tenantId, tenantId), eq(incidents.id, incidentId)));
+  if (!inc) throw new NotFoundError(`No incident ${incidentId}`);
+  const [evac] = await tx
+    .select()
+    .from(evacuations)
+    .where(and(eq(evacuations.incidentId, inc.id), eq(evacuations.tenantId, tenantId)))
+    .orderBy(desc(evacuations.requestedAt), desc(evacuations.id))
+    .limit(1);
+  if (!evac) throw new ConflictError(`Incident ${incidentId} has no scheduled restart`);
+  return evac;
+}
+
+export type TenantActorContext = ServiceContext & { tenantId: string };
+
+// "Restart now, I am ready": scheduledFor becomes now and the restart starts.
+export async function startEvacuationNow(ctx: TenantActorContext, incidentId: string, at: Date): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    const evac = await evacuationOfIncident(tx, ctx.tenantId, incidentId);
+    await rescheduleLocked(tx, evac.id, () => ({ to: at, startNow: true }), "tenant_start_now", at, ctx.actor);
+  });
+}
+
+// "Not before …": a later time, at most the deadline.
+export async function deferEvacuation(ctx: TenantActorContext, incidentId: string, input: z.infer<typeof DeferInput>, at: Date): Promise<void> {
+  const until = new Date(input.until);
+  await ctx.db.transaction(async (tx) => {
+    const evac = await evacuationOfIncident(tx, ctx.tenantId, incidentId);
+    await rescheduleLocked(
+      tx,
+      evac.id,
+      (e) => {
+        if (until.getTime() <= e.scheduledFor.getTime()) {
+          throw new ValidationError(`until must be after the scheduled time ${iso(e.scheduledFor)}`, [
+            { path: "until", message: `must be after ${iso(e.scheduledFor)}` },
+          ]);
+        }
+        if (until.getTime() > e.deadline.getTime()) {
+          throw new ValidationError(`until is after the deadline ${iso(e.deadline)}`, [{ path: "until", message: `must be at most ${iso(e.deadline)}` }]);
+        }
+        return { to: until, startNow: false };
+      },
+      "tenant_defer",
+      at,
+      ctx.actor,
+    );
+  });
+}
+
+// The operator can always evacuate at once, whatever the tenant chose.
+export async function startEvacuationNowByOperator(ctx: ServiceContext, evacuationId: string, at: Date) {
+  return ctx.db.transaction(async (tx) => evacuationView(await rescheduleLocked(tx, evacuationId, () => ({ to: at, startNow: true }), "operator_start_now", at, ctx.actor)));
 }
 
 // A VM deleted from the inventory will not be restarted anywhere: its active evacuation is
@@ -434,6 +594,8 @@ export function evacuationView(e: EvacuationRow) {
     requestedBy: e.requestedBy,
     requestedAt: iso(e.requestedAt),
     scheduledFor: iso(e.scheduledFor),
+    deadline: iso(e.deadline),
+    startedAt: iso(e.startedAt),
     completedAt: iso(e.completedAt),
     cancelledAt: iso(e.cancelledAt),
   };

@@ -13,6 +13,8 @@ export const Policy = z.strictObject({
   hostEvacuatePages: z.number().int().min(1).max(1_000_000),
   quietPeriodSeconds: z.number().int().min(60).max(90 * 86400),
   coalesceSeconds: z.number().int().min(0).max(86400),
+  // how long a tenant may put an evacuation off: its deadline is requestedAt + maxDeferSeconds
+  maxDeferSeconds: z.number().int().min(0).max(30 * 86400),
 });
 export type Policy = z.infer<typeof Policy>;
 
@@ -27,6 +29,7 @@ export const DEFAULT_POLICY: Policy = {
   hostEvacuatePages: 16,
   quietPeriodSeconds: 86400,
   coalesceSeconds: 300,
+  maxDeferSeconds: 86400,
 };
 
 const KEY = "policy";

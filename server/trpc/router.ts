@@ -4,6 +4,7 @@ import { logEntryRouter } from "./routers/log-entry";
 import { notificationRouter } from "./routers/notification";
 import { operatorRouter } from "./routers/operator";
 import { outboxRouter } from "./routers/outbox";
+import { projectRouter } from "./routers/project";
 import { settingsRouter } from "./routers/settings";
 import { tenantRouter } from "./routers/tenant";
 import { vmRouter } from "./routers/vm";
@@ -14,6 +15,7 @@ export const appRouter = router({
   notification: notificationRouter,
   operator: operatorRouter,
   outbox: outboxRouter,
+  project: projectRouter,
   settings: settingsRouter,
   tenant: tenantRouter,
   vm: vmRouter,

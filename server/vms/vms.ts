@@ -3,6 +3,7 @@ import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
 import { evacuations, vms } from "@/db/schema";
 import { NotFoundError } from "@/server/errors";
+import { evacuationBrief } from "@/server/incidents/incidents";
 import { decodeCursor, iso, ListQuery, page } from "@/server/http/conventions";
 import type { Policy } from "@/server/policy/policy-settings";
 import { latestEvacuations, vmSummaries } from "@/server/policy/health";
@@ -37,9 +38,7 @@ function vmView(v: VmRow, pages: number, policy: Policy, evac: typeof evacuation
       windowSeconds: policy.windowSeconds,
       evacuation: evac
         ? {
-            id: evac.id,
-            status: evac.status,
-            scheduledFor: iso(evac.scheduledFor),
+            ...evacuationBrief(evac),
             completedAt: iso(evac.completedAt),
             cancelledAt: iso(evac.cancelledAt),
           }

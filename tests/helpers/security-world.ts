@@ -24,7 +24,8 @@ export async function securityWorld() {
   );
   ok(await api("POST", `/api/v1/webhooks/${hook.body.id}/test`, { token: f.apiKey }), "webhook test");
   const deliveries = ok(await api("GET", `/api/v1/webhooks/${hook.body.id}/deliveries`, { token: f.apiKey }), "deliveries");
-  const evac = ok(await api("POST", `/api/v1/admin/vms/${f.vmIds[1]}/evacuate`, { token: op, body: {} }), "evacuation");
+  // the incident's VM: its evacuation is scheduled, so the tenant's start/defer routes have one to move
+  const evac = ok(await api("POST", `/api/v1/admin/vms/${f.vmId}/evacuate`, { token: op, body: {} }), "evacuation");
   const tokens = ok(await api("GET", `/api/v1/admin/hosts/${f.hostId}/tokens`, { token: op }), "host tokens");
   const keys = ok(await api("GET", `/api/v1/admin/tenants/${f.tenantId}/api-keys`, { token: op }), "api keys");
   return {
@@ -86,6 +87,8 @@ export const SAMPLE_BODY: Record<string, (w: SecurityWorld) => unknown> = {
   "POST /api/v1/admin/policy/preview": () => ({ vmPages: 3, hostEvacuatePages: 12 }),
   "PUT /api/v1/admin/callback": () => ({ url: "https://control-plane.example.com/evacuate", rotateSecret: false }),
   "POST /api/v1/admin/vms/{vmId}/evacuate": () => ({}),
+  "POST /api/v1/incidents/{incidentId}/evacuation/defer": () => ({ until: new Date(Date.now() + 3600_000).toISOString() }),
+  "PUT /api/v1/projects/{projectId}/maintenance-window": () => ({ days: ["sat", "sun"], start: "03:00", durationMinutes: 120, timeZone: "America/New_York" }),
   "POST /api/v1/webhooks": () => ({ url: "https://hooks.example.com/new", eventTypes: ["incident.opened"], description: "made by a test" }),
   "PATCH /api/v1/webhooks/{id}": () => ({ description: "patched", eventTypes: ["incident.opened", "incident.resolved"] }),
   "POST /api/v1/webhooks/{id}/recover": () => ({ since: new Date(Date.now() - 3600_000).toISOString() }),

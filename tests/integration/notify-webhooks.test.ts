@@ -546,6 +546,9 @@ describe("what goes to whom", () => {
       scheduledFor: new Date(t + HOUR),
       completedAt: null,
       cancelledAt: null,
+      deadline: new Date(Date.now() + 86400_000),
+      startedAt: null,
+      rescheduleCount: 0,
     };
     await db.transaction(async (tx) => {
       await tx.insert(evacuations).values(evac);
@@ -620,6 +623,9 @@ describe("what goes to whom", () => {
       scheduledFor: at(),
       completedAt: null,
       cancelledAt: null,
+      deadline: new Date(Date.now() + 86400_000),
+      startedAt: null,
+      rescheduleCount: 0,
     };
     await db.transaction((tx) => enqueueEvacuationNotifications(tx, { evacuation: evac, kind: "scheduled", at: at() }));
     expect(await deliverNow()).toBe(1);

@@ -151,7 +151,7 @@ describe("operator API: policy and callback", () => {
     const get = await api("GET", "/api/v1/admin/policy", { token: op });
     expect(get.body).toEqual({
       windowSeconds: 86400, vmPages: 4, evacuateOnGuestKernel: true, hostDegradedPages: 8,
-      hostEvacuatePages: 16, quietPeriodSeconds: 86400, coalesceSeconds: 300,
+      hostEvacuatePages: 16, quietPeriodSeconds: 86400, coalesceSeconds: 300, maxDeferSeconds: 86400,
     });
     const put = await api("PUT", "/api/v1/admin/policy", { token: op, body: { vmPages: 3 } });
     expect(put.body.vmPages).toBe(3);

@@ -70,6 +70,7 @@ describe("policy summaries: SQL and pure functions agree", () => {
               requestedBy: "operator",
               requestedAt: resetAt,
               scheduledFor: resetAt,
+              deadline: resetAt,
               completedAt: resetAt,
             });
           }

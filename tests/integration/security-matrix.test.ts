@@ -15,6 +15,7 @@ import { putSetting } from "@/server/settings";
 import { operatorProcedure, router } from "@/server/trpc/init";
 import { roleAtLeast } from "@/server/tenants/members";
 import { api, fleet, operator, uid } from "../helpers/api";
+import { memoryEvent } from "../helpers/events";
 import type { SecurityWorld } from "../helpers/security-world";
 import {
   expectErrorBody,
@@ -280,6 +281,17 @@ async function freshMemberId(A: TenantWorld, role: Role = "viewer"): Promise<str
   return (await owner.settings.inviteMember({ email: `${uid("m")}@${A.tenantId}.example`, role })).id;
 }
 
+// A fresh incident of the tenant whose VM's evacuation is scheduled (each call its own: a start ends it).
+async function scheduledIncidentOf(W: TenantWorld): Promise<string> {
+  const op = await operator();
+  const vmId = uid("vm");
+  await api("PUT", `/api/v1/admin/vms/${vmId}`, { token: op, body: { projectId: W.projectId, name: "sched-1", zone: "zone-a", hostId: W.hostId, placedAt: "2020-01-01T00:00:00Z" } });
+  expect((await api("POST", "/api/v1/events", { token: W.hostToken, body: memoryEvent({ hostId: W.hostId, vmId }) })).status).toBe(200);
+  expect((await api("POST", `/api/v1/admin/vms/${vmId}/evacuate`, { token: op, body: {} })).status).toBe(202);
+  const list = await api("GET", `/api/v1/incidents?vmId=${vmId}`, { token: W.apiKey });
+  return list.body.data[0].id as string;
+}
+
 // A webhook endpoint of a tenant with one (test) delivery, made once per tenant world.
 const hooks = new Map<string, Promise<{ id: string; deliveryId: string }>>();
 function hookOf(W: TenantWorld): Promise<{ id: string; deliveryId: string }> {
@@ -302,6 +314,27 @@ const PROCEDURES: Record<string, ProcCase> = {
     foreign: (c, B) => c.incident.byId({ id: B.incidentId }),
   },
   "incident.overview": { access: "viewer", run: (c) => c.incident.overview() },
+  "incident.startEvacuation": {
+    access: "member",
+    run: async (c, A) => c.incident.startEvacuation({ id: await scheduledIncidentOf(A) }),
+    foreign: async (c, B) => c.incident.startEvacuation({ id: await scheduledIncidentOf(B) }),
+  },
+  "incident.deferEvacuation": {
+    access: "member",
+    run: async (c, A) => c.incident.deferEvacuation({ id: await scheduledIncidentOf(A), until: new Date(Date.now() + 3600_000).toISOString() }),
+    foreign: async (c, B) => c.incident.deferEvacuation({ id: await scheduledIncidentOf(B), until: new Date(Date.now() + 3600_000).toISOString() }),
+  },
+  "project.list": { access: "viewer", run: (c) => c.project.list() },
+  "project.maintenanceWindow": {
+    access: "viewer",
+    run: (c, A) => c.project.maintenanceWindow({ projectId: A.projectId }),
+    foreign: (c, B) => c.project.maintenanceWindow({ projectId: B.projectId }),
+  },
+  "project.setMaintenanceWindow": {
+    access: "member",
+    run: (c, A) => c.project.setMaintenanceWindow({ projectId: A.projectId, window: { days: ["sun"], start: "04:30", durationMinutes: 60, timeZone: "UTC" } }),
+    foreign: (c, B) => c.project.setMaintenanceWindow({ projectId: B.projectId, window: null }),
+  },
   "logEntry.list": { access: "viewer", run: (c) => c.logEntry.list({}) },
   "logEntry.byId": {
     access: "viewer",
@@ -368,6 +401,13 @@ const PROCEDURES: Record<string, ProcCase> = {
     run: async (c, A) => {
       const { evacuationId } = (await callPath(c, "operator.evacuate", { vmId: A.vmIds[1] })) as { evacuationId: string };
       return callPath(c, "operator.cancelEvacuation", { evacuationId });
+    },
+  },
+  "operator.startEvacuation": {
+    access: "operator",
+    run: async (c, A) => {
+      const { evacuationId } = (await callPath(c, "operator.evacuate", { vmId: A.vmIds[1] })) as { evacuationId: string };
+      return callPath(c, "operator.startEvacuation", { evacuationId });
     },
   },
   "operator.policy": { access: "operator", run: (c) => callPath(c, "operator.policy", undefined) },

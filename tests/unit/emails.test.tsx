@@ -57,14 +57,16 @@ describe("email templates", () => {
 describe("incident emails", () => {
   it("opened: subject, VM name and the console link in both parts", async () => {
     const r = await renderEmail({ kind: "incident_opened", props: incidentProps });
-    expect(r.subject).toBe(`[CRITICAL] Memory error on VM web-1 (${incidentProps.incident.id}) — incident opened`);
+    expect(r.subject).toBe("[CRITICAL] web-1 — memory error in a user process: incident opened");
+    expect(r.subject).not.toContain(incidentProps.incident.id);
     for (const part of [r.html, r.text]) {
       expect(part).toContain("web-1");
       expect(part).toContain(incidentLink);
       expect(part).toContain("https://poisonwatch.example.com/settings/notifications");
       expect(part).toContain("Manage notifications");
     }
-    expect(r.text).toContain("Memory error on VM web-1");
+    expect(r.text).toContain("web-1 — memory error in a user process");
+    expect(r.text).toContain(incidentProps.incident.id);
     expect(r.text).toContain("VM: web-1 (vm-7f3a)");
     expect(r.text).toContain("Opened: 2025-10-13 18:59 UTC");
     expect(r.text).toContain("1 error on 1 distinct page");
@@ -74,7 +76,7 @@ describe("incident emails", () => {
     const props = { ...IncidentUpdatedEmail.PreviewProps, change: "Restart on a healthy host\nscheduled" };
     const r = await renderEmail({ kind: "incident_updated", props });
     expect(r.subject).toBe(
-      `[CRITICAL] Memory error on VM web-1 (${props.incident.id}) — updated: Restart on a healthy host scheduled`,
+      "[CRITICAL] web-1 — restart on a healthy host scheduled: updated: Restart on a healthy host scheduled",
     );
     expect(r.text).toContain("will be stopped and started on a healthy host at 2025-10-13 21:00 UTC");
     expect(r.text).toContain("not a live migration");
@@ -88,13 +90,13 @@ describe("incident emails", () => {
         incident: { ...props.incident, evacuation: { ...props.incident.evacuation, status: "completed" as const } },
       },
     });
-    expect(done.subject).toMatch(/— incident updated$/);
+    expect(done.subject).toBe("[CRITICAL] web-1 — restarted on a healthy host: incident updated");
     expect(done.text).toContain("was restarted on a healthy host");
   });
 
   it("resolved: subject says so and the text carries the resolution time", async () => {
     const r = await renderEmail({ kind: "incident_resolved", props: IncidentResolvedEmail.PreviewProps });
-    expect(r.subject).toBe(`[RESOLVED] Memory error on VM web-1 (${incidentProps.incident.id}) — incident resolved`);
+    expect(r.subject).toMatch(/^\[RESOLVED\] web-1 — .+: incident resolved$/);
     expect(r.text).toContain("resolved at 2025-10-14 21:05 UTC");
     expect(r.text).toContain(incidentLink);
   });

@@ -2,7 +2,15 @@
 import { z } from "zod";
 import { now } from "@/server/clock";
 import { renderMetrics } from "@/server/metrics";
-import { cancelEvacuation, EvacuateInput, EvacuationId, EvacuationQuery, listEvacuations, requestEvacuation } from "@/server/policy/evacuations";
+import {
+  cancelEvacuation,
+  EvacuateInput,
+  EvacuationId,
+  EvacuationQuery,
+  listEvacuations,
+  requestEvacuation,
+  startEvacuationNowByOperator,
+} from "@/server/policy/evacuations";
 import { collectFleetGauges } from "@/server/policy/fleet";
 import { getHostHealth, HostListQuery, listHostHealth } from "@/server/policy/health";
 import { HOST_STATES } from "@/server/policy/policy";
@@ -47,6 +55,8 @@ const EvacuationOut = z.object({
   requestedBy: z.enum(["policy", "operator"]),
   requestedAt: Timestamp,
   scheduledFor: Timestamp,
+  deadline: Timestamp.describe("no later than this: requestedAt + policy.maxDeferSeconds"),
+  startedAt: Timestamp.nullable(),
   completedAt: Timestamp.nullable(),
   cancelledAt: Timestamp.nullable(),
 });
@@ -116,6 +126,21 @@ export const adminHealthRoutes = [
       ...common,
     },
     handler: async ({ db, params }) => ({ status: 200, body: await cancelEvacuation({ db, actor }, params.evacuationId, now()) }),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/admin/evacuations/{evacuationId}/start",
+    auth: op,
+    tag: "evacuations",
+    summary: "Start a scheduled evacuation now, whatever time the tenant chose (the control plane hears vm.evacuation_rescheduled)",
+    params: z.object({ evacuationId: EvacuationId }),
+    responses: {
+      200: { description: "The started evacuation", schema: EvacuationOut },
+      404: err("Unknown evacuation"),
+      409: err("No longer scheduled"),
+      ...common,
+    },
+    handler: async ({ db, params }) => ({ status: 200, body: await startEvacuationNowByOperator({ db, actor }, params.evacuationId, now()) }),
   }),
   defineRoute({
     method: "POST",

@@ -7,10 +7,11 @@ import { adminHealthRoutes } from "./admin-health";
 import { adminInventoryRoutes } from "./admin-inventory";
 import { adminPolicyRoutes } from "./admin-policy";
 import { ingestRequestSchemas, ingestRoutes } from "./ingest";
+import { tenantEvacuationRoutes } from "./tenant-evacuations";
 import { tenantReadRoutes } from "./tenant-reads";
 import { tenantWebhookRoutes } from "./tenant-webhooks";
 
-const domainRoutes: RouteDef[] = [...ingestRoutes, ...adminInventoryRoutes, ...adminPolicyRoutes, ...adminEventRoutes, ...adminHealthRoutes, ...tenantReadRoutes, ...tenantWebhookRoutes];
+const domainRoutes: RouteDef[] = [...ingestRoutes, ...adminInventoryRoutes, ...adminPolicyRoutes, ...adminEventRoutes, ...adminHealthRoutes, ...tenantReadRoutes, ...tenantEvacuationRoutes, ...tenantWebhookRoutes];
 
 let openApiDoc: unknown;
 

@@ -3,7 +3,8 @@ import { now } from "@/server/clock";
 import { getIncidentDetail } from "@/server/incidents/incident-detail";
 import { IncidentQuery, listIncidents } from "@/server/incidents/incidents";
 import { getOverview } from "@/server/incidents/overview";
-import { router, tenantProcedure } from "../init";
+import { DeferInput, deferEvacuation, startEvacuationNow } from "@/server/policy/evacuations";
+import { memberProcedure, router, tenantProcedure } from "../init";
 
 export const IncidentById = z.object({ id: z.string().min(1).max(64) });
 
@@ -11,4 +12,13 @@ export const incidentRouter = router({
   list: tenantProcedure.input(IncidentQuery).query(({ ctx, input }) => listIncidents(ctx.db, ctx.tenantId, input)),
   byId: tenantProcedure.input(IncidentById).query(({ ctx, input }) => getIncidentDetail(ctx.db, ctx.tenantId, input.id)),
   overview: tenantProcedure.query(({ ctx }) => getOverview(ctx.db, ctx.tenantId, now())),
+  // the tenant's say in when its VM restarts (members and owners)
+  startEvacuation: memberProcedure.input(IncidentById).mutation(async ({ ctx, input }) => {
+    await startEvacuationNow({ db: ctx.db, actor: ctx.actor, tenantId: ctx.tenantId }, input.id, now());
+    return getIncidentDetail(ctx.db, ctx.tenantId, input.id);
+  }),
+  deferEvacuation: memberProcedure.input(IncidentById.extend(DeferInput.shape)).mutation(async ({ ctx, input }) => {
+    await deferEvacuation({ db: ctx.db, actor: ctx.actor, tenantId: ctx.tenantId }, input.id, { until: input.until }, now());
+    return getIncidentDetail(ctx.db, ctx.tenantId, input.id);
+  }),
 });

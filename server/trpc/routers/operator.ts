@@ -2,7 +2,14 @@ import { z } from "zod";
 import { now } from "@/server/clock";
 import { OperatorId } from "@/server/http/conventions";
 import { listUncorrelatedEvents, UncorrelatedQuery } from "@/server/ingest/uncorrelated";
-import { cancelEvacuation, EvacuationId, EvacuationQuery, listEvacuations, requestEvacuation } from "@/server/policy/evacuations";
+import {
+  cancelEvacuation,
+  EvacuationId,
+  EvacuationQuery,
+  listEvacuations,
+  requestEvacuation,
+  startEvacuationNowByOperator,
+} from "@/server/policy/evacuations";
 import { getFleetOverview } from "@/server/policy/fleet";
 import { getHostDetail, HostListQuery, listHostHealth } from "@/server/policy/health";
 import { getPolicy, PolicyInput, putPolicy } from "@/server/policy/policy-settings";
@@ -24,6 +31,10 @@ export const operatorRouter = router({
   cancelEvacuation: operatorProcedure
     .input(z.object({ evacuationId: EvacuationId }))
     .mutation(({ ctx, input }) => cancelEvacuation({ db: ctx.db, actor: ctx.actor }, input.evacuationId, now())),
+  // at once, whatever time the tenant chose
+  startEvacuation: operatorProcedure
+    .input(z.object({ evacuationId: EvacuationId }))
+    .mutation(({ ctx, input }) => startEvacuationNowByOperator({ db: ctx.db, actor: ctx.actor }, input.evacuationId, now())),
   policy: operatorProcedure.query(({ ctx }) => getPolicy(ctx.db)),
   previewPolicy: operatorProcedure.input(PolicyInput).query(({ ctx, input }) => previewPolicy(ctx.db, input, now())),
   updatePolicy: operatorProcedure.input(PolicyInput).mutation(({ ctx, input }) => putPolicy({ db: ctx.db, actor: ctx.actor }, input)),

@@ -13,6 +13,7 @@ type Policy = {
   hostEvacuatePages: number;
   quietPeriodSeconds: number;
   coalesceSeconds: number;
+  maxDeferSeconds: number;
 };
 
 const FIELDS: { key: Exclude<keyof Policy, "evacuateOnGuestKernel">; label: string; hint: string; unit?: "hours" | "seconds" }[] = [
@@ -22,6 +23,7 @@ const FIELDS: { key: Exclude<keyof Policy, "evacuateOnGuestKernel">; label: stri
   { key: "hostEvacuatePages", label: "Host evacuate at", hint: "Every running VM of the host is evacuated." },
   { key: "quietPeriodSeconds", label: "Quiet period", hint: "An incident resolves after this long without a new error.", unit: "hours" },
   { key: "coalesceSeconds", label: "Coalesce notifications", hint: "Notifications of one incident go out at most this often.", unit: "seconds" },
+  { key: "maxDeferSeconds", label: "Longest deferral", hint: "Tenants may put an evacuation off until this long after it was requested (its deadline).", unit: "hours" },
 ];
 
 function shown(p: Policy, k: (typeof FIELDS)[number]): string {

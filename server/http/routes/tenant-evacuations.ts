@@ -1,0 +1,85 @@
+// Tenant REST API (tenant API key): when an evacuation happens — start now, defer, and the
+// projects' maintenance windows. A tenant API key acts with member rights.
+import { z } from "zod";
+import type { Db } from "@/db/client";
+import { now } from "@/server/clock";
+import { getIncidentDetail } from "@/server/incidents/incident-detail";
+import { getMaintenanceWindow, MaintenanceWindow, MaintenanceWindowInput, putMaintenanceWindow } from "@/server/policy/maintenance-window";
+import { DeferInput, deferEvacuation, startEvacuationNow } from "@/server/policy/evacuations";
+import type { TenantActorContext } from "@/server/policy/evacuations";
+import { OperatorId } from "../conventions";
+import type { Principal } from "../principal";
+import { defineRoute } from "../router";
+import { ErrorBody } from "../schemas";
+import { tenantOf } from "./tenant-reads";
+
+const tenant = ["tenant"] as ["tenant"];
+const err = (d: string) => ({ description: d, schema: ErrorBody });
+const common = { 400: err("Invalid input"), 401: err("Missing or unknown API key"), 403: err("Not a tenant API key") };
+
+function ctxOf(db: Db, principal: Principal | null): TenantActorContext {
+  const tenantId = tenantOf(principal);
+  return { db, tenantId, actor: principal?.kind === "tenant" ? `api_key:${principal.keyId}` : "unknown" };
+}
+
+const IncidentParams = z.object({ incidentId: z.string().max(64) });
+const ProjectParams = z.object({ projectId: OperatorId });
+const incidentAnswer = { 200: { description: "The incident, with its timeline and filled playbook" } };
+const notScheduled = { 404: err("No such incident of this tenant"), 409: err("The incident's evacuation is not (or no longer) scheduled") };
+
+export const tenantEvacuationRoutes = [
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/incidents/{incidentId}/evacuation/start",
+    auth: tenant,
+    tag: "tenant",
+    summary: "Approve the scheduled restart now: scheduledFor becomes now and the restart starts",
+    params: IncidentParams,
+    responses: { ...incidentAnswer, ...notScheduled, ...common },
+    handler: async ({ db, params, principal }) => {
+      const ctx = ctxOf(db, principal);
+      await startEvacuationNow(ctx, params.incidentId, now());
+      return { status: 200, body: await getIncidentDetail(db, ctx.tenantId, params.incidentId) };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/v1/incidents/{incidentId}/evacuation/defer",
+    auth: tenant,
+    tag: "tenant",
+    summary: "Move the scheduled restart later: until is after scheduledFor and at most the evacuation's deadline",
+    params: IncidentParams,
+    body: DeferInput,
+    responses: { ...incidentAnswer, ...notScheduled, ...common },
+    handler: async ({ db, params, body, principal }) => {
+      const ctx = ctxOf(db, principal);
+      await deferEvacuation(ctx, params.incidentId, body, now());
+      return { status: 200, body: await getIncidentDetail(db, ctx.tenantId, params.incidentId) };
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/projects/{projectId}/maintenance-window",
+    auth: tenant,
+    tag: "tenant",
+    summary: "The project's maintenance window (null: none)",
+    params: ProjectParams,
+    responses: { 200: { description: "The window or null", schema: MaintenanceWindow.nullable() }, 404: err("No such project of this tenant"), ...common },
+    handler: async ({ db, params, principal }) => ({ status: 200, body: await getMaintenanceWindow(db, tenantOf(principal), params.projectId) }),
+  }),
+  defineRoute({
+    method: "PUT",
+    path: "/api/v1/projects/{projectId}/maintenance-window",
+    auth: tenant,
+    tag: "tenant",
+    summary:
+      "Set (or, with null, clear) the project's maintenance window: a new evacuation of its VMs is scheduled at the window's next opening if that comes before the evacuation's deadline",
+    params: ProjectParams,
+    body: MaintenanceWindowInput,
+    responses: { 200: { description: "The stored window or null", schema: MaintenanceWindow.nullable() }, 404: err("No such project of this tenant"), ...common },
+    handler: async ({ db, params, body, principal }) => ({
+      status: 200,
+      body: await putMaintenanceWindow(ctxOf(db, principal), params.projectId, body, now()),
+    }),
+  }),
+];
