@@ -33,7 +33,8 @@ type State = "connecting" | "greeting" | "negotiating" | "ready" | "waiting" | "
 
 class QmpSession {
   state: State = "connecting";
-  ino = 0;
+  // identity of the socket file: a new QEMU makes a new one (inode numbers alone are reused)
+  ino = "";
   private sock: net.Socket | null = null;
   private attempt = 0;
   private timer: unknown = null;
@@ -211,7 +212,7 @@ export class QmpWatcher {
 
   private async scanOnce(): Promise<void> {
     if (this.closed) return;
-    const seen = new Map<string, { file: string; ino: number }>();
+    const seen = new Map<string, { file: string; ino: string }>();
     for (const name of await readdir(this.o.dir)) {
       if (!name.endsWith(".qmp")) continue;
       const vmId = name.slice(0, -4);
@@ -222,7 +223,7 @@ export class QmpWatcher {
         this.o.log.warn("qmp: socket name is not <vmId>.qmp with a valid VM id; ignored", { file });
         continue;
       }
-      seen.set(vmId, { file, ino: st.ino });
+      seen.set(vmId, { file, ino: `${st.ino}:${st.ctimeMs}` });
     }
     if (this.closed) return;
     for (const [vmId, s] of this.sessions) {

@@ -197,7 +197,7 @@ export class Spool {
   }
 
   private async openSegment(seq: number): Promise<void> {
-    const fh = await open(path.join(this.dir, segName(seq)), "wx", 0o600);
+    const fh = await open(path.join(this.dir, segName(seq)), "wx+", 0o600);
     await syncDir(this.dir); // the new file's name is durable before any record in it is acknowledged
     this.active = { seq, fh, size: 0 };
     this.segments.push({ seq, size: 0 });

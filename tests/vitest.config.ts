@@ -32,6 +32,11 @@ export default defineConfig({
       },
       {
         extends: true,
+        // the host agent against fakes (QEMU, the service); tests/integration/agent-*.test.ts runs it against the app
+        test: { name: "agent", include: ["tests/agent/**/*.test.ts"], environment: "node", testTimeout: 30_000 },
+      },
+      {
+        extends: true,
         // real `next start` processes: needs `next build` first (npm test does it)
         test: { name: "system", include: ["tests/system/**/*.test.ts"], environment: "node", testTimeout: 300_000, fileParallelism: false },
       },
