@@ -55,6 +55,6 @@ export async function lineClient(socketPath: string) {
       }
       return lines.splice(0, n);
     },
-    close: () => sock.end(),
+    close: () => void sock.end(),
   };
 }
