@@ -17,6 +17,7 @@ export const USAGE = `poisonwatch-agent: reports memory errors of this host's VM
   --spool-max-mb N       report (never drop) when the spool holds more (env POISONWATCH_SPOOL_MAX_MB; default 1024)
   --linger-ms N          wait up to N ms (0-1000) to fill a batch (env POISONWATCH_LINGER_MS; default 0)
   --retry-max-seconds N  longest wait between retries (env POISONWATCH_RETRY_MAX_SECONDS; default 60)
+  --gzip on|off          compress batches (env POISONWATCH_GZIP; default on)
   --help`;
 
 export class ConfigError extends Error {}
@@ -33,6 +34,7 @@ const FLAGS = {
   "spool-max-mb": "POISONWATCH_SPOOL_MAX_MB",
   "linger-ms": "POISONWATCH_LINGER_MS",
   "retry-max-seconds": "POISONWATCH_RETRY_MAX_SECONDS",
+  gzip: "POISONWATCH_GZIP",
 } as const;
 
 export function hostArch(nodeArch: string = process.arch): Arch | null {
@@ -94,6 +96,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const qmpDir = get("qmp-dir");
   const intakePath = get("intake");
   if (!qmpDir && !intakePath) throw new ConfigError("give --qmp-dir, --intake or both: otherwise no event can reach the agent");
+  const gzip = get("gzip") ?? "on";
+  if (gzip !== "on" && gzip !== "off") throw new ConfigError(`--gzip must be on or off (got "${gzip}")`);
   return {
     url,
     token,
@@ -106,5 +110,6 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     spoolMaxBytes: int("spool-max-mb", get("spool-max-mb") ?? "1024", 1, 1024 * 1024) * 1024 * 1024,
     lingerMs: int("linger-ms", get("linger-ms") ?? "0", 0, 1000),
     retryMaxMs: int("retry-max-seconds", get("retry-max-seconds") ?? "60", 1, 3600) * 1000,
+    gzip: gzip === "on",
   };
 }
