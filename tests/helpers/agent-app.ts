@@ -12,8 +12,6 @@ import { memoryErrorEvents } from "@/db/schema";
 import { lineClient, memoryLog, tempDir } from "./agent-kit";
 import { until } from "./fake-timers";
 
-// "off" only while the service on main cannot read gzip'ed bodies
-export const GZIP: "on" | "off" = "off";
 
 // the same one-file build `npm run build:agent` makes, into a temp dir
 export function buildAgent(): string {
@@ -32,13 +30,13 @@ export function killAgents(): void {
 
 export function runAgent(bundle: string, args: Record<string, string>): AgentProcess {
   const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, v]);
-  const env = { PATH: process.env.PATH ?? "", POISONWATCH_GZIP: GZIP } as unknown as NodeJS.ProcessEnv;
+  const env = { PATH: process.env.PATH ?? "" } as unknown as NodeJS.ProcessEnv;
   const proc = spawn(process.execPath, [bundle, ...argv], { stdio: ["ignore", "pipe", "pipe"], env });
   children.push(proc);
   let out = "";
   proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => proc.once("exit", (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => proc.once("close", (code, signal) => r({ code, signal })));
   return { proc, output: () => out, exited };
 }
 
@@ -48,7 +46,7 @@ export async function startAgentInProcess(
 ) {
   const logs = memoryLog();
   const agent = await Agent.start(
-    { arch: "x86_64", spoolDir: path.join(tempDir(), "spool"), retryBaseMs: 50, retryMaxMs: 200, gzip: GZIP === "on", ...config },
+    { arch: "x86_64", spoolDir: path.join(tempDir(), "spool"), retryBaseMs: 50, retryMaxMs: 200, ...config },
     { log: logs.log, qmpRescanMs: 200, qmpReconnectBaseMs: 20 },
   );
   cleanups.push(() => agent.stop({ flush: false }));
