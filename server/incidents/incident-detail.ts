@@ -1,6 +1,6 @@
-import { and, asc, eq, notLike } from "drizzle-orm";
+import { and, asc, eq, notLike, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { incidentPages } from "@/db/schema";
+import { incidentPages, logEntries } from "@/db/schema";
 import { fillPlaybook } from "@/server/playbooks/catalog";
 import type { PlaybookKey } from "@/server/playbooks/catalog";
 import { getPolicy } from "@/server/policy/policy-settings";
@@ -9,7 +9,7 @@ import { evacuationsOf, getIncidentRowForTenant, getIncidentTimeline, incidentVi
 // The single incident: list shape + timeline + the playbook filled with its facts.
 export async function getIncidentDetail(db: Db, tenantId: string, id: string) {
   const row = await getIncidentRowForTenant(db, tenantId, id);
-  const [evacs, timeline, policy, pages] = [
+  const [evacs, timeline, policy, pages, reports] = [
     await evacuationsOf(db, [row.id]),
     await getIncidentTimeline(db, row.id),
     await getPolicy(db),
@@ -19,6 +19,14 @@ export async function getIncidentDetail(db: Db, tenantId: string, id: string) {
       .where(and(eq(incidentPages.incidentId, row.id), notLike(incidentPages.pageKey, "unlocated:%")))
       .orderBy(asc(incidentPages.firstSeenAt))
       .limit(20),
+    // how the errors were reported, and whose memory they hit (QEMU's recipient)
+    await db
+      .selectDistinct({
+        mechanism: sql<string>`${logEntries.jsonPayload}->>'mechanism'`,
+        recipient: sql<string | null>`${logEntries.jsonPayload}->'qemu'->>'recipient'`,
+      })
+      .from(logEntries)
+      .where(eq(logEntries.incidentId, row.id)),
   ];
   const evac = evacs.get(row.id) ?? null;
   const view = incidentView(row, evac);
@@ -35,6 +43,9 @@ export async function getIncidentDetail(db: Db, tenantId: string, id: string) {
     windowSeconds: policy.windowSeconds,
     gpas: pages.map((p) => p.pageKey),
     actions: row.actions,
+    mechanisms: [...new Set(reports.map((r) => r.mechanism))],
+    hypervisorMemory: reports.some((r) => r.recipient === "hypervisor"),
+    guestMemory: reports.some((r) => r.recipient !== "hypervisor"),
     guestMode: row.guestMode as "user" | "kernel" | "unknown",
     arch: row.arch as "arm64" | "x86_64",
     severity: row.severity,

@@ -1,11 +1,14 @@
 import type { EvacuationStatus } from "@/db/constants";
 import {
+  arm64Replay,
   checkDataStep,
   dataLossStep,
   findProcessStep,
   hardOfflineStep,
   iso,
   journalSince,
+  onlyHypervisorMemory,
+  pageRetiredStep,
   platformActionsStep,
   stopStartStep,
   summaryStep,
@@ -40,7 +43,7 @@ type PlaybookDefinition = {
 
 const CATALOG: Record<PlaybookKey, PlaybookDefinition> = {
   "user-process-memory-error": {
-    version: 1,
+    version: 2,
     title: "A process on your VM was stopped by a memory error",
     steps: (f) => [
       summaryStep(f),
@@ -49,12 +52,23 @@ const CATALOG: Record<PlaybookKey, PlaybookDefinition> = {
         body:
           `VM ${f.vmName} kept running. A process on it read memory that the host hardware reported as ` +
           "uncorrectably corrupted; the guest kernel stopped that process (it received SIGBUS) instead of " +
-          "letting it use corrupted data, and stopped using the page. Other processes were not affected. " +
-          "Whatever the stopped process held only in memory is lost.",
+          "letting it use corrupted data" +
+          {
+            without_record:
+              ". The error reached the guest without a firmware error record, so the guest kernel did not retire " +
+              "the page: it is still in use, and the next program that reads it is stopped too. ",
+            record_unknown:
+              ". Whether the guest also took the page out of service depends on whether it received a firmware " +
+              "error record (see below). ",
+            none: ", and stopped using the page. ",
+          }[arm64Replay(f) ?? "none"] +
+          "Other processes were not affected. Whatever the stopped process held only in memory is lost.",
       },
       platformActionsStep(f),
       findProcessStep(f),
-      dataLossStep(),
+      pageRetiredStep(f),
+      // without memory-failure handling there is no "recovery action" line to read
+      arm64Replay(f) === "without_record" ? null : dataLossStep(),
       checkDataStep(f, "process"),
       hardOfflineStep(f),
       stopStartStep(f, "If errors repeat, or as a precaution for an important workload, move the VM to healthy hardware:"),
@@ -110,30 +124,40 @@ const CATALOG: Record<PlaybookKey, PlaybookDefinition> = {
   },
 
   "latent-memory-error": {
-    version: 1,
+    version: 2,
     title: "A memory error was found in your VM's memory before it was used",
     steps: (f) => [
       summaryStep(f),
       {
         title: "Impact",
-        body:
-          "None so far. The host's background memory check (scrubbing) found an uncorrectable error in memory that " +
-          `belongs to VM ${f.vmName} before anything read it. No process was affected and the VM kept running. ` +
-          "If the guest later reads that memory, the read fails instead of returning corrupted data, and the " +
-          "process that read it is stopped; you would then receive a separate notice.",
+        body: onlyHypervisorMemory(f)
+          ? "None for the guest so far. The host found an uncorrectable error in memory that the hypervisor uses " +
+            `itself to run VM ${f.vmName}, not in the VM's own memory: no process in the VM was affected, and the ` +
+            "guest cannot see or use that memory. If the hypervisor later reads it, it cannot continue and the VM " +
+            "is stopped; you would then receive a separate notice."
+          : "None so far. The host's background memory check (scrubbing) found an uncorrectable error in memory that " +
+            `belongs to VM ${f.vmName} before anything read it. No process was affected and the VM kept running. ` +
+            "If the guest later reads that memory, the read fails instead of returning corrupted data, and the " +
+            "process that read it is stopped; you would then receive a separate notice.",
       },
       platformActionsStep(f),
       {
         title: "What to do now",
-        body: [
-          "Nothing is urgent.",
-          wasReportedToGuest(f)
-            ? "The platform reported the error to the guest, so the guest kernel has probably retired the page " +
-              'itself. A "Memory failure" line confirms it:'
-            : "The platform did not report this error to the guest, so the guest kernel does not know the page is " +
-              "bad. To confirm that nothing in the guest noticed it:",
-          `$ sudo journalctl -k --since "${journalSince(f.openedAt)}" | grep -iE "memory failure|hardware error|mce"`,
-        ].join("\n"),
+        body: onlyHypervisorMemory(f)
+          ? "Nothing is urgent, and nothing in the guest can notice this error, so its logs have nothing to show. " +
+            "The memory belongs to this VM's hypervisor process: a stop and start (below) runs the VM in a new one."
+          : [
+              "Nothing is urgent.",
+              !wasReportedToGuest(f)
+                ? "The platform did not report this error to the guest, so the guest kernel does not know the page " +
+                  "is bad. To confirm that nothing in the guest noticed it:"
+                : arm64Replay(f)
+                  ? "The platform reported the error to the guest. An arm64 guest takes the page out of service only " +
+                    'if firmware also handed it an error record; a "Memory failure" line confirms it:'
+                  : "The platform reported the error to the guest, so the guest kernel has probably retired the page " +
+                    'itself. A "Memory failure" line confirms it:',
+              `$ sudo journalctl -k --since "${journalSince(f.openedAt)}" | grep -iE "memory failure|hardware error|mce"`,
+            ].join("\n"),
       },
       hardOfflineStep(f),
       stopStartStep(f, "Memory that failed once often fails again. At a convenient time, move the VM to healthy hardware:"),
@@ -141,14 +165,17 @@ const CATALOG: Record<PlaybookKey, PlaybookDefinition> = {
   },
 
   "vm-restarted": {
-    version: 1,
+    version: 2,
     title: "Your VM was stopped or restarted after a memory error",
     steps: (f) => [
       summaryStep(f),
       {
         title: "Impact",
         body:
-          `The memory error could not be contained inside VM ${f.vmName}, so the hypervisor ` +
+          (onlyHypervisorMemory(f)
+            ? `The memory error hit memory that the hypervisor uses itself to run VM ${f.vmName}, not the VM's own ` +
+              "memory. The hypervisor cannot continue after that, so it "
+            : `The memory error could not be contained inside VM ${f.vmName}, so the hypervisor `) +
           (f.actions.includes("vm_stopped") ? "stopped the VM. " : "reset (hard-restarted) the VM. ") +
           "For your workload this is like a sudden power loss: every process stopped, and data held only in memory " +
           "or not yet written to disk is lost." +
@@ -250,7 +277,7 @@ const CATALOG: Record<PlaybookKey, PlaybookDefinition> = {
   },
 
   "repeated-memory-errors": {
-    version: 1,
+    version: 2,
     title: "Repeated memory errors on your VM",
     steps: (f) => [
       summaryStep(f),
@@ -265,7 +292,8 @@ const CATALOG: Record<PlaybookKey, PlaybookDefinition> = {
       platformActionsStep(f),
       stopStartStep(f, "Move the VM to healthy hardware now rather than waiting for the platform to do it:"),
       findProcessStep(f),
-      dataLossStep(),
+      pageRetiredStep(f),
+      arm64Replay(f) === "without_record" ? null : dataLossStep(),
       checkDataStep(f, "processes"),
       hardOfflineStep(f),
     ].filter(isStep),

@@ -17,6 +17,12 @@ export type PlaybookFacts = {
   /** union of what the VMM did: sea_injected, mce_injected, serror_injected, page_unmapped, memslot_split, vm_stopped, vm_reset, none */
   actions: string[];
   guestMode: "user" | "kernel" | "unknown";
+  /** how the VMM learned of the errors: kvm_exit_arm_sea, sigbus, qemu_memory_failure */
+  mechanisms: string[];
+  /** some error hit memory the hypervisor (QEMU) uses itself, not the guest's (MEMORY_FAILURE recipient "hypervisor") */
+  hypervisorMemory: boolean;
+  /** some error hit the guest's own memory */
+  guestMemory: boolean;
   arch: "arm64" | "x86_64";
   severity: "CRITICAL" | "WARNING";
   evacuation: { status: EvacuationStatus; scheduledFor: Date } | null;
@@ -74,7 +80,9 @@ export function summaryStep(f: PlaybookFacts): PlaybookStep {
     ? `Guest-physical ${shown.length + more === 1 ? "page" : "pages"}: ${shown.map((p) => p.gpa).join(", ")}` +
       (more ? ` and ${more} more` : "") +
       "."
-    : "The platform could not tell which guest-physical page was hit.";
+    : onlyHypervisorMemory(f)
+      ? "No guest-physical page was hit: the error was in memory the hypervisor uses itself."
+      : "The platform could not tell which guest-physical page was hit.";
   return {
     title: "What happened",
     body: [
@@ -111,6 +119,22 @@ export function wasReportedToGuest(f: PlaybookFacts): boolean {
   return f.actions.some((a) => a === "sea_injected" || a === "mce_injected" || a === "serror_injected");
 }
 
+// Every error hit memory QEMU uses itself: nothing in the guest read it or can see it.
+export function onlyHypervisorMemory(f: PlaybookFacts): boolean {
+  return f.hypervisorMemory && !f.guestMemory;
+}
+
+// An arm64 guest runs memory_failure() — retires the page and prints "Memory failure:" — only when
+// firmware hands it an error record (APEI/GHES, as QEMU does for a SIGBUS). A synchronous abort
+// replayed from a KVM_EXIT_ARM_SEA exit comes without one: do_sea sends the process SIGBUS and
+// the page stays in service. After a SIGBUS on arm64 it depends on the VMM and the guest's firmware.
+export type Arm64Replay = "without_record" | "record_unknown" | null;
+
+export function arm64Replay(f: PlaybookFacts): Arm64Replay {
+  if (f.arch !== "arm64" || !f.actions.includes("sea_injected")) return null;
+  return f.mechanisms.includes("kvm_exit_arm_sea") ? "without_record" : "record_unknown";
+}
+
 export function platformActionsStep(f: PlaybookFacts): PlaybookStep {
   const done = [...new Set(f.actions)].flatMap((a) => (ACTION_TEXT[a] ? [ACTION_TEXT[a]] : []));
   const head = done.length
@@ -130,30 +154,85 @@ export function findProcessStep(f: PlaybookFacts): PlaybookStep {
   const { shown } = listedPages(f);
   const examplePfn = shown[0]?.pfn ?? "0x12345";
   const since = journalSince(f.openedAt);
+  const abortLine = [
+    "  postgres[4242]: unhandled exception: DABT (lower EL), ESR 0x0000000092000010, synchronous external abort in postgres[aaaad5a40000+1b6000]",
+    'The name and number before "unhandled exception" are the stopped process and its PID.',
+  ];
   const lines = [
     "On the VM, as root, search the kernel log from shortly before the first error:",
     `$ sudo journalctl -k --since "${since}" | grep -iE "memory failure|hardware error|mce|external abort"`,
     '$ sudo dmesg -T | grep -iE "memory failure|hardware error|mce|external abort"',
-    "The guest kernel prints lines such as:",
-    `  Memory failure: ${examplePfn}: Sending SIGBUS to postgres:4242 due to hardware memory corruption`,
-    `  Memory failure: ${examplePfn}: recovery action for dirty LRU page: Recovered`,
-    'The name and number after "Sending SIGBUS to" are the stopped process and its PID. The hex number after ' +
-      '"Memory failure:" is the guest page frame number; with 4 KiB guest pages it is the guest-physical address ' +
-      "divided by 4096.",
   ];
-  if (shown.length) lines.push(...shown.map((p) => `  guest-physical ${p.gpa} = page frame ${p.pfn}`));
+  if (arm64Replay(f) === "without_record") {
+    // do_sea without an error record: no memory_failure(), only the signal and its report
+    lines.push(
+      'The abort reached the guest without a firmware error record, so its kernel prints no "Memory failure" line. ' +
+        "It logs the stopped process itself, unless the process handled SIGBUS, for example:",
+      ...abortLine,
+    );
+  } else {
+    lines.push(
+      "The guest kernel prints lines such as:",
+      `  Memory failure: ${examplePfn}: Sending SIGBUS to postgres:4242 due to hardware memory corruption`,
+      `  Memory failure: ${examplePfn}: recovery action for dirty LRU page: Recovered`,
+      'The name and number after "Sending SIGBUS to" are the stopped process and its PID. The hex number after ' +
+        '"Memory failure:" is the guest page frame number; with 4 KiB guest pages it is the guest-physical address ' +
+        "divided by 4096.",
+    );
+    if (shown.length) lines.push(...shown.map((p) => `  guest-physical ${p.gpa} = page frame ${p.pfn}`));
+    lines.push(
+      ...(f.arch === "arm64"
+        ? [
+            'An arm64 guest prints "Memory failure" lines only when firmware also handed it an error record. ' +
+              "Without one its kernel logs the stopped process instead (unless the process handled SIGBUS), for example:",
+            ...abortLine,
+          ]
+        : [
+            'An x86 guest also logs the machine check itself, for example "mce: Uncorrected hardware memory error in ' +
+              'user-access at …" or "mce: [Hardware Error]: …".',
+          ]),
+    );
+  }
   lines.push(
-    f.arch === "arm64"
-      ? 'An arm64 guest that does not receive firmware error records may log a "synchronous external abort" for ' +
-          "the process instead."
-      : 'An x86 guest also logs the machine check itself, for example "mce: Uncorrected hardware memory error in ' +
-          'user-access at …" or "mce: [Hardware Error]: …".',
     "A process run by systemd is also logged as killed by SIGBUS (signal 7), and its unit shows as failed unless " +
       "it was restarted:",
     `$ sudo journalctl --since "${since}" | grep -E "status=7/BUS|SIGBUS"`,
     "$ systemctl list-units --state=failed",
   );
   return { title: "Find the affected process", body: lines.join("\n") };
+}
+
+// What an arm64 guest did with the page after the platform replayed the abort into it.
+export function pageRetiredStep(f: PlaybookFacts): PlaybookStep | null {
+  const replay = arm64Replay(f);
+  if (!replay) return null;
+  const grep = `$ sudo journalctl -k --since "${journalSince(f.openedAt)}" | grep -i "memory failure"`;
+  const next = guestPages(f).length
+    ? "Retire the page yourself (next step), or stop and start the VM to give it fresh memory."
+    : "The platform could not tell which page it was, so stop and start the VM at a convenient time to give it fresh memory.";
+  if (replay === "without_record") {
+    return {
+      title: "The guest did not retire the page",
+      body: [
+        "The platform replayed the error into the guest as a synchronous external abort, without a firmware error " +
+          "record (ACPI APEI/GHES). With such an abort the guest kernel sends SIGBUS to the process that read the page " +
+          'but runs no memory-failure handling: it prints no "Memory failure" line and keeps the page in service, so ' +
+          "the next program that reads it is stopped the same way. To confirm that the guest did not retire it (no output):",
+        grep,
+        next,
+      ].join("\n"),
+    };
+  }
+  return {
+    title: "Check whether the guest retired the page",
+    body: [
+      "An arm64 guest takes a poisoned page out of service only when firmware also hands it an error record (ACPI " +
+        "APEI/GHES); after a synchronous external abort alone its kernel sends SIGBUS to the process but keeps using " +
+        'the page. A "Memory failure" line for the page means it was retired:',
+      grep,
+      `If there is none, the page is still in service. ${next}`,
+    ].join("\n"),
+  };
 }
 
 export function dataLossStep(): PlaybookStep {

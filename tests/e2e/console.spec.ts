@@ -117,7 +117,8 @@ test("open a demo incident and its playbook", async () => {
   await ownerPage.getByRole("row").filter({ hasText: "A process on your VM was stopped" }).first().getByRole("link", { name: /^inc_/ }).click();
   await expect(playbook.getByRole("heading", { name: "Find the affected process" })).toBeVisible();
   await expect(playbook.locator("pre").filter({ hasText: "journalctl" }).first()).toBeVisible();
-  await expect(playbook.locator("pre").filter({ hasText: "Memory failure:" }).first()).toBeVisible();
+  // what the guest kernel prints: "Memory failure:" lines, or on arm64 without an error record the process's abort
+  await expect(playbook.locator("pre").filter({ hasText: /Memory failure:|unhandled exception/ }).first()).toBeVisible();
   await shot(ownerPage, "incident-user-process");
 });
 

@@ -340,3 +340,89 @@ describe("decode fidelity in the log entry", () => {
     expect(e!.jsonPayload.esr.notReported).toEqual(["isv", "sas", "sse", "srt", "sf", "ar", "vncr", "s1ptw", "iss2", "set"]);
   });
 });
+
+describe("what QEMU did reaches the tenant: one incident per QEMU action", () => {
+  const line = (recipient: string, action: string, ar: boolean) =>
+    QMP_LINE.replace('"recipient": "guest"', `"recipient": "${recipient}"`)
+      .replace('"action": "inject"', `"action": "${action}"`)
+      .replace('"action-required": true', `"action-required": ${ar}`);
+
+  async function incidentFor(recipient: string, action: string, ar: boolean) {
+    const f = await fleet();
+    const ev = fromQmp(f, line(recipient, action, ar), `qmp-${recipient}-${action}`, new Date().toISOString());
+    const r = await api("POST", "/api/v1/events", { token: f.hostToken, body: ev, contentType: CE });
+    expect(r.body.accepted).toBe(1);
+    const [entry] = await logEntriesOf(f.apiKey, f.vmId);
+    const inc = await api("GET", `/api/v1/incidents/${entry!.incidentId}`, { token: f.apiKey });
+    expect(inc.status).toBe(200);
+    const text = inc.body.playbook.steps.map((s: { title: string; body: string }) => `${s.title}\n${s.body}`).join("\n");
+    return { entry: entry!, playbook: inc.body.playbook.key as string, text };
+  }
+
+  it("inject: an MCE injected into the guest", async () => {
+    const { entry, playbook, text } = await incidentFor("guest", "inject", true);
+    expect(entry.jsonPayload.actions).toEqual(["mce_injected"]);
+    expect(playbook).toBe("user-process-memory-error");
+    expect(text).toContain("reported the error to the guest as a machine-check exception (x86)");
+    expect(text).not.toContain("took no action");
+  });
+
+  it("inject without action-required: the guest was told, not 'did not report'", async () => {
+    const { playbook, text } = await incidentFor("guest", "inject", false);
+    expect(playbook).toBe("latent-memory-error");
+    expect(text).toContain("The platform reported the error to the guest, so the guest kernel has probably retired the page");
+    expect(text).not.toContain("did not report this error");
+    expect(text).not.toContain("took no action");
+  });
+
+  it("fatal: QEMU stopped the VM (not a reset)", async () => {
+    const { entry, playbook, text } = await incidentFor("guest", "fatal", true);
+    expect(entry.jsonPayload.actions).toEqual(["vm_stopped"]);
+    expect(entry.jsonPayload.message).toContain("The platform stopped the VM.");
+    expect(playbook).toBe("vm-restarted");
+    expect(text).toContain("so the hypervisor stopped the VM.");
+    expect(text).not.toContain("reset (hard-restarted)");
+  });
+
+  it("reset: the VM was reset", async () => {
+    const { entry, playbook, text } = await incidentFor("guest", "reset", true);
+    expect(entry.jsonPayload.actions).toEqual(["vm_reset"]);
+    expect(playbook).toBe("vm-restarted");
+    expect(text).toContain("so the hypervisor reset (hard-restarted) the VM.");
+  });
+
+  it("ignore: nothing was done", async () => {
+    const { entry, playbook, text } = await incidentFor("guest", "ignore", false);
+    expect(entry.jsonPayload.actions).toEqual(["none"]);
+    expect(entry.severity).toBe("WARNING");
+    expect(playbook).toBe("latent-memory-error");
+    expect(text).toContain("it took no action on the VM");
+  });
+
+  it("recipient hypervisor: QEMU's own memory, not 'found in the memory of VM'", async () => {
+    const fatal = await incidentFor("hypervisor", "fatal", true);
+    expect(fatal.entry.jsonPayload.message).toContain("consumed by the hypervisor in its own memory for VM web-1, not in the VM's memory");
+    expect(fatal.playbook).toBe("vm-restarted");
+    expect(fatal.text).toContain("The memory error hit memory that the hypervisor uses itself to run VM web-1");
+    const ignored = await incidentFor("hypervisor", "ignore", false);
+    expect(ignored.entry.jsonPayload.message).not.toContain("in the memory of VM");
+    expect(ignored.playbook).toBe("latent-memory-error");
+    expect(ignored.text).toContain("not in the VM's own memory");
+    expect(ignored.text).not.toContain("belongs to VM web-1");
+  });
+});
+
+describe("arm64 replay without a firmware record reaches the playbook", () => {
+  it("does not tell the tenant that the guest stopped using the page", async () => {
+    const f = await fleet();
+    const ev = memoryEvent({ hostId: f.hostId, vmId: f.vmId }); // KVM_EXIT_ARM_SEA, sea_injected
+    expect((await api("POST", "/api/v1/events", { token: f.hostToken, body: ev, contentType: CE })).status).toBe(200);
+    const [entry] = await logEntriesOf(f.apiKey, f.vmId);
+    const inc = await api("GET", `/api/v1/incidents/${entry!.incidentId}`, { token: f.apiKey });
+    const text = inc.body.playbook.steps.map((s: { body: string }) => s.body).join("\n");
+    expect(inc.body.playbook.key).toBe("user-process-memory-error");
+    expect(text).not.toContain("stopped using the page");
+    expect(text).toContain("the guest kernel did not retire the page");
+    expect(text).toContain("/sys/devices/system/memory/hard_offline_page");
+  });
+});

@@ -22,6 +22,9 @@ const base: PlaybookFacts = {
   gpas: ["0x0000000012345000", "0x00000000abcde000"],
   actions: ["sea_injected", "page_unmapped"],
   guestMode: "user",
+  mechanisms: ["kvm_exit_arm_sea"],
+  hypervisorMemory: false,
+  guestMemory: true,
   arch: "arm64",
   severity: "CRITICAL",
   evacuation: { status: "scheduled", scheduledFor: new Date("2025-10-13T21:00:00Z") },
@@ -94,7 +97,8 @@ describe("playbook catalog", () => {
   });
 
   it("tells the tenant how to find the killed process and check its data", () => {
-    const text = textOf("user-process-memory-error", base);
+    // an x86 guest that received the MCE runs its memory-failure handling and says so
+    const text = textOf("user-process-memory-error", { ...base, arch: "x86_64", actions: ["mce_injected", "page_unmapped"], mechanisms: ["sigbus"] });
     expect(text).toContain('$ sudo journalctl -k --since "2025-10-13 18:44:03 UTC"');
     expect(text).toMatch(/\$ sudo dmesg -T \| grep -iE "memory failure\|hardware error\|mce\|external abort"/);
     expect(text).toContain("Sending SIGBUS to");
@@ -124,6 +128,95 @@ describe("playbook catalog", () => {
     expect(textOf("latent-memory-error", { ...base, actions: ["none"] })).toContain("it took no action on the VM");
     expect(textOf("vm-restarted", { ...base, actions: ["vm_stopped"] })).toMatch(/hypervisor stopped the VM/);
     expect(textOf("vm-restarted", { ...base, actions: ["vm_reset"] })).toMatch(/reset \(hard-restarted\) the VM/);
+  });
+
+  it("on arm64, after a replayed abort without an error record, does not say the guest stopped using the page", () => {
+    // base: arm64, a KVM_EXIT_ARM_SEA replayed as a synchronous abort (no APEI/GHES record)
+    const text = textOf("user-process-memory-error", base);
+    expect(text).not.toMatch(/stopped using the page/);
+    expect(text).toContain("the guest kernel did not retire the page: it is still in use, and the next program that reads it is stopped too");
+    expect(text).toContain("The guest did not retire the page");
+    expect(text).toContain('$ sudo journalctl -k --since "2025-10-13 18:44:03 UTC" | grep -i "memory failure"');
+    expect(text).toContain("postgres[4242]: unhandled exception: DABT (lower EL), ESR 0x0000000092000010, synchronous external abort");
+    expect(text).toContain("$ echo 0x0000000012345000 | sudo tee /sys/devices/system/memory/hard_offline_page");
+    // no "Memory failure" example and no "recovery action" reading: the guest prints neither
+    expect(text).not.toContain("Sending SIGBUS to");
+    expect(text).not.toContain("recovery action for");
+    const repeated = textOf("repeated-memory-errors", base);
+    expect(repeated).toContain("The guest did not retire the page");
+    expect(repeated).not.toContain("recovery action for");
+    // without a known page the only remedy is a stop and start
+    expect(textOf("user-process-memory-error", { ...base, gpas: [] })).toContain("stop and start the VM at a convenient time");
+  });
+
+  it("on arm64 after a SIGBUS, tells the tenant how to check whether the page was retired", () => {
+    const text = textOf("user-process-memory-error", { ...base, mechanisms: ["sigbus"] });
+    expect(text).not.toMatch(/stopped using the page/);
+    expect(text).toContain("Whether the guest also took the page out of service depends on whether it received a firmware error record");
+    expect(text).toContain("Check whether the guest retired the page");
+    expect(text).toContain("If there is none, the page is still in service.");
+    expect(text).toContain("recovery action for");
+    // x86 with an injected MCE is unchanged
+    const x86 = textOf("user-process-memory-error", { ...base, arch: "x86_64", actions: ["mce_injected"], mechanisms: ["sigbus"] });
+    expect(x86).toContain("and stopped using the page");
+    expect(x86).not.toContain("Check whether the guest retired the page");
+  });
+
+  describe("one playbook per QEMU action (MEMORY_FAILURE, actions as derived from QEMU's)", () => {
+    const qemu: PlaybookFacts = {
+      ...base,
+      arch: "x86_64",
+      mechanisms: ["qemu_memory_failure"],
+      gpas: [],
+      guestMode: "unknown",
+      evacuation: null,
+      errorCount: 1,
+      distinctPages: 1,
+    };
+    const done = (key: PlaybookKey, f: PlaybookFacts) => fillPlaybook(key, f).steps.find((s) => s.title === "What the platform already did")!.body;
+
+    it("inject: the MCE injected into the guest is what the platform did", () => {
+      const f = { ...qemu, actions: ["mce_injected"] };
+      expect(done("user-process-memory-error", f)).toContain("reported the error to the guest as a machine-check exception (x86)");
+      const latent = textOf("latent-memory-error", { ...f, severity: "WARNING" });
+      expect(latent).not.toContain("did not report this error");
+      expect(latent).not.toContain("took no action");
+      expect(latent).toContain("The platform reported the error to the guest, so the guest kernel has probably retired the page");
+    });
+
+    it("fatal: QEMU stopped the VM, and it is called a stop, not a reset", () => {
+      const text = textOf("vm-restarted", { ...qemu, actions: ["vm_stopped"] });
+      expect(text).toContain("so the hypervisor stopped the VM.");
+      expect(text).not.toMatch(/reset|hard-restarted/);
+      expect(text).toContain("If it is stopped, start it");
+      expect(text).toContain("The guest operating system never saw the error");
+    });
+
+    it("reset: the VM was reset", () => {
+      const text = textOf("vm-restarted", { ...qemu, actions: ["vm_reset"] });
+      expect(text).toContain("so the hypervisor reset (hard-restarted) the VM.");
+      expect(text).toContain("- reset the VM");
+      expect(text).toContain("The VM has already restarted.");
+    });
+
+    it("ignore: nothing was done, and the guest was not told", () => {
+      const text = textOf("latent-memory-error", { ...qemu, actions: ["none"], severity: "WARNING" });
+      expect(text).toContain("The platform recorded the error; it took no action on the VM.");
+      expect(text).toContain("The platform did not report this error to the guest");
+    });
+
+    it("recipient hypervisor: QEMU's own memory, told as such", () => {
+      const hv = { ...qemu, hypervisorMemory: true, guestMemory: false };
+      const latent = textOf("latent-memory-error", { ...hv, actions: ["none"], severity: "WARNING" });
+      expect(latent).toContain("memory that the hypervisor uses itself to run VM web-1, not in the VM's own memory");
+      expect(latent).not.toContain("belongs to VM web-1");
+      expect(latent).not.toContain("journalctl -k");
+      expect(latent).toContain("No guest-physical page was hit");
+      const stopped = textOf("vm-restarted", { ...hv, actions: ["vm_stopped"] });
+      expect(stopped).toContain("The memory error hit memory that the hypervisor uses itself to run VM web-1, not the VM's own memory.");
+      expect(stopped).toContain("so it stopped the VM.");
+      expect(stopped).not.toContain("could not be contained inside VM");
+    });
   });
 
   it("explains an evacuation as a restart on a healthy host, not a live migration", () => {
