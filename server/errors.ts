@@ -4,6 +4,7 @@ export type ErrorCode =
   | "unauthorized"
   | "forbidden"
   | "not_found"
+  | "method_not_allowed"
   | "conflict"
   | "payload_too_large"
   | "unsupported_media_type"
@@ -16,6 +17,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -54,6 +56,12 @@ export class ForbiddenError extends ApiError {
 export class NotFoundError extends ApiError {
   constructor(message = "Not found") {
     super("not_found", message);
+  }
+}
+// REST only: a path that exists, asked with a method it does not answer (the router adds Allow).
+export class MethodNotAllowedError extends ApiError {
+  constructor(message: string) {
+    super("method_not_allowed", message);
   }
 }
 export class ConflictError extends ApiError {

@@ -1,21 +1,89 @@
 import { z } from "zod";
 import type { RouteDef } from "./router";
+import { hasJsonBody, responsesOf } from "./router";
 
-function schemaOf(s: z.ZodType, io: "input" | "output") {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: "any" }) as Record<string, unknown>;
-  return rest;
+type Json = Record<string, unknown>;
+type Io = "input" | "output";
+
+const REF_PREFIX = "#/components/schemas/";
+
+function rewriteRefs(value: unknown, names: Map<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => rewriteRefs(v, names));
+  if (value === null || typeof value !== "object") return value;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value as Json)) {
+    if (k === "$ref" && typeof v === "string" && v.startsWith("#/$defs/")) {
+      const id = v.slice("#/$defs/".length);
+      out[k] = REF_PREFIX + (names.get(id) ?? id);
+    } else {
+      out[k] = rewriteRefs(v, names);
+    }
+  }
+  return out;
 }
 
-function parametersOf(s: z.ZodType | undefined, where: "path" | "query") {
+// The named schemas of the document. A zod schema with `.meta({ id })` becomes
+// components/schemas/<id> and is referenced wherever it is used; the rest is inlined.
+export class SchemaComponents {
+  readonly schemas: Record<string, Json> = {};
+
+  // Converts with zod's own JSON Schema (2020-12) generator and hoists its $defs. An input
+  // shape that differs from the output shape of the same id (defaults, transforms) is named
+  // `<id>Input`; two different schemas under one name are a programming error.
+  convert(schema: z.ZodType, io: Io): Json {
+    const { $schema: _s, $defs, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Json & {
+      $defs?: Record<string, Json>;
+    };
+    const defs = $defs ?? {};
+    const names = new Map(Object.keys(defs).map((id) => [id, id]));
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [id, def] of Object.entries(defs)) {
+        const name = names.get(id)!;
+        const existing = this.schemas[name];
+        if (!existing || JSON.stringify(existing) === JSON.stringify(rewriteRefs(def, names))) continue;
+        if (io === "input" && name === id) {
+          names.set(id, `${id}Input`);
+          changed = true;
+        } else {
+          throw new Error(`OpenAPI: two different schemas are named ${name}`);
+        }
+      }
+    }
+    for (const [id, def] of Object.entries(defs)) this.schemas[names.get(id)!] ??= rewriteRefs(def, names) as Json;
+    return rewriteRefs(rest, names) as Json;
+  }
+}
+
+function parametersOf(components: SchemaComponents, s: z.ZodType | undefined, where: "path" | "query", example: Record<string, string> = {}) {
   if (!s) return [];
-  const js = schemaOf(s, "input") as { properties?: Record<string, unknown>; required?: string[] };
-  return Object.entries(js.properties ?? {}).map(([name, schema]) => ({
-    name,
-    in: where,
-    required: where === "path" || (js.required ?? []).includes(name),
-    schema,
-  }));
+  const js = components.convert(s, "input") as { properties?: Record<string, Json>; required?: string[] };
+  return Object.entries(js.properties ?? {}).map(([name, schema]) => {
+    const { description, ...rest } = schema;
+    return {
+      name,
+      in: where,
+      required: where === "path" || (js.required ?? []).includes(name),
+      ...(typeof description === "string" ? { description } : {}),
+      schema: rest,
+      ...(example[name] !== undefined ? { example: example[name] } : {}),
+    };
+  });
 }
+
+const TAGS: Record<string, string> = {
+  meta: "The service itself: this document and liveness",
+  ingestion: "Memory-error events from VMM hosts (host tokens)",
+  inventory: "Tenants, projects, hosts, VMs and members, kept by the control plane (operator token)",
+  credentials: "Host tokens and tenant API keys (operator token)",
+  policy: "The health policy and the control-plane callback (operator token)",
+  health: "Host health and the fleet (operator token)",
+  evacuations: "VM evacuations: by the policy or by hand (operator token)",
+  operator: "Uncorrelated events and Prometheus metrics (operator token)",
+  tenant: "A tenant's log entries, incidents and VMs (tenant API key)",
+  webhooks: "A tenant's webhook subscriptions and their deliveries (tenant API key)",
+  notifications: "A tenant's email notification settings (tenant API key)",
+};
 
 const SECURITY: Record<string, string> = {
   operator: "operatorToken",
@@ -23,45 +91,75 @@ const SECURITY: Record<string, string> = {
   tenant: "tenantApiKey",
 };
 
-// Generated from the same zod schemas that validate requests.
-export function buildOpenApi(routes: RouteDef[], extra: { ingestRequestSchemas?: Record<string, unknown> } = {}) {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of routes) {
-    const op: Record<string, unknown> = {
+function responseObject(components: SchemaComponents, r: ReturnType<typeof responsesOf>[number]): Json {
+  const content = r.schema
+    ? { [r.contentType ?? "application/json"]: { schema: components.convert(r.schema, "output") } }
+    : r.contentType
+      ? { [r.contentType]: { schema: { type: "string" } } }
+      : undefined;
+  return { description: r.description, ...(r.headers ? { headers: r.headers } : {}), ...(content ? { content } : {}) };
+}
+
+// The OpenAPI 3.1 document, generated from the same zod schemas that validate requests and
+// describe answers. Every status the router or the handler can answer is listed (responsesOf).
+export function buildOpenApi(routes: RouteDef[]) {
+  const components = new SchemaComponents();
+  const ids = new Set<string>();
+  const paths: Record<string, Record<string, Json>> = {};
+  // Answers first: a resource's name belongs to its output shape; input variants get `Input`.
+  const responses = routes.map((r) =>
+    Object.fromEntries(Object.entries(responsesOf(r)).map(([code, resp]) => [code, responseObject(components, resp)])),
+  );
+  routes.forEach((r, i) => {
+    if (ids.has(r.operationId)) throw new Error(`OpenAPI: operationId ${r.operationId} is used twice`);
+    ids.add(r.operationId);
+    const op: Json = {
+      operationId: r.operationId,
       summary: r.summary,
+      ...(r.description ? { description: r.description } : {}),
       tags: [r.tag],
-      parameters: [...parametersOf(r.params, "path"), ...parametersOf(r.query, "query")],
-      responses: Object.fromEntries(
-        Object.entries(r.responses).map(([code, resp]) => [
-          code,
-          {
-            description: resp.description,
-            ...(resp.schema ? { content: { "application/json": { schema: schemaOf(resp.schema, "output") } } } : {}),
-          },
-        ]),
-      ),
+      parameters: [
+        ...parametersOf(components, r.params, "path", r.example?.params),
+        ...parametersOf(components, r.query, "query", r.example?.query),
+      ],
+      responses: responses[i],
+      // public routes say so explicitly (an empty requirement overrides none: there is no global one)
+      security: r.auth.filter((a) => a !== "none").map((a) => ({ [SECURITY[a]!]: [] })),
     };
-    const sec = r.auth.filter((a) => a !== "none").map((a) => ({ [SECURITY[a]!]: [] }));
-    if (sec.length) op.security = sec;
+    const example = r.example?.body !== undefined ? { example: r.example.body } : {};
     if (r.body) {
-      op.requestBody = { required: true, content: { "application/json": { schema: schemaOf(r.body, "input") } } };
-    } else if (r.rawBody && extra.ingestRequestSchemas) {
-      op.requestBody = { required: true, content: extra.ingestRequestSchemas };
+      op.requestBody = { required: true, content: { "application/json": { schema: components.convert(r.body, "input"), ...example } } };
+    } else if (r.rawBody) {
+      const content = r.rawBody.content((s) => components.convert(s, "input"));
+      const mt = r.example?.contentType;
+      if (mt && content[mt]) content[mt] = { ...content[mt], ...example };
+      op.requestBody = { required: true, content };
+    } else if (hasJsonBody(r)) {
+      // no body is read, but one sent is still parsed (and so 400/413/415 apply)
+      op.requestBody = { required: false, content: { "application/json": { schema: { type: "object", maxProperties: 0 } } } };
     }
     paths[r.path] ??= {};
     paths[r.path]![r.method.toLowerCase()] = op;
-  }
+  });
   return {
     openapi: "3.1.0",
     info: {
       title: "Poisonwatch API",
       version: "1.0.0",
+      summary: "Memory-error ingestion, fleet operations and tenant notifications",
       description:
         "Memory-error ingestion (host tokens), inventory and operator API (operator token), tenant REST API (tenant API keys). " +
-        "Errors are { error: { code, message, details? } }; times are RFC 3339 UTC with milliseconds.",
+        "Errors are { error: { code, message, details? } }; times are RFC 3339 UTC with milliseconds. " +
+        "A path answers OPTIONS with its methods in Allow, HEAD wherever it answers GET, and 405 with Allow for another method.",
+      license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
     },
     servers: [{ url: "/" }],
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) => {
+      if (!TAGS[name]) throw new Error(`OpenAPI: tag ${name} has no description`);
+      return { name, description: TAGS[name] };
+    }),
     components: {
+      schemas: Object.fromEntries(Object.entries(components.schemas).sort(([a], [b]) => a.localeCompare(b))),
       securitySchemes: {
         operatorToken: { type: "http", scheme: "bearer", description: "OPERATOR_TOKEN (pwo_…)" },
         hostToken: { type: "http", scheme: "bearer", description: "Host token (pwh_…), one host each" },

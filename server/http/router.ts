@@ -1,12 +1,14 @@
 import type { z } from "zod";
 import type { Db } from "@/db/client";
-import { ApiError, NotFoundError, ValidationError } from "@/server/errors";
+import { bearerOf } from "@/server/auth-tokens";
+import { ApiError, MethodNotAllowedError, NotFoundError, ValidationError } from "@/server/errors";
 import { parseOrThrow } from "./conventions";
 import { jsonLimitProblem, textProblem } from "./json-limits";
 import type { AuthKind, Principal } from "./principal";
 import { authenticate } from "./principal";
-import { readBodyText } from "./read-body";
+import { MAX_JSON_BODY, readBodyText } from "./read-body";
 import { errorResponse, json } from "./respond";
+import { ErrorBody } from "./schemas";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -21,23 +23,74 @@ export type HandlerArgs<P, Q, B> = {
 
 export type HandlerResult = Response | { status: number; body: unknown; headers?: Record<string, string> };
 
+// One documented answer. No schema: an empty body (204) or, with contentType, a body that is no JSON.
+export type ResponseDef = {
+  description: string;
+  schema?: z.ZodType;
+  contentType?: string;
+  headers?: Record<string, { description: string; schema: Record<string, unknown> }>;
+};
+
+// A body the handler reads itself (ingestion: media types, batch limits): what it accepts, for the document.
+// `schemaOf` turns a zod schema into the document's JSON Schema (named parts become components).
+export type RawBodyDef = {
+  content: (schemaOf: (s: z.ZodType) => Record<string, unknown>) => Record<string, { schema: Record<string, unknown> }>;
+};
+
 export type RouteDef<P = any, Q = any, B = any> = {
   method: Method;
   path: string; // "/api/v1/admin/tenants/{tenantId}"
+  // unique across the API: the name generated clients give the call
+  operationId: string;
   auth: AuthKind[];
   summary: string;
+  description?: string;
   tag: string;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
-  // the handler reads the body itself (ingestion: media types, batch limits)
-  rawBody?: boolean;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  rawBody?: RawBodyDef;
+  // A request that works against the demo-shaped fixture of tests/integration/openapi-examples.test.ts;
+  // it goes into the document as the parameters' and the body's example.
+  example?: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; contentType?: string };
+  // The statuses this route's handler answers; the router's own (400, 401, 403, 413, 415, 500) are
+  // added by standardResponses() below.
+  responses: Record<number, ResponseDef>;
+  // Sees every error answer of this route (ingestion counts whole-request rejections).
+  onError?: (e: ApiError) => void;
   handler: (args: HandlerArgs<P, Q, B>) => Promise<HandlerResult>;
 };
 
 export function defineRoute<P, Q, B>(def: RouteDef<P, Q, B>): RouteDef<P, Q, B> {
   return def;
+}
+
+export const hasJsonBody = (def: RouteDef) => !def.rawBody && (def.method === "POST" || def.method === "PUT" || def.method === "PATCH");
+
+const errorAnswer = (description: string, headers?: ResponseDef["headers"]): ResponseDef => ({ description, schema: ErrorBody, ...(headers ? { headers } : {}) });
+
+// What the router itself can answer for a route, whatever its handler does.
+export function standardResponses(def: RouteDef): Record<number, ResponseDef> {
+  const out: Record<number, ResponseDef> = {
+    400: errorAnswer("Invalid path, query or body (invalid_request, with details)"),
+  };
+  if (!def.auth.includes("none")) {
+    out[401] = errorAnswer("Missing, unknown or revoked token (unauthorized)", {
+      "WWW-Authenticate": { description: 'Bearer realm="poisonwatch" (RFC 6750)', schema: { type: "string" } },
+    });
+    out[403] = errorAnswer("A credential of another kind (forbidden)");
+  }
+  if (hasJsonBody(def)) {
+    out[413] = errorAnswer(`Body over ${MAX_JSON_BODY} bytes (payload_too_large)`);
+    out[415] = errorAnswer("Body not sent as application/json (unsupported_media_type)");
+  }
+  out[500] = errorAnswer("Unexpected failure (internal); nothing a client sent causes it");
+  return out;
+}
+
+// Every status a route can answer: its own, then the router's.
+export function responsesOf(def: RouteDef): Record<number, ResponseDef> {
+  return { ...standardResponses(def), ...def.responses };
 }
 
 type Compiled = { def: RouteDef; regex: RegExp; names: string[] };
@@ -104,41 +157,74 @@ function checkText(values: Record<string, string>, where: "path" | "query"): voi
   }
 }
 
+// The methods a path answers: its routes', HEAD wherever GET is, and OPTIONS (RFC 9110 §9.3).
+function allowOf(defs: RouteDef[]): string {
+  const methods = new Set<string>(defs.map((d) => d.method));
+  if (methods.has("GET")) methods.add("HEAD");
+  methods.add("OPTIONS");
+  return [...methods].sort().join(", ");
+}
+
+const WWW_AUTHENTICATE = 'Bearer realm="poisonwatch"';
+
+function withHeaders(res: Response, headers: Record<string, string>): Response {
+  for (const [k, v] of Object.entries(headers)) res.headers.set(k, v);
+  return res;
+}
+
+function errorAnswerOf(e: unknown, req: Request): Response {
+  const res = errorResponse(e);
+  if (res.status === 401) {
+    // RFC 6750 §3: a request without a token gets the bare challenge, a bad token an error code.
+    const challenge = bearerOf(req) ? `${WWW_AUTHENTICATE}, error="invalid_token"` : WWW_AUTHENTICATE;
+    res.headers.set("www-authenticate", challenge);
+  }
+  return res;
+}
+
 export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
   const compiled = routes.map(compile);
 
   async function handle(req: Request): Promise<Response> {
+    const method = req.method.toUpperCase();
+    let route: RouteDef | undefined;
     try {
       const url = new URL(req.url);
-      const method = req.method.toUpperCase();
-      let pathMatched = false;
+      const matches: { c: Compiled; m: RegExpExecArray }[] = [];
       for (const c of compiled) {
         const m = c.regex.exec(url.pathname);
-        if (!m) continue;
-        pathMatched = true;
-        if (c.def.method !== method) continue;
-        const db = await getDb();
-        const principal = await authenticate(db, req, c.def.auth);
-        const rawParams = decodePathParams(c.names, m);
-        const rawQuery = Object.fromEntries(url.searchParams.entries());
-        checkText(rawQuery, "query");
-        const params = c.def.params ? parseOrThrow(c.def.params, rawParams, "path") : rawParams;
-        const query = c.def.query ? parseOrThrow(c.def.query, rawQuery, "query") : {};
-        let body: unknown = undefined;
-        if (!c.def.rawBody && (method === "POST" || method === "PUT" || method === "PATCH")) {
-          const raw = await readJsonBody(req);
-          // an empty body is {}; a JSON null stays null (a nullable body: "clear it")
-          if (c.def.body) body = parseOrThrow(c.def.body, raw === undefined ? {} : raw, "body");
-        }
-        const result = await c.def.handler({ req, db, params, query, body, principal });
-        if (result instanceof Response) return result;
-        return json(result.status, result.body, result.headers);
+        if (m) matches.push({ c, m });
       }
-      throw new NotFoundError(
-        pathMatched ? `${method} is not supported on ${url.pathname}` : `No endpoint at ${url.pathname}`,
-      );
+      if (matches.length === 0) throw new NotFoundError(`No endpoint at ${url.pathname}`);
+      const allow = allowOf(matches.map((x) => x.c.def));
+      if (method === "OPTIONS") return new Response(null, { status: 204, headers: { allow, "cache-control": "no-store" } });
+      const hit = matches.find((x) => x.c.def.method === (method === "HEAD" ? "GET" : method));
+      if (!hit) {
+        return withHeaders(errorResponse(new MethodNotAllowedError(`${method} is not supported on ${url.pathname}; use ${allow}`)), { allow });
+      }
+      const { c, m } = hit;
+      route = c.def;
+      const db = await getDb();
+      const principal = await authenticate(db, req, c.def.auth);
+      const rawParams = decodePathParams(c.names, m);
+      const rawQuery = Object.fromEntries(url.searchParams.entries());
+      checkText(rawQuery, "query");
+      const params = c.def.params ? parseOrThrow(c.def.params, rawParams, "path") : rawParams;
+      const query = c.def.query ? parseOrThrow(c.def.query, rawQuery, "query") : {};
+      let body: unknown = undefined;
+      if (hasJsonBody(c.def)) {
+        const raw = await readJsonBody(req);
+        // an empty body is {}; a JSON null stays null (a nullable body: "clear it")
+        if (c.def.body) body = parseOrThrow(c.def.body, raw === undefined ? {} : raw, "body");
+      }
+      const result = await c.def.handler({ req, db, params, query, body, principal });
+      const res = result instanceof Response ? result : json(result.status, result.body, result.headers);
+      // HEAD: the GET answer's status and headers, without its body
+      return method === "HEAD" ? new Response(null, { status: res.status, headers: res.headers }) : res;
     } catch (e) {
-      return errorResponse(e);
+      if (route?.onError && e instanceof ApiError) route.onError(e);
+      const res = errorAnswerOf(e, req);
+      return method === "HEAD" ? new Response(null, { status: res.status, headers: res.headers }) : res;
     }
   }
 

@@ -1,22 +1,19 @@
 import { z } from "zod";
+import { STATUS_OF } from "@/server/errors";
+import type { ErrorCode } from "@/server/errors";
 
 // Response shapes for the OpenAPI document (the handlers build them; these describe them).
-export const ErrorBody = z.object({
-  error: z.object({
-    code: z.enum([
-      "invalid_request",
-      "unauthorized",
-      "forbidden",
-      "not_found",
-      "conflict",
-      "payload_too_large",
-      "unsupported_media_type",
-      "rate_limited",
-    ]),
-    message: z.string(),
-    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  }),
-});
+export const ErrorDetail = z.object({ path: z.string(), message: z.string() }).meta({ id: "ErrorDetail" });
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.enum([...(Object.keys(STATUS_OF) as ErrorCode[]), "internal"]).describe("the status says the same; internal is the 500"),
+      message: z.string(),
+      details: z.array(ErrorDetail).optional().describe("for invalid_request: what was wrong, where"),
+    }),
+  })
+  .meta({ id: "Error", description: "Every error answer: { error: { code, message, details? } }" });
 
 export const Timestamp = z.string().describe("RFC 3339, UTC, milliseconds, Z");
 

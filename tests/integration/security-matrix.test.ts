@@ -122,7 +122,8 @@ function expectNoForeignData(body: unknown, path: string, b: SecurityWorld) {
   }
 }
 
-const routes = allRoutes.map((r) => ({ name: routeKey(r), route: r }));
+// /api/health answers 503 while the workers are down (as in these tests): it has its own test
+const routes = allRoutes.filter((r) => r.path.startsWith("/api/v1/")).map((r) => ({ name: routeKey(r), route: r }));
 
 describe("REST route table", () => {
   it("has a world id for every path parameter", () => {
@@ -142,8 +143,8 @@ describe("REST route table", () => {
       // an open route must say so alone: "none" beside a kind would make the kind meaningless
       if (r.auth.includes("none")) expect(r.auth, routeKey(r)).toEqual(["none"]);
     }
-    // the only open route of /api/v1 is the OpenAPI document
-    expect(allRoutes.filter((r) => r.auth.includes("none")).map(routeKey)).toEqual(["GET /api/v1/openapi.json"]);
+    // the only open routes are the OpenAPI document and the liveness check
+    expect(allRoutes.filter((r) => r.auth.includes("none")).map(routeKey)).toEqual(["GET /api/v1/openapi.json", "GET /api/health"]);
   });
 });
 

@@ -11,6 +11,7 @@ import { createApiRouter, defineRoute } from "@/server/http/router";
 const echo = defineRoute({
   method: "POST",
   path: "/t/{id}",
+  operationId: "echo",
   auth: ["none"],
   tag: "test",
   summary: "echo",

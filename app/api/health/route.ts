@@ -1,14 +1,8 @@
-// GET /api/health – liveness of the database and the workers (no auth)
-import { getDb } from "@/db";
-import { checkHealth } from "@/server/health";
+// GET /api/health – liveness of the database and the workers (no auth); declared in server/http/routes.
+import { apiRouter } from "@/server/http/routes";
 
 export const dynamic = "force-dynamic";
 
-export async function GET() {
-  try {
-    const h = await checkHealth(await getDb());
-    return Response.json(h, { status: h.status === "ok" ? 200 : 503, headers: { "cache-control": "no-store" } });
-  } catch {
-    return Response.json({ status: "degraded", database: false, workers: false }, { status: 503 });
-  }
-}
+const handle = (req: Request) => apiRouter.handle(req);
+
+export { handle as DELETE, handle as GET, handle as HEAD, handle as OPTIONS, handle as PATCH, handle as POST, handle as PUT };

@@ -9,6 +9,7 @@ export const adminEventRoutes = [
   defineRoute({
     method: "GET",
     path: "/api/v1/admin/events",
+    operationId: "listUncorrelatedEvents",
     auth: ["operator"],
     tag: "operator",
     summary: "Uncorrelated events (unknown_vm, host_mismatch) as received, newest first",

@@ -23,7 +23,6 @@ import { ErrorBody, listOf, Timestamp } from "../schemas";
 const op = ["operator"] as ["operator"];
 const actor = "operator";
 const err = (d: string) => ({ description: d, schema: ErrorBody });
-const common = { 400: err("Invalid input"), 401: err("Missing or unknown token"), 403: err("Not an operator token") };
 
 const HostHealthOut = z.object({
   hostId: z.string(),
@@ -65,26 +64,29 @@ export const adminHealthRoutes = [
   defineRoute({
     method: "GET",
     path: "/api/v1/admin/hosts/{hostId}/health",
+    operationId: "getHostHealth",
     auth: op,
     tag: "health",
     summary: "A host's health now: healthy, degraded or evacuate, by distinct pages within the policy window",
     params: z.object({ hostId: OperatorId }),
-    responses: { 200: { description: "Host health", schema: HostHealthOut }, 404: err("Unknown host"), ...common },
+    responses: { 200: { description: "Host health", schema: HostHealthOut }, 404: err("Unknown host") },
     handler: async ({ db, params }) => ({ status: 200, body: await getHostHealth(db, params.hostId, now()) }),
   }),
   defineRoute({
     method: "GET",
     path: "/api/v1/admin/hosts",
+    operationId: "listHosts",
     auth: op,
     tag: "health",
     summary: "The fleet: every host with its state now, by id (filter with state)",
     query: HostListQuery,
-    responses: { 200: { description: "Hosts", schema: listOf(HostListItemOut) }, ...common },
+    responses: { 200: { description: "Hosts", schema: listOf(HostListItemOut) } },
     handler: async ({ db, query }) => ({ status: 200, body: await listHostHealth(db, query, now()) }),
   }),
   defineRoute({
     method: "POST",
     path: "/api/v1/admin/vms/{vmId}/evacuate",
+    operationId: "evacuateVm",
     auth: op,
     tag: "evacuations",
     summary:
@@ -95,7 +97,6 @@ export const adminHealthRoutes = [
       202: { description: "Scheduled (or already active)", schema: z.object({ evacuationId: z.string() }) },
       404: err("Unknown VM"),
       409: err("The VM is stopped"),
-      ...common,
     },
     handler: async ({ db, params, body }) => {
       const r = await requestEvacuation({ db, actor }, params.vmId, body, now());
@@ -105,16 +106,18 @@ export const adminHealthRoutes = [
   defineRoute({
     method: "GET",
     path: "/api/v1/admin/evacuations",
+    operationId: "listEvacuations",
     auth: op,
     tag: "evacuations",
     summary: "Evacuations, newest first",
     query: EvacuationQuery,
-    responses: { 200: { description: "Evacuations", schema: listOf(EvacuationOut) }, ...common },
+    responses: { 200: { description: "Evacuations", schema: listOf(EvacuationOut) } },
     handler: async ({ db, query }) => ({ status: 200, body: await listEvacuations(db, query) }),
   }),
   defineRoute({
     method: "DELETE",
     path: "/api/v1/admin/evacuations/{evacuationId}",
+    operationId: "cancelEvacuation",
     auth: op,
     tag: "evacuations",
     summary: "Cancel a scheduled or in-progress evacuation; its incident goes back to open",
@@ -123,13 +126,13 @@ export const adminHealthRoutes = [
       200: { description: "The cancelled evacuation", schema: EvacuationOut },
       404: err("Unknown evacuation"),
       409: err("Already completed or cancelled"),
-      ...common,
     },
     handler: async ({ db, params }) => ({ status: 200, body: await cancelEvacuation({ db, actor }, params.evacuationId, now()) }),
   }),
   defineRoute({
     method: "POST",
     path: "/api/v1/admin/evacuations/{evacuationId}/start",
+    operationId: "startEvacuation",
     auth: op,
     tag: "evacuations",
     summary: "Start a scheduled evacuation now, whatever time the tenant chose (the control plane hears vm.evacuation_rescheduled)",
@@ -138,23 +141,24 @@ export const adminHealthRoutes = [
       200: { description: "The started evacuation", schema: EvacuationOut },
       404: err("Unknown evacuation"),
       409: err("No longer scheduled"),
-      ...common,
     },
     handler: async ({ db, params }) => ({ status: 200, body: await startEvacuationNowByOperator({ db, actor }, params.evacuationId, now()) }),
   }),
   defineRoute({
     method: "POST",
     path: "/api/v1/admin/policy/preview",
+    operationId: "previewPolicy",
     auth: op,
     tag: "policy",
     summary: "What a policy change (any part of the policy) would do to the fleet now; nothing is changed",
     body: PolicyInput,
-    responses: { 200: { description: "Hosts per state now and under the candidate; VMs it would evacuate" }, ...common },
+    responses: { 200: { description: "Hosts per state now and under the candidate; VMs it would evacuate" } },
     handler: async ({ db, body }) => ({ status: 200, body: await previewPolicy(db, body, now()) }),
   }),
   defineRoute({
     method: "GET",
     path: "/api/v1/admin/metrics",
+    operationId: "getMetrics",
     auth: op,
     tag: "operator",
     summary: "Prometheus text: ingest counts and rejects by reason, queue depth, delivery backlog and latency, fleet health",

@@ -36,70 +36,75 @@ import {
 const op = ["operator"] as ["operator"];
 const actor = "operator";
 const err = (d: string) => ({ description: d, schema: ErrorBody });
-const common = { 400: err("Invalid input"), 401: err("Missing or unknown token"), 403: err("Not an operator token") };
 
 export const adminInventoryRoutes = [
   defineRoute({
     method: "PUT",
     path: "/api/v1/admin/tenants/{tenantId}",
+    operationId: "putTenant",
     auth: op,
     tag: "inventory",
     summary: "Create or update a tenant",
     params: z.object({ tenantId: OperatorId }),
     body: TenantInput,
-    responses: { 200: { description: "The stored tenant", schema: TenantOut }, ...common },
+    responses: { 200: { description: "The stored tenant", schema: TenantOut } },
     handler: async ({ db, params, body }) => ({ status: 200, body: await upsertTenant({ db, actor }, params.tenantId, body) }),
   }),
   defineRoute({
     method: "PUT",
     path: "/api/v1/admin/projects/{projectId}",
+    operationId: "putProject",
     auth: op,
     tag: "inventory",
     summary: "Create or update a project",
     params: z.object({ projectId: OperatorId }),
     body: ProjectInput,
-    responses: { 200: { description: "The stored project", schema: ProjectOut }, 409: err("Project of another tenant"), ...common },
+    responses: { 200: { description: "The stored project", schema: ProjectOut }, 409: err("Project of another tenant") },
     handler: async ({ db, params, body }) => ({ status: 200, body: await upsertProject({ db, actor }, params.projectId, body) }),
   }),
   defineRoute({
     method: "PUT",
     path: "/api/v1/admin/hosts/{hostId}",
+    operationId: "putHost",
     auth: op,
     tag: "inventory",
     summary: "Create or update a host",
     params: z.object({ hostId: OperatorId }),
     body: HostInput,
-    responses: { 200: { description: "The stored host", schema: HostOut }, ...common },
+    responses: { 200: { description: "The stored host", schema: HostOut } },
     handler: async ({ db, params, body }) => ({ status: 200, body: await upsertHost({ db, actor }, params.hostId, body) }),
   }),
   defineRoute({
     method: "POST",
     path: "/api/v1/admin/hosts/{hostId}/tokens",
+    operationId: "createHostToken",
     auth: op,
     tag: "credentials",
     summary: "Make a host token (shown once)",
     params: z.object({ hostId: OperatorId }),
-    responses: { 201: { description: "The new token", schema: SecretOut }, 404: err("Unknown host"), ...common },
+    responses: { 201: { description: "The new token", schema: SecretOut }, 404: err("Unknown host") },
     handler: async ({ db, params }) => ({ status: 201, body: await createHostToken({ db, actor }, params.hostId) }),
   }),
   defineRoute({
     method: "GET",
     path: "/api/v1/admin/hosts/{hostId}/tokens",
+    operationId: "listHostTokens",
     auth: op,
     tag: "credentials",
     summary: "List a host's active tokens",
     params: z.object({ hostId: OperatorId }),
-    responses: { 200: { description: "Tokens (never the secret)", schema: CredentialListOut }, 404: err("Unknown host"), ...common },
+    responses: { 200: { description: "Tokens (never the secret)", schema: CredentialListOut }, 404: err("Unknown host") },
     handler: async ({ db, params }) => ({ status: 200, body: await listHostTokens(db, params.hostId) }),
   }),
   defineRoute({
     method: "DELETE",
     path: "/api/v1/admin/hosts/{hostId}/tokens/{tokenId}",
+    operationId: "revokeHostToken",
     auth: op,
     tag: "credentials",
     summary: "Revoke a host token",
     params: z.object({ hostId: OperatorId, tokenId: z.string().max(64) }),
-    responses: { 204: { description: "Revoked" }, 404: err("Unknown token"), ...common },
+    responses: { 204: { description: "Revoked" }, 404: err("Unknown token") },
     handler: async ({ db, params }) => {
       await revokeHostToken({ db, actor }, params.hostId, params.tokenId);
       return new Response(null, { status: 204 });
@@ -108,22 +113,24 @@ export const adminInventoryRoutes = [
   defineRoute({
     method: "PUT",
     path: "/api/v1/admin/vms/{vmId}",
+    operationId: "putVm",
     auth: op,
     tag: "inventory",
     summary: "Create, update or move a VM (a new hostId is a move at placedAt; null = stopped)",
     params: z.object({ vmId: OperatorId }),
     body: VmInput,
-    responses: { 200: { description: "The stored VM", schema: VmAdminOut }, 409: err("Another project for an existing VM"), ...common },
+    responses: { 200: { description: "The stored VM", schema: VmAdminOut }, 409: err("Another project for an existing VM") },
     handler: async ({ db, params, body }) => ({ status: 200, body: await upsertVm({ db, actor }, params.vmId, body) }),
   }),
   defineRoute({
     method: "DELETE",
     path: "/api/v1/admin/vms/{vmId}",
+    operationId: "deleteVm",
     auth: op,
     tag: "inventory",
     summary: "Remove a VM (its history stays)",
     params: z.object({ vmId: OperatorId }),
-    responses: { 204: { description: "Removed" }, 404: err("Unknown VM"), ...common },
+    responses: { 204: { description: "Removed" }, 404: err("Unknown VM") },
     handler: async ({ db, params }) => {
       await deleteVm({ db, actor }, params.vmId);
       return new Response(null, { status: 204 });
@@ -132,31 +139,34 @@ export const adminInventoryRoutes = [
   defineRoute({
     method: "POST",
     path: "/api/v1/admin/tenants/{tenantId}/api-keys",
+    operationId: "createApiKey",
     auth: op,
     tag: "credentials",
     summary: "Make a tenant API key (shown once)",
     params: z.object({ tenantId: OperatorId }),
-    responses: { 201: { description: "The new key", schema: KeyOut }, 404: err("Unknown tenant"), ...common },
+    responses: { 201: { description: "The new key", schema: KeyOut }, 404: err("Unknown tenant") },
     handler: async ({ db, params }) => ({ status: 201, body: await createApiKey({ db, actor }, params.tenantId) }),
   }),
   defineRoute({
     method: "GET",
     path: "/api/v1/admin/tenants/{tenantId}/api-keys",
+    operationId: "listApiKeys",
     auth: op,
     tag: "credentials",
     summary: "List a tenant's active API keys",
     params: z.object({ tenantId: OperatorId }),
-    responses: { 200: { description: "Keys (never the secret)", schema: CredentialListOut }, 404: err("Unknown tenant"), ...common },
+    responses: { 200: { description: "Keys (never the secret)", schema: CredentialListOut }, 404: err("Unknown tenant") },
     handler: async ({ db, params }) => ({ status: 200, body: await listApiKeys(db, params.tenantId) }),
   }),
   defineRoute({
     method: "DELETE",
     path: "/api/v1/admin/tenants/{tenantId}/api-keys/{keyId}",
+    operationId: "revokeApiKey",
     auth: op,
     tag: "credentials",
     summary: "Revoke a tenant API key",
     params: z.object({ tenantId: OperatorId, keyId: z.string().max(64) }),
-    responses: { 204: { description: "Revoked" }, 404: err("Unknown key"), ...common },
+    responses: { 204: { description: "Revoked" }, 404: err("Unknown key") },
     handler: async ({ db, params }) => {
       await revokeApiKey({ db, actor }, params.tenantId, params.keyId);
       return new Response(null, { status: 204 });
@@ -165,12 +175,13 @@ export const adminInventoryRoutes = [
   defineRoute({
     method: "POST",
     path: "/api/v1/admin/tenants/{tenantId}/members",
+    operationId: "addMember",
     auth: op,
     tag: "inventory",
     summary: "Add (or change the role of) a tenant member; they get a sign-in email",
     params: z.object({ tenantId: OperatorId }),
     body: MemberInput,
-    responses: { 201: { description: "The membership", schema: MemberOut }, 404: err("Unknown tenant"), ...common },
+    responses: { 201: { description: "The membership", schema: MemberOut }, 404: err("Unknown tenant") },
     handler: async ({ db, params, body }) => ({ status: 201, body: await addMember({ db, actor }, params.tenantId, body) }),
   }),
 ];

@@ -8,36 +8,38 @@ import { CallbackOut, ErrorBody } from "../schemas";
 const op = ["operator"] as ["operator"];
 const actor = "operator";
 const err = (d: string) => ({ description: d, schema: ErrorBody });
-const common = { 400: err("Invalid input"), 401: err("Missing or unknown token"), 403: err("Not an operator token") };
 
 export const adminPolicyRoutes = [
   defineRoute({
     method: "GET",
     path: "/api/v1/admin/policy",
+    operationId: "getPolicy",
     auth: op,
     tag: "policy",
     summary: "The health policy",
-    responses: { 200: { description: "Policy", schema: Policy }, ...common },
+    responses: { 200: { description: "Policy", schema: Policy } },
     handler: async ({ db }) => ({ status: 200, body: await getPolicy(db) }),
   }),
   defineRoute({
     method: "PUT",
     path: "/api/v1/admin/policy",
+    operationId: "putPolicy",
     auth: op,
     tag: "policy",
     summary: "Set the health policy (omitted fields keep their value)",
     body: PolicyInput,
-    responses: { 200: { description: "Policy", schema: Policy }, ...common },
+    responses: { 200: { description: "Policy", schema: Policy } },
     handler: async ({ db, body }) => ({ status: 200, body: await putPolicy({ db, actor }, body) }),
   }),
   defineRoute({
     method: "PUT",
     path: "/api/v1/admin/callback",
+    operationId: "putCallback",
     auth: op,
     tag: "policy",
     summary: "Where evacuation requests go; the secret is answered when first made and on rotateSecret",
     body: CallbackInput,
-    responses: { 200: { description: "Callback", schema: CallbackOut }, ...common },
+    responses: { 200: { description: "Callback", schema: CallbackOut } },
     handler: async ({ db, body }) => ({ status: 200, body: await putCallback({ db, actor }, body, now()) }),
   }),
 ];

@@ -7,6 +7,7 @@ import { CloudEvent } from "@/server/ingest/event-schema";
 import { ingestEvents } from "@/server/ingest/ingest-events";
 import { RateLimiter } from "../rate-limit";
 import { defineRoute, mediaTypeOf, readBodyText } from "../router";
+import type { RawBodyDef } from "../router";
 import { ErrorBody } from "../schemas";
 
 export const MAX_BATCH_EVENTS = 1000;
@@ -29,23 +30,30 @@ const IngestAnswerSchema = z.object({
 
 const err = (d: string) => ({ description: d, schema: ErrorBody });
 
-export function ingestRequestSchemas() {
-  const one = z.toJSONSchema(CloudEvent, { io: "input", unrepresentable: "any" });
-  return {
-    "application/cloudevents+json": { schema: one },
-    "application/cloudevents-batch+json": { schema: { type: "array", maxItems: MAX_BATCH_EVENTS, items: one } },
-    "application/json": { schema: { oneOf: [one, { type: "array", maxItems: MAX_BATCH_EVENTS, items: one }] } },
-  };
-}
+const CloudEventDoc = CloudEvent.meta({ id: "CloudEvent", description: "A memory-error event, CloudEvents 1.0 structured mode" });
+
+// The three media types POST /api/v1/events reads, for the document.
+const ingestContent: RawBodyDef = {
+  content: (schemaOf) => {
+    const one = schemaOf(CloudEventDoc);
+    const batch = { type: "array", maxItems: MAX_BATCH_EVENTS, items: one };
+    return {
+      "application/cloudevents+json": { schema: one },
+      "application/cloudevents-batch+json": { schema: batch },
+      "application/json": { schema: { oneOf: [one, batch] } },
+    };
+  },
+};
 
 export const ingestRoutes = [
   defineRoute({
     method: "POST",
     path: "/api/v1/events",
+    operationId: "ingestEvents",
     auth: ["host"],
     tag: "ingestion",
     summary: "Report memory-error events (CloudEvents 1.0, structured mode; single or batch of ≤ 1,000, ≤ 1 MiB)",
-    rawBody: true,
+    rawBody: ingestContent,
     responses: {
       200: { description: "Per-event results in input order", schema: IngestAnswerSchema },
       400: err("Unparseable body, not CloudEvents, wrong form for the media type, or (single mode) an invalid event"),

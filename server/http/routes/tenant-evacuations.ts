@@ -15,7 +15,6 @@ import { tenantOf } from "./tenant-reads";
 
 const tenant = ["tenant"] as ["tenant"];
 const err = (d: string) => ({ description: d, schema: ErrorBody });
-const common = { 400: err("Invalid input"), 401: err("Missing or unknown API key"), 403: err("Not a tenant API key") };
 
 function ctxOf(db: Db, principal: Principal | null): TenantActorContext {
   const tenantId = tenantOf(principal);
@@ -31,11 +30,12 @@ export const tenantEvacuationRoutes = [
   defineRoute({
     method: "POST",
     path: "/api/v1/incidents/{incidentId}/evacuation/start",
+    operationId: "startEvacuationNow",
     auth: tenant,
     tag: "tenant",
     summary: "Approve the scheduled restart now: scheduledFor becomes now and the restart starts",
     params: IncidentParams,
-    responses: { ...incidentAnswer, ...notScheduled, ...common },
+    responses: { ...incidentAnswer, ...notScheduled },
     handler: async ({ db, params, principal }) => {
       const ctx = ctxOf(db, principal);
       await startEvacuationNow(ctx, params.incidentId, now());
@@ -45,12 +45,13 @@ export const tenantEvacuationRoutes = [
   defineRoute({
     method: "POST",
     path: "/api/v1/incidents/{incidentId}/evacuation/defer",
+    operationId: "deferEvacuation",
     auth: tenant,
     tag: "tenant",
     summary: "Move the scheduled restart later: until is after scheduledFor and at most the evacuation's deadline",
     params: IncidentParams,
     body: DeferInput,
-    responses: { ...incidentAnswer, ...notScheduled, ...common },
+    responses: { ...incidentAnswer, ...notScheduled },
     handler: async ({ db, params, body, principal }) => {
       const ctx = ctxOf(db, principal);
       await deferEvacuation(ctx, params.incidentId, body, now());
@@ -60,23 +61,25 @@ export const tenantEvacuationRoutes = [
   defineRoute({
     method: "GET",
     path: "/api/v1/projects/{projectId}/maintenance-window",
+    operationId: "getMaintenanceWindow",
     auth: tenant,
     tag: "tenant",
     summary: "The project's maintenance window (null: none)",
     params: ProjectParams,
-    responses: { 200: { description: "The window or null", schema: MaintenanceWindow.nullable() }, 404: err("No such project of this tenant"), ...common },
+    responses: { 200: { description: "The window or null", schema: MaintenanceWindow.nullable() }, 404: err("No such project of this tenant") },
     handler: async ({ db, params, principal }) => ({ status: 200, body: await getMaintenanceWindow(db, tenantOf(principal), params.projectId) }),
   }),
   defineRoute({
     method: "PUT",
     path: "/api/v1/projects/{projectId}/maintenance-window",
+    operationId: "putMaintenanceWindow",
     auth: tenant,
     tag: "tenant",
     summary:
       "Set (or, with null, clear) the project's maintenance window: a new evacuation of its VMs is scheduled at the window's next opening if that comes before the evacuation's deadline",
     params: ProjectParams,
     body: MaintenanceWindowInput,
-    responses: { 200: { description: "The stored window or null", schema: MaintenanceWindow.nullable() }, 404: err("No such project of this tenant"), ...common },
+    responses: { 200: { description: "The stored window or null", schema: MaintenanceWindow.nullable() }, 404: err("No such project of this tenant") },
     handler: async ({ db, params, body, principal }) => ({
       status: 200,
       body: await putMaintenanceWindow(ctxOf(db, principal), params.projectId, body, now()),

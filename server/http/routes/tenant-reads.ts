@@ -13,7 +13,6 @@ import { ErrorBody } from "../schemas";
 
 const tenant = ["tenant"] as ["tenant"];
 const err = (d: string) => ({ description: d, schema: ErrorBody });
-const common = { 400: err("Invalid query"), 401: err("Missing or unknown API key"), 403: err("Not a tenant API key") };
 
 export function tenantOf(p: Principal | null): string {
   if (p?.kind !== "tenant") throw new ApiError("forbidden", "This endpoint needs a tenant API key");
@@ -24,31 +23,34 @@ export const tenantReadRoutes = [
   defineRoute({
     method: "GET",
     path: "/api/v1/log-entries",
+    operationId: "listLogEntries",
     auth: tenant,
     tag: "tenant",
     summary: "Critical log entries, newest first",
     query: LogEntryQuery,
-    responses: { 200: { description: "{ data, nextCursor }" }, ...common },
+    responses: { 200: { description: "{ data, nextCursor }" } },
     handler: async ({ db, query, principal }) => ({ status: 200, body: await listLogEntries(db, tenantOf(principal), query) }),
   }),
   defineRoute({
     method: "GET",
     path: "/api/v1/incidents",
+    operationId: "listIncidents",
     auth: tenant,
     tag: "tenant",
     summary: "Incidents, newest first",
     query: IncidentQuery,
-    responses: { 200: { description: "{ data, nextCursor }" }, ...common },
+    responses: { 200: { description: "{ data, nextCursor }" } },
     handler: async ({ db, query, principal }) => ({ status: 200, body: await listIncidents(db, tenantOf(principal), query) }),
   }),
   defineRoute({
     method: "GET",
     path: "/api/v1/incidents/{incidentId}",
+    operationId: "getIncident",
     auth: tenant,
     tag: "tenant",
     summary: "One incident with its timeline and filled playbook",
     params: z.object({ incidentId: z.string().max(64) }),
-    responses: { 200: { description: "Incident" }, 404: err("No such incident of this tenant"), ...common },
+    responses: { 200: { description: "Incident" }, 404: err("No such incident of this tenant") },
     handler: async ({ db, params, principal }) => ({
       status: 200,
       body: await getIncidentDetail(db, tenantOf(principal), params.incidentId),
@@ -57,21 +59,23 @@ export const tenantReadRoutes = [
   defineRoute({
     method: "GET",
     path: "/api/v1/vms",
+    operationId: "listVms",
     auth: tenant,
     tag: "tenant",
     summary: "VMs with their memory health, by id",
     query: VmQuery,
-    responses: { 200: { description: "{ data, nextCursor }" }, ...common },
+    responses: { 200: { description: "{ data, nextCursor }" } },
     handler: async ({ db, query, principal }) => ({ status: 200, body: await listVms(db, tenantOf(principal), query, now()) }),
   }),
   defineRoute({
     method: "GET",
     path: "/api/v1/vms/{vmId}",
+    operationId: "getVm",
     auth: tenant,
     tag: "tenant",
     summary: "One VM with its memory health",
     params: z.object({ vmId: OperatorId }),
-    responses: { 200: { description: "VM" }, 404: err("No such VM of this tenant"), ...common },
+    responses: { 200: { description: "VM" }, 404: err("No such VM of this tenant") },
     handler: async ({ db, params, principal }) => ({ status: 200, body: await getVmForTenant(db, tenantOf(principal), params.vmId, now()) }),
   }),
 ];

@@ -33,7 +33,6 @@ import { tenantOf } from "./tenant-reads";
 
 const tenant = ["tenant"] as ["tenant"];
 const err = (d: string) => ({ description: d, schema: ErrorBody });
-const common = { 400: err("Invalid input"), 401: err("Missing or unknown API key"), 403: err("Not a tenant API key") };
 const notFound = { 404: err("No such webhook endpoint of this tenant") };
 
 // A tenant API key acts with member rights.
@@ -78,32 +77,35 @@ export const tenantWebhookRoutes = [
   defineRoute({
     method: "GET",
     path: "/api/v1/webhooks",
+    operationId: "listWebhooks",
     auth: tenant,
     tag: "webhooks",
     summary: "Webhook subscriptions, newest first",
     query: ListWebhookEndpointsInput,
-    responses: { 200: { description: "{ data, nextCursor }", schema: listOf(EndpointOut) }, ...common },
+    responses: { 200: { description: "{ data, nextCursor }", schema: listOf(EndpointOut) } },
     handler: async ({ db, query, principal }) => ({ status: 200, body: await listWebhookEndpoints(ctxOf(db, principal), query) }),
   }),
   defineRoute({
     method: "POST",
     path: "/api/v1/webhooks",
+    operationId: "createWebhook",
     auth: tenant,
     tag: "webhooks",
     summary: "Subscribe an endpoint; the signing secret is answered only now",
     body: CreateWebhookEndpointInput,
-    responses: { 201: { description: "The subscription with its secret", schema: EndpointWithSecretOut }, ...common },
+    responses: { 201: { description: "The subscription with its secret", schema: EndpointWithSecretOut } },
     handler: async ({ db, body, principal }) => ({ status: 201, body: await createWebhookEndpoint(ctxOf(db, principal), body) }),
   }),
   defineRoute({
     method: "PATCH",
     path: "/api/v1/webhooks/{id}",
+    operationId: "updateWebhook",
     auth: tenant,
     tag: "webhooks",
     summary: "Change a subscription; { status: \"enabled\" } re-enables it",
     params: IdParams,
     body: WebhookEndpointPatch,
-    responses: { 200: { description: "The subscription", schema: EndpointOut }, ...notFound, ...common },
+    responses: { 200: { description: "The subscription", schema: EndpointOut }, ...notFound },
     handler: async ({ db, params, body, principal }) => ({
       status: 200,
       body: await updateWebhookEndpoint(ctxOf(db, principal), { ...body, id: params.id }),
@@ -112,11 +114,12 @@ export const tenantWebhookRoutes = [
   defineRoute({
     method: "DELETE",
     path: "/api/v1/webhooks/{id}",
+    operationId: "deleteWebhook",
     auth: tenant,
     tag: "webhooks",
     summary: "Remove a subscription",
     params: IdParams,
-    responses: { 204: { description: "Removed" }, ...notFound, ...common },
+    responses: { 204: { description: "Removed" }, ...notFound },
     handler: async ({ db, params, principal }) => {
       await deleteWebhookEndpoint(ctxOf(db, principal), { id: params.id });
       return new Response(null, { status: 204 });
@@ -125,6 +128,7 @@ export const tenantWebhookRoutes = [
   defineRoute({
     method: "POST",
     path: "/api/v1/webhooks/{id}/test",
+    operationId: "testWebhook",
     auth: tenant,
     tag: "webhooks",
     summary: "Send a webhook.test message",
@@ -133,13 +137,13 @@ export const tenantWebhookRoutes = [
       202: { description: "Queued", schema: z.object({ messageId: z.string() }) },
       409: err("The endpoint is disabled"),
       ...notFound,
-      ...common,
     },
     handler: async ({ db, params, principal }) => ({ status: 202, body: await sendTestWebhook(ctxOf(db, principal), { id: params.id }) }),
   }),
   defineRoute({
     method: "POST",
     path: "/api/v1/webhooks/{id}/rotate-secret",
+    operationId: "rotateWebhookSecret",
     auth: tenant,
     tag: "webhooks",
     summary: "Make a new signing secret; the old one still signs for 24 h",
@@ -147,19 +151,19 @@ export const tenantWebhookRoutes = [
     responses: {
       200: { description: "The subscription with its new secret", schema: EndpointWithSecretOut.extend({ previousSecretExpiresAt: Timestamp }) },
       ...notFound,
-      ...common,
     },
     handler: async ({ db, params, principal }) => ({ status: 200, body: await rotateWebhookSecret(ctxOf(db, principal), { id: params.id }) }),
   }),
   defineRoute({
     method: "GET",
     path: "/api/v1/webhooks/{id}/deliveries",
+    operationId: "listWebhookDeliveries",
     auth: tenant,
     tag: "webhooks",
     summary: "Deliveries to the endpoint with every attempt, newest first",
     params: IdParams,
     query: WebhookDeliveriesQuery,
-    responses: { 200: { description: "{ data, nextCursor }", schema: listOf(DeliveryOut) }, ...notFound, ...common },
+    responses: { 200: { description: "{ data, nextCursor }", schema: listOf(DeliveryOut) }, ...notFound },
     handler: async ({ db, params, query, principal }) => ({
       status: 200,
       body: await listWebhookDeliveries(ctxOf(db, principal), { ...query, endpointId: params.id }),
@@ -168,6 +172,7 @@ export const tenantWebhookRoutes = [
   defineRoute({
     method: "POST",
     path: "/api/v1/webhooks/{id}/deliveries/{deliveryId}/retry",
+    operationId: "retryWebhookDelivery",
     auth: tenant,
     tag: "webhooks",
     summary: "Replay a delivery: the same webhook-id, signed afresh",
@@ -176,7 +181,6 @@ export const tenantWebhookRoutes = [
       202: { description: "Queued", schema: z.object({ deliveryId: z.string(), messageId: z.string() }) },
       409: err("The endpoint is disabled"),
       404: err("No such delivery of this endpoint"),
-      ...common,
     },
     handler: async ({ db, params, principal }) => ({
       status: 202,
@@ -186,6 +190,7 @@ export const tenantWebhookRoutes = [
   defineRoute({
     method: "POST",
     path: "/api/v1/webhooks/{id}/recover",
+    operationId: "recoverWebhookMessages",
     auth: tenant,
     tag: "webhooks",
     summary: "Resend every failed message since a time (at most 14 days back)",
@@ -195,7 +200,6 @@ export const tenantWebhookRoutes = [
       202: { description: "Queued", schema: z.object({ count: z.number().int() }) },
       409: err("The endpoint is disabled"),
       ...notFound,
-      ...common,
     },
     handler: async ({ db, params, body, principal }) => ({
       status: 202,
@@ -205,10 +209,11 @@ export const tenantWebhookRoutes = [
   defineRoute({
     method: "GET",
     path: "/api/v1/notification-settings",
+    operationId: "getNotificationSettings",
     auth: tenant,
     tag: "notifications",
     summary: "Email recipients, minimum severity and digest",
-    responses: { 200: { description: "Settings", schema: NotificationSettings }, ...common },
+    responses: { 200: { description: "Settings", schema: NotificationSettings } },
     handler: async ({ db, principal }) => {
       const { emails, minSeverity, digest } = await getNotificationSettings(ctxOf(db, principal));
       return { status: 200, body: { emails, minSeverity, digest } };
@@ -217,11 +222,12 @@ export const tenantWebhookRoutes = [
   defineRoute({
     method: "PUT",
     path: "/api/v1/notification-settings",
+    operationId: "putNotificationSettings",
     auth: tenant,
     tag: "notifications",
     summary: "Set the notification settings (omitted fields keep their value)",
     body: NotificationSettingsInput,
-    responses: { 200: { description: "Settings", schema: NotificationSettings }, ...common },
+    responses: { 200: { description: "Settings", schema: NotificationSettings } },
     handler: async ({ db, body, principal }) => ({ status: 200, body: await updateNotificationSettings(ctxOf(db, principal), body) }),
   }),
 ];
