@@ -175,8 +175,10 @@ async function sendSignInLink(db: Db, email: string, url: string): Promise<void>
     log.info("sign-in link not sent: no membership", { email: addr });
     return;
   }
+  // the person's own mail, no tenant's: it is filed in no tenant's outbox (the operator console
+  // shows it whole, for installations without an email service)
   await queueEmail(db, {
-    tenantId: memberships[0]?.tenantId ?? null,
+    tenantId: null,
     to: [addr],
     template: { kind: "sign_in_link", props: { email: addr, url, expiresInMinutes: SIGN_IN_LINK_TTL_SECONDS / 60 } },
     at: now(),

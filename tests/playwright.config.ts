@@ -72,10 +72,11 @@ export default defineConfig({
   webServer: {
     command: `node_modules/.bin/next start -p ${port} -H 127.0.0.1`,
     cwd: root,
-    // the start banner carries the one-time sign-in links and the operator token (fresh database)
+    // the start banner carries the one-time sign-in links (demo owner, demo operator) and the
+    // operator token (fresh database)
     wait: {
       stdout:
-        /Operator token[^\n]*\n\s*(?<pw_e2e_operator_token>pwo_\S+)[\s\S]*?owner@acme\.example\)[^\n]*\n\s*(?<pw_e2e_owner_link>http\S+)/,
+        /Operator token[^\n]*\n\s*(?<pw_e2e_operator_token>pwo_\S+)[\s\S]*?owner@acme\.example\)[^\n]*\n\s*(?<pw_e2e_owner_link>http\S+)[\s\S]*?demo operator \([^)]*\)[^\n]*\n\s*(?<pw_e2e_operator_link>http\S+)/,
     },
     timeout: 180_000,
     stdout: "ignore",

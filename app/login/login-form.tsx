@@ -63,8 +63,9 @@ export function LoginForm({ emailConfigured }: { emailConfigured: boolean }) {
             <p className="mt-1">If {email} belongs to a member of a tenant, a sign-in link is on its way. It works once, for 15 minutes.</p>
             {!emailConfigured ? (
               <p className="mt-2">
-                This installation sends no real email yet (no RESEND_API_KEY): the message is in the built-in outbox. An owner of
-                your tenant can open it under Outbox in the console, or use the one-time link the start command printed.
+                This installation sends no real email yet (no RESEND_API_KEY): the message is in the built-in outbox, which only
+                the operator of this installation can open (Operator console → Outbox). Ask them for it, or use the one-time
+                link the start command printed.
               </p>
             ) : null}
           </div>

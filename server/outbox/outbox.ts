@@ -6,21 +6,32 @@ import { emails } from "@/db/schema";
 import { NotFoundError } from "@/server/errors";
 import { decodeCursor, iso, ListQuery, page } from "@/server/http/conventions";
 
-// Mail that signs someone in. Anyone who could read it could sign in as its recipient, so only
-// the recipient and the tenant's owners see it; other mail of the tenant is visible to all roles.
+// Mail that signs someone in. Whoever reads its link can sign in as its recipient, so its body is
+// readable only by the recipient (and the operator console); in a tenant's outbox the owners see
+// that it went (recipient, time, subject), other roles see only their own.
 export const SIGN_IN_EMAIL_KINDS = ["sign_in_link", "member_invite"];
 
 export const OutboxQuery = ListQuery.extend({});
 
-export type OutboxScope = { tenantId: string; email: string; role: Role };
+// tenant: a tenant's outbox seen by one person of it; operator: every email, whole
+export type OutboxScope = { tenantId: string; email: string; role: Role } | { operator: true };
 
-function visibleTo(scope: OutboxScope): SQL {
+const isSignInMail = (kind: string) => SIGN_IN_EMAIL_KINDS.includes(kind);
+
+function visibleTo(scope: OutboxScope): SQL | undefined {
+  if ("operator" in scope) return undefined;
   const own = eq(emails.tenantId, scope.tenantId);
   if (scope.role === "owner") return own;
   return and(
     own,
     or(notInArray(emails.kind, SIGN_IN_EMAIL_KINDS), sql`${emails.to} @> ${JSON.stringify([scope.email])}::jsonb`),
   )!;
+}
+
+// Whether this person may read the mail's body: never another person's sign-in link.
+function bodyReadable(scope: OutboxScope, m: { kind: string; to: string[] }): boolean {
+  if ("operator" in scope) return true;
+  return !isSignInMail(m.kind) || (m.to.length === 1 && m.to[0] === scope.email.toLowerCase());
 }
 
 export async function listOutboxEmails(db: Db, scope: OutboxScope, q: { limit: number; cursor?: string }) {
@@ -33,6 +44,7 @@ export async function listOutboxEmails(db: Db, scope: OutboxScope, q: { limit: n
   const rows = await db
     .select({
       id: emails.id,
+      tenantId: emails.tenantId,
       kind: emails.kind,
       to: emails.to,
       subject: emails.subject,
@@ -52,20 +64,24 @@ export async function listOutboxEmails(db: Db, scope: OutboxScope, q: { limit: n
   };
 }
 
+// html and text are null when the body is another person's sign-in link (withheld: true).
 export async function getOutboxEmail(db: Db, scope: OutboxScope, id: string) {
   const [r] = await db
     .select()
     .from(emails)
     .where(and(visibleTo(scope), eq(emails.id, id)));
   if (!r) throw new NotFoundError(`No email ${id}`);
+  const readable = bodyReadable(scope, r);
   return {
     id: r.id,
+    tenantId: r.tenantId,
     kind: r.kind,
     to: r.to,
     subject: r.subject,
     status: r.status,
-    html: r.html,
-    text: r.text,
+    html: readable ? r.html : null,
+    text: readable ? r.text : null,
+    withheld: !readable,
     incidentId: r.incidentId,
     createdAt: iso(r.createdAt),
     sentAt: iso(r.sentAt),

@@ -28,17 +28,50 @@ export function env(name: string): string {
   return v;
 }
 
-// The demo owner's signed-in browser state of this run: the start banner's link is one-time, so
-// the first spec that uses it saves the session here and later specs start from it.
+// The demo owner's and the demo operator's signed-in browser states of this run: the start
+// banner's links are one-time, so the first spec that uses one saves the session here and later
+// specs start from it.
 export const ownerStatePath = () => path.join(env("PW_E2E_DATA_DIR"), "owner-state.json");
+const operatorStatePath = () => path.join(env("PW_E2E_DATA_DIR"), "operator-state.json");
 
-export async function ownerContext(browser: Browser) {
-  if (existsSync(ownerStatePath())) return browser.newContext({ storageState: ownerStatePath() });
+async function bannerContext(browser: Browser, statePath: string, link: string, home: RegExp) {
+  if (existsSync(statePath)) return browser.newContext({ storageState: statePath });
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
-  await page.goto(env("PW_E2E_OWNER_LINK"));
-  await expect(page).toHaveURL(/\/overview$/);
-  await ctx.storageState({ path: ownerStatePath() });
+  await page.goto(link);
+  await expect(page).toHaveURL(home);
+  await ctx.storageState({ path: statePath });
   await page.close();
   return ctx;
+}
+
+export const ownerContext = (browser: Browser) => bannerContext(browser, ownerStatePath(), env("PW_E2E_OWNER_LINK"), /\/overview$/);
+
+// Without an email service the operator console's outbox is the one place a sign-in link can be
+// read by anyone but its recipient.
+export const operatorContext = (browser: Browser) => bannerContext(browser, operatorStatePath(), env("PW_E2E_OPERATOR_LINK"), /\/operator$/);
+
+// The public sign-in form, filled in a fresh browser.
+export async function requestSignInLink(browser: Browser, email: string) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto("/login");
+  await page.getByLabel("Work email").fill(email);
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await expect(page.getByText("Check your email.")).toBeVisible();
+  return { ctx, page };
+}
+
+// A sign-in link as its recipient would get it without an email service: the operator reads the
+// newest sign-in mail to that address in the operator console's outbox and passes it on.
+export async function signInLinkFor(browser: Browser, to: string, subject = "Your Poisonwatch sign-in link"): Promise<string> {
+  const ctx = await operatorContext(browser);
+  const page = await ctx.newPage();
+  await page.goto("/operator/outbox");
+  await page.getByRole("row").filter({ hasText: subject }).filter({ hasText: to }).first().getByRole("link").click();
+  await expect(page.getByRole("heading", { level: 1, name: subject })).toBeVisible();
+  const href = await page.getByTestId("email-text").locator('a[href*="/api/auth/magic-link/verify"]').first().getAttribute("href");
+  expect(href).toBeTruthy();
+  await ctx.close();
+  return href!;
 }

@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContext, Page } from "@playwright/test";
 import { expect, test } from "@playwright/test";
-import { expectAccessible, ownerContext, shot } from "./helpers";
+import { expectAccessible, ownerContext, requestSignInLink, shot, signInLinkFor } from "./helpers";
 
 // Notification settings and webhook endpoints in the console: an owner adds an endpoint that
 // points at a receiver started here, sees its secret once, sends a test and watches it arrive in
@@ -46,17 +46,9 @@ test.afterAll(async () => {
 });
 
 async function signInByEmail(browser: Browser, email: string): Promise<BrowserContext> {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  await page.goto("/login");
-  await page.getByLabel("Work email").fill(email);
-  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
-  await expect(page.getByText("Check your email.")).toBeVisible();
-  // the link from the mail in the built-in outbox, opened by the owner
-  await ownerPage.goto("/outbox");
-  await ownerPage.getByRole("row").filter({ hasText: "Your Poisonwatch sign-in link" }).filter({ hasText: email }).first().getByRole("link").click();
-  const href = await ownerPage.getByTestId("email-text").locator('a[href*="/api/auth/magic-link/verify"]').first().getAttribute("href");
-  await page.goto(href!);
+  const { ctx, page } = await requestSignInLink(browser, email);
+  // the link from the mail in the built-in outbox, read by the operator
+  await page.goto(await signInLinkFor(browser, email));
   await expect(page).toHaveURL(/\/overview$/);
   await page.close();
   return ctx;

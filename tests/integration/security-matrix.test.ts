@@ -1,13 +1,16 @@
 import { itWhen } from "../helpers/it-when";
 import { beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { getDb } from "@/db";
+import { getDb, getDbHandle } from "@/db";
 import type { Role } from "@/db/constants";
 import { ROLES } from "@/db/constants";
 import { createSignInLink, DEMO_OPERATOR_SETTING, getAuth, getSessionFromHeaders } from "@/server/auth";
 import type { SessionUser } from "@/server/auth";
 import { hashToken, newSecretToken } from "@/server/auth-tokens";
-import { env } from "@/server/env";
+import { emails as emailsTable } from "@/db/schema";
+import { env, resetEnvCache } from "@/server/env";
+import { getBoss } from "@/server/jobs/boss";
 import type { AuthKind } from "@/server/http/principal";
 import type { RouteDef } from "@/server/http/router";
 import { allRoutes } from "@/server/http/routes";
@@ -414,6 +417,8 @@ const PROCEDURES: Record<string, ProcCase> = {
   "operator.policy": { access: "operator", run: (c) => callPath(c, "operator.policy", undefined) },
   "operator.previewPolicy": { access: "operator", run: (c) => callPath(c, "operator.previewPolicy", { vmPages: 3 }) },
   "operator.updatePolicy": { access: "operator", run: (c) => callPath(c, "operator.updatePolicy", { coalesceSeconds: 300 }) },
+  "operator.outbox": { access: "operator", run: (c) => callPath(c, "operator.outbox", {}) },
+  "operator.outboxEmail": { access: "operator", run: (c, A) => callPath(c, "operator.outboxEmail", { id: A.emailId }) },
   "outbox.list": { access: "viewer", run: (c) => c.outbox.list({}) },
   "outbox.byId": {
     access: "viewer",
@@ -596,3 +601,110 @@ describe("console over HTTP: the session cookie and cross-site requests", () => 
     expect(await getSessionFromHeaders(new Headers({ cookie }))).not.toBeNull();
   });
 });
+
+// ---- sign-in and invitation links (spec "Bootstrap": readable only by their recipient) --------
+
+describe("sign-in and invitation links: whoever reads a tenant's outbox never signs in as another person", () => {
+  const ORIGIN = env().publicUrl;
+  const VERIFY = "/api/auth/magic-link/verify";
+
+  const linkIn = (text: string) => /https?:\/\/\S+\/api\/auth\/magic-link\/verify\?[^\s)\]"<]+/.exec(text)?.[0] ?? null;
+
+  async function mailsTo(email: string, kind: string) {
+    const db = await getDb();
+    return (await db.select().from(emailsTable).where(eq(emailsTable.kind, kind))).filter((m) => m.to.includes(email));
+  }
+
+  async function requestLink(email: string) {
+    const { POST } = await import("@/app/api/auth/[...all]/route");
+    return POST(
+      new Request(`${ORIGIN}/api/auth/sign-in/magic-link`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: ORIGIN },
+        body: JSON.stringify({ email, callbackURL: "/overview" }),
+      }),
+    );
+  }
+
+  async function sessionOf(link: string) {
+    const res = await (await getAuth()).handler(new Request(link.replace(/&amp;/g, "&")));
+    const cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0]!)
+      .join("; ");
+    return getSessionFromHeaders(new Headers({ cookie }));
+  }
+
+  // everything an owner of A can read of A's outbox, as one string (no sign-in link but their own)
+  async function ownerView(A: TenantWorld): Promise<string> {
+    const owner = await callerFor(A.emails.owner, A.tenantId);
+    const list = await owner.outbox.list({ limit: 500 });
+    const bodies = await Promise.all(list.data.map((m) => owner.outbox.byId({ id: m.id })));
+    for (const b of bodies) {
+      if (b.html?.includes(VERIFY) || b.text?.includes(VERIFY)) expect(b.to, `a readable sign-in link in ${b.id}`).toEqual([A.emails.owner]);
+    }
+    return JSON.stringify([list, bodies]);
+  }
+
+  function expectNoLink(view: string, link: string, what: string) {
+    const token = new URL(link.replace(/&amp;/g, "&")).searchParams.get("token")!;
+    expect(token.length, what).toBeGreaterThan(20);
+    expect(view, `${what}: the token`).not.toContain(token);
+  }
+
+  async function attack(resendKey: string | undefined) {
+    const prev = process.env.RESEND_API_KEY;
+    if (resendKey) process.env.RESEND_API_KEY = resendKey;
+    else delete process.env.RESEND_API_KEY;
+    resetEnvCache();
+    try {
+      if (resendKey) await getBoss(await getDbHandle());
+      // A's owner invites B's owner and the operator into A
+      const A = await tenantWorld();
+      const B = await tenantWorld();
+      await putSetting(await getDb(), DEMO_OPERATOR_SETTING, operatorEmail);
+      const owner = await callerFor(A.emails.owner, A.tenantId);
+      await owner.settings.inviteMember({ email: B.emails.owner, role: "viewer" });
+      await owner.settings.inviteMember({ email: operatorEmail, role: "viewer" });
+      for (const victim of [B.emails.owner, operatorEmail]) {
+        const [invite] = (await mailsTo(victim, "member_invite")).filter((m) => m.tenantId === A.tenantId);
+        expect(invite, `invite to ${victim}`).toBeTruthy();
+        const link = linkIn(invite!.text)!;
+        const view = await ownerView(A);
+        // the owner sees that it went: recipient, time and subject
+        expect(view).toContain(invite!.id);
+        expect(view).toContain(victim);
+        expect(view).toContain(invite!.subject.replace(/"/g, '\\"'));
+        expectNoLink(view, link, `invite to ${victim} in A's outbox`);
+        // the operator console sees it whole, and the link signs in its recipient only
+        const whole = (await callPath(await callerFor(operatorEmail), "operator.outboxEmail", { id: invite!.id })) as { text: string };
+        expect(whole.text).toContain(VERIFY);
+        expect((await sessionOf(link))?.email).toBe(victim);
+      }
+      // passive: the victim, now a member of A, asks for a sign-in link on the public form
+      expect((await requestLink(B.emails.owner)).status).toBe(200);
+      const [signIn] = await mailsTo(B.emails.owner, "sign_in_link");
+      expect(signIn, "sign-in mail").toBeTruthy();
+      expect(signIn!.tenantId, "a person's sign-in mail is filed in no tenant's outbox").toBeNull();
+      expectNoLink(await ownerView(A), linkIn(signIn!.text)!, "sign-in mail of a member of A");
+      expectNoLink(await ownerView(B), linkIn(signIn!.text)!, "sign-in mail of B's owner in B");
+      // the recipient reads their own invitation whole
+      const mine = await (await callerFor(A.emails.viewer, A.tenantId)).outbox.list({ limit: 500 });
+      const own = mine.data.find((m) => m.kind === "member_invite" && m.to.includes(A.emails.viewer))!;
+      expect((await (await callerFor(A.emails.viewer, A.tenantId)).outbox.byId({ id: own.id })).text).toContain(VERIFY);
+    } finally {
+      if (prev === undefined) delete process.env.RESEND_API_KEY;
+      else process.env.RESEND_API_KEY = prev;
+      resetEnvCache();
+    }
+  }
+
+  it("an owner who invites another tenant's owner or the operator finds no working link in the outbox (built-in outbox)", async () => {
+    await attack(undefined);
+  });
+
+  it("the same with RESEND_API_KEY set (every email is stored)", async () => {
+    await attack("re_test_key");
+  });
+});
+

@@ -16,7 +16,7 @@ export default async function OutboxPage() {
     <HydrateClient>
       <PageHeader
         title="Outbox"
-        description="Every email Poisonwatch made for this tenant. Without an email service (no RESEND_API_KEY) mail stays here, in the built-in outbox: open a message to read it and use its links. Sign-in mail is visible only to its recipient and the owners."
+        description="Every email Poisonwatch made for this tenant. Without an email service (no RESEND_API_KEY) mail stays here, in the built-in outbox: open a message to read it. A sign-in link or invitation is readable only by its recipient: here you see that it went, never its link."
       />
       <Card>
         <Suspense fallback={<TableSkeleton label="Loading the outbox" />}>

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { now } from "@/server/clock";
 import { OperatorId } from "@/server/http/conventions";
+import { getOutboxEmail, listOutboxEmails, OutboxQuery } from "@/server/outbox/outbox";
 import { listUncorrelatedEvents, UncorrelatedQuery } from "@/server/ingest/uncorrelated";
 import {
   cancelEvacuation,
@@ -16,7 +17,8 @@ import { getPolicy, PolicyInput, putPolicy } from "@/server/policy/policy-settin
 import { previewPolicy } from "@/server/policy/preview";
 import { operatorProcedure, router } from "../init";
 
-// The operator console: fleet health, hosts, the policy and evacuations (operator sign-in only).
+// The operator console: fleet health, hosts, the policy, evacuations and every email whole
+// (operator sign-in only).
 export const operatorRouter = router({
   overview: operatorProcedure.query(({ ctx }) => getFleetOverview(ctx.db, now())),
   hosts: operatorProcedure
@@ -38,4 +40,8 @@ export const operatorRouter = router({
   policy: operatorProcedure.query(({ ctx }) => getPolicy(ctx.db)),
   previewPolicy: operatorProcedure.input(PolicyInput).query(({ ctx, input }) => previewPolicy(ctx.db, input, now())),
   updatePolicy: operatorProcedure.input(PolicyInput).mutation(({ ctx, input }) => putPolicy({ db: ctx.db, actor: ctx.actor }, input)),
+  outbox: operatorProcedure.input(OutboxQuery).query(({ ctx, input }) => listOutboxEmails(ctx.db, { operator: true }, input)),
+  outboxEmail: operatorProcedure
+    .input(z.object({ id: z.string().min(1).max(64) }))
+    .query(({ ctx, input }) => getOutboxEmail(ctx.db, { operator: true }, input.id)),
 });

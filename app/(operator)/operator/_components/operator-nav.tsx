@@ -7,6 +7,7 @@ const ITEMS: NavItem[] = [
   { href: "/operator/hosts", label: "Hosts" },
   { href: "/operator/evacuations", label: "Evacuations" },
   { href: "/operator/policy", label: "Policy" },
+  { href: "/operator/outbox", label: "Outbox" },
 ];
 
 export function OperatorNav() {
