@@ -6,7 +6,11 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().default("./data"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   PUBLIC_URL: z.string().url().optional(),
-  OPERATOR_TOKEN: z.string().min(16).optional(),
+  OPERATOR_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters (any secret from your store; unset, the first start makes one)")
+    .regex(/^\S+$/, "may not contain whitespace (it is sent as Authorization: Bearer <token>)")
+    .optional(),
   OPERATOR_EMAILS: z.string().optional(),
   RETENTION_DAYS: z.coerce.number().int().min(1).default(400),
   RESEND_API_KEY: z.string().optional(),

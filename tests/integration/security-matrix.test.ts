@@ -9,7 +9,7 @@ import { createSignInLink, DEMO_OPERATOR_SETTING, getAuth, getSessionFromHeaders
 import type { SessionUser } from "@/server/auth";
 import { hashToken, newSecretToken } from "@/server/auth-tokens";
 import { emails as emailsTable } from "@/db/schema";
-import { env, resetEnvCache } from "@/server/env";
+import { env, resetEnvCache, validateEnv } from "@/server/env";
 import { getBoss } from "@/server/jobs/boss";
 import type { AuthKind } from "@/server/http/principal";
 import type { RouteDef } from "@/server/http/router";
@@ -705,6 +705,45 @@ describe("sign-in and invitation links: whoever reads a tenant's outbox never si
 
   it("the same with RESEND_API_KEY set (every email is stored)", async () => {
     await attack("re_test_key");
+  });
+});
+
+// ---- OPERATOR_TOKEN (spec "Bootstrap": any string of 16 or more characters) --------------------
+
+describe("a configured OPERATOR_TOKEN", () => {
+  async function withToken<T>(token: string | undefined, fn: () => Promise<T>): Promise<T> {
+    const prev = process.env.OPERATOR_TOKEN;
+    if (token === undefined) delete process.env.OPERATOR_TOKEN;
+    else process.env.OPERATOR_TOKEN = token;
+    resetEnvCache();
+    try {
+      return await fn();
+    } finally {
+      if (prev === undefined) delete process.env.OPERATOR_TOKEN;
+      else process.env.OPERATOR_TOKEN = prev;
+      resetEnvCache();
+    }
+  }
+
+  it.each(["vault:Zm9vYmFyYmF6cXV4", "0123456789abcdef", "pwo_made-by-someone-else", "Ünïcødé-sécret-ok"])("works in any form of 16+ characters: %s", async (secret) => {
+    await withToken(secret, async () => {
+      const ok = await api("GET", "/api/v1/admin/policy", { token: secret });
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+      const wrong = await api("GET", "/api/v1/admin/policy", { token: secret.slice(0, -1) + (secret.endsWith("x") ? "y" : "x") });
+      expect(wrong.status).toBe(401);
+      // it is the operator's credential, not a tenant's
+      expect((await api("GET", "/api/v1/vms", { token: secret })).status).toBe(403);
+    });
+  });
+
+  it("shorter than 16 characters is refused at start with a clear message", async () => {
+    await withToken("short-token", async () => {
+      expect(() => validateEnv()).toThrow(/OPERATOR_TOKEN: must be at least 16 characters/);
+    });
+    // a bearer token is one word: a secret with spaces could never be sent
+    await withToken("sixteen chars or more", async () => {
+      expect(() => validateEnv()).toThrow(/OPERATOR_TOKEN: may not contain whitespace/);
+    });
   });
 });
 
