@@ -70,3 +70,14 @@ export async function readBodyText(req: Request, limit = MAX_JSON_BODY): Promise
   }
   return Buffer.concat(chunks).toString("utf8");
 }
+
+// The same request with its body read (up to limit, decompressed) into memory, or with no body
+// at all (limit 0: a caller refused anyway needs none of it). For handlers that read the body
+// themselves (tRPC, better-auth), after the caller is authenticated.
+export async function withBoundedBody(req: Request, limit: number): Promise<Request> {
+  if (req.method === "GET" || req.method === "HEAD") return req;
+  const body = limit > 0 ? await readBodyText(req, limit) : undefined;
+  const headers = new Headers(req.headers);
+  for (const h of ["content-length", "transfer-encoding", "content-encoding"]) headers.delete(h);
+  return new Request(req.url, { method: req.method, headers, body });
+}

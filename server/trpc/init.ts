@@ -91,16 +91,22 @@ const inputLimits = t.middleware(async ({ getRawInput, next }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(errorMapping).use(inputLimits);
+// The input is read only after the caller is known to be allowed (each guard below ends with
+// inputLimits): nobody makes the server read what it will refuse anyway.
+const base = t.procedure.use(errorMapping);
 
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+export const publicProcedure = base.use(inputLimits);
+
+const signedIn = base.use(({ ctx, next }) => {
   // UNAUTHORIZED = no session; FORBIDDEN = a session without the permission
   if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
   return next({ ctx: { session: ctx.session, actor: `user:${ctx.session.email}` } });
 });
 
+export const authedProcedure = signedIn.use(inputLimits);
+
 // Tenant data is reachable only here: ctx.tenantId comes from the session's membership.
-export const tenantProcedure = authedProcedure.use(async ({ ctx, meta, type, next }) => {
+export const tenantProcedure = signedIn.use(async ({ ctx, meta, type, next }) => {
   const minRole = meta?.minRole ?? (type === "query" ? "viewer" : undefined);
   if (!minRole) throw new TRPCError({ code: "FORBIDDEN", message: "This action declares no role" });
   const memberships = ctx.memberships ?? (await listMembershipsOfEmail(ctx.db, ctx.session.email));
@@ -110,15 +116,17 @@ export const tenantProcedure = authedProcedure.use(async ({ ctx, meta, type, nex
     throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${minRole} role; you are a ${m.role}` });
   }
   return next({ ctx: { tenantId: m.tenantId, role: m.role, tenant: m } });
-});
+}).use(inputLimits);
 
 export const memberProcedure = tenantProcedure.meta({ minRole: "member" });
 export const ownerProcedure = tenantProcedure.meta({ minRole: "owner" });
 
 // The operator console (OPERATOR_EMAILS, or the demo operator of a seeded demo database).
-export const operatorProcedure = authedProcedure.use(async ({ ctx, next }) => {
-  if (!(await isOperatorEmail(ctx.db, ctx.session.email))) {
-    throw new TRPCError({ code: "FORBIDDEN", message: "Only operators can do this" });
-  }
-  return next({ ctx: { actor: `operator:${ctx.session.email}` } });
-});
+export const operatorProcedure = signedIn
+  .use(async ({ ctx, next }) => {
+    if (!(await isOperatorEmail(ctx.db, ctx.session.email))) {
+      throw new TRPCError({ code: "FORBIDDEN", message: "Only operators can do this" });
+    }
+    return next({ ctx: { actor: `operator:${ctx.session.email}` } });
+  })
+  .use(inputLimits);

@@ -747,3 +747,117 @@ describe("a configured OPERATOR_TOKEN", () => {
   });
 });
 
+// ---- request bodies (spec "Bootstrap": bounded before reading, after authentication) ------------
+
+describe("every entry point bounds a request body before reading it, and authenticates first", () => {
+  const ORIGIN = env().publicUrl;
+  const EIGHT_MIB = 8 * 1024 * 1024;
+
+  // A chunked body that does not end before 16 MiB (a server that reads on past 8 MiB fails the
+  // test instead of hanging it); `pulled` is how much of it the server read.
+  function endless() {
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    const s = { pulled: 0 };
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (s.pulled >= 2 * EIGHT_MIB) return c.close();
+        s.pulled += chunk.byteLength;
+        c.enqueue(chunk);
+      },
+    });
+    return { body, s };
+  }
+
+  async function send(handler: (r: Request) => Promise<Response>, url: string, headers: Record<string, string>, method = "POST") {
+    const { body, s } = endless();
+    const init = { method, headers: { "content-type": "application/json", origin: ORIGIN, ...headers }, body, duplex: "half" };
+    const res = await handler(new Request(url, init as RequestInit));
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null, pulled: s.pulled, headers: res.headers };
+  }
+
+  async function sessionCookie(email: string) {
+    const url = await createSignInLink(await getDb(), email, { callbackPath: "/overview" });
+    const res = await (await getAuth()).handler(new Request(url));
+    return res.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0]!)
+      .join("; ");
+  }
+
+  function expectTooLarge(r: { status: number; body: unknown; pulled: number }, what: string) {
+    expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBe(413);
+    expectErrorBody(r.status, r.body, what);
+    expect(r.pulled, `${what}: bytes read`).toBeLessThan(EIGHT_MIB);
+  }
+
+  it("tRPC: 413 for a signed-in person's endless body, 401 without reading it for no session", async () => {
+    const { A } = await tenantWorlds();
+    const { POST } = await import("@/app/api/trpc/[trpc]/route");
+    const cookie = await sessionCookie(A.emails.owner);
+    for (const path of ["settings.createApiKey", "notification.updateSettings", "tenant.switch", "operator.updatePolicy"]) {
+      expectTooLarge(await send(POST, `${ORIGIN}/api/trpc/${path}`, { cookie }), `tRPC ${path}`);
+      expectTooLarge(await send(POST, `${ORIGIN}/api/trpc/${path},${path}?batch=1`, { cookie }), `tRPC batch of ${path}`);
+      const anon = await send(POST, `${ORIGIN}/api/trpc/${path}`, {});
+      expect(anon.status, `${path} without a session`).toBe(401);
+      expect(anon.pulled, `${path} without a session: bytes read`).toBeLessThan(1024 * 1024);
+    }
+    // a declared size over the bound is refused before a byte is read
+    const declared = await send(POST, `${ORIGIN}/api/trpc/settings.createApiKey`, { cookie, "content-length": String(EIGHT_MIB) });
+    expectTooLarge(declared, "tRPC with a large content-length");
+  });
+
+  it("tRPC: a batch has at most 20 calls", async () => {
+    const { A } = await tenantWorlds();
+    const { GET } = await import("@/app/api/trpc/[trpc]/route");
+    const cookie = await sessionCookie(A.emails.owner);
+    const batch = (n: number) => `${ORIGIN}/api/trpc/${Array(n).fill("tenant.mine").join(",")}?batch=1`;
+    const ok = await GET(new Request(batch(20), { headers: { cookie } }));
+    expect(ok.status).toBe(200);
+    const many = await GET(new Request(batch(21), { headers: { cookie } }));
+    expect(many.status).toBe(400);
+    expect(await many.text()).toContain("Batch call exceeds maximum size");
+  });
+
+  it("better-auth routes: the public sign-in form 413, the others 401 without reading for no session", async () => {
+    const { A } = await tenantWorlds();
+    const { POST } = await import("@/app/api/auth/[...all]/route");
+    expectTooLarge(await send(POST, `${ORIGIN}/api/auth/sign-in/magic-link`, {}), "sign-in");
+    for (const path of ["sign-out", "update-user", "revoke-sessions", "delete-user"]) {
+      const anon = await send(POST, `${ORIGIN}/api/auth/${path}`, {});
+      expect(anon.status, `${path} without a session: ${JSON.stringify(anon.body)}`).toBe(401);
+      expectErrorBody(anon.status, anon.body, path);
+      expect(anon.pulled, `${path} without a session: bytes read`).toBeLessThan(1024 * 1024);
+    }
+    const cookie = await sessionCookie(A.emails.viewer);
+    expectTooLarge(await send(POST, `${ORIGIN}/api/auth/sign-out`, { cookie }), "sign-out with a session");
+    // a sign-in body of 5 MiB is not a sign-in
+    const big = await POST(
+      new Request(`${ORIGIN}/api/auth/sign-in/magic-link`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: ORIGIN },
+        body: JSON.stringify({ email: A.emails.viewer, callbackURL: "/overview", pad: "x".repeat(5 * 1024 * 1024) }),
+      }),
+    );
+    expect(big.status).toBe(413);
+  });
+
+  it("REST: every route that takes a body answers 413 to the right credential, 401 to none, before 8 MiB", async () => {
+    const op = await operator();
+    const w = await securityWorld();
+    const { POST, PUT, PATCH } = await import("@/app/api/v1/[...path]/route");
+    const handlers: Record<string, (r: Request) => Promise<Response>> = { POST, PUT, PATCH };
+    const withBody = allRoutes.filter((r) => r.method in handlers);
+    expect(withBody.length).toBeGreaterThan(5);
+    for (const route of withBody) {
+      const token = route.auth.includes("operator") ? op : route.auth.includes("tenant") ? w.apiKey : w.hostToken;
+      const url = `${ORIGIN}${fillPath(route, w)}`;
+      const h = handlers[route.method]!;
+      const ct: Record<string, string> = routeKey(route) === "POST /api/v1/events" ? { "content-type": "application/cloudevents+json" } : {};
+      expectTooLarge(await send(h, url, { authorization: `Bearer ${token}`, ...ct }, route.method), routeKey(route));
+      const anon = await send(h, url, ct, route.method);
+      expect(anon.status, routeKey(route)).toBe(401);
+      expect(anon.pulled, `${routeKey(route)} without a credential: bytes read`).toBeLessThan(1024 * 1024);
+    }
+  });
+});

@@ -1,8 +1,6 @@
-// /api/auth/* – better-auth: magic-link sign-in and verify, session, sign-out
-import { getAuth } from "@/server/auth";
+// /api/auth/* – better-auth: magic-link sign-in and verify, session, sign-out (bodies bounded, server/auth-route.ts)
+import { handleAuthRequest } from "@/server/auth-route";
 
 export const dynamic = "force-dynamic";
 
-const handler = async (req: Request) => (await getAuth()).handler(req);
-
-export { handler as GET, handler as POST };
+export { handleAuthRequest as GET, handleAuthRequest as POST };
