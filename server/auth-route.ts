@@ -1,22 +1,81 @@
 import "server-only";
+import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
+import { getDb } from "@/db";
+import type { Db } from "@/db/client";
+import { emails } from "@/db/schema";
 import { getAuth, getSessionFromHeaders } from "@/server/auth";
-import { UnauthorizedError } from "@/server/errors";
+import { now } from "@/server/clock";
+import { RateLimitedError, UnauthorizedError } from "@/server/errors";
+import { clientAddress } from "@/server/http/client-address";
+import { RateLimiter, WindowLimiter } from "@/server/http/rate-limit";
 import { withBoundedBody } from "@/server/http/read-body";
 import { errorResponse } from "@/server/http/respond";
 
 // /api/auth/*: better-auth behind our own door. Its bodies are tiny (an email address), so one
 // is read only up to 16 KiB, and only after the session is checked on every route that needs one
-// (all but the public sign-in form).
+// (all but the public sign-in form). Sign-in is limited here, not by better-auth (whose limiter
+// keys on a header any client can write, or on one bucket for everyone without it).
 export const AUTH_MAX_BODY = 16 * 1024;
-const PUBLIC_POSTS = new Set(["/api/auth/sign-in/magic-link"]);
+const SIGN_IN = "/api/auth/sign-in/magic-link";
+const VERIFY = "/api/auth/magic-link/verify";
+
+// spec "Bootstrap": at most 5 sign-in mails to one address per hour, however the requests are
+// addressed; one address's flood never blocks another's sign-in.
+export const SIGN_IN_MAILS_PER_HOUR = 5;
+const clock = () => now().getTime();
+export const signInLimits = {
+  // requests per recipient address, member or not (a refusal reveals no membership)
+  perRecipient: new WindowLimiter({ max: SIGN_IN_MAILS_PER_HOUR, windowSeconds: 3600 }, clock),
+  // requests and link openings per client, where a trusted proxy names the client (TRUSTED_PROXY_HOPS)
+  perClient: new RateLimiter({ capacity: 20, refillPerSecond: 20 / 600 }, clock),
+  verifyPerClient: new RateLimiter({ capacity: 30, refillPerSecond: 30 / 60 }, clock),
+};
+
+// The mails themselves, counted in the database: the cap holds across processes and restarts.
+async function assertMailCap(db: Db, to: string): Promise<void> {
+  const from = new Date(clock() - 3600_000);
+  const sent = await db
+    .select({ at: emails.createdAt })
+    .from(emails)
+    .where(and(isNull(emails.tenantId), eq(emails.kind, "sign_in_link"), gt(emails.createdAt, from), sql`${emails.to} @> ${JSON.stringify([to])}::jsonb`))
+    .orderBy(asc(emails.createdAt))
+    .limit(SIGN_IN_MAILS_PER_HOUR);
+  if (sent.length >= SIGN_IN_MAILS_PER_HOUR) {
+    throw new RateLimitedError("Too many sign-in links for this address; retry later", (sent[0]!.at.getTime() - from.getTime()) / 1000);
+  }
+}
+
+// The sign-in form's body with its address in one spelling (trimmed, lower case), or null when
+// it names none (better-auth answers that 400 itself).
+function normalisedSignIn(body: string): { to: string; body: string } | null {
+  try {
+    const parsed = JSON.parse(body) as Record<string, unknown> | null;
+    if (!parsed || typeof parsed !== "object" || typeof parsed.email !== "string") return null;
+    const to = parsed.email.trim().toLowerCase();
+    return { to, body: JSON.stringify({ ...parsed, email: to }) };
+  } catch {
+    return null;
+  }
+}
 
 export async function handleAuthRequest(req: Request): Promise<Response> {
   try {
-    let bounded = req;
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      const path = new URL(req.url).pathname.replace(/\/+$/, "");
-      if (!PUBLIC_POSTS.has(path) && !(await getSessionFromHeaders(req.headers))) throw new UnauthorizedError("Sign in first");
-      bounded = await withBoundedBody(req, AUTH_MAX_BODY);
+    const path = new URL(req.url).pathname.replace(/\/+$/, "");
+    const client = clientAddress(req.headers);
+    if (req.method === "GET" || req.method === "HEAD") {
+      if (path === VERIFY && client) signInLimits.verifyPerClient.take(client, 1, "sign-in link attempts from your address");
+      return (await getAuth()).handler(req);
+    }
+    if (path !== SIGN_IN && !(await getSessionFromHeaders(req.headers))) throw new UnauthorizedError("Sign in first");
+    let bounded = await withBoundedBody(req, AUTH_MAX_BODY);
+    if (path === SIGN_IN) {
+      if (client) signInLimits.perClient.take(client, 1, "sign-in requests from your address");
+      const signIn = normalisedSignIn(await bounded.clone().text());
+      if (signIn) {
+        await assertMailCap(await getDb(), signIn.to);
+        signInLimits.perRecipient.take(signIn.to, "sign-in links for this address");
+        bounded = new Request(bounded, { body: signIn.body });
+      }
     }
     return (await getAuth()).handler(bounded);
   } catch (e) {

@@ -17,6 +17,7 @@ const EnvSchema = z.object({
   RESEND_BASE_URL: z.string().url().optional(),
   EMAIL_FROM: z.string().default("Poisonwatch <alerts@localhost>"),
   WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"]).default("0"),
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0, "must be 0 or more").max(16).default(0),
   BETTER_AUTH_SECRET: z.string().min(16).optional(),
   POISONWATCH_WORKERS: z.enum(["0", "1"]).optional(),
   POISONWATCH_DEMO: z.enum(["0", "1"]).default("1"),

@@ -19,13 +19,15 @@ export function LoginForm({ emailConfigured }: { emailConfigured: boolean }) {
               body: JSON.stringify({ email, callbackURL: "/overview", errorCallbackURL: "/login" }),
             });
             if (res.status === 429) {
-              const wait = res.headers.get("x-retry-after");
-              setState({ kind: "error", message: `Too many sign-in requests. Try again in ${wait ?? "a minute"} seconds.` });
+              const wait = Number(res.headers.get("retry-after"));
+              const when = Number.isFinite(wait) && wait > 0 ? `in ${wait > 90 ? `${Math.ceil(wait / 60)} minutes` : `${wait} seconds`}` : "later";
+              setState({ kind: "error", message: `Too many sign-in links for this address. Try again ${when}.` });
               return;
             }
             if (!res.ok) {
-              const body = (await res.json().catch(() => null)) as { message?: string } | null;
-              setState({ kind: "error", message: body?.message ?? `Could not send the link (${res.status}).` });
+              // our errors are { error: { message } }, better-auth's own { message }
+              const body = (await res.json().catch(() => null)) as { message?: string; error?: { message?: string } } | null;
+              setState({ kind: "error", message: body?.error?.message ?? body?.message ?? `Could not send the link (${res.status}).` });
               return;
             }
             setState({ kind: "sent" });

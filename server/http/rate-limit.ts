@@ -29,3 +29,30 @@ export class RateLimiter {
     this.buckets.clear();
   }
 }
+
+// At most `max` takes per key within any `windowSeconds` (a sliding window: unlike a bucket, it
+// never lets 2 × max through around a refill). For limits stated "N per hour".
+export class WindowLimiter {
+  private hits = new Map<string, number[]>();
+  constructor(
+    public config: { max: number; windowSeconds: number },
+    private clock: () => number = () => Date.now(),
+  ) {}
+
+  take(key: string, what: string): void {
+    const t = this.clock();
+    const from = t - this.config.windowSeconds * 1000;
+    const recent = (this.hits.get(key) ?? []).filter((x) => x > from);
+    if (recent.length >= this.config.max) {
+      this.hits.set(key, recent);
+      throw new RateLimitedError(`Too many ${what}; retry later`, (recent[0]! - from) / 1000);
+    }
+    recent.push(t);
+    this.hits.set(key, recent);
+    if (this.hits.size > 200_000) this.hits.clear();
+  }
+
+  reset(): void {
+    this.hits.clear();
+  }
+}
