@@ -44,7 +44,6 @@ class QmpSession {
     readonly vmId: string,
     readonly file: string,
     private o: QmpOptions,
-    private onState: () => void,
   ) {}
 
   connect(): void {
@@ -85,7 +84,6 @@ class QmpSession {
 
   private setState(s: State) {
     this.state = s;
-    this.onState();
   }
 
   private onData(chunk: string): void {
@@ -236,7 +234,7 @@ export class QmpWatcher {
     for (const [vmId, { file, ino }] of seen) {
       const s = this.sessions.get(vmId);
       if (!s) {
-        const ns = new QmpSession(vmId, file, this.o, () => {});
+        const ns = new QmpSession(vmId, file, this.o);
         ns.ino = ino;
         this.sessions.set(vmId, ns);
         ns.connect();

@@ -107,7 +107,13 @@ export class Shipper {
         }
         if (!this.running) break;
       }
-      const wait = await this.shipOnce();
+      let wait: number;
+      try {
+        wait = await this.shipOnce();
+      } catch (e) {
+        // the spool could not be read or its cursor written: nothing was removed; try again later
+        wait = this.retryLater("spool_io", { err: e });
+      }
       if (wait > 0 && this.running) {
         log.debug("shipper: waiting before the next try", { ms: wait });
         await this.pauseIgnoringAppends(wait);
@@ -223,7 +229,8 @@ export class Shipper {
     await this.loop;
     this.unsubscribe();
     while (!this.stopped401 && spool.pendingEvents > 0 && timers.now() < deadlineMs) {
-      if ((await this.shipOnce()) > 0) break;
+      const wait = await this.shipOnce().catch((e: unknown) => this.retryLater("spool_io", { err: e }));
+      if (wait > 0) break;
     }
     return { left: spool.pendingEvents };
   }

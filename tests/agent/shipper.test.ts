@@ -147,6 +147,18 @@ describe("shipping", () => {
     expect(service.requests).toHaveLength(1);
   });
 
+  it("a spool past its configured size is reported on /healthz and /metrics; nothing is dropped", async () => {
+    const { service, agent, logs } = await setup({ spoolMaxBytes: 2000 });
+    service.setFallback({ status: 503 });
+    await spoolN(agent, 20);
+    const health = await scrape(agent, "/healthz");
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.text).problems[0]).toMatch(/over its 2000/);
+    expect((await scrape(agent, "/metrics")).text).toMatch(/^poisonwatch_agent_spool_over_limit 1$/m);
+    expect(logs.has("error", "over its configured size")).toBe(true);
+    expect(agent.spool.pendingEvents).toBe(20);
+  });
+
   it("a rejected event is removed and its reason logged; the rest are stored", async () => {
     const { service, agent, logs } = await setup();
     service.setFallback((events) => ({
