@@ -64,7 +64,14 @@ export const sigbusLine = (vmId: string, i: number) =>
 // Writes the lines to the intake; the ids of the events, all answered ok.
 export async function intakeAll(socket: string, lines: string[]): Promise<string[]> {
   await until("intake socket", () => existsSync(socket), 20_000);
-  const c = await lineClient(socket);
+  // the file exists from bind(); the agent may not be listening yet for a moment
+  let c: Awaited<ReturnType<typeof lineClient>> | undefined;
+  for (let i = 0; !c; i++) {
+    c = await lineClient(socket).catch((e: unknown) => {
+      if (i > 100) throw e;
+      return new Promise<undefined>((r) => setTimeout(() => r(undefined), 20));
+    });
+  }
   c.send(lines.join(""));
   const answers = (await c.next(lines.length, 60_000)).map((l) => JSON.parse(l) as { ok: boolean; id: string; error?: string });
   c.close();
