@@ -7,6 +7,8 @@ import type { ErrorDetail } from "@/server/errors";
 
 export const EVENT_TYPE = "vmm.memory_error.v1";
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+// log_entries.vcpu is an integer column; the spec bounds it further.
+export const MAX_VCPU = 4095;
 
 const HEX_U64_PATTERN = /^0[xX][0-9a-fA-F]{1,16}$/;
 const ID_MESSAGE = "must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
@@ -169,7 +171,7 @@ export const MemoryErrorData = z
   .strictObject({
     vmId: OperatorChosenId.describe("must equal the event's subject"),
     hostId: OperatorChosenId.describe("must equal the token's host and the event's source /hosts/{hostId}"),
-    vcpu: z.number().int().min(0).optional(),
+    vcpu: z.number().int().min(0).max(MAX_VCPU).optional(),
     arch: z.enum(["arm64", "x86_64"]),
     mechanism: z.enum(MECHANISMS).describe("names the one block below that must be present"),
     armSea: ArmSea.optional(),
@@ -252,14 +254,16 @@ export function invalid(details: ErrorDetail[]): ParseResult {
   return { ok: false, message: `Invalid event: ${where}${first?.message ?? "invalid"}${more}`, details };
 }
 
-export function parseCloudEvent(raw: unknown, now: Date): ParseResult {
+// now: when the event is received (its time is checked against it); null re-reads an event stored
+// earlier, whose time was checked when it arrived.
+export function parseCloudEvent(raw: unknown, now: Date | null): ParseResult {
   const r = CloudEvent.safeParse(raw);
   if (!r.success) {
     return invalid(r.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
   }
   const e = r.data;
   const time = parseRfc3339(e.time)!;
-  if (time > now.getTime() + MAX_FUTURE_SKEW_MS) {
+  if (now && time > now.getTime() + MAX_FUTURE_SKEW_MS) {
     return invalid([{ path: "time", message: "is more than 5 minutes in the future" }]);
   }
   return { ok: true, event: { id: e.id, source: e.source, subject: e.subject, time: new Date(time), data: normalizeData(e.data) } };

@@ -3,6 +3,7 @@ import type { Db } from "@/db/client";
 import { newId } from "@/db/ids";
 import { memoryErrorEvents } from "@/db/schema";
 import { now } from "@/server/clock";
+import { log } from "@/server/log";
 import { correlateEvent } from "@/server/correlation/correlate-event";
 import { afterIncidentChanges } from "@/server/incidents/after-change";
 import { recordCorrelatedEvents } from "@/server/incidents/record-events";
@@ -33,9 +34,17 @@ export async function bindLateEvents(tx: Db, vmId: string): Promise<number> {
       if (corr.reason === "host_mismatch") mismatched.push(ev.id);
       continue;
     }
-    // stored events were valid when accepted; re-reading them with a far-future clock skips the "future" check
-    const parsed = parseCloudEvent(ev.raw, new Date(8.64e15));
-    if (!parsed.ok) continue;
+    // An event stored by an earlier version may not fit today's contract (a number out of range):
+    // it stays uncorrelated for the operator to see, and never fails the inventory change.
+    const parsed = parseCloudEvent(ev.raw, null);
+    let norm: ReturnType<typeof normalizeEvent>;
+    try {
+      if (!parsed.ok) throw new Error(parsed.message);
+      norm = normalizeEvent(parsed.event.data, vm.name);
+    } catch (e) {
+      log.warn("late binding skipped a stored event that no longer parses", { eventId: ev.id, vmId, error: e });
+      continue;
+    }
     const logEntryId = newId("log");
     await tx
       .update(memoryErrorEvents)
@@ -51,7 +60,7 @@ export async function bindLateEvents(tx: Db, vmId: string): Promise<number> {
       eventTime: ev.eventTime,
       receivedAt: ev.receivedAt,
       data: parsed.event.data,
-      norm: normalizeEvent(parsed.event.data, vm.name),
+      norm,
     });
   }
   if (mismatched.length) {

@@ -126,6 +126,10 @@ const NASTY_VALUES: unknown[] = [
   1e308,
   -1e308,
   2 ** 53 + 1,
+  // past the edges of an integer column, and of the spec's smaller ranges (vcpu 0–4095)
+  2 ** 31,
+  -(2 ** 31) - 1,
+  4096,
   "",
   " ",
   "\u0000",

@@ -165,3 +165,48 @@ describe("ingestion under random and mutated input", () => {
     console.log(`ingestion fuzz: ${inputs} inputs, none answered 5xx`);
   }, 300_000);
 });
+
+// Each numeric field of an event against its range: inside it the event is stored, outside it only
+// that event is rejected (invalid_request, naming the field) and the rest of its batch is stored.
+const NUMERIC_FIELDS = [
+  { field: "data.vcpu", min: 0, max: 4095, mechanism: "kvm_exit_arm_sea" },
+  { field: "data.armSea.flags", min: 0, max: Number.MAX_SAFE_INTEGER, mechanism: "kvm_exit_arm_sea" },
+  { field: "data.sigbus.addrLsb", min: 12, max: 40, mechanism: "sigbus" },
+] as const;
+
+function numberAround(min: number, max: number) {
+  const edges = [min - 1, min, min + 1, max - 1, max, max + 1, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, 1e308, -1e308];
+  return fc.oneof(
+    fc.constantFrom(...edges),
+    fc.integer({ min: Math.max(min - 1000, Number.MIN_SAFE_INTEGER), max: Math.min(max + 1000, Number.MAX_SAFE_INTEGER) }),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+  );
+}
+
+describe("ingestion: every numeric field against its range", () => {
+  it.each(NUMERIC_FIELDS)("$field: in [$min, $max] stored, else that event alone rejected", async ({ field, min, max, mechanism }) => {
+    const f = await fleet();
+    const path = field.split(".");
+    let seq = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(numberAround(min, max), { minLength: 1, maxLength: 6 }), async (values) => {
+        const events = values.map((v) => mutate(memoryEvent({ hostId: f.hostId, vmId: f.vmId, mechanism, id: `num-${field}-${++seq}` }), path, v, false));
+        const good = memoryEvent({ hostId: f.hostId, vmId: f.vmId, mechanism, id: `num-${field}-${++seq}` });
+        const r = await api("POST", "/api/v1/events", { token: f.hostToken, body: [...events, good], contentType: "application/cloudevents-batch+json" });
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        values.forEach((v, i) => {
+          const res = r.body.results[i];
+          if (Number.isInteger(v) && v >= min && v <= max) {
+            expect(res.status, `${field} = ${v}`).toBe("accepted");
+          } else {
+            expect(res.status, `${field} = ${v}`).toBe("rejected");
+            expect(res.error.code).toBe("invalid_request");
+            expect([...new Set(res.error.details.map((d: { path: string }) => d.path))]).toEqual([field]);
+          }
+        });
+        expect(r.body.results[values.length].status).toBe("accepted");
+      }),
+      { numRuns: 40 },
+    );
+  }, 300_000);
+});

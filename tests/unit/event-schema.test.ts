@@ -307,6 +307,8 @@ describe("parseCloudEvent: data", () => {
     [{ vmId: "v".repeat(129) }, "data.vmId"],
     [{ hostId: "host a17" }, "data.hostId"],
     [{ vcpu: -1 }, "data.vcpu"],
+    [{ vcpu: 4096 }, "data.vcpu"],
+    [{ vcpu: 3_000_000_000 }, "data.vcpu"],
     [{ vcpu: "3" }, "data.vcpu"],
     [{ arch: "riscv64" }, "data.arch"],
     [{ mechanism: "mce" }, "data.mechanism"],
