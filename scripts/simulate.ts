@@ -141,6 +141,11 @@ async function main() {
 }
 
 const fleetMode = args.hosts !== undefined;
+// the service rejects events more than 7 days old
+if (fleetMode && !(Number(args.days) > 0 && Number(args.days) < 7)) {
+  console.error("--days must be more than 0 and less than 7 (events more than 7 days old are rejected)");
+  process.exit(2);
+}
 const run = fleetMode
   ? runFleet({
       base,

@@ -12,8 +12,30 @@ export type Correlation =
   | { kind: "correlated"; tenantId: string; projectId: string }
   | { kind: "uncorrelated"; reason: "unknown_vm" | "host_mismatch" };
 
-// spec.md "Correlation": the VM's placement at the event's time must be the reporting host, or no
-// placement covers that time. A stopped span (hostId null) counts as placed nowhere.
+// The placement that answers for time t: the running placement covering t; where none covers it
+// (before the first placement, while stopped, after the last), the next running placement, or
+// else the last one before. A stopped span (hostId null) runs the VM nowhere, so it never answers.
+export function placementAt(placements: PlacementSpan[], t: number): PlacementSpan | null {
+  let next: PlacementSpan | null = null;
+  let last: PlacementSpan | null = null;
+  for (const p of placements) {
+    if (p.hostId === null) continue;
+    const start = p.startedAt.getTime();
+    if (start > t) {
+      if (!next || start < next.startedAt.getTime()) next = p;
+    } else if (p.endedAt === null || t < p.endedAt.getTime()) {
+      return p;
+    } else if (!last || start > last.startedAt.getTime()) {
+      last = p;
+    }
+  }
+  return next ?? last;
+}
+
+// spec.md "Correlation": an event belongs to the VM's project and tenant only if the reporting
+// host ran the VM at the event's time (placementAt). A host can write into no VM it did not run:
+// not by backdating an event before the VM's first placement, not by naming a VM the inventory
+// learns later (late binding applies this same rule then).
 export function correlateEvent(input: {
   vm: KnownVm | null;
   placements: PlacementSpan[];
@@ -21,11 +43,7 @@ export function correlateEvent(input: {
   time: Date;
 }): Correlation {
   if (!input.vm) return { kind: "uncorrelated", reason: "unknown_vm" };
-  const t = input.time.getTime();
-  const covering = input.placements.find(
-    (p) => p.startedAt.getTime() <= t && (p.endedAt === null || t < p.endedAt.getTime()),
-  );
-  if (!covering) return { kind: "correlated", tenantId: input.vm.tenantId, projectId: input.vm.projectId };
-  if (covering.hostId !== input.hostId) return { kind: "uncorrelated", reason: "host_mismatch" };
-  return { kind: "correlated", tenantId: covering.tenantId, projectId: covering.projectId };
+  const p = placementAt(input.placements, input.time.getTime());
+  if (!p || p.hostId !== input.hostId) return { kind: "uncorrelated", reason: "host_mismatch" };
+  return { kind: "correlated", tenantId: p.tenantId, projectId: p.projectId };
 }

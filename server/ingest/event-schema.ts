@@ -7,6 +7,8 @@ import type { ErrorDetail } from "@/server/errors";
 
 export const EVENT_TYPE = "vmm.memory_error.v1";
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+// An event older than this when received is refused: a host cannot write far back into a VM's history.
+export const MAX_EVENT_AGE_MS = 7 * 86400 * 1000;
 // log_entries.vcpu is an integer column; the spec bounds it further.
 export const MAX_VCPU = 4095;
 
@@ -219,7 +221,7 @@ export const CloudEvent = z
       .regex(/^\/hosts\/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be /hosts/{hostId}")
       .describe("/hosts/{hostId}"),
     type: z.literal(EVENT_TYPE),
-    time: Rfc3339Time.describe("RFC 3339, any offset; at most 5 minutes in the future"),
+    time: Rfc3339Time.describe("RFC 3339, any offset; at most 5 minutes in the future and at most 7 days in the past"),
     subject: OperatorChosenId.describe("the VM id; must equal data.vmId"),
     datacontenttype: z.literal("application/json").optional(),
     data: MemoryErrorData,
@@ -265,6 +267,9 @@ export function parseCloudEvent(raw: unknown, now: Date | null): ParseResult {
   const time = parseRfc3339(e.time)!;
   if (now && time > now.getTime() + MAX_FUTURE_SKEW_MS) {
     return invalid([{ path: "time", message: "is more than 5 minutes in the future" }]);
+  }
+  if (now && time < now.getTime() - MAX_EVENT_AGE_MS) {
+    return invalid([{ path: "time", message: "is more than 7 days before the event was received" }]);
   }
   return { ok: true, event: { id: e.id, source: e.source, subject: e.subject, time: new Date(time), data: normalizeData(e.data) } };
 }

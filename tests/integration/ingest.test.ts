@@ -230,17 +230,21 @@ describe("correlation", () => {
     expect(mine[0].event.time).toBe(after);
   });
 
-  it("a stopped VM is placed nowhere: its events are host_mismatch", async () => {
+  it("a stopped VM runs nowhere: an event while it is stopped belongs to the host that ran it last, no other", async () => {
     const op = await operator();
     const f = await fleet();
+    const host2 = uid("h");
+    await api("PUT", `/api/v1/admin/hosts/${host2}`, { token: op, body: { zone: "zone-a" } });
+    const tok2 = (await api("POST", `/api/v1/admin/hosts/${host2}/tokens`, { token: op })).body.token;
     await api("PUT", `/api/v1/admin/vms/${f.vmId}`, {
       token: op,
       body: { projectId: f.projectId, name: "web-1", zone: "zone-a", hostId: null, placedAt: new Date(Date.now() - 60_000).toISOString() },
     });
     await api("POST", "/api/v1/events", { token: f.hostToken, body: memoryEvent({ hostId: f.hostId, vmId: f.vmId }) });
-    expect((await api("GET", "/api/v1/log-entries", { token: f.apiKey })).body.data).toHaveLength(0);
-    const mism = await api("GET", `/api/v1/admin/events?reason=host_mismatch&hostId=${f.hostId}`, { token: op });
-    expect(mism.body.data).toHaveLength(1);
+    await api("POST", "/api/v1/events", { token: tok2, body: memoryEvent({ hostId: host2, vmId: f.vmId, gpa: gpaOf(3) }) });
+    expect((await api("GET", "/api/v1/log-entries", { token: f.apiKey })).body.data).toHaveLength(1);
+    expect((await api("GET", `/api/v1/admin/events?reason=host_mismatch&hostId=${f.hostId}`, { token: op })).body.data).toHaveLength(0);
+    expect((await api("GET", `/api/v1/admin/events?reason=host_mismatch&hostId=${host2}`, { token: op })).body.data).toHaveLength(1);
   });
 
   it("keeps an unknown VM's events and binds them late when the inventory learns the VM", async () => {
