@@ -121,6 +121,7 @@ export function buildOpenApi(routes: RouteDef[]) {
       parameters: [
         ...parametersOf(components, r.params, "path", r.example?.params),
         ...parametersOf(components, r.query, "query", r.example?.query),
+        ...(r.rawBody?.headers ?? []).map((h) => ({ ...h, in: "header", required: false })),
       ],
       responses: responses[i],
       // public routes say so explicitly (an empty requirement overrides none: there is no global one)

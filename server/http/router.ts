@@ -35,6 +35,8 @@ export type ResponseDef = {
 // `schemaOf` turns a zod schema into the document's JSON Schema (named parts become components).
 export type RawBodyDef = {
   content: (schemaOf: (s: z.ZodType) => Record<string, unknown>) => Record<string, { schema: Record<string, unknown> }>;
+  // request headers that shape the body (Content-Encoding, CloudEvents binary mode's ce-*)
+  headers?: { name: string; description: string; schema: Record<string, unknown> }[];
 };
 
 export type RouteDef<P = any, Q = any, B = any> = {

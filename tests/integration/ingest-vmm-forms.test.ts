@@ -426,3 +426,20 @@ describe("arm64 replay without a firmware record reaches the playbook", () => {
     expect(text).toContain("/sys/devices/system/memory/hard_offline_page");
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("documents binary content mode, gzip and both MEMORY_FAILURE forms", async () => {
+    const doc = (await api("GET", "/api/v1/openapi.json")).body;
+    const op = doc.paths["/api/v1/events"].post;
+    const headers = op.parameters.filter((p: { in: string }) => p.in === "header").map((p: { name: string }) => p.name);
+    expect(headers).toEqual(["Content-Encoding", "ce-specversion", "ce-id", "ce-source", "ce-type", "ce-time", "ce-subject"]);
+    expect(op.parameters.find((p: { name: string }) => p.name === "Content-Encoding").schema.enum).toContain("gzip");
+    expect(op.requestBody.content["application/json"].schema.oneOf).toContainEqual({ $ref: "#/components/schemas/MemoryErrorData" });
+    const qemu = doc.components.schemas.MemoryErrorData.properties.qemu;
+    const flags = JSON.stringify(qemu.properties.flags);
+    expect(flags).toContain('"action-required"');
+    expect(flags).toContain('"enum":[0,1,2,3]');
+    expect(JSON.stringify(qemu.properties.recipient)).toContain('"enum":[0,1]');
+    expect(op.responses["413"].description).toContain("decompressed");
+  });
+});

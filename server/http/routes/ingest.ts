@@ -3,7 +3,7 @@ import { z } from "zod";
 import { now } from "@/server/clock";
 import { ApiError, ValidationError } from "@/server/errors";
 import { eventFromBinaryMode, isBinaryMode } from "@/server/ingest/binary-mode";
-import { CloudEvent } from "@/server/ingest/event-schema";
+import { CloudEvent, MemoryErrorData } from "@/server/ingest/event-schema";
 import { ingestEvents } from "@/server/ingest/ingest-events";
 import { RateLimiter } from "../rate-limit";
 import { defineRoute, mediaTypeOf, readBodyText } from "../router";
@@ -31,8 +31,22 @@ const IngestAnswerSchema = z.object({
 const err = (d: string) => ({ description: d, schema: ErrorBody });
 
 const CloudEventDoc = CloudEvent.meta({ id: "CloudEvent", description: "A memory-error event, CloudEvents 1.0 structured mode" });
+const EventDataDoc = MemoryErrorData.meta({
+  id: "MemoryErrorData",
+  description: "The event's data: in binary content mode the whole body, its attributes being ce-* headers",
+});
 
-// The three media types POST /api/v1/events reads, for the document.
+// CloudEvents HTTP binary content mode (the SDKs' default): the attributes travel as headers.
+const CE_HEADERS: [string, string][] = [
+  ["specversion", '"1.0"'],
+  ["id", "unique per host; the idempotency key"],
+  ["source", "/hosts/{hostId}"],
+  ["type", '"vmm.memory_error.v1"'],
+  ["time", "RFC 3339, any offset; at most 5 minutes in the future"],
+  ["subject", "the VM id; must equal data.vmId"],
+];
+
+// The media types POST /api/v1/events reads, for the document.
 const ingestContent: RawBodyDef = {
   content: (schemaOf) => {
     const one = schemaOf(CloudEventDoc);
@@ -40,9 +54,22 @@ const ingestContent: RawBodyDef = {
     return {
       "application/cloudevents+json": { schema: one },
       "application/cloudevents-batch+json": { schema: batch },
-      "application/json": { schema: { oneOf: [one, batch] } },
+      // with ce-* headers (binary content mode) the body is one event's data
+      "application/json": { schema: { oneOf: [one, batch, schemaOf(EventDataDoc)] } },
     };
   },
+  headers: [
+    {
+      name: "Content-Encoding",
+      description: "gzip on any form; the 1 MiB limit applies to the decompressed body (413 beyond it)",
+      schema: { type: "string", enum: ["gzip", "x-gzip", "identity"] },
+    },
+    ...CE_HEADERS.map(([attr, what]) => ({
+      name: `ce-${attr}`,
+      description: `Binary content mode (Content-Type: application/json, the body is data): the ${attr} attribute, ${what}. Required in that mode; percent-encoded where not printable ASCII`,
+      schema: { type: "string" },
+    })),
+  ],
 };
 
 export const ingestRoutes = [
@@ -52,15 +79,15 @@ export const ingestRoutes = [
     operationId: "ingestEvents",
     auth: ["host"],
     tag: "ingestion",
-    summary: "Report memory-error events (CloudEvents 1.0, structured mode; single or batch of ≤ 1,000, ≤ 1 MiB)",
+    summary: "Report memory-error events (CloudEvents 1.0: structured single or batch of ≤ 1,000, or binary mode; ≤ 1 MiB, gzip allowed)",
     rawBody: ingestContent,
     responses: {
       200: { description: "Per-event results in input order", schema: IngestAnswerSchema },
-      400: err("Unparseable body, not CloudEvents, wrong form for the media type, or (single mode) an invalid event"),
+      400: err("Unparseable body or broken gzip, not CloudEvents, wrong form for the media type, or (single or binary mode) an invalid event"),
       401: err("Missing or unknown host token"),
       403: err("Single mode: an event of another host"),
-      413: err("Over 1 MiB or over 1,000 events"),
-      415: err("Other media type"),
+      413: err("Over 1 MiB (decompressed) or over 1,000 events"),
+      415: err("Other media type, or a Content-Encoding other than gzip"),
       429: err("Host over its rate (Retry-After)"),
     },
     handler: async ({ req, db, principal }) => {
