@@ -88,6 +88,7 @@ export class Spool {
   private closed = false;
   pendingEvents = 0;
   pendingBytes = 0;
+  private appends = 0;
   readonly segmentBytes: number;
   readonly maxBytes: number;
 
@@ -236,6 +237,7 @@ export class Spool {
         this.segments.at(-1)!.size = this.active.size;
         this.pendingEvents += group.length;
         this.pendingBytes += buf.length;
+        this.appends += 1;
         for (const g of group) g.resolve();
         this.checkLimit();
         for (const l of this.listeners) l();
@@ -275,6 +277,7 @@ export class Spool {
   // The oldest unanswered events, within the batch limits (the JSON array's bytes count).
   async peek(maxEvents: number, maxBodyBytes: number): Promise<Batch> {
     const events: Batch["events"] = [];
+    const appendsBefore = this.appends;
     let bodyBytes = 2;
     const pos = { ...this.cursor };
     outer: while (events.length < maxEvents) {
@@ -308,6 +311,12 @@ export class Spool {
         }
         pos.off = l.off + l.len; // a damaged line (already reported at start) is stepped over
       }
+    }
+    // read to the end and found nothing: whatever the counters say, nothing is pending (so the
+    // shipper can never spin on a count that drifted)
+    if (!events.length && appendsBefore === this.appends) {
+      this.pendingEvents = 0;
+      this.pendingBytes = 0;
     }
     return { events, bodyBytes, end: pos };
   }

@@ -140,6 +140,13 @@ describe("spool", () => {
     expect(logs.has("info", "back under")).toBe(true);
   });
 
+  it("a peek that reads to the end and finds nothing sets a drifted count back to zero (the shipper never spins)", async () => {
+    const { spool } = await spoolIn(tempDir());
+    spool.pendingEvents = 5;
+    expect((await spool.peek(10, 1 << 20)).events).toHaveLength(0);
+    expect(spool.pendingEvents).toBe(0);
+  });
+
   it("one agent per spool: a second open is refused while the first runs", async () => {
     const dir = tempDir();
     const { spool } = await spoolIn(dir);
