@@ -113,18 +113,23 @@ describe("shipping", () => {
     const { service, timers, agent } = await setup({ retryBaseMs: 100 });
     timers.random = () => 0;
     service.answer({ status: 429, headers: { "retry-after": "30" }, body: { error: { code: "rate_limited", message: "slow down" } } });
-    service.answer({ status: 503, headers: { "retry-after": new Date(timers.now() + 120_000).toUTCString() } });
+    // an HTTP date two minutes after the answer (whole seconds, as HTTP dates are)
+    let dateMs = 0;
+    service.answer(() => {
+      dateMs = Math.floor((timers.now() + 120_000) / 1000) * 1000;
+      return { status: 503, headers: { "retry-after": new Date(dateMs).toUTCString() } };
+    });
     await spoolN(agent, 5);
-    await until("first try", () => service.requests.length === 1);
+    await until("waiting after the 429", () => service.requests.length === 1 && timers.pending().length > 0);
+    expect(timers.pending()).toEqual([30_000]);
     await timers.advance(29_999);
-    await settle();
     expect(service.requests).toHaveLength(1);
+    expect(timers.pending()).toEqual([1]);
     await timers.advance(1);
-    await until("second try", () => service.requests.length === 2);
-    await timers.advance(100_000);
-    await settle();
-    expect(service.requests).toHaveLength(2);
-    await timers.advance(20_000);
+    await until("waiting after the 503", () => service.requests.length === 2 && timers.pending().length > 0);
+    expect(timers.pending()).toEqual([dateMs - timers.now()]);
+    expect(dateMs - timers.now()).toBeGreaterThan(119_000);
+    await timers.advance(dateMs - timers.now());
     await until("answered", () => agent.spool.pendingEvents === 0);
     expect(service.requests).toHaveLength(3);
   });
