@@ -135,8 +135,16 @@ export function arm64Replay(f: PlaybookFacts): Arm64Replay {
   return f.mechanisms.includes("kvm_exit_arm_sea") ? "without_record" : "record_unknown";
 }
 
+// An error nothing consumed (every entry a WARNING) was injected so the guest retires the page, not to stop a process.
+const LATENT_ACTION_TEXT: Record<string, string> = {
+  sea_injected: "reported the error to the guest as a synchronous external abort (arm64)",
+  mce_injected:
+    "reported the error to the guest as a machine-check exception (x86), so that the guest kernel can take the page out of service before anything reads it",
+};
+
 export function platformActionsStep(f: PlaybookFacts): PlaybookStep {
-  const done = [...new Set(f.actions)].flatMap((a) => (ACTION_TEXT[a] ? [ACTION_TEXT[a]] : []));
+  const text = (a: string) => (f.severity === "WARNING" ? (LATENT_ACTION_TEXT[a] ?? ACTION_TEXT[a]) : ACTION_TEXT[a]);
+  const done = [...new Set(f.actions)].flatMap((a) => (text(a) ? [text(a)!] : []));
   const head = done.length
     ? ["The platform has already:", ...done.map((t) => `- ${t}.`)]
     : ["The platform recorded the error; it took no action on the VM."];

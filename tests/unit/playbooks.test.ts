@@ -179,6 +179,9 @@ describe("playbook catalog", () => {
       const f = { ...qemu, actions: ["mce_injected"] };
       expect(done("user-process-memory-error", f)).toContain("reported the error to the guest as a machine-check exception (x86)");
       const latent = textOf("latent-memory-error", { ...f, severity: "WARNING" });
+      // nothing read the page: the MCE is there for the guest to retire it, not to stop a process
+      expect(latent).toContain("machine-check exception (x86), so that the guest kernel can take the page out of service before anything reads it");
+      expect(latent).not.toContain("stop only the process");
       expect(latent).not.toContain("did not report this error");
       expect(latent).not.toContain("took no action");
       expect(latent).toContain("The platform reported the error to the guest, so the guest kernel has probably retired the page");
