@@ -1,6 +1,7 @@
 import { NextResponse } from "next/server";
 import type { NextRequest } from "next/server";
-import { contentSecurityPolicy, newNonce } from "@/server/http/security-headers";
+import { env } from "@/server/env";
+import { contentSecurityPolicy, newNonce, strictTransportSecurity } from "@/server/http/security-headers";
 
 // Every page gets a Content-Security-Policy with a nonce of its own. The policy also goes on the
 // request: Next.js reads the nonce there and puts it on the scripts it renders.
@@ -10,6 +11,8 @@ export function proxy(request: NextRequest) {
   headers.set("content-security-policy", csp);
   const response = NextResponse.next({ request: { headers } });
   response.headers.set("Content-Security-Policy", csp);
+  const hsts = strictTransportSecurity(env().publicUrl);
+  if (hsts) response.headers.set("Strict-Transport-Security", hsts);
   return response;
 }
 

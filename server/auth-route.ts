@@ -5,11 +5,13 @@ import type { Db } from "@/db/client";
 import { emails } from "@/db/schema";
 import { getAuth, getSessionFromHeaders } from "@/server/auth";
 import { now } from "@/server/clock";
+import { env } from "@/server/env";
 import { RateLimitedError, UnauthorizedError } from "@/server/errors";
 import { clientAddress } from "@/server/http/client-address";
 import { RateLimiter, WindowLimiter } from "@/server/http/rate-limit";
 import { withBoundedBody } from "@/server/http/read-body";
 import { errorResponse } from "@/server/http/respond";
+import { withStrictTransportSecurity } from "@/server/http/security-headers";
 
 // /api/auth/*: better-auth behind our own door. Its bodies are tiny (an email address), so one
 // is read only up to 16 KiB, and only after the session is checked on every route that needs one
@@ -64,7 +66,7 @@ export async function handleAuthRequest(req: Request): Promise<Response> {
     const client = clientAddress(req.headers);
     if (req.method === "GET" || req.method === "HEAD") {
       if (path === VERIFY && client) signInLimits.verifyPerClient.take(client, 1, "sign-in link attempts from your address");
-      return (await getAuth()).handler(req);
+      return withStrictTransportSecurity(await (await getAuth()).handler(req), env().publicUrl);
     }
     if (path !== SIGN_IN && !(await getSessionFromHeaders(req.headers))) throw new UnauthorizedError("Sign in first");
     let bounded = await withBoundedBody(req, AUTH_MAX_BODY);
@@ -77,7 +79,7 @@ export async function handleAuthRequest(req: Request): Promise<Response> {
         bounded = new Request(bounded, { body: signIn.body });
       }
     }
-    return (await getAuth()).handler(bounded);
+    return withStrictTransportSecurity(await (await getAuth()).handler(bounded), env().publicUrl);
   } catch (e) {
     return errorResponse(e);
   }

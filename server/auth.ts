@@ -88,9 +88,13 @@ function wrapAdapter(a: DBAdapter): DBAdapter {
 // ---- the better-auth instance --------------------------------------------------------------
 
 // Without BETTER_AUTH_SECRET the embedded start makes one and keeps it, so sessions survive restarts.
+// A production start (no demo data) is told to set one: see README "Running in production".
 async function authSecret(db: Db): Promise<string> {
   const configured = env().BETTER_AUTH_SECRET;
   if (configured) return configured;
+  if (env().POISONWATCH_DEMO !== "1") {
+    log.warn("BETTER_AUTH_SECRET is not set: the session signing secret is generated and kept in the database; set it from your secret store in production");
+  }
   const made = randomBytes(32).toString("base64url");
   await db.insert(appSettings).values({ key: AUTH_SECRET_SETTING, value: made, updatedAt: now() }).onConflictDoNothing();
   const stored = await getSetting<string>(db, AUTH_SECRET_SETTING);
@@ -165,7 +169,8 @@ async function sendSignInLink(db: Db, email: string, url: string): Promise<void>
   const memberships = await listMembershipsOfEmail(db, addr);
   const operator = await isOperatorEmail(db, addr);
   if (!memberships.length && !operator) {
-    log.info("sign-in link not sent: no membership", { email: addr });
+    // not by address: the log is no list of who tried to sign in
+    log.info("sign-in link not sent: no membership");
     return;
   }
   // the person's own mail, no tenant's: it is filed in no tenant's outbox (the operator console
@@ -277,6 +282,7 @@ export async function getSessionFromHeaders(h: Headers, db?: Db): Promise<Sessio
 export async function isOperatorEmail(db: Db, email: string): Promise<boolean> {
   const e = email.toLowerCase();
   if (env().operatorEmails.includes(e)) return true;
+  // the demo operator: written with the demo data, forgotten by any start without demo mode
   const demo = await getSetting<string>(db, DEMO_OPERATOR_SETTING);
   return typeof demo === "string" && demo.toLowerCase() === e;
 }

@@ -7,7 +7,7 @@ import { now } from "@/server/clock";
 import { DEMO, seedDemo } from "@/server/demo/seed";
 import { env } from "@/server/env";
 import { OPERATOR_TOKEN_SETTING } from "@/server/http/principal";
-import { getSetting, putSetting } from "@/server/settings";
+import { deleteSetting, getSetting, putSetting } from "@/server/settings";
 
 export type BootstrapResult = { operatorToken: string | null; seeded: boolean; messages: string[] };
 
@@ -23,6 +23,8 @@ export async function bootstrap(db: Db): Promise<BootstrapResult> {
       await putSetting(db, OPERATOR_TOKEN_SETTING, hashToken(operatorToken));
     }
   }
+  // the demo operator exists only in demo mode: a start without it forgets an earlier one
+  if (env().POISONWATCH_DEMO !== "1") await deleteSetting(db, DEMO_OPERATOR_SETTING);
   const [{ n } = { n: 0 }] = await rawRows<{ n: number }>(db, sql`select count(*)::int as n from tenants`);
   let seeded = false;
   if (n === 0 && env().POISONWATCH_DEMO === "1") {

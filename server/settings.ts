@@ -15,3 +15,7 @@ export async function putSetting(db: Db, key: string, value: unknown): Promise<v
     .values({ key, value, updatedAt: t })
     .onConflictDoUpdate({ target: appSettings.key, set: { value, updatedAt: t } });
 }
+
+export async function deleteSetting(db: Db, key: string): Promise<void> {
+  await db.delete(appSettings).where(eq(appSettings.key, key));
+}

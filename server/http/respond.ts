@@ -1,10 +1,18 @@
+import { env } from "@/server/env";
 import { ApiError } from "@/server/errors";
 import { log } from "@/server/log";
+import { strictTransportSecurity } from "./security-headers";
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  const hsts = strictTransportSecurity(env().publicUrl);
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      ...(hsts ? { "strict-transport-security": hsts } : {}),
+      ...headers,
+    },
   });
 }
 

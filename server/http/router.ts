@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Db } from "@/db/client";
 import { bearerOf } from "@/server/auth-tokens";
+import { env } from "@/server/env";
 import { ApiError, MethodNotAllowedError, NotFoundError, ValidationError } from "@/server/errors";
 import { parseOrThrow } from "./conventions";
 import { jsonLimitProblem, textProblem } from "./json-limits";
@@ -9,6 +10,7 @@ import { authenticate } from "./principal";
 import { MAX_JSON_BODY, readBodyText } from "./read-body";
 import { errorResponse, json } from "./respond";
 import { ErrorBody } from "./schemas";
+import { withStrictTransportSecurity } from "./security-headers";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -187,7 +189,10 @@ function errorAnswerOf(e: unknown, req: Request): Response {
 export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
   const compiled = routes.map(compile);
 
-  async function handle(req: Request): Promise<Response> {
+  // every answer, 204s and text ones included, carries HSTS when PUBLIC_URL is https
+  const handle = async (req: Request): Promise<Response> => withStrictTransportSecurity(await answer(req), env().publicUrl);
+
+  async function answer(req: Request): Promise<Response> {
     const method = req.method.toUpperCase();
     let route: RouteDef | undefined;
     try {

@@ -34,3 +34,24 @@ export function newNonce(): string {
   crypto.getRandomValues(bytes);
   return btoa(String.fromCharCode(...bytes));
 }
+
+// HTTPS only from here on (two years), when the service is reached over https; an http
+// PUBLIC_URL (development, tests) gets none, so a browser never pins localhost to https.
+export function strictTransportSecurity(publicUrl: string): string | null {
+  return publicUrl.startsWith("https://") ? "max-age=63072000" : null;
+}
+
+// The header on an answer the route handlers make (REST, tRPC, /api/auth); pages get it in proxy.ts.
+export function withStrictTransportSecurity(res: Response, publicUrl: string): Response {
+  const hsts = strictTransportSecurity(publicUrl);
+  if (!hsts) return res;
+  try {
+    res.headers.set("Strict-Transport-Security", hsts);
+    return res;
+  } catch {
+    // a Response.redirect() has immutable headers: copy it
+    const copy = new Response(res.body, res);
+    copy.headers.set("Strict-Transport-Security", hsts);
+    return copy;
+  }
+}

@@ -7,6 +7,7 @@ import { NotFoundError, ValidationError } from "@/server/errors";
 import { decodeCursor, iso, ListQuery, Rfc3339, page } from "@/server/http/conventions";
 import type { TenantServiceContext } from "./webhook-endpoints";
 import { getWebhookEndpointRowForTenant, requireEnabled } from "./webhook-endpoints";
+import { takeWebhookAction } from "./tenant-caps";
 import { scheduleDeliveryJobs } from "./webhook-messages";
 
 export const RECOVER_MAX_AGE_MS = 14 * 24 * 3600_000;
@@ -91,6 +92,7 @@ export async function retryWebhookDelivery(ctx: TenantServiceContext, input: Ret
       .where(and(eq(webhookDeliveries.id, input.deliveryId), eq(webhookDeliveries.endpointId, ep.id)));
     if (!d) throw new NotFoundError(`No delivery ${input.deliveryId} of webhook endpoint ${ep.id}`);
     requireEnabled(ep);
+    takeWebhookAction(ctx.tenantId, "retry");
     const at = now();
     await tx
       .update(webhookDeliveries)
@@ -112,6 +114,7 @@ export async function recoverWebhookMessages(ctx: TenantServiceContext, input: R
   return ctx.db.transaction(async (tx) => {
     const ep = await getWebhookEndpointRowForTenant(tx, ctx.tenantId, input.endpointId);
     requireEnabled(ep);
+    takeWebhookAction(ctx.tenantId, "recover");
     const rows = await tx
       .update(webhookDeliveries)
       .set({ status: "pending", attemptCount: 0, nextAttemptAt: at, updatedAt: at })

@@ -1,9 +1,9 @@
-import { and, desc, eq, inArray, lt } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { WEBHOOK_EVENT_TYPES } from "@/db/constants";
 import { newId } from "@/db/ids";
-import { projects, webhookDeliveries, webhookEndpoints } from "@/db/schema";
+import { projects, tenants, webhookDeliveries, webhookEndpoints } from "@/db/schema";
 import { audit } from "@/server/audit";
 import { now } from "@/server/clock";
 import type { ServiceContext } from "@/server/context";
@@ -12,6 +12,7 @@ import { ConflictError, NotFoundError, ValidationError } from "@/server/errors";
 import type { ErrorDetail } from "@/server/errors";
 import { decodeCursor, iso, ListQuery, OperatorId, page } from "@/server/http/conventions";
 import { validateWebhookUrl } from "./ssrf";
+import { MAX_WEBHOOK_ENDPOINTS, takeWebhookAction } from "./tenant-caps";
 import type { WebhookEndpointRow } from "./webhook-messages";
 import { emitWebhooks } from "./webhook-messages";
 import { generateWebhookSecret } from "./webhook-signature";
@@ -127,6 +128,15 @@ export async function getWebhookEndpoint(ctx: TenantServiceContext, input: Webho
 export async function createWebhookEndpoint(ctx: TenantServiceContext, input: CreateWebhookEndpointInput) {
   const url = checkUrl(input.url);
   return ctx.db.transaction(async (tx) => {
+    // one create at a time per tenant, so the cap holds under concurrent requests
+    await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, ctx.tenantId)).for("update");
+    const [{ n } = { n: 0 }] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(webhookEndpoints)
+      .where(eq(webhookEndpoints.tenantId, ctx.tenantId));
+    if (n >= MAX_WEBHOOK_ENDPOINTS) {
+      throw new ConflictError(`A tenant has at most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one before adding another`);
+    }
     const projectIds = input.projectIds ? await checkProjects(tx, ctx.tenantId, input.projectIds) : null;
     const at = now();
     const [row] = await tx
@@ -209,6 +219,7 @@ export async function sendTestWebhook(ctx: TenantServiceContext, input: WebhookE
   return ctx.db.transaction(async (tx) => {
     const ep = await getWebhookEndpointRowForTenant(tx, ctx.tenantId, input.id);
     requireEnabled(ep);
+    takeWebhookAction(ctx.tenantId, "test");
     const at = now();
     const { messageIds } = await emitWebhooks(
       tx,

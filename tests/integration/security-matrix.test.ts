@@ -1,11 +1,16 @@
 import { itWhen } from "../helpers/it-when";
-import { beforeAll, describe, expect, it } from "vitest";
-import { eq } from "drizzle-orm";
+import { createHmac } from "node:crypto";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { getDb, getDbHandle } from "@/db";
 import type { Role } from "@/db/constants";
 import { ROLES } from "@/db/constants";
-import { createSignInLink, DEMO_OPERATOR_SETTING, getAuth, getSessionFromHeaders } from "@/server/auth";
+import { rawRows } from "@/db/client";
+import { createSignInLink, DEMO_OPERATOR_SETTING, getAuth, getSessionFromHeaders, isOperatorEmail } from "@/server/auth";
+import { bootstrap } from "@/server/bootstrap";
+import { setClock } from "@/server/clock";
+import { MAX_WEBHOOK_ENDPOINTS, WEBHOOK_ACTION_LIMITS } from "@/server/notify/tenant-caps";
 import type { SessionUser } from "@/server/auth";
 import { hashToken, newSecretToken } from "@/server/auth-tokens";
 import { emails as emailsTable } from "@/db/schema";
@@ -14,7 +19,7 @@ import { getBoss } from "@/server/jobs/boss";
 import type { AuthKind } from "@/server/http/principal";
 import type { RouteDef } from "@/server/http/router";
 import { allRoutes } from "@/server/http/routes";
-import { putSetting } from "@/server/settings";
+import { getSetting, putSetting } from "@/server/settings";
 import { operatorProcedure, router } from "@/server/trpc/init";
 import { roleAtLeast } from "@/server/tenants/members";
 import { api, fleet, operator, uid } from "../helpers/api";
@@ -859,5 +864,158 @@ describe("every entry point bounds a request body before reading it, and authent
       expect(anon.status, routeKey(route)).toBe(401);
       expect(anon.pulled, `${routeKey(route)} without a credential: bytes read`).toBeLessThan(1024 * 1024);
     }
+  });
+});
+
+// ---- the low ones (issue 11, finding 8) ----------------------------------------------------------
+
+describe("HSTS, the auth secret, quiet refusals, per-tenant caps, the demo operator", () => {
+  const ORIGIN = env().publicUrl;
+
+  async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
+    const prev = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    const set = (v: Record<string, string | undefined>) => {
+      for (const [k, x] of Object.entries(v)) {
+        if (x === undefined) delete process.env[k];
+        else process.env[k] = x;
+      }
+      resetEnvCache();
+    };
+    set(vars);
+    try {
+      return await fn();
+    } finally {
+      set(prev);
+    }
+  }
+
+  it("sends Strict-Transport-Security on pages and APIs when PUBLIC_URL is https, and not on http", async () => {
+    // better-auth is made once per database with the PUBLIC_URL of its time: make it on http first
+    await getAuth();
+    const { proxy } = await import("@/proxy");
+    const { NextRequest } = await import("next/server");
+    const trpc = (await import("@/app/api/trpc/[trpc]/route")).GET;
+    const auth = (await import("@/app/api/auth/[...all]/route")).GET;
+    const answers = async (base: string) => [
+      proxy(new NextRequest(`${base}/overview`)).headers,
+      (await api("GET", "/api/v1/vms")).headers,
+      (await api("DELETE", "/api/v1/webhooks/whe_nothing")).headers,
+      (await api("OPTIONS", "/api/v1/vms")).headers,
+      (await trpc(new Request(`${base}/api/trpc/tenant.mine`))).headers,
+      (await auth(new Request(`${base}/api/auth/get-session`))).headers,
+    ];
+    await withEnv({ PUBLIC_URL: "https://poisonwatch.example.com" }, async () => {
+      for (const h of await answers("https://poisonwatch.example.com")) expect(h.get("strict-transport-security")).toMatch(/^max-age=\d{7,}/);
+    });
+    await withEnv({ PUBLIC_URL: "http://localhost:3000" }, async () => {
+      for (const h of await answers("http://localhost:3000")) expect(h.get("strict-transport-security")).toBeNull();
+    });
+  });
+
+  it("a database dump alone (auth secret included) cannot forge a session: tokens are stored hashed", async () => {
+    const { A } = await tenantWorlds();
+    const db = await getDb();
+    const url = await createSignInLink(db, A.emails.owner, { callbackPath: "/overview" });
+    const res = await (await getAuth()).handler(new Request(url));
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith("better-auth.session_token="))!.split(";")[0]!;
+    const plain = decodeURIComponent(cookie.split("=")[1]!).split(".")[0]!;
+    const secret = (await (await getAuth()).$context).secret;
+    const sign = (value: string) => `better-auth.session_token=${encodeURIComponent(`${value}.${createHmac("sha256", secret).update(value).digest("base64")}`)}`;
+    // the forging is right: with the plaintext token (which only the cookie holds) it signs in
+    expect((await getSessionFromHeaders(new Headers({ cookie: sign(plain) })))?.email).toBe(A.emails.owner);
+    // the dump holds only the tokens' hashes: none of them signs anyone in
+    const stored = await rawRows<{ token: string }>(db, sql`select token from auth_sessions`);
+    expect(stored.length).toBeGreaterThan(0);
+    for (const { token } of stored) {
+      expect(token).toMatch(/^h1:/);
+      expect(await getSessionFromHeaders(new Headers({ cookie: sign(token) }))).toBeNull();
+    }
+  });
+
+  it("does not log a refused sign-in request by its address", async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      await withEnv({ POISONWATCH_DEBUG: "1" }, async () => {
+        const { POST } = await import("@/app/api/auth/[...all]/route");
+        const stranger = `${uid("stranger")}@nowhere.example`;
+        const res = await POST(
+          new Request(`${ORIGIN}/api/auth/sign-in/magic-link`, {
+            method: "POST",
+            headers: { "content-type": "application/json", origin: ORIGIN },
+            body: JSON.stringify({ email: stranger, callbackURL: "/overview" }),
+          }),
+        );
+        expect(res.status).toBe(200);
+        expect(lines.join("")).toContain("sign-in link not sent");
+        expect(lines.join("")).not.toContain(stranger);
+        expect(lines.join("")).not.toContain(stranger.split("@")[0]!);
+      });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("caps a tenant's webhook endpoints (409) and its test, retry and recover calls (429 with Retry-After), on the test clock", async () => {
+    const w = await securityWorld();
+    let t = Date.now();
+    setClock(() => new Date(t));
+    try {
+      const list = await api("GET", "/api/v1/webhooks?limit=500", { token: w.apiKey });
+      for (let i = list.body.data.length; i < MAX_WEBHOOK_ENDPOINTS; i++) {
+        const r = await api("POST", "/api/v1/webhooks", { token: w.apiKey, body: { url: `https://hooks.example.com/${i}`, eventTypes: ["incident.opened"] } });
+        expect(r.status, JSON.stringify(r.body)).toBe(201);
+      }
+      const over = await api("POST", "/api/v1/webhooks", { token: w.apiKey, body: { url: "https://hooks.example.com/over", eventTypes: ["incident.opened"] } });
+      expect(over.status).toBe(409);
+      expectErrorBody(over.status, over.body, "one endpoint too many");
+      expect(over.body.error.message).toContain(String(MAX_WEBHOOK_ENDPOINTS));
+      // another tenant is not affected
+      const other = await securityWorld();
+      expect((await api("POST", "/api/v1/webhooks", { token: other.apiKey, body: { url: "https://hooks.example.com/x", eventTypes: ["incident.opened"] } })).status).toBe(201);
+
+      const calls: [string, string, unknown, number][] = [
+        ["test", `/api/v1/webhooks/${w.webhookId}/test`, undefined, WEBHOOK_ACTION_LIMITS.test.capacity],
+        ["retry", `/api/v1/webhooks/${w.webhookId}/deliveries/${w.deliveryId}/retry`, undefined, WEBHOOK_ACTION_LIMITS.retry.capacity],
+        ["recover", `/api/v1/webhooks/${w.webhookId}/recover`, { since: new Date(t - 3600_000).toISOString() }, WEBHOOK_ACTION_LIMITS.recover.capacity],
+      ];
+      for (const [name, path, body, cap] of calls) {
+        // what the world made already counts; the cap is reached within cap calls
+        const statuses: number[] = [];
+        for (let i = 0; i < cap + 1; i++) statuses.push((await api("POST", path, { token: w.apiKey, body })).status);
+        const refused = await api("POST", path, { token: w.apiKey, body });
+        expect(refused.status, `${name}: ${statuses.join(",")}`).toBe(429);
+        expectErrorBody(refused.status, refused.body, name);
+        expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+        // another tenant still can
+        const o = name === "test" ? `/api/v1/webhooks/${other.webhookId}/test` : name === "retry" ? `/api/v1/webhooks/${other.webhookId}/deliveries/${other.deliveryId}/retry` : `/api/v1/webhooks/${other.webhookId}/recover`;
+        expect((await api("POST", o, { token: other.apiKey, body })).status, `${name} for another tenant`).toBe(202);
+        // and later this one again
+        t += 3600_000 + 1000;
+        const again = await api("POST", path, { token: w.apiKey, body: name === "recover" ? { since: new Date(t - 3600_000).toISOString() } : body });
+        expect(again.status, `${name} an hour later`).toBe(202);
+      }
+    } finally {
+      setClock(undefined);
+    }
+  });
+
+  it("knows the demo operator only in demo mode: a start without demo data forgets it", async () => {
+    const db = await getDb();
+    const demo = `demo-operator-${uid("d")}@poisonwatch.example`;
+    // a database the demo start made
+    await putSetting(db, DEMO_OPERATOR_SETTING, demo);
+    expect(await isOperatorEmail(db, demo)).toBe(true);
+    // started again in demo mode: still there
+    await withEnv({ POISONWATCH_DEMO: "1" }, () => bootstrap(db));
+    expect(await isOperatorEmail(db, demo)).toBe(true);
+    // started for production (POISONWATCH_DEMO=0): gone, and no sign-in link goes to it
+    await withEnv({ POISONWATCH_DEMO: "0" }, () => bootstrap(db));
+    expect(await getSetting(db, DEMO_OPERATOR_SETTING)).toBeNull();
+    expect(await isOperatorEmail(db, demo)).toBe(false);
+    await putSetting(db, DEMO_OPERATOR_SETTING, operatorEmail);
   });
 });

@@ -26,6 +26,7 @@ import {
 } from "@/server/notify/webhook-endpoints";
 import type { TenantServiceContext } from "@/server/notify/webhook-endpoints";
 import type { Db } from "@/db/client";
+import { MAX_WEBHOOK_ENDPOINTS, WEBHOOK_ACTION_LIMITS } from "@/server/notify/tenant-caps";
 import type { Principal } from "../principal";
 import { defineRoute } from "../router";
 import { ErrorBody, listOf, Timestamp } from "../schemas";
@@ -93,7 +94,10 @@ export const tenantWebhookRoutes = [
     tag: "webhooks",
     summary: "Subscribe an endpoint; the signing secret is answered only now",
     body: CreateWebhookEndpointInput,
-    responses: { 201: { description: "The subscription with its secret", schema: EndpointWithSecretOut } },
+    responses: {
+      201: { description: "The subscription with its secret", schema: EndpointWithSecretOut },
+      409: err(`The tenant has ${MAX_WEBHOOK_ENDPOINTS} endpoints already`),
+    },
     handler: async ({ db, body, principal }) => ({ status: 201, body: await createWebhookEndpoint(ctxOf(db, principal), body) }),
   }),
   defineRoute({
@@ -136,6 +140,7 @@ export const tenantWebhookRoutes = [
     responses: {
       202: { description: "Queued", schema: z.object({ messageId: z.string() }) },
       409: err("The endpoint is disabled"),
+      429: err(`More than ${WEBHOOK_ACTION_LIMITS.test.capacity} test messages a minute for this tenant (Retry-After)`),
       ...notFound,
     },
     handler: async ({ db, params, principal }) => ({ status: 202, body: await sendTestWebhook(ctxOf(db, principal), { id: params.id }) }),
@@ -180,6 +185,7 @@ export const tenantWebhookRoutes = [
     responses: {
       202: { description: "Queued", schema: z.object({ deliveryId: z.string(), messageId: z.string() }) },
       409: err("The endpoint is disabled"),
+      429: err(`More than ${WEBHOOK_ACTION_LIMITS.retry.capacity} retries a minute for this tenant (Retry-After)`),
       404: err("No such delivery of this endpoint"),
     },
     handler: async ({ db, params, principal }) => ({
@@ -199,6 +205,7 @@ export const tenantWebhookRoutes = [
     responses: {
       202: { description: "Queued", schema: z.object({ count: z.number().int() }) },
       409: err("The endpoint is disabled"),
+      429: err(`More than ${WEBHOOK_ACTION_LIMITS.recover.capacity} recoveries an hour for this tenant (Retry-After)`),
       ...notFound,
     },
     handler: async ({ db, params, body, principal }) => ({

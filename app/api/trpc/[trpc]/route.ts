@@ -3,7 +3,9 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getDb } from "@/db";
 import { getSessionFromHeaders } from "@/server/auth";
 import { MAX_JSON_BODY, withBoundedBody } from "@/server/http/read-body";
+import { env } from "@/server/env";
 import { errorResponse } from "@/server/http/respond";
+import { strictTransportSecurity } from "@/server/http/security-headers";
 import { TRPC_MAX_BATCH } from "@/server/trpc/limits";
 import { appRouter } from "@/server/trpc/router";
 
@@ -26,7 +28,12 @@ const handler = async (req: Request) => {
     router: appRouter,
     maxBatchSize: TRPC_MAX_BATCH,
     createContext: () => ({ db, session }),
-    responseMeta: () => ({ headers: new Headers({ "cache-control": "no-store" }) }),
+    responseMeta: () => {
+      const headers = new Headers({ "cache-control": "no-store" });
+      const hsts = strictTransportSecurity(env().publicUrl);
+      if (hsts) headers.set("strict-transport-security", hsts);
+      return { headers };
+    },
   });
 };
 
