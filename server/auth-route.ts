@@ -6,7 +6,8 @@ import { emails } from "@/db/schema";
 import { getAuth, getSessionFromHeaders } from "@/server/auth";
 import { now } from "@/server/clock";
 import { env } from "@/server/env";
-import { RateLimitedError, UnauthorizedError } from "@/server/errors";
+import type { ErrorCode } from "@/server/errors";
+import { ApiError, RateLimitedError, STATUS_OF, UnauthorizedError } from "@/server/errors";
 import { clientAddress } from "@/server/http/client-address";
 import { RateLimiter, WindowLimiter } from "@/server/http/rate-limit";
 import { withBoundedBody } from "@/server/http/read-body";
@@ -60,13 +61,24 @@ function normalisedSignIn(body: string): { to: string; body: string } | null {
   }
 }
 
+// better-auth's own refusals ({ code, message }) in the house error shape, so every entry point
+// answers bad input alike.
+const CODE_OF_STATUS = new Map<number, ErrorCode>(Object.entries(STATUS_OF).map(([code, status]) => [status, code as ErrorCode]));
+async function houseShaped(res: Response): Promise<Response> {
+  const code = CODE_OF_STATUS.get(res.status);
+  if (!code || !(res.headers.get("content-type") ?? "").includes("json")) return res;
+  const body = (await res.clone().json().catch(() => null)) as { message?: unknown } | null;
+  const message = typeof body?.message === "string" && body.message ? body.message : `Refused (${res.status})`;
+  return errorResponse(new ApiError(code, message));
+}
+
 export async function handleAuthRequest(req: Request): Promise<Response> {
   try {
     const path = new URL(req.url).pathname.replace(/\/+$/, "");
     const client = clientAddress(req.headers);
     if (req.method === "GET" || req.method === "HEAD") {
       if (path === VERIFY && client) signInLimits.verifyPerClient.take(client, 1, "sign-in link attempts from your address");
-      return withStrictTransportSecurity(await (await getAuth()).handler(req), env().publicUrl);
+      return withStrictTransportSecurity(await houseShaped(await (await getAuth()).handler(req)), env().publicUrl);
     }
     if (path !== SIGN_IN && !(await getSessionFromHeaders(req.headers))) throw new UnauthorizedError("Sign in first");
     let bounded = await withBoundedBody(req, AUTH_MAX_BODY);
@@ -79,7 +91,7 @@ export async function handleAuthRequest(req: Request): Promise<Response> {
         bounded = new Request(bounded, { body: signIn.body });
       }
     }
-    return withStrictTransportSecurity(await (await getAuth()).handler(bounded), env().publicUrl);
+    return withStrictTransportSecurity(await houseShaped(await (await getAuth()).handler(bounded)), env().publicUrl);
   } catch (e) {
     return errorResponse(e);
   }

@@ -8,6 +8,7 @@ import { rawRows } from "@/db/client";
 import type { RouteDef } from "@/server/http/router";
 import { allRoutes } from "@/server/http/routes";
 import { DEMO_OPERATOR_SETTING } from "@/server/auth";
+import { env } from "@/server/env";
 import { putSetting } from "@/server/settings";
 import { api, operator } from "../helpers/api";
 import { callerFor } from "../helpers/trpc";
@@ -438,6 +439,43 @@ describe("bad input: tRPC", () => {
         }
       }),
       { numRuns: Math.ceil(RUNS / 2) },
+    );
+    expect(problems, problems.join("\n")).toEqual([]);
+  });
+});
+
+// The public sign-in form (better-auth behind server/auth-route.ts): random bodies, types and
+// sizes are a 2xx or a 4xx in the house error shape, never a 5xx; a large one is a 413.
+describe("bad input: /api/auth", () => {
+  it("answers random sign-in bodies with a 2xx or a house-shaped 4xx, never a 5xx", async () => {
+    const { POST } = await import("@/app/api/auth/[...all]/route");
+    const ORIGIN = env().publicUrl;
+    const body = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+      fc.record({ email: fc.oneof(nasty, fc.emailAddress(), fc.string({ maxLength: 40 })), callbackURL: fc.oneof(fc.constant("/overview"), fc.webUrl(), nasty) }).map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 200 }),
+      fc.integer({ min: 16 * 1024, max: 64 * 1024 }).map((n) => JSON.stringify({ email: "a@b.example", pad: "x".repeat(n) })),
+    );
+    const type = fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "");
+    const problems: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(body, type, async (b, t) => {
+        inputs += 1;
+        const res = await POST(new Request(`${ORIGIN}/api/auth/sign-in/magic-link`, { method: "POST", headers: { origin: ORIGIN, ...(t ? { "content-type": t } : {}) }, body: b }));
+        const text = await res.text();
+        count(`auth ${res.status}`);
+        const shown = `${t} ${b.slice(0, 200)} → ${res.status} ${text.slice(0, 200)}`;
+        if (res.status >= 500) problems.push(shown);
+        else if (res.status >= 400) {
+          try {
+            expectErrorBody(res.status, JSON.parse(text), shown);
+          } catch (e) {
+            problems.push(`${shown}: ${(e as Error).message.slice(0, 200)}`);
+          }
+          if (Buffer.byteLength(b) > 16 * 1024 && res.status !== 413) problems.push(`${shown}: not 413`);
+        }
+      }),
+      { numRuns: RUNS * 2 },
     );
     expect(problems, problems.join("\n")).toEqual([]);
   });
