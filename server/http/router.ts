@@ -189,6 +189,21 @@ function errorAnswerOf(e: unknown, req: Request): Response {
 export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
   const compiled = routes.map(compile);
 
+  function matchesOf(pathname: string) {
+    const out: { c: Compiled; m: RegExpExecArray }[] = [];
+    for (const c of compiled) {
+      const m = c.regex.exec(pathname);
+      if (m) out.push({ c, m });
+    }
+    return out;
+  }
+
+  // The methods a path of this router answers (its Allow header), or null for a path it does not have.
+  function allowAt(pathname: string): string | null {
+    const matches = matchesOf(pathname);
+    return matches.length ? allowOf(matches.map((x) => x.c.def)) : null;
+  }
+
   // every answer, 204s and text ones included, carries HSTS when PUBLIC_URL is https
   const handle = async (req: Request): Promise<Response> => withStrictTransportSecurity(await answer(req), env().publicUrl);
 
@@ -197,11 +212,7 @@ export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
     let route: RouteDef | undefined;
     try {
       const url = new URL(req.url);
-      const matches: { c: Compiled; m: RegExpExecArray }[] = [];
-      for (const c of compiled) {
-        const m = c.regex.exec(url.pathname);
-        if (m) matches.push({ c, m });
-      }
+      const matches = matchesOf(url.pathname);
       if (matches.length === 0) throw new NotFoundError(`No endpoint at ${url.pathname}`);
       const allow = allowOf(matches.map((x) => x.c.def));
       if (method === "OPTIONS") return new Response(null, { status: 204, headers: { allow, "cache-control": "no-store" } });
@@ -235,5 +246,11 @@ export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
     }
   }
 
-  return { handle, routes };
+  // The route that answers a method on a path (HEAD: its GET), or null.
+  function match(method: string, pathname: string): RouteDef | null {
+    const m = method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase();
+    return matchesOf(pathname).find((x) => x.c.def.method === m)?.c.def ?? null;
+  }
+
+  return { handle, routes, allowAt, match };
 }

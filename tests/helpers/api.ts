@@ -3,6 +3,7 @@ import { hashToken, newSecretToken } from "@/server/auth-tokens";
 import { apiRouter } from "@/server/http/routes";
 import { OPERATOR_TOKEN_SETTING } from "@/server/http/principal";
 import { putSetting } from "@/server/settings";
+import { documentProblems } from "./openapi-check";
 
 export type ApiAnswer<T = any> = { status: number; body: T; headers: Headers };
 
@@ -24,6 +25,10 @@ export async function api<T = any>(
     parsed = text ? JSON.parse(text) : null;
   } catch {
     /* not JSON (e.g. Prometheus text) */
+  }
+  const problems = documentProblems(method, path, res.status, res.headers, parsed);
+  if (problems.length) {
+    throw new Error(`The answer does not match the OpenAPI document (fix the answer, or the route's responses in server/http/routes / the schemas in server/http/schemas.ts):\n${problems.join("\n")}`);
   }
   return { status: res.status, body: parsed as T, headers: res.headers };
 }

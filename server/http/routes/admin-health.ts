@@ -13,52 +13,15 @@ import {
 } from "@/server/policy/evacuations";
 import { collectFleetGauges } from "@/server/policy/fleet";
 import { getHostHealth, HostListQuery, listHostHealth } from "@/server/policy/health";
-import { HOST_STATES } from "@/server/policy/policy";
 import { PolicyInput } from "@/server/policy/policy-settings";
 import { previewPolicy } from "@/server/policy/preview";
 import { OperatorId } from "../conventions";
 import { defineRoute } from "../router";
-import { ErrorBody, listOf, Timestamp } from "../schemas";
+import { ErrorBody, EvacuationOut, FleetHostOut, HostHealthOut, listOf, PolicyPreviewOut } from "../schemas";
 
 const op = ["operator"] as ["operator"];
 const actor = "operator";
 const err = (d: string) => ({ description: d, schema: ErrorBody });
-
-const HostHealthOut = z.object({
-  hostId: z.string(),
-  state: z.enum(HOST_STATES),
-  distinctPages: z.number().int().describe("distinct (VM, page) pairs of correlated events within the window; an unlocated error is a page of its own"),
-  affectedVmIds: z.array(z.string()),
-  windowSeconds: z.number().int(),
-});
-const HostListItemOut = z.object({
-  id: z.string(),
-  zone: z.string(),
-  state: z.enum(HOST_STATES),
-  distinctPages: z.number().int(),
-  pressure: z.number().describe("distinctPages / hostEvacuatePages, at most 1"),
-  runningVms: z.number().int(),
-  activeEvacuations: z.number().int(),
-  lastErrorAt: Timestamp.nullable(),
-});
-const EvacuationOut = z.object({
-  id: z.string(),
-  vmId: z.string(),
-  tenantId: z.string(),
-  projectId: z.string(),
-  incidentId: z.string().nullable(),
-  hostId: z.string().nullable().describe("the host the VM was on when the evacuation was requested"),
-  reason: z.enum(["distinct_pages", "guest_kernel", "host_evacuate", "operator"]),
-  distinctPages: z.number().int(),
-  status: z.enum(["scheduled", "in_progress", "completed", "cancelled"]),
-  requestedBy: z.enum(["policy", "operator"]),
-  requestedAt: Timestamp,
-  scheduledFor: Timestamp,
-  deadline: Timestamp.describe("no later than this: requestedAt + policy.maxDeferSeconds"),
-  startedAt: Timestamp.nullable(),
-  completedAt: Timestamp.nullable(),
-  cancelledAt: Timestamp.nullable(),
-});
 
 export const adminHealthRoutes = [
   defineRoute({
@@ -80,7 +43,7 @@ export const adminHealthRoutes = [
     tag: "health",
     summary: "The fleet: every host with its state now, by id (filter with state)",
     query: HostListQuery,
-    responses: { 200: { description: "Hosts", schema: listOf(HostListItemOut) } },
+    responses: { 200: { description: "Hosts", schema: listOf(FleetHostOut, "FleetHostList") } },
     handler: async ({ db, query }) => ({ status: 200, body: await listHostHealth(db, query, now()) }),
   }),
   defineRoute({
@@ -111,7 +74,7 @@ export const adminHealthRoutes = [
     tag: "evacuations",
     summary: "Evacuations, newest first",
     query: EvacuationQuery,
-    responses: { 200: { description: "Evacuations", schema: listOf(EvacuationOut) } },
+    responses: { 200: { description: "Evacuations", schema: listOf(EvacuationOut, "EvacuationList") } },
     handler: async ({ db, query }) => ({ status: 200, body: await listEvacuations(db, query) }),
   }),
   defineRoute({
@@ -152,7 +115,7 @@ export const adminHealthRoutes = [
     tag: "policy",
     summary: "What a policy change (any part of the policy) would do to the fleet now; nothing is changed",
     body: PolicyInput,
-    responses: { 200: { description: "Hosts per state now and under the candidate; VMs it would evacuate" } },
+    responses: { 200: { description: "Hosts per state now and under the candidate; VMs it would evacuate", schema: PolicyPreviewOut } },
     handler: async ({ db, body }) => ({ status: 200, body: await previewPolicy(db, body, now()) }),
   }),
   defineRoute({
@@ -162,7 +125,7 @@ export const adminHealthRoutes = [
     auth: op,
     tag: "operator",
     summary: "Prometheus text: ingest counts and rejects by reason, queue depth, delivery backlog and latency, fleet health",
-    responses: { 200: { description: "text/plain; version=0.0.4" }, 401: err("Missing or unknown token"), 403: err("Not an operator token") },
+    responses: { 200: { description: "Prometheus text exposition format 0.0.4", contentType: "text/plain; version=0.0.4" } },
     handler: async ({ db }) =>
       new Response(renderMetrics(await collectFleetGauges(db, now())), {
         status: 200,

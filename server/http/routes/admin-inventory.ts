@@ -22,9 +22,10 @@ import {
 import { OperatorId } from "../conventions";
 import { defineRoute } from "../router";
 import {
-  CredentialListOut,
+  ApiKeyListOut,
   ErrorBody,
   HostOut,
+  HostTokenListOut,
   KeyOut,
   MemberOut,
   ProjectOut,
@@ -93,7 +94,7 @@ export const adminInventoryRoutes = [
     tag: "credentials",
     summary: "List a host's active tokens",
     params: z.object({ hostId: OperatorId }),
-    responses: { 200: { description: "Tokens (never the secret)", schema: CredentialListOut }, 404: err("Unknown host") },
+    responses: { 200: { description: "Tokens (never the secret)", schema: HostTokenListOut }, 404: err("Unknown host") },
     handler: async ({ db, params }) => ({ status: 200, body: await listHostTokens(db, params.hostId) }),
   }),
   defineRoute({
@@ -155,7 +156,7 @@ export const adminInventoryRoutes = [
     tag: "credentials",
     summary: "List a tenant's active API keys",
     params: z.object({ tenantId: OperatorId }),
-    responses: { 200: { description: "Keys (never the secret)", schema: CredentialListOut }, 404: err("Unknown tenant") },
+    responses: { 200: { description: "Keys (never the secret)", schema: ApiKeyListOut }, 404: err("Unknown tenant") },
     handler: async ({ db, params }) => ({ status: 200, body: await listApiKeys(db, params.tenantId) }),
   }),
   defineRoute({

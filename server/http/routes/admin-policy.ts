@@ -1,13 +1,12 @@
 // Operator API: the policy document and the control-plane callback.
 import { now } from "@/server/clock";
 import { CallbackInput, putCallback } from "@/server/policy/callback-settings";
-import { getPolicy, Policy, PolicyInput, putPolicy } from "@/server/policy/policy-settings";
+import { getPolicy, PolicyInput, putPolicy } from "@/server/policy/policy-settings";
 import { defineRoute } from "../router";
-import { CallbackOut, ErrorBody } from "../schemas";
+import { CallbackOut, PolicyOut } from "../schemas";
 
 const op = ["operator"] as ["operator"];
 const actor = "operator";
-const err = (d: string) => ({ description: d, schema: ErrorBody });
 
 export const adminPolicyRoutes = [
   defineRoute({
@@ -17,7 +16,7 @@ export const adminPolicyRoutes = [
     auth: op,
     tag: "policy",
     summary: "The health policy",
-    responses: { 200: { description: "Policy", schema: Policy } },
+    responses: { 200: { description: "Policy", schema: PolicyOut } },
     handler: async ({ db }) => ({ status: 200, body: await getPolicy(db) }),
   }),
   defineRoute({
@@ -28,7 +27,7 @@ export const adminPolicyRoutes = [
     tag: "policy",
     summary: "Set the health policy (omitted fields keep their value)",
     body: PolicyInput,
-    responses: { 200: { description: "Policy", schema: Policy } },
+    responses: { 200: { description: "Policy", schema: PolicyOut } },
     handler: async ({ db, body }) => ({ status: 200, body: await putPolicy({ db, actor }, body) }),
   }),
   defineRoute({

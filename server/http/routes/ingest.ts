@@ -8,25 +8,32 @@ import { ingestEvents } from "@/server/ingest/ingest-events";
 import { RateLimiter } from "../rate-limit";
 import { defineRoute, mediaTypeOf, readBodyText } from "../router";
 import type { RawBodyDef } from "../router";
-import { ErrorBody } from "../schemas";
+import { ErrorBody, ErrorDetailOut } from "../schemas";
 
 export const MAX_BATCH_EVENTS = 1000;
 
 // Per host and process: 20,000 events of burst, 5,000 events/s sustained.
 export const ingestRateLimiter = new RateLimiter({ capacity: 20_000, refillPerSecond: 5_000 });
 
-const IngestAnswerSchema = z.object({
-  accepted: z.number().int(),
-  duplicates: z.number().int(),
-  rejected: z.number().int(),
-  results: z.array(
-    z.object({
-      id: z.string().nullable(),
-      status: z.enum(["accepted", "duplicate", "rejected"]),
-      error: z.object({ code: z.string(), message: z.string(), details: z.array(z.object({ path: z.string(), message: z.string() })).optional() }).optional(),
-    }),
-  ),
-});
+const IngestAnswerSchema = z
+  .object({
+    accepted: z.number().int(),
+    duplicates: z.number().int(),
+    rejected: z.number().int(),
+    results: z.array(
+      z
+        .object({
+          id: z.string().nullable().describe("the event's id as sent (null when it had none)"),
+          status: z.enum(["accepted", "duplicate", "rejected"]),
+          error: z
+            .object({ code: z.string(), message: z.string(), details: z.array(ErrorDetailOut).optional() })
+            .optional()
+            .describe("why a rejected event was rejected"),
+        })
+        .meta({ id: "IngestResult" }),
+    ),
+  })
+  .meta({ id: "IngestAnswer", description: "Per-event results in input order" });
 
 const err = (d: string) => ({ description: d, schema: ErrorBody });
 

@@ -10,7 +10,7 @@ import type { TenantActorContext } from "@/server/policy/evacuations";
 import { OperatorId } from "../conventions";
 import type { Principal } from "../principal";
 import { defineRoute } from "../router";
-import { ErrorBody } from "../schemas";
+import { ErrorBody, IncidentDetailOut } from "../schemas";
 import { tenantOf } from "./tenant-reads";
 
 const tenant = ["tenant"] as ["tenant"];
@@ -23,7 +23,8 @@ function ctxOf(db: Db, principal: Principal | null): TenantActorContext {
 
 const IncidentParams = z.object({ incidentId: z.string().max(64) });
 const ProjectParams = z.object({ projectId: OperatorId });
-const incidentAnswer = { 200: { description: "The incident, with its timeline and filled playbook" } };
+const incidentAnswer = { 200: { description: "The incident, with its timeline and filled playbook", schema: IncidentDetailOut } };
+const WindowOut = MaintenanceWindow.meta({ id: "MaintenanceWindow", description: "When the project's VMs may be restarted, weekly, in the window's time zone" }).nullable();
 const notScheduled = { 404: err("No such incident of this tenant"), 409: err("The incident's evacuation is not (or no longer) scheduled") };
 
 export const tenantEvacuationRoutes = [
@@ -66,7 +67,7 @@ export const tenantEvacuationRoutes = [
     tag: "tenant",
     summary: "The project's maintenance window (null: none)",
     params: ProjectParams,
-    responses: { 200: { description: "The window or null", schema: MaintenanceWindow.nullable() }, 404: err("No such project of this tenant") },
+    responses: { 200: { description: "The window or null", schema: WindowOut }, 404: err("No such project of this tenant") },
     handler: async ({ db, params, principal }) => ({ status: 200, body: await getMaintenanceWindow(db, tenantOf(principal), params.projectId) }),
   }),
   defineRoute({
@@ -79,7 +80,7 @@ export const tenantEvacuationRoutes = [
       "Set (or, with null, clear) the project's maintenance window: a new evacuation of its VMs is scheduled at the window's next opening if that comes before the evacuation's deadline",
     params: ProjectParams,
     body: MaintenanceWindowInput,
-    responses: { 200: { description: "The stored window or null", schema: MaintenanceWindow.nullable() }, 404: err("No such project of this tenant") },
+    responses: { 200: { description: "The stored window or null", schema: WindowOut }, 404: err("No such project of this tenant") },
     handler: async ({ db, params, body, principal }) => ({
       status: 200,
       body: await putMaintenanceWindow(ctxOf(db, principal), params.projectId, body, now()),

@@ -44,35 +44,44 @@ function ctxOf(db: Db, principal: Principal | null): TenantServiceContext {
 
 const IdParams = z.object({ id: z.string().max(64) });
 
-const EndpointOut = z.object({
-  id: z.string(),
-  url: z.string(),
-  eventTypes: z.array(z.string()),
-  projectIds: z.array(z.string()).optional(),
-  description: z.string().optional(),
-  status: z.enum(["enabled", "disabled"]),
-  disabledReason: z.string().optional(),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
+const EndpointOut = z
+  .object({
+    id: z.string().describe("whe_…"),
+    url: z.string(),
+    eventTypes: z.array(z.string()),
+    projectIds: z.array(z.string()).optional(),
+    description: z.string().optional(),
+    status: z.enum(["enabled", "disabled"]),
+    disabledReason: z.string().optional(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: "Webhook", description: "A webhook subscription (the signing secret only on create and rotate-secret)" });
+const EndpointWithSecretOut = EndpointOut.extend({ secret: z.string().describe("whsec_…; answered only here and on rotate-secret") }).meta({
+  id: "WebhookWithSecret",
 });
-const EndpointWithSecretOut = EndpointOut.extend({ secret: z.string().describe("whsec_…; answered only here and on rotate-secret") });
-const DeliveryOut = z.object({
-  id: z.string(),
-  messageId: z.string(),
-  type: z.string(),
-  status: z.enum(["pending", "succeeded", "failed"]),
-  createdAt: Timestamp,
-  nextAttemptAt: Timestamp.nullable(),
-  attempts: z.array(
-    z.object({
-      at: Timestamp,
-      statusCode: z.number().int().nullable(),
-      error: z.string().optional(),
-      latencyMs: z.number().int(),
-      responseExcerpt: z.string(),
-    }),
-  ),
-});
+const DeliveryOut = z
+  .object({
+    id: z.string().describe("dlv_…"),
+    messageId: z.string().describe("msg_…, the webhook-id header"),
+    type: z.string(),
+    status: z.enum(["pending", "succeeded", "failed"]),
+    createdAt: Timestamp,
+    nextAttemptAt: Timestamp.nullable(),
+    attempts: z.array(
+      z
+        .object({
+          at: Timestamp,
+          statusCode: z.number().int().nullable(),
+          error: z.string().optional(),
+          latencyMs: z.number().int(),
+          responseExcerpt: z.string(),
+        })
+        .meta({ id: "DeliveryAttempt" }),
+    ),
+  })
+  .meta({ id: "WebhookDelivery" });
+const NotificationSettingsOut = NotificationSettings.meta({ id: "NotificationSettings" });
 
 export const tenantWebhookRoutes = [
   defineRoute({
@@ -83,7 +92,7 @@ export const tenantWebhookRoutes = [
     tag: "webhooks",
     summary: "Webhook subscriptions, newest first",
     query: ListWebhookEndpointsInput,
-    responses: { 200: { description: "{ data, nextCursor }", schema: listOf(EndpointOut) } },
+    responses: { 200: { description: "{ data, nextCursor }", schema: listOf(EndpointOut, "WebhookList") } },
     handler: async ({ db, query, principal }) => ({ status: 200, body: await listWebhookEndpoints(ctxOf(db, principal), query) }),
   }),
   defineRoute({
@@ -154,7 +163,7 @@ export const tenantWebhookRoutes = [
     summary: "Make a new signing secret; the old one still signs for 24 h",
     params: IdParams,
     responses: {
-      200: { description: "The subscription with its new secret", schema: EndpointWithSecretOut.extend({ previousSecretExpiresAt: Timestamp }) },
+      200: { description: "The subscription with its new secret", schema: EndpointWithSecretOut.extend({ previousSecretExpiresAt: Timestamp }).meta({ id: "WebhookWithNewSecret" }) },
       ...notFound,
     },
     handler: async ({ db, params, principal }) => ({ status: 200, body: await rotateWebhookSecret(ctxOf(db, principal), { id: params.id }) }),
@@ -168,7 +177,7 @@ export const tenantWebhookRoutes = [
     summary: "Deliveries to the endpoint with every attempt, newest first",
     params: IdParams,
     query: WebhookDeliveriesQuery,
-    responses: { 200: { description: "{ data, nextCursor }", schema: listOf(DeliveryOut) }, ...notFound },
+    responses: { 200: { description: "{ data, nextCursor }", schema: listOf(DeliveryOut, "WebhookDeliveryList") }, ...notFound },
     handler: async ({ db, params, query, principal }) => ({
       status: 200,
       body: await listWebhookDeliveries(ctxOf(db, principal), { ...query, endpointId: params.id }),
@@ -220,7 +229,7 @@ export const tenantWebhookRoutes = [
     auth: tenant,
     tag: "notifications",
     summary: "Email recipients, minimum severity and digest",
-    responses: { 200: { description: "Settings", schema: NotificationSettings } },
+    responses: { 200: { description: "Settings", schema: NotificationSettingsOut } },
     handler: async ({ db, principal }) => {
       const { emails, minSeverity, digest } = await getNotificationSettings(ctxOf(db, principal));
       return { status: 200, body: { emails, minSeverity, digest } };
@@ -234,7 +243,7 @@ export const tenantWebhookRoutes = [
     tag: "notifications",
     summary: "Set the notification settings (omitted fields keep their value)",
     body: NotificationSettingsInput,
-    responses: { 200: { description: "Settings", schema: NotificationSettings } },
+    responses: { 200: { description: "Settings", schema: NotificationSettingsOut } },
     handler: async ({ db, body, principal }) => ({ status: 200, body: await updateNotificationSettings(ctxOf(db, principal), body) }),
   }),
 ];
