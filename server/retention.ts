@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
 import { env } from "@/server/env";
-import { inc } from "@/server/metrics";
+import { metrics } from "@/server/metrics";
 
 const BATCH = 5000;
 
@@ -26,7 +26,7 @@ export async function enforceRetention(db: Db, at: Date, days = env().RETENTION_
           select count(*)::int as n from gone`,
     );
     deleted[table] = rows[0]?.n ?? 0;
-    if (deleted[table]) inc("poisonwatch_retention_deleted_total", "Rows deleted by retention", { table }, deleted[table]);
+    if (deleted[table]) metrics.retentionDeleted.inc({ table }, deleted[table]);
   }
   return deleted;
 }

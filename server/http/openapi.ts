@@ -92,10 +92,11 @@ const SECURITY: Record<string, string> = {
 };
 
 function responseObject(components: SchemaComponents, r: ReturnType<typeof responsesOf>[number]): Json {
+  const types = typeof r.contentType === "string" ? [r.contentType] : (r.contentType ?? []);
   const content = r.schema
-    ? { [r.contentType ?? "application/json"]: { schema: components.convert(r.schema, "output") } }
-    : r.contentType
-      ? { [r.contentType]: { schema: { type: "string" } } }
+    ? { [types[0] ?? "application/json"]: { schema: components.convert(r.schema, "output") } }
+    : types.length
+      ? Object.fromEntries(types.map((t) => [t, { schema: { type: "string" } }]))
       : undefined;
   return { description: r.description, ...(r.headers ? { headers: r.headers } : {}), ...(content ? { content } : {}) };
 }

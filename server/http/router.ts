@@ -25,11 +25,12 @@ export type HandlerArgs<P, Q, B> = {
 
 export type HandlerResult = Response | { status: number; body: unknown; headers?: Record<string, string> };
 
-// One documented answer. No schema: an empty body (204) or, with contentType, a body that is no JSON.
+// One documented answer. No schema: an empty body (204) or, with contentType, text that is no JSON
+// (several: the one the request's Accept picks).
 export type ResponseDef = {
   description: string;
   schema?: z.ZodType;
-  contentType?: string;
+  contentType?: string | string[];
   headers?: Record<string, { description: string; schema: Record<string, unknown> }>;
 };
 

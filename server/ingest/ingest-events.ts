@@ -11,7 +11,7 @@ import { afterIncidentChanges } from "@/server/incidents/after-change";
 import { recordCorrelatedEvents } from "@/server/incidents/record-events";
 import type { CorrelatedEvent } from "@/server/incidents/record-events";
 import { jsonLimitProblem } from "@/server/http/json-limits";
-import { inc, observe } from "@/server/metrics";
+import { metrics } from "@/server/metrics";
 import { binaryModeDetails } from "./binary-mode";
 import { eventIdOf, invalid, parseCloudEvent } from "./event-schema";
 import { GroupCommitter } from "./group-commit";
@@ -31,8 +31,8 @@ type Candidate = { index: number; raw: unknown; parsed: ParsedEvent; storedId: s
 
 function countRejects(results: EventResult[]) {
   for (const r of results) {
-    if (r.status === "rejected") inc("poisonwatch_ingest_rejected_total", "Events rejected, by reason", { reason: r.error?.code ?? "unknown" });
-    else inc("poisonwatch_ingest_events_total", "Events received, by outcome", { status: r.status });
+    if (r.status === "rejected") metrics.ingestEventsRejected.inc({ reason: r.error?.code ?? "unknown" });
+    else metrics.ingestEvents.inc({ status: r.status });
   }
 }
 
@@ -48,8 +48,10 @@ function committerFor(db: Db): GroupCommitter<Submission, Set<string>> {
   let c = committers.get(db);
   if (!c) {
     const write = async (items: Submission[]) => {
+      const end = metrics.ingestTransactionSeconds.startTimer();
       const stored = await storeSubmissions(db, items);
-      observe("poisonwatch_ingest_group_requests", "Requests written per committed ingestion transaction", items.length);
+      end();
+      metrics.ingestGroupRequests.observe(items.length);
       return stored;
     };
     c = new GroupCommitter<Submission, Set<string>>(write, {

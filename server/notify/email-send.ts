@@ -9,7 +9,7 @@ import { now } from "@/server/clock";
 import { env } from "@/server/env";
 import { defineWorker } from "@/server/jobs/boss";
 import { log } from "@/server/log";
-import { inc } from "@/server/metrics";
+import { metrics } from "@/server/metrics";
 
 type EmailRow = typeof emails.$inferSelect;
 
@@ -221,7 +221,8 @@ async function sendClaim(db: Db, resend: Resend, claim: Claim, at: Date): Promis
     const data = res.data as { id?: string; data?: { id: string }[] };
     const ids = batchKey === null ? [data.id ?? ""] : (data.data ?? []).map((d) => d.id);
     await markSent(db, claim.rows, ids, doneAt);
-    inc("poisonwatch_emails_total", "Emails by outcome", { outcome: "sent" }, claim.rows.length);
+    metrics.emails.inc({ outcome: "sent" }, claim.rows.length);
+    for (const r of claim.rows) metrics.deliveryLatencySeconds.observe({ channel: "email" }, Math.max(0, doneAt.getTime() - r.createdAt.getTime()) / 1000);
     return "sent";
   }
   const cls = classifyResendError(res.error, res.headers);
@@ -229,7 +230,7 @@ async function sendClaim(db: Db, resend: Resend, claim: Claim, at: Date): Promis
   if (cls.kind === "rate") {
     pace.pausedUntil = Math.max(pace.pausedUntil, doneAt.getTime() + cls.retryAfterMs);
     await markRetry(db, claim.rows, doneAt, () => cls.retryAfterMs, message);
-    inc("poisonwatch_emails_total", "Emails by outcome", { outcome: "rate_limited" }, claim.rows.length);
+    metrics.emails.inc({ outcome: "rate_limited" }, claim.rows.length);
     return "rate_limited";
   }
   if (cls.kind === "permanent") {
@@ -244,12 +245,12 @@ async function sendClaim(db: Db, resend: Resend, claim: Claim, at: Date): Promis
       return "retry";
     }
     await markFailed(db, claim.rows, message);
-    inc("poisonwatch_emails_total", "Emails by outcome", { outcome: "failed" }, claim.rows.length);
+    metrics.emails.inc({ outcome: "failed" }, claim.rows.length);
     log.warn("email not sendable", { ids: claim.rows.map((r) => r.id), error: message });
     return "failed";
   }
   await markRetry(db, claim.rows, doneAt, (r) => backoffMs(r.attempts + 1), message);
-  inc("poisonwatch_emails_total", "Emails by outcome", { outcome: "retry" }, claim.rows.length);
+  metrics.emails.inc({ outcome: "retry" }, claim.rows.length);
   return "retry";
 }
 

@@ -10,7 +10,7 @@ import { now } from "@/server/clock";
 import { env } from "@/server/env";
 import { defineWorker } from "@/server/jobs/boss";
 import { log } from "@/server/log";
-import { inc, observe } from "@/server/metrics";
+import { metrics } from "@/server/metrics";
 import { getCallback } from "@/server/policy/callback-settings";
 import { notifyEndpointDisabled } from "./endpoint-disabled";
 import type { DeliveryResult } from "./http-deliver";
@@ -29,7 +29,7 @@ const CLAIM_BATCH = 100;
 const CONCURRENCY = 64;
 const PARALLEL_CHUNKS = 4;
 
-export type ClaimedDelivery = { id: string; messageId: string; endpointId: string; tenantId: string | null; attemptCount: number };
+export type ClaimedDelivery = { id: string; messageId: string; endpointId: string; tenantId: string | null; attemptCount: number; createdAt: Date };
 
 type Target = { url: string; secrets: string[]; allowPrivate: boolean } | { skip: string };
 
@@ -51,7 +51,7 @@ export async function claimDueDeliveries(db: Db, at: Date, opts: { ids?: string[
   if (opts.ids && !opts.ids.length) return [];
   const lease = new Date(at.getTime() + CLAIM_LEASE_MS).toISOString();
   const only = opts.ids ? sql`and id in (${idList(opts.ids)})` : sql``;
-  const rows = await rawRows<{ id: string; message_id: string; endpoint_id: string; tenant_id: string | null; attempt_count: number }>(
+  const rows = await rawRows<{ id: string; message_id: string; endpoint_id: string; tenant_id: string | null; attempt_count: number; created_at: string | Date }>(
     db,
     sql`update webhook_deliveries set next_attempt_at = ${lease}::timestamptz
         where id in (
@@ -60,7 +60,7 @@ export async function claimDueDeliveries(db: Db, at: Date, opts: { ids?: string[
           order by next_attempt_at, id
           limit ${opts.limit ?? CLAIM_BATCH}
           for update skip locked)
-        returning id, message_id, endpoint_id, tenant_id, attempt_count`,
+        returning id, message_id, endpoint_id, tenant_id, attempt_count, created_at`,
   );
   return rows.map((r) => ({
     id: r.id,
@@ -68,6 +68,7 @@ export async function claimDueDeliveries(db: Db, at: Date, opts: { ids?: string[
     endpointId: r.endpoint_id,
     tenantId: r.tenant_id,
     attemptCount: Number(r.attempt_count),
+    createdAt: new Date(r.created_at),
   }));
 }
 
@@ -232,8 +233,10 @@ async function recordOutcomes(db: Db, outcomes: Outcome[], at: Date): Promise<vo
   });
 
   for (const o of outcomes) {
-    inc("poisonwatch_webhook_attempts_total", "Webhook delivery attempts, by outcome", { outcome: o.kind });
-    if (o.result.latencyMs) observe("poisonwatch_webhook_attempt_latency_ms", "Webhook attempt latency (ms)", o.result.latencyMs);
+    const kind = o.claim.endpointId === CALLBACK_ENDPOINT_ID ? "callback" : "webhook";
+    metrics.webhookAttempts.inc({ outcome: o.kind });
+    if (o.result.latencyMs) metrics.webhookAttemptSeconds.observe({ kind }, o.result.latencyMs / 1000);
+    if (o.kind === "success") metrics.deliveryLatencySeconds.observe({ channel: kind }, Math.max(0, at.getTime() - o.claim.createdAt.getTime()) / 1000);
   }
   for (const ep of disabled) log.warn("webhook endpoint disabled", { endpointId: ep.id, reason: ep.disabledReason });
 }

@@ -143,9 +143,9 @@ describe("metrics", () => {
     ]) {
       expect(text, name).toContain(name);
     }
-    // every sample line is "name{labels} number"
+    // every sample line is "name{labels} number" (a blank line may part the families)
     for (const line of text.trim().split("\n")) {
-      if (!line.startsWith("#")) expect(line).toMatch(/^[a-z_][a-z0-9_]*(\{[^}]*\})? -?[0-9.e+]+$/);
+      if (line && !line.startsWith("#")) expect(line).toMatch(/^[a-z_][a-z0-9_]*(\{[^}]*\})? (-?[0-9.]+(e[+-]?[0-9]+)?|[+-]Inf|NaN)$/);
     }
   });
 });

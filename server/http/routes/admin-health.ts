@@ -1,7 +1,7 @@
 // Operator API: host health, the fleet, evacuations, policy preview and Prometheus metrics.
 import { z } from "zod";
 import { now } from "@/server/clock";
-import { renderMetrics } from "@/server/metrics";
+import { renderMetrics, wantsOpenMetrics } from "@/server/metrics";
 import {
   cancelEvacuation,
   EvacuateInput,
@@ -124,12 +124,18 @@ export const adminHealthRoutes = [
     operationId: "getMetrics",
     auth: op,
     tag: "operator",
-    summary: "Prometheus text: ingest counts and rejects by reason, queue depth, delivery backlog and latency, fleet health",
-    responses: { 200: { description: "Prometheus text exposition format 0.0.4", contentType: "text/plain; version=0.0.4" } },
-    handler: async ({ db }) =>
-      new Response(renderMetrics(await collectFleetGauges(db, now())), {
-        status: 200,
-        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" },
-      }),
+    summary:
+      "Prometheus metrics: ingestion (events, rejections by reason incl. whole requests, transaction time), deliveries (attempt time, event-to-delivery latency by channel), queue depth, fleet health, the process",
+    description: "Text format 0.0.4, or OpenMetrics 1.0.0 when Accept asks for application/openmetrics-text (as Prometheus does).",
+    responses: {
+      200: {
+        description: "The metrics",
+        contentType: ["text/plain; version=0.0.4", "application/openmetrics-text; version=1.0.0"],
+      },
+    },
+    handler: async ({ req, db }) => {
+      const { contentType, body } = await renderMetrics(await collectFleetGauges(db, now()), wantsOpenMetrics(req.headers.get("accept")));
+      return new Response(body, { status: 200, headers: { "content-type": contentType, "cache-control": "no-store" } });
+    },
   }),
 ];

@@ -5,6 +5,7 @@ import { ApiError, ValidationError } from "@/server/errors";
 import { eventFromBinaryMode, isBinaryMode } from "@/server/ingest/binary-mode";
 import { CloudEvent, MemoryErrorData } from "@/server/ingest/event-schema";
 import { ingestEvents } from "@/server/ingest/ingest-events";
+import { metrics } from "@/server/metrics";
 import { RateLimiter } from "../rate-limit";
 import { defineRoute, mediaTypeOf, readBodyText } from "../router";
 import type { RawBodyDef } from "../router";
@@ -88,6 +89,8 @@ export const ingestRoutes = [
     tag: "ingestion",
     summary: "Report memory-error events (CloudEvents 1.0: structured single or batch of ≤ 1,000, or binary mode; ≤ 1 MiB, gzip allowed)",
     rawBody: ingestContent,
+    // whole requests refused, by reason (per-event rejections are counted by ingestEvents)
+    onError: (e) => metrics.ingestRequestsRejected.inc({ reason: e.code }),
     responses: {
       200: { description: "Per-event results in input order", schema: IngestAnswerSchema },
       400: err("Unparseable body or broken gzip, not CloudEvents, wrong form for the media type, or (single or binary mode) an invalid event"),
