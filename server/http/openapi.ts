@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { OPERATION_EXAMPLES, PARAM_EXAMPLES } from "./examples";
+import type { OperationExample } from "./examples";
 import type { RouteDef } from "./router";
 import { hasJsonBody, responsesOf } from "./router";
 
@@ -55,7 +57,7 @@ export class SchemaComponents {
   }
 }
 
-function parametersOf(components: SchemaComponents, s: z.ZodType | undefined, where: "path" | "query", example: Record<string, string> = {}) {
+function parametersOf(components: SchemaComponents, s: z.ZodType | undefined, where: "path" | "query", example: Record<string, string | number>) {
   if (!s) return [];
   const js = components.convert(s, "input") as { properties?: Record<string, Json>; required?: string[] };
   return Object.entries(js.properties ?? {}).map(([name, schema]) => {
@@ -69,6 +71,23 @@ function parametersOf(components: SchemaComponents, s: z.ZodType | undefined, wh
       ...(example[name] !== undefined ? { example: example[name] } : {}),
     };
   });
+}
+
+// An operation's example (server/http/examples.ts), checked against the route's own schemas.
+function exampleOf(r: RouteDef): OperationExample {
+  const own = OPERATION_EXAMPLES[r.operationId] ?? {};
+  const names = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+  const params = Object.fromEntries(names.map((n) => [n, own.params?.[n] ?? PARAM_EXAMPLES[n]]));
+  const missing = names.filter((n) => params[n] === undefined);
+  if (missing.length) throw new Error(`OpenAPI: no example for {${missing.join("}, {")}} (server/http/examples.ts)`);
+  const check = (what: string, s: z.ZodType | undefined, v: unknown) => {
+    const res = s?.safeParse(v);
+    if (res && !res.success) throw new Error(`OpenAPI: the ${what} example of ${r.operationId} is invalid: ${res.error.message}`);
+  };
+  check("path", r.params, params);
+  check("query", r.query, own.query ?? {});
+  if (own.body !== undefined) check("body", r.body, own.body);
+  return { ...own, params: params as Record<string, string> };
 }
 
 const TAGS: Record<string, string> = {
@@ -114,26 +133,27 @@ export function buildOpenApi(routes: RouteDef[]) {
   routes.forEach((r, i) => {
     if (ids.has(r.operationId)) throw new Error(`OpenAPI: operationId ${r.operationId} is used twice`);
     ids.add(r.operationId);
+    const ex = exampleOf(r);
     const op: Json = {
       operationId: r.operationId,
       summary: r.summary,
       ...(r.description ? { description: r.description } : {}),
       tags: [r.tag],
       parameters: [
-        ...parametersOf(components, r.params, "path", r.example?.params),
-        ...parametersOf(components, r.query, "query", r.example?.query),
+        ...parametersOf(components, r.params, "path", ex.params ?? {}),
+        ...parametersOf(components, r.query, "query", ex.query ?? {}),
         ...(r.rawBody?.headers ?? []).map((h) => ({ ...h, in: "header", required: false })),
       ],
       responses: responses[i],
       // public routes say so explicitly (an empty requirement overrides none: there is no global one)
       security: r.auth.filter((a) => a !== "none").map((a) => ({ [SECURITY[a]!]: [] })),
     };
-    const example = r.example?.body !== undefined ? { example: r.example.body } : {};
+    const example = ex.body !== undefined ? { example: ex.body } : {};
     if (r.body) {
       op.requestBody = { required: true, content: { "application/json": { schema: components.convert(r.body, "input"), ...example } } };
     } else if (r.rawBody) {
       const content = r.rawBody.content((s) => components.convert(s, "input"));
-      const mt = r.example?.contentType;
+      const mt = ex.contentType;
       if (mt && content[mt]) content[mt] = { ...content[mt], ...example };
       op.requestBody = { required: true, content };
     } else if (hasJsonBody(r)) {

@@ -55,9 +55,6 @@ export type RouteDef<P = any, Q = any, B = any> = {
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
   rawBody?: RawBodyDef;
-  // A request that works against the demo-shaped fixture of tests/integration/openapi-examples.test.ts;
-  // it goes into the document as the parameters' and the body's example.
-  example?: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; contentType?: string };
   // The statuses this route's handler answers; the router's own (400, 401, 403, 413, 415, 500) are
   // added by standardResponses() below.
   responses: Record<number, ResponseDef>;
