@@ -2,8 +2,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
+import { getDb } from "@/db";
+import { setClock } from "@/server/clock";
+import { deliverDueWebhooks } from "@/server/notify/webhook-worker";
 import { api, fleet, operator } from "../helpers/api";
 import { memoryEvent } from "../helpers/events";
+import { startReceiver } from "../helpers/notify-fakes";
 
 // GET /api/v1/admin/metrics, as Prometheus and its tools read it. promtool (Debian's `prometheus`)
 // and the OpenMetrics parser of the Prometheus Python client (Debian's python3-prometheus-client)
@@ -105,5 +109,34 @@ describe("metrics exposition", () => {
     expect(rejected("payload_too_large")(after) - rejected("payload_too_large")(before)).toBe(1);
     expect(committed(after) - committed(before)).toBeGreaterThanOrEqual(1);
     expect(sample(after, /^poisonwatch_ingest_transaction_duration_seconds_bucket\{le="\+Inf"\} /)).toBe(committed(after));
+  });
+
+  it("observes a webhook attempt's duration and the time from the message to its delivery, in seconds", async () => {
+    const f = await fleet();
+    const rx = await startReceiver();
+    let t = Date.parse("2026-05-04T10:00:00.000Z");
+    setClock(() => new Date(t));
+    try {
+      const path = rx.newPath();
+      const hook = await api("POST", "/api/v1/webhooks", { token: f.apiKey, body: { url: rx.url(path), eventTypes: ["incident.opened"] } });
+      expect(hook.status).toBe(201);
+      rx.setSecrets(path, [hook.body.secret]);
+      const before = (await scrape()).text;
+      expect((await api("POST", `/api/v1/webhooks/${hook.body.id}/test`, { token: f.apiKey })).status).toBe(202);
+      t += 2000;
+      await deliverDueWebhooks(await getDb(), new Date(t));
+      expect(rx.received.filter((r) => r.path === path)).toHaveLength(1);
+      const after = (await scrape()).text;
+      const delta = (line: RegExp) => sample(after, line) - sample(before, line);
+      expect(delta(/^poisonwatch_webhook_attempt_duration_seconds_count\{kind="webhook"\} /)).toBe(1);
+      expect(delta(/^poisonwatch_delivery_latency_seconds_count\{channel="webhook"\} /)).toBe(1);
+      // recorded at t, delivered 2 s later by the test's clock: in the 2.5 s bucket, not the 1 s one
+      expect(delta(/^poisonwatch_delivery_latency_seconds_sum\{channel="webhook"\} /)).toBeCloseTo(2, 3);
+      expect(delta(/^poisonwatch_delivery_latency_seconds_bucket\{le="2.5",channel="webhook"\} /)).toBe(1);
+      expect(delta(/^poisonwatch_delivery_latency_seconds_bucket\{le="1",channel="webhook"\} /)).toBe(0);
+    } finally {
+      setClock(undefined);
+      await rx.close();
+    }
   });
 });
