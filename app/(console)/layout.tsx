@@ -3,6 +3,7 @@ import Link from "next/link";
 import { requireViewer } from "@/server/auth";
 import { SignOutButton, TenantSwitcher } from "./_components/account";
 import { StatusBadge } from "./_components/badges";
+import { LiveProvider } from "./_components/live";
 import { ConsoleNav } from "./_components/nav";
 import { TimeZoneProvider } from "./_components/time";
 import { SkipLink, viewerTimeZone } from "./_components/shell";
@@ -44,7 +45,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
       {viewer.tenant ? <ConsoleNav /> : null}
       <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-6 outline-none sm:px-6 sm:py-8">
         {viewer.tenant ? (
-          children
+          <LiveProvider>{children}</LiveProvider>
         ) : (
           <div className="mx-auto max-w-xl rounded-lg border border-slate-200 bg-white p-6 dark:border-slate-800 dark:bg-slate-900">
             <h1 className="text-xl font-semibold">No tenant yet</h1>

@@ -1,36 +1,34 @@
 import { and, asc, eq, notLike, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import type { evacuations, incidents } from "@/db/schema";
 import { incidentPages, logEntries } from "@/db/schema";
 import { fillPlaybook } from "@/server/playbooks/catalog";
 import type { PlaybookKey } from "@/server/playbooks/catalog";
 import { getPolicy } from "@/server/policy/policy-settings";
+import type { Policy } from "@/server/policy/policy-settings";
 import { evacuationsOf, getIncidentRowForTenant, getIncidentTimeline, incidentView } from "./incidents";
 
-// The single incident: list shape + timeline + the playbook filled with its facts.
-export async function getIncidentDetail(db: Db, tenantId: string, id: string) {
-  const row = await getIncidentRowForTenant(db, tenantId, id);
-  const [evacs, timeline, policy, pages, reports] = [
-    await evacuationsOf(db, [row.id]),
-    await getIncidentTimeline(db, row.id),
-    await getPolicy(db),
-    await db
-      .select({ pageKey: incidentPages.pageKey })
-      .from(incidentPages)
-      .where(and(eq(incidentPages.incidentId, row.id), notLike(incidentPages.pageKey, "unlocated:%")))
-      .orderBy(asc(incidentPages.firstSeenAt))
-      .limit(20),
-    // how the errors were reported, and whose memory they hit (QEMU's recipient)
-    await db
-      .selectDistinct({
-        mechanism: sql<string>`${logEntries.jsonPayload}->>'mechanism'`,
-        recipient: sql<string | null>`${logEntries.jsonPayload}->'qemu'->>'recipient'`,
-      })
-      .from(logEntries)
-      .where(eq(logEntries.incidentId, row.id)),
-  ];
-  const evac = evacs.get(row.id) ?? null;
-  const view = incidentView(row, evac);
-  const filled = fillPlaybook(row.playbookKey as PlaybookKey, {
+type IncidentRow = typeof incidents.$inferSelect;
+type EvacuationRow = typeof evacuations.$inferSelect;
+
+// The incident's playbook filled with its facts (the incident page, and the overview's banners).
+export async function fillIncidentPlaybook(db: Db, row: IncidentRow, evac: EvacuationRow | null, policy?: Policy) {
+  const p = policy ?? (await getPolicy(db));
+  const pages = await db
+    .select({ pageKey: incidentPages.pageKey })
+    .from(incidentPages)
+    .where(and(eq(incidentPages.incidentId, row.id), notLike(incidentPages.pageKey, "unlocated:%")))
+    .orderBy(asc(incidentPages.firstSeenAt))
+    .limit(20);
+  // how the errors were reported, and whose memory they hit (QEMU's recipient)
+  const reports = await db
+    .selectDistinct({
+      mechanism: sql<string>`${logEntries.jsonPayload}->>'mechanism'`,
+      recipient: sql<string | null>`${logEntries.jsonPayload}->'qemu'->>'recipient'`,
+    })
+    .from(logEntries)
+    .where(eq(logEntries.incidentId, row.id));
+  return fillPlaybook(row.playbookKey as PlaybookKey, {
     vmId: row.vmId,
     vmName: row.vmName,
     projectId: row.projectId,
@@ -39,9 +37,9 @@ export async function getIncidentDetail(db: Db, tenantId: string, id: string) {
     lastErrorAt: row.lastErrorAt,
     errorCount: row.errorCount,
     distinctPages: row.distinctPages,
-    threshold: policy.vmPages,
-    windowSeconds: policy.windowSeconds,
-    gpas: pages.map((p) => p.pageKey),
+    threshold: p.vmPages,
+    windowSeconds: p.windowSeconds,
+    gpas: pages.map((x) => x.pageKey),
     actions: row.actions,
     mechanisms: [...new Set(reports.map((r) => r.mechanism))],
     hypervisorMemory: reports.some((r) => r.recipient === "hypervisor"),
@@ -51,6 +49,15 @@ export async function getIncidentDetail(db: Db, tenantId: string, id: string) {
     severity: row.severity,
     evacuation: evac ? { status: evac.status, scheduledFor: evac.scheduledFor } : null,
   });
+}
+
+// The single incident: list shape + timeline + the playbook filled with its facts.
+export async function getIncidentDetail(db: Db, tenantId: string, id: string) {
+  const row = await getIncidentRowForTenant(db, tenantId, id);
+  const [evacs, timeline] = [await evacuationsOf(db, [row.id]), await getIncidentTimeline(db, row.id)];
+  const evac = evacs.get(row.id) ?? null;
+  const view = incidentView(row, evac);
+  const filled = await fillIncidentPlaybook(db, row, evac);
   return {
     ...view,
     playbook: { key: filled.key, version: filled.version, title: filled.title, steps: filled.steps },

@@ -2,6 +2,9 @@ import { and, eq, ne, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
 import { incidents } from "@/db/schema";
+import { fillIncidentPlaybook } from "./incident-detail";
+import { typicalRestartSeconds } from "./live";
+import { actionBeforeRestart } from "./incident-name";
 import { evacuationsOf, incidentView } from "./incidents";
 
 export const OVERVIEW_DAYS = 30;
@@ -37,7 +40,17 @@ export async function getOverview(db: Db, tenantId: string, at: Date) {
     else d.warning += Number(r.n);
   }
   const errorsByDay = [...byDay.values()];
+  // what to do before each restart that is coming or under way (the banners)
+  const beforeRestart: Record<string, string | null> = {};
+  for (const r of open) {
+    const e = evacs.get(r.id);
+    if (e && (e.status === "scheduled" || e.status === "in_progress")) {
+      beforeRestart[r.id] = actionBeforeRestart((await fillIncidentPlaybook(db, r, e)).steps);
+    }
+  }
   return {
+    beforeRestart,
+    typicalRestartSeconds: Object.keys(beforeRestart).length ? await typicalRestartSeconds(db) : 600,
     openIncidents: open.map((r) => incidentView(r, evacs.get(r.id) ?? null)),
     affectedVmIds: [...new Set(open.map((r) => r.vmId))],
     errorsByDay,

@@ -71,8 +71,10 @@ test("open a demo incident and its playbook", async () => {
   await shot(ownerPage, "incidents");
   await expectAccessible(ownerPage, "incidents");
   // acme's db-1 has several errors today: its incident is open
+  // incidents are named by their VM and what happened, never by their id
+  await expect(ownerPage.getByRole("link", { name: /^inc_/ })).toHaveCount(0);
   const row = ownerPage.getByRole("row").filter({ hasText: "db-1" }).first();
-  await row.getByRole("link", { name: /^inc_/ }).click();
+  await row.getByRole("link", { name: /^db-1 — / }).click();
   await expect(ownerPage).toHaveURL(/\/incidents\/inc_/);
   const playbook = ownerPage.locator("#playbook");
   await expect(playbook.getByRole("heading", { name: "Playbook: what to do" })).toBeVisible();
@@ -92,7 +94,7 @@ test("open a demo incident and its playbook", async () => {
   await expectAccessible(ownerPage, "incident");
   // a process killed by a consumed error: the playbook says how to find it, with commands
   await ownerPage.goto("/incidents?status=resolved");
-  await ownerPage.getByRole("row").filter({ hasText: "A process on your VM was stopped" }).first().getByRole("link", { name: /^inc_/ }).click();
+  await ownerPage.getByRole("link", { name: / — memory error in a user process$/ }).first().click();
   await expect(playbook.getByRole("heading", { name: "Find the affected process" })).toBeVisible();
   await expect(playbook.locator("pre").filter({ hasText: "journalctl" }).first()).toBeVisible();
   // what the guest kernel prints: "Memory failure:" lines, or on arm64 without an error record the process's abort
@@ -277,7 +279,7 @@ test("dark mode, small screens, and the signed-out pages", async ({ browser }) =
     await expectAccessible(page, `${name} (dark)`);
   }
   await page.getByRole("link", { name: "Incidents" }).first().click();
-  await page.getByRole("row").filter({ hasText: "db-1" }).first().getByRole("link", { name: /^inc_/ }).click();
+  await page.getByRole("row").filter({ hasText: "db-1" }).first().getByRole("link", { name: /^db-1 — / }).click();
   await expect(page.locator("#playbook")).toBeVisible();
   await shot(page, "dark-incident");
   await expectAccessible(page, "incident (dark)");
@@ -295,7 +297,7 @@ test("dark mode, small screens, and the signed-out pages", async ({ browser }) =
     await shot(p, `mobile-${name}`);
   }
   await p.goto("/incidents");
-  await p.getByRole("row").filter({ hasText: "db-1" }).first().getByRole("link", { name: /^inc_/ }).click();
+  await p.getByRole("link", { name: /^db-1 — / }).first().click();
   await expect(p.locator("#playbook")).toBeVisible();
   await shot(p, "mobile-incident");
   await phone.close();

@@ -161,15 +161,25 @@ test("recover since: older than 14 days is refused with the server's error", asy
 
 test("disable shows the reason; re-enable; rotate shows the new secret once", async () => {
   const page = ownerPage;
-  page.on("dialog", (d) => void d.accept());
-  await page.getByRole("button", { name: "Disable" }).click();
+  // the console's own confirmation dialogs, never window.confirm
+  page.on("dialog", (d) => {
+    throw new Error(`a browser dialog: ${d.message()}`);
+  });
+  const confirm = async (button: string, title: string, confirmLabel = button) => {
+    await page.getByRole("button", { name: button, exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: title });
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole("button", { name: confirmLabel, exact: true }).click();
+    await expect(dialog).toBeHidden();
+  };
+  await confirm("Disable", "Disable this endpoint?");
   await expect(page.getByTestId("disabled-reason")).toContainText("disabled by a member");
   await expect(page.getByRole("button", { name: "Send test" })).toBeDisabled();
   await shot(page, "webhook-disabled");
   await page.getByRole("button", { name: "Re-enable" }).click();
   await expect(page.getByTestId("disabled-reason")).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Send test" })).toBeEnabled();
-  await page.getByRole("button", { name: "Rotate secret" }).click();
+  await confirm("Rotate secret", "Rotate the signing secret?");
   await expect(page.getByTestId("webhook-secret")).toHaveText(/^whsec_/);
   await expect(page.getByText("The previous secret keeps signing beside it until")).toBeVisible();
   await shot(page, "webhook-rotated");
@@ -216,6 +226,9 @@ test("an owner deletes the endpoint", async () => {
   await page.goto("/settings/webhooks");
   await page.getByRole("link", { name: endpointPath }).click();
   await page.getByRole("button", { name: "Delete" }).click();
+  const dialog = page.getByRole("dialog", { name: "Delete this endpoint?" });
+  await expect(dialog).toContainText(endpointPath);
+  await dialog.getByRole("button", { name: "Delete" }).click();
   await expect(page).toHaveURL(/\/settings\/webhooks$/);
   await expect(page.getByText("No webhook endpoints")).toBeVisible();
 });

@@ -323,6 +323,7 @@ const PROCEDURES: Record<string, ProcCase> = {
     foreign: (c, B) => c.incident.byId({ id: B.incidentId }),
   },
   "incident.overview": { access: "viewer", run: (c) => c.incident.overview() },
+  "incident.stamp": { access: "viewer", run: (c) => c.incident.stamp() },
   "incident.startEvacuation": {
     access: "member",
     run: async (c, A) => c.incident.startEvacuation({ id: await scheduledIncidentOf(A) }),

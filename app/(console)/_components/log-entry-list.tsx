@@ -42,7 +42,7 @@ export function LogEntryRow({ entry, defaultOpen = false, showIncident = true }:
           <div className="flex flex-wrap items-center gap-3 text-sm">
             {showIncident ? (
               <Link className={linkClass} href={`/incidents/${entry.incidentId}`}>
-                Incident {entry.incidentId}
+                Open the incident
               </Link>
             ) : null}
             <Link className={linkClass} href={`/vms/${encodeURIComponent(entry.resource.labels.vmId)}`}>

@@ -1,7 +1,7 @@
 import Link from "next/link";
 
 // "Parent / this page" above a detail page's heading.
-export function Breadcrumb({ href, label, current }: { href: string; label: string; current: string }) {
+export function Breadcrumb({ href, label, current, mono = true }: { href: string; label: string; current: string; mono?: boolean }) {
   return (
     <nav aria-label="Breadcrumb" className="mb-2 text-sm">
       <Link href={href} className={linkClass}>
@@ -10,7 +10,7 @@ export function Breadcrumb({ href, label, current }: { href: string; label: stri
       <span aria-hidden className="mx-2 text-slate-400">
         /
       </span>
-      <span className="font-mono text-xs">{current}</span>
+      <span className={mono ? "break-all font-mono text-xs" : "break-words"}>{current}</span>
     </nav>
   );
 }

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { Suspense } from "react";
 import { HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
 import { byNextCursor } from "../_components/types";
+import { LiveStatus } from "../_components/live";
 import { Card, PageHeader, TableSkeleton } from "../_components/ui";
 import { IncidentList } from "./incident-list";
 import { incidentListInput } from "./list-input";
@@ -18,7 +19,11 @@ export default async function IncidentsPage({ searchParams }: { searchParams: Pr
   prefetch(trpc.incident.list.infiniteQueryOptions(input, byNextCursor));
   return (
     <HydrateClient>
-      <PageHeader title="Incidents" description="One incident per VM disruption: it opens on the first memory error and resolves after a quiet period." />
+      <PageHeader
+        title="Incidents"
+        description="One incident per VM disruption: it opens on the first memory error and resolves after a quiet period."
+        actions={<LiveStatus />}
+      />
       <StatusTabs current={input.status ?? "all"} />
       <Card>
         <Suspense key={input.status ?? "all"} fallback={<TableSkeleton label="Loading incidents" />}>

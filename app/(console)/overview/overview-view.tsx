@@ -2,8 +2,10 @@
 import { useSuspenseQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/app/_trpc/client";
 import { ErrorsChart } from "../_components/charts";
+import { EvacuationBanner, isComing } from "../_components/evacuation-banner";
+import { LiveStatus } from "../_components/live";
 import { IncidentTable } from "../_components/incident-table";
-import { Card, EmptyState, TextLink } from "../_components/ui";
+import { Card, EmptyState, PageHeader, TextLink } from "../_components/ui";
 
 function Stat({ label, value, hint, href }: { label: string; value: number; hint: string; href?: string }) {
   return (
@@ -15,25 +17,34 @@ function Stat({ label, value, hint, href }: { label: string; value: number; hint
   );
 }
 
-export function OverviewView() {
+export function OverviewView({ canAct }: { canAct: boolean }) {
   const trpc = useTRPC();
   const { data } = useSuspenseQuery(trpc.incident.overview.queryOptions());
+  const coming = data.openIncidents.filter(isComing);
   return (
-    <div className="space-y-6">
+    <div className="space-y-6 [&>div.mb-6]:mb-0">
+      {coming.length ? (
+        <div className="space-y-3">
+          {coming.map((i) => (
+            <EvacuationBanner key={i.id} incident={i} action={data.beforeRestart[i.id] ?? null} canAct={canAct} typicalRestartSeconds={data.typicalRestartSeconds} />
+          ))}
+        </div>
+      ) : null}
+      <PageHeader title="Overview" description="What needs you now, open incidents, and memory errors over the last 30 days." actions={<LiveStatus />} />
       <div className="grid grid-cols-3 gap-3 sm:gap-4">
         <Stat label="Open incidents" value={data.openIncidents.length} hint="All incidents" href="/incidents" />
         <Stat label="Affected VMs" value={data.affectedVmIds.length} hint="All VMs" href="/vms" />
         <Stat label="Errors, last 30 days" value={data.errorTotal} hint="Explore the logs" href="/logs?range=30d" />
       </div>
-      <Card title="Memory errors per day" id="errors-per-day">
-        <ErrorsChart days={data.errorsByDay} />
-      </Card>
       <Card title="Open incidents" id="open-incidents">
         {data.openIncidents.length ? (
           <IncidentTable incidents={data.openIncidents} caption="Open incidents" />
         ) : (
           <EmptyState title="No open incidents">None of your VMs has an unresolved memory error.</EmptyState>
         )}
+      </Card>
+      <Card title="Memory errors per day" id="errors-per-day">
+        <ErrorsChart days={data.errorsByDay} />
       </Card>
     </div>
   );

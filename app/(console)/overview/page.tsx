@@ -8,13 +8,13 @@ import { consoleViewer } from "@/server/auth";
 export const metadata: Metadata = { title: "Overview" };
 
 export default async function OverviewPage() {
-  if (!(await consoleViewer())) return null;
+  const viewer = await consoleViewer();
+  if (!viewer) return null;
   prefetch(trpc.incident.overview.queryOptions());
   return (
     <HydrateClient>
-      <PageHeader title="Overview" description="Open incidents, the VMs they affect, and memory errors over the last 30 days." />
       <Suspense fallback={<OverviewSkeleton />}>
-        <OverviewView />
+        <OverviewView canAct={viewer.tenant.role !== "viewer"} />
       </Suspense>
     </HydrateClient>
   );
@@ -23,6 +23,7 @@ export default async function OverviewPage() {
 function OverviewSkeleton() {
   return (
     <div className="space-y-6">
+      <PageHeader title="Overview" />
       <div className="grid grid-cols-3 gap-3 sm:gap-4">
         {[0, 1, 2].map((i) => (
           <Skeleton key={i} className="h-24" />

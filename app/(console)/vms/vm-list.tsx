@@ -52,7 +52,7 @@ export function VmList() {
               <td className={tdClass}>{v.projectId}</td>
               <td className={tdClass}>{v.zone}</td>
               <td className={tdClass}>
-                <StatusBadge status={v.state} />
+                {v.memoryHealth.evacuation?.status === "in_progress" ? <StatusBadge status="in_progress" label="restarting" /> : <StatusBadge status={v.state} />}
               </td>
               <td className={tdClass}>
                 <HealthMeter health={v.memoryHealth} />

@@ -1,7 +1,12 @@
 "use client";
 import { useSuspenseInfiniteQuery, useSuspenseQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useEffect } from "react";
 import { useTRPC } from "@/app/_trpc/client";
+import { actionBeforeRestart, incidentName } from "@/server/incidents/incident-name";
+import { CopyButton } from "../../_components/copy-button";
+import { EvacuationBanner, isComing } from "../../_components/evacuation-banner";
+import { LiveStatus } from "../../_components/live";
 import { SeverityBadge, StatusBadge } from "../../_components/badges";
 import { LogEntryList } from "../../_components/log-entry-list";
 import { PlaybookSteps } from "../../_components/playbook";
@@ -9,18 +14,35 @@ import { LocalTime } from "../../_components/time";
 import { Breadcrumb, Card, EmptyState, Facts, linkClass, LoadMore } from "../../_components/ui";
 import { incidentEntriesInput } from "./inputs";
 
-export function IncidentView({ incidentId }: { incidentId: string }) {
+export function IncidentView({ incidentId, canAct }: { incidentId: string; canAct: boolean }) {
   const trpc = useTRPC();
   const { data: inc } = useSuspenseQuery(trpc.incident.byId.queryOptions({ id: incidentId }));
   const entries = useSuspenseInfiniteQuery(
     trpc.logEntry.list.infiniteQueryOptions(incidentEntriesInput(incidentId), { getNextPageParam: (p) => p.nextCursor }),
   );
   const logs = entries.data.pages.flatMap((p) => p.data);
+  const name = incidentName(inc);
+  useEffect(() => {
+    document.title = `${name} · Poisonwatch`;
+  }, [name]);
   return (
     <div className="space-y-6">
+      {isComing(inc) ? (
+        <EvacuationBanner
+          incident={inc}
+          action={actionBeforeRestart(inc.playbook.steps)}
+          canAct={canAct}
+          typicalRestartSeconds={inc.typicalRestartSeconds}
+          onIncidentPage
+        />
+      ) : null}
       <div>
-        <Breadcrumb href="/incidents" label="Incidents" current={inc.id} />
-        <h1 className="text-2xl font-semibold tracking-tight">{inc.playbook.title}</h1>
+        <div className="flex flex-wrap items-start justify-between gap-2">
+          <Breadcrumb href="/incidents" label="Incidents" current={name} mono={false} />
+          <LiveStatus />
+        </div>
+        <h1 className="break-words text-2xl font-semibold tracking-tight">{name}</h1>
+        <p className="mt-1 text-sm text-slate-600 dark:text-slate-300">{inc.playbook.title}</p>
         <div className="mt-2 flex flex-wrap items-center gap-2 text-sm">
           <SeverityBadge severity={inc.severity} />
           <StatusBadge status={inc.status} />
@@ -45,9 +67,17 @@ export function IncidentView({ incidentId }: { incidentId: string }) {
             ["Distinct poisoned pages", inc.distinctPages],
             ["Zone", inc.zone],
             ["VM id", <span key="v" className="font-mono text-xs">{inc.vmId}</span>],
+            [
+              "Incident id",
+              <span key="i" className="flex min-w-0 items-center gap-2">
+                <span className="truncate font-mono text-xs">{inc.id}</span>
+                <CopyButton text={inc.id} label="Copy id" />
+              </span>,
+            ],
             ["Evacuation", inc.evacuation ? (
               <span key="e">
-                {inc.evacuation.status.replace("_", " ")} (scheduled for <LocalTime iso={inc.evacuation.scheduledFor} seconds={false} />)
+                {inc.evacuation.status.replace("_", " ")} (<LocalTime iso={inc.evacuation.scheduledFor} seconds={false} />, deadline{" "}
+                <LocalTime iso={inc.evacuation.deadline} seconds={false} />)
               </span>
             ) : "none"],
             ["Playbook", `${inc.playbook.key} v${inc.playbook.version}`],

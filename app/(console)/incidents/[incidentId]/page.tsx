@@ -6,12 +6,23 @@ import { fetchFirstPage, fetchQuery, HydrateClient, trpc } from "@/server/trpc/r
 import { incidentEntriesInput } from "./inputs";
 import { IncidentView } from "./incident-view";
 import { consoleViewer } from "@/server/auth";
+import { incidentName } from "@/server/incidents/incident-name";
 
-export const metadata: Metadata = { title: "Incident" };
+// The page title names the incident ("db-1 — restarting on a healthy host"), never its id first.
+export async function generateMetadata({ params }: { params: Promise<{ incidentId: string }> }): Promise<Metadata> {
+  const { incidentId } = await params;
+  try {
+    if (!(await consoleViewer())) return { title: "Incident" };
+    return { title: incidentName(await fetchQuery(trpc.incident.byId.queryOptions({ id: incidentId }))) };
+  } catch {
+    return { title: "Incident" };
+  }
+}
 
 // Everything the page shows is loaded before it renders, so nothing moves once it is on screen.
 export default async function IncidentPage({ params }: { params: Promise<{ incidentId: string }> }) {
-  if (!(await consoleViewer())) return null;
+  const viewer = await consoleViewer();
+  if (!viewer) return null;
   const { incidentId } = await params;
   try {
     await Promise.all([
@@ -25,7 +36,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ incid
   }
   return (
     <HydrateClient>
-      <IncidentView incidentId={incidentId} />
+      <IncidentView incidentId={incidentId} canAct={viewer.tenant.role !== "viewer"} />
     </HydrateClient>
   );
 }

@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
+import { ConfirmButton } from "../../_components/dialog";
 import { useId, useState } from "react";
 import type { Role } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
@@ -71,16 +72,16 @@ export function ApiKeysView({ role }: { role: Role }) {
                   <td className={`${tdClass} whitespace-nowrap`}>{k.lastUsedAt ? <LocalTime iso={k.lastUsedAt} seconds={false} /> : "never"}</td>
                   {isOwner ? (
                     <td className={`${tdClass} text-right`}>
-                      <button
-                        type="button"
+                      <ConfirmButton
+                        label="Revoke"
+                        accessibleLabel={`Revoke ${k.name ?? k.id}`}
+                        title={`Revoke ${k.name ?? k.id}?`}
                         className={dangerButton}
                         disabled={revoke.isPending}
-                        onClick={() => {
-                          if (window.confirm(`Revoke ${k.name ?? k.id}? Automation using it stops working.`)) revoke.mutate({ keyId: k.id });
-                        }}
+                        onConfirm={() => revoke.mutate({ keyId: k.id })}
                       >
-                        Revoke<span className="sr-only"> {k.name ?? k.id}</span>
-                      </button>
+                        <p>Automation using it stops working at once.</p>
+                      </ConfirmButton>
                     </td>
                   ) : null}
                 </tr>

@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
+import { ConfirmButton } from "../../_components/dialog";
 import { useId, useState } from "react";
 import { ROLES } from "@/db/constants";
 import type { Role } from "@/db/constants";
@@ -75,16 +76,16 @@ export function MembersView({ role, self }: { role: Role; self: string }) {
                 <td className={tdClass}>{m.hasSignedIn ? "yes" : "not yet"}</td>
                 {isOwner ? (
                   <td className={`${tdClass} text-right`}>
-                    <button
-                      type="button"
+                    <ConfirmButton
+                      label="Remove"
+                      accessibleLabel={`Remove ${m.email}`}
+                      title={`Remove ${m.email} from this tenant?`}
                       className={dangerButton}
                       disabled={remove.isPending}
-                      onClick={() => {
-                        if (window.confirm(`Remove ${m.email} from this tenant?`)) remove.mutate({ memberId: m.id });
-                      }}
+                      onConfirm={() => remove.mutate({ memberId: m.id })}
                     >
-                      Remove<span className="sr-only"> {m.email}</span>
-                    </button>
+                      <p>They lose access to the console of this tenant at once.</p>
+                    </ConfirmButton>
                   </td>
                 ) : null}
               </tr>

@@ -5,6 +5,7 @@ import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../../_components/badges";
 import { PagesChart, windowLabel } from "../../_components/charts";
 import { IncidentTable } from "../../_components/incident-table";
+import { LiveStatus } from "../../_components/live";
 import { LocalTime } from "../../_components/time";
 import { byNextCursor } from "../../_components/types";
 import { Breadcrumb, Card, EmptyState, Facts, linkClass } from "../../_components/ui";
@@ -22,10 +23,22 @@ export function VmView({ vmId }: { vmId: string }) {
   return (
     <div className="space-y-6">
       <div>
-        <Breadcrumb href="/vms" label="VMs" current={vm.id} />
+        <div className="flex flex-wrap items-start justify-between gap-2">
+          <Breadcrumb href="/vms" label="VMs" current={vm.id} />
+          <LiveStatus />
+        </div>
         <h1 className="text-2xl font-semibold tracking-tight">{vm.name}</h1>
         <div className="mt-2 flex flex-wrap items-center gap-2 text-sm">
-          <StatusBadge status={vm.state} />
+          {h.evacuation?.status === "in_progress" ? (
+            <StatusBadge status="in_progress" label="restarting on a healthy host" />
+          ) : h.evacuation?.status === "scheduled" ? (
+            <>
+              <StatusBadge status={vm.state} />
+              <StatusBadge status="scheduled" label="restart scheduled" />
+            </>
+          ) : (
+            <StatusBadge status={vm.state} />
+          )}
           <span className="text-slate-600 dark:text-slate-300">
             {vm.projectId} · {vm.zone}
           </span>

@@ -5,7 +5,8 @@ import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../../../(console)/_components/badges";
 import { LocalTime } from "../../../(console)/_components/time";
 import { byNextCursor } from "../../../(console)/_components/types";
-import { Card, dangerButton, EmptyState, ErrorNote, LoadMore, Table, tdClass, TextLink } from "../../../(console)/_components/ui";
+import { ConfirmButton } from "../../../(console)/_components/dialog";
+import { Card, dangerButton, EmptyState, ErrorNote, LoadMore, secondaryButton, Table, tdClass, TextLink } from "../../../(console)/_components/ui";
 import { REASON_LABEL } from "../_components/host-state";
 import type { EvacuationStatus as Status } from "./inputs";
 import { evacuationsInput } from "./inputs";
@@ -27,6 +28,11 @@ export function EvacuationsView({ status }: { status: Status | null }) {
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.operator.evacuations.pathKey() }),
     }),
   );
+  const start = useMutation(
+    trpc.operator.startEvacuation.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.operator.evacuations.pathKey() }),
+    }),
+  );
   const list = q.data.pages.flatMap((p) => p.data);
   return (
     <Card>
@@ -45,10 +51,10 @@ export function EvacuationsView({ status }: { status: Status | null }) {
         ))}
       </nav>
       <div className="p-3">
-        <ErrorNote error={cancel.error} />
+        <ErrorNote error={cancel.error ?? start.error} />
       </div>
       {list.length ? (
-        <Table caption="Evacuations, newest first" columns={["VM", "From host", "Tenant", "Reason", "Status", "Scheduled for", "Ended", { label: "Actions", hidden: true }]}>
+        <Table caption="Evacuations, newest first" columns={["VM", "From host", "Tenant", "Reason", "Status", "Scheduled for", "Deadline", "Ended", { label: "Actions", hidden: true }]}>
           <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
             {list.map((e) => {
               const active = e.status === "scheduled" || e.status === "in_progress";
@@ -71,23 +77,37 @@ export function EvacuationsView({ status }: { status: Status | null }) {
                     <LocalTime iso={e.scheduledFor} seconds={false} />
                   </td>
                   <td className={tdClass}>
+                    <LocalTime iso={e.deadline} seconds={false} />
+                  </td>
+                  <td className={tdClass}>
                     <LocalTime iso={e.completedAt ?? e.cancelledAt} seconds={false} />
                   </td>
                   <td className={`${tdClass} text-right`}>
-                    {active ? (
-                      <button
-                        type="button"
-                        className={dangerButton}
-                        disabled={cancel.isPending}
-                        onClick={() => {
-                          if (window.confirm(`Cancel the evacuation of ${e.vmId}? Its incident goes back to open and the tenant is told.`)) {
-                            cancel.mutate({ evacuationId: e.id });
-                          }
-                        }}
-                      >
-                        Cancel
-                      </button>
-                    ) : null}
+                    <div className="flex justify-end gap-2">
+                      {e.status === "scheduled" ? (
+                        <ConfirmButton
+                          label="Start now"
+                          title={`Start the evacuation of ${e.vmId} now?`}
+                          className={secondaryButton}
+                          disabled={start.isPending}
+                          onConfirm={() => start.mutate({ evacuationId: e.id })}
+                        >
+                          <p>Whatever time the tenant chose, the control plane is told to restart the VM now, and the tenant hears of it.</p>
+                        </ConfirmButton>
+                      ) : null}
+                      {active ? (
+                        <ConfirmButton
+                          label="Cancel"
+                          title={`Cancel the evacuation of ${e.vmId}?`}
+                          confirmLabel="Cancel the evacuation"
+                          className={dangerButton}
+                          disabled={cancel.isPending}
+                          onConfirm={() => cancel.mutate({ evacuationId: e.id })}
+                        >
+                          <p>Its incident goes back to open and the tenant is told.</p>
+                        </ConfirmButton>
+                      ) : null}
+                    </div>
                   </td>
                 </tr>
               );

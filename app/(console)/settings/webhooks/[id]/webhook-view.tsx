@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
+import { ConfirmButton } from "../../../_components/dialog";
 import { useRouter } from "next/navigation";
 import { useId, useState } from "react";
 import type { Role } from "@/db/constants";
@@ -132,43 +133,21 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
                 {test.isPending ? "Sending…" : "Send test"}
               </button>
               {ep.status === "enabled" ? (
-                <button
-                  type="button"
-                  className={secondaryButton}
-                  disabled={busy}
-                  onClick={() => {
-                    if (window.confirm("Disable this endpoint? Its pending deliveries fail and nothing more is sent until you re-enable it.")) {
-                      act(update, { id, status: "disabled" as const });
-                    }
-                  }}
-                >
-                  Disable
-                </button>
+                <ConfirmButton label="Disable" title="Disable this endpoint?" className={secondaryButton} disabled={busy} onConfirm={() => act(update, { id, status: "disabled" as const })}>
+                  <p>Its pending deliveries fail and nothing more is sent until you re-enable it.</p>
+                </ConfirmButton>
               ) : (
                 <button type="button" className={secondaryButton} disabled={busy} onClick={() => act(update, { id, status: "enabled" as const })}>
                   Enable
                 </button>
               )}
-              <button
-                type="button"
-                className={secondaryButton}
-                disabled={busy}
-                onClick={() => {
-                  if (window.confirm("Rotate the signing secret? The current one keeps signing beside the new one for 24 hours.")) act(rotate, { id });
-                }}
-              >
-                Rotate secret
-              </button>
-              <button
-                type="button"
-                className={dangerButton}
-                disabled={busy}
-                onClick={() => {
-                  if (window.confirm(`Delete the endpoint ${ep.url}? Its pending deliveries fail.`)) act(del, { id });
-                }}
-              >
-                Delete
-              </button>
+              <ConfirmButton label="Rotate secret" title="Rotate the signing secret?" className={secondaryButton} disabled={busy} onConfirm={() => act(rotate, { id })}>
+                <p>The current secret keeps signing beside the new one for 24 hours.</p>
+              </ConfirmButton>
+              <ConfirmButton label="Delete" title="Delete this endpoint?" className={dangerButton} disabled={busy} onConfirm={() => act(del, { id })}>
+                <p className="break-all">{ep.url}</p>
+                <p>Its pending deliveries fail.</p>
+              </ConfirmButton>
             </div>
           ) : (
             <MemberOnlyNote what="send tests, rotate the secret, disable or delete endpoints" role={role} />

@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
+import { ConfirmButton } from "../../../../(console)/_components/dialog";
 import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../../../../(console)/_components/badges";
 import { windowLabel } from "../../../../(console)/_components/charts";
@@ -69,16 +70,15 @@ export function HostView({ hostId }: { hostId: string }) {
                     </td>
                     <td className={`${tdClass} text-right`}>
                       {!active ? (
-                        <button
-                          type="button"
+                        <ConfirmButton
+                          label="Evacuate"
+                          title={`Restart ${v.name} on a healthy host?`}
                           className={secondaryButton}
                           disabled={evacuate.isPending}
-                          onClick={() => {
-                            if (window.confirm(`Restart ${v.name} on a healthy host? Its tenant is told now; the restart is in 15 minutes.`)) evacuate.mutate({ vmId: v.id });
-                          }}
+                          onConfirm={() => evacuate.mutate({ vmId: v.id })}
                         >
-                          Evacuate
-                        </button>
+                          <p>Its tenant is told now; the restart is in 15 minutes (or in the project's maintenance window, before the deadline).</p>
+                        </ConfirmButton>
                       ) : null}
                     </td>
                   </tr>

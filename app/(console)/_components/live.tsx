@@ -1,0 +1,70 @@
+"use client";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { createContext, useContext, useEffect, useRef, useState } from "react";
+import { useTRPC } from "@/app/_trpc/client";
+
+// Live console: every open tab polls a cheap fingerprint of the tenant's incidents and evacuations
+// (incident.stamp) every few seconds and refetches what it shows only when that changed. Polling
+// stops while the tab is hidden (TanStack Query pauses refetchInterval then) and resumes, with an
+// immediate check, when it is shown again.
+export const LIVE_POLL_MS = 3000;
+
+const LiveContext = createContext<{ syncedAt: number; failing: boolean }>({ syncedAt: 0, failing: false });
+
+export function LiveProvider({ children }: { children: React.ReactNode }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const stamp = useQuery({
+    ...trpc.incident.stamp.queryOptions(),
+    refetchInterval: LIVE_POLL_MS,
+    refetchIntervalInBackground: false,
+    refetchOnWindowFocus: "always",
+    staleTime: 0,
+  });
+  const last = useRef<string | null>(null);
+  const current = stamp.data?.stamp ?? null;
+  useEffect(() => {
+    if (current === null) return;
+    if (last.current !== null && last.current !== current) {
+      const stampKey = JSON.stringify(trpc.incident.stamp.queryKey());
+      const live = [trpc.incident.pathKey(), trpc.vm.pathKey(), trpc.logEntry.pathKey()].map((k) => JSON.stringify(k[0]));
+      void queryClient.invalidateQueries({
+        predicate: (q) => JSON.stringify(q.queryKey) !== stampKey && live.includes(JSON.stringify(q.queryKey[0])),
+      });
+    }
+    last.current = current;
+  }, [current, queryClient, trpc]);
+  return <LiveContext.Provider value={{ syncedAt: stamp.dataUpdatedAt, failing: stamp.isError }}>{children}</LiveContext.Provider>;
+}
+
+// The current time, re-read every `ms` (a countdown, "n s ago").
+export function useNow(ms = 1000): number {
+  const [t, setT] = useState(() => Date.now());
+  useEffect(() => {
+    const id = setInterval(() => setT(Date.now()), ms);
+    return () => clearInterval(id);
+  }, [ms]);
+  return t;
+}
+
+export function agoText(seconds: number): string {
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  return `${Math.floor(seconds / 3600)} h ago`;
+}
+
+// "Live · updated 2 s ago": how fresh the page is.
+export function LiveStatus() {
+  const { syncedAt, failing } = useContext(LiveContext);
+  const now = useNow(1000);
+  const seconds = syncedAt ? Math.max(0, Math.floor((now - syncedAt) / 1000)) : null;
+  const stale = failing || seconds === null || seconds > 30;
+  return (
+    <p className="inline-flex items-center gap-1.5 text-xs text-slate-600 dark:text-slate-300" data-testid="live-status">
+      <span aria-hidden className={`h-2 w-2 rounded-full ${stale ? "bg-slate-400" : "bg-emerald-500"}`} />
+      <span suppressHydrationWarning>
+        {seconds === null ? "Connecting…" : `${failing ? "Reconnecting · " : "Live · "}updated ${agoText(seconds)}`}
+      </span>
+    </p>
+  );
+}
