@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { MaintenanceWindow, nextOpening } from "@/server/policy/maintenance-window";
-import { incidentName } from "@/server/incidents/incident-name";
+import { countdownText } from "@/app/(console)/_components/evacuation-banner";
+import { actionBeforeRestart, incidentName } from "@/server/incidents/incident-name";
+import { fillPlaybook } from "@/server/playbooks/catalog";
 
 const w = (o: Partial<MaintenanceWindow> = {}): MaintenanceWindow => ({ days: ["tue"], start: "02:00", durationMinutes: 60, timeZone: "Europe/Berlin", ...o });
 const at = (s: string) => nextOpening(w(), new Date(s)).toISOString();
@@ -47,5 +49,42 @@ describe("incidentName", () => {
     expect(incidentName({ ...base, status: "open", playbook: { key: "user-process-memory-error" }, evacuation: { status: "cancelled" } })).toBe(
       "db-1 — memory error in a user process",
     );
+  });
+});
+
+describe("the banner's one action before a restart", () => {
+  const facts = {
+    vmId: "vm-7f3a",
+    vmName: "db-1",
+    projectId: "prj-shop",
+    zone: "eu-west-1a",
+    openedAt: new Date("2025-10-13T18:59:03Z"),
+    lastErrorAt: new Date("2025-10-13T19:04:10Z"),
+    errorCount: 3,
+    distinctPages: 4,
+    threshold: 4,
+    windowSeconds: 86_400,
+    gpas: [],
+    actions: ["sea_injected", "page_unmapped"],
+    guestMode: "user" as const,
+    arch: "arm64" as const,
+    severity: "CRITICAL" as const,
+  };
+
+  it("is a sentence of the evacuation playbook, scheduled or under way, never a command or a heading", () => {
+    for (const status of ["scheduled", "in_progress"] as const) {
+      const steps = fillPlaybook("evacuation-scheduled", { ...facts, evacuation: { status, scheduledFor: new Date("2025-10-13T21:00:00Z") } }).steps;
+      const action = actionBeforeRestart(steps);
+      expect(action, status).toBeTruthy();
+      expect(action!.length).toBeGreaterThan(20);
+      expect(action).not.toMatch(/^(\$|- )|:$/);
+    }
+  });
+
+  it("counts down in words a person reads at a glance", () => {
+    expect(countdownText(14 * 60_000 + 5_000)).toBe("in 14 min 05 s");
+    expect(countdownText(3 * 3600_000 + 5 * 60_000)).toBe("in 3 h 05 min");
+    expect(countdownText(26 * 3600_000)).toBe("in 1 d 2 h");
+    expect(countdownText(0)).toBe("any moment now");
   });
 });
