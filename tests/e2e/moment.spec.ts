@@ -107,7 +107,7 @@ test("1366×768: the incident page names the incident and shows the restart's st
   await page.goto("/overview");
   const href = await page.getByTestId("evacuation-banner").filter({ hasText: "orders-db" }).getByRole("link", { name: "Open the playbook" }).getAttribute("href");
   expect(href).toMatch(/^\/incidents\/inc_[0-9A-Z]{26}#playbook$/);
-  await page.goto(href!);
+  await page.goto(href!.replace(/#.*$/, ""));
   await expect(page.getByRole("heading", { level: 1, name: "orders-db — restart on a healthy host scheduled" })).toBeVisible();
   await expect(page).toHaveTitle("orders-db — restart on a healthy host scheduled · Poisonwatch");
   const banner = page.getByTestId("evacuation-banner");

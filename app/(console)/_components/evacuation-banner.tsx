@@ -176,7 +176,8 @@ export function EvacuationBanner({
         onConfirm={() => defer.mutate({ id: incident.id, until: new Date(untilMs).toISOString() })}
       >
         <p>
-          Not before — at the latest <LocalTime iso={evac.deadline} seconds={false} />, the limit your provider sets.
+          Choose a later time for the restart: at the latest <LocalTime iso={evac.deadline} seconds={false} />, the limit your provider
+          sets.
         </p>
         <label className="block">
           <span className="mb-1 block text-xs font-medium">New time (your time zone)</span>

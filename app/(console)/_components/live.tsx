@@ -9,6 +9,9 @@ import { useTRPC } from "@/app/_trpc/client";
 // immediate check, when it is shown again.
 export const LIVE_POLL_MS = 3000;
 
+// what a change of the stamp can change on screen
+const LIVE_ROUTERS = ["incident", "vm", "logEntry"];
+
 const LiveContext = createContext<{ syncedAt: number; failing: boolean }>({ syncedAt: 0, failing: false });
 
 export function LiveProvider({ children }: { children: React.ReactNode }) {
@@ -26,14 +29,17 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
   useEffect(() => {
     if (current === null) return;
     if (last.current !== null && last.current !== current) {
-      const stampKey = JSON.stringify(trpc.incident.stamp.queryKey());
-      const live = [trpc.incident.pathKey(), trpc.vm.pathKey(), trpc.logEntry.pathKey()].map((k) => JSON.stringify(k[0]));
+      // tRPC query keys start with the procedure path, e.g. ["incident", "list"]
       void queryClient.invalidateQueries({
-        predicate: (q) => JSON.stringify(q.queryKey) !== stampKey && live.includes(JSON.stringify(q.queryKey[0])),
+        predicate: (q) => {
+          const path = q.queryKey[0];
+          if (!Array.isArray(path)) return false;
+          return LIVE_ROUTERS.includes(String(path[0])) && !(path[0] === "incident" && path[1] === "stamp");
+        },
       });
     }
     last.current = current;
-  }, [current, queryClient, trpc]);
+  }, [current, queryClient]);
   return <LiveContext.Provider value={{ syncedAt: stamp.dataUpdatedAt, failing: stamp.isError }}>{children}</LiveContext.Provider>;
 }
 
