@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { APIRequestContext, BrowserContext, Page } from "@playwright/test";
+import type { APIRequestContext, BrowserContext, Locator, Page } from "@playwright/test";
 import { expect, test } from "@playwright/test";
 import { env, expectAccessible, ownerContext, shot } from "./helpers";
 
@@ -58,6 +58,11 @@ async function memoryError(request: APIRequestContext, vmId: string, page: numbe
   expect(r.status(), await r.text()).toBe(200);
 }
 
+// Where an element ends, from the top of the page as first shown (the fold is the window's height).
+async function bottomOf(l: Locator): Promise<number> {
+  return l.evaluate((el) => el.getBoundingClientRect().bottom + window.scrollY);
+}
+
 // Nothing on the page is wider than the window: no sideways scrolling.
 async function expectNoSidewaysScroll(page: Page, what: string) {
   const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
@@ -89,8 +94,7 @@ test("1366×768: the overview leads with the coming restart, its live countdown 
   await expect(banner).toContainText(/fail over/i);
   await expect(banner.getByRole("button", { name: "Restart now" })).toBeVisible();
   await expect(banner.getByRole("button", { name: "Defer" })).toBeVisible();
-  const box = (await banner.boundingBox())!;
-  expect(box.y + box.height, "the banner ends above the fold").toBeLessThanOrEqual(LAPTOP.height);
+  expect(await bottomOf(banner), "the banner ends above the fold").toBeLessThanOrEqual(LAPTOP.height);
   // the countdown counts
   const countdown = banner.getByTestId("countdown");
   const first = await countdown.textContent();
@@ -113,8 +117,7 @@ test("1366×768: the incident page names the incident and shows the restart's st
   const banner = page.getByTestId("evacuation-banner");
   await expect(banner).toContainText("Start");
   await expect(banner).toContainText("Expected end");
-  const box = (await banner.boundingBox())!;
-  expect(box.y + box.height).toBeLessThanOrEqual(LAPTOP.height);
+  expect(await bottomOf(banner)).toBeLessThanOrEqual(LAPTOP.height);
   // the id is there, copyable, but never leads
   await expect(page.locator("#summary")).toContainText(/inc_[0-9A-Z]{26}/);
   await expect(page.getByRole("button", { name: "Copy id" })).toBeVisible();
@@ -178,10 +181,10 @@ test("390×844: banner, incident and incident list fit a phone; no console page 
   const page = await owner.newPage();
   await page.setViewportSize(PHONE);
   await page.goto("/overview");
-  const banner = page.getByTestId("evacuation-banner").filter({ hasText: "orders-db" });
+  // the most urgent restart leads, whole, with its countdown
+  const banner = page.getByTestId("evacuation-banner").first();
   await expect(banner.getByTestId("countdown")).toBeVisible();
-  const box = (await banner.boundingBox())!;
-  expect(box.y + box.height).toBeLessThanOrEqual(PHONE.height);
+  expect(await bottomOf(banner)).toBeLessThanOrEqual(PHONE.height);
   await expectNoSidewaysScroll(page, "/overview");
   await keep(page, "phone-overview-banner");
   await page.goto("/incidents");

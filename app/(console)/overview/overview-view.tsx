@@ -20,7 +20,14 @@ function Stat({ label, value, hint, href }: { label: string; value: number; hint
 export function OverviewView({ canAct }: { canAct: boolean }) {
   const trpc = useTRPC();
   const { data } = useSuspenseQuery(trpc.incident.overview.queryOptions());
-  const coming = data.openIncidents.filter(isComing);
+  // the restart that needs a decision soonest first; those under way after them
+  const coming = data.openIncidents
+    .filter(isComing)
+    .sort(
+      (a, b) =>
+        Number(a.evacuation!.status !== "scheduled") - Number(b.evacuation!.status !== "scheduled") ||
+        Date.parse(a.evacuation!.scheduledFor) - Date.parse(b.evacuation!.scheduledFor),
+    );
   return (
     <div className="space-y-6 [&>div.mb-6]:mb-0">
       {coming.length ? (
