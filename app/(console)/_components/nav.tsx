@@ -18,7 +18,8 @@ export function TabNav({ label, items }: { label: string; items: NavItem[] }) {
   const path = usePathname();
   return (
     <nav aria-label={label} className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-      <ul className="mx-auto flex max-w-7xl gap-1 overflow-x-auto px-4 sm:px-6">
+      {/* wraps on a phone instead of clipping its last tabs */}
+      <ul className="mx-auto flex max-w-7xl flex-wrap gap-x-1 px-4 sm:flex-nowrap sm:overflow-x-auto sm:px-6">
         {items.map((i) => {
           const current = i.exact ? path === i.href : path === i.href || path.startsWith(`${i.href}/`);
           return (

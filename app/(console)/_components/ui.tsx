@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { StackLabels } from "./stack-labels";
 
 // "Parent / this page" above a detail page's heading.
 export function Breadcrumb({ href, label, current, mono = true }: { href: string; label: string; current: string; mono?: boolean }) {
@@ -106,8 +107,11 @@ export function Table({ children, caption, columns }: { children: React.ReactNod
   return (
     // relative: the screen-reader-only texts inside must not widen the page when the table scrolls
     <div className="relative overflow-x-auto">
-      <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-800">
-        <caption className="sr-only">{caption}</caption>
+      <table className="pw-stack min-w-full divide-y divide-slate-200 dark:divide-slate-800">
+        <caption className="sr-only">
+          {caption}
+          <StackLabels labels={columns.filter((c) => c).map((c) => (typeof c === "string" ? c : c && !c.hidden ? c.label : ""))} />
+        </caption>
         <thead className="bg-slate-50 dark:bg-slate-900/60">
           <tr>
             {columns.map((c) => {

@@ -16,7 +16,7 @@ export function SettingsNav() {
   const path = usePathname();
   return (
     <nav aria-label="Settings">
-      <ul className="flex gap-1 overflow-x-auto md:flex-col">
+      <ul className="flex flex-wrap gap-1 md:flex-col">
         {SETTINGS_SECTIONS.map((s) => {
           const current = path === s.href || path.startsWith(`${s.href}/`);
           return (
