@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
-import { HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
+import { fetchQuery, HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
 import { byNextCursor } from "../_components/types";
 import { LiveStatus } from "../_components/live";
 import { Card, PageHeader, TableSkeleton } from "../_components/ui";
@@ -16,6 +16,8 @@ export default async function IncidentsPage({ searchParams }: { searchParams: Pr
   const sp = await searchParams;
   const status = typeof sp.status === "string" ? sp.status : undefined;
   const input = incidentListInput(status);
+  // the live baseline, taken before the data: a change in between makes the tab refetch (live.tsx)
+  await fetchQuery(trpc.incident.stamp.queryOptions());
   prefetch(trpc.incident.list.infiniteQueryOptions(input, byNextCursor));
   return (
     <HydrateClient>

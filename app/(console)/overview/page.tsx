@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
-import { HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
+import { fetchQuery, HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
 import { PageHeader, Skeleton, TableSkeleton } from "../_components/ui";
 import { OverviewView } from "./overview-view";
 import { consoleViewer } from "@/server/auth";
@@ -10,6 +10,8 @@ export const metadata: Metadata = { title: "Overview" };
 export default async function OverviewPage() {
   const viewer = await consoleViewer();
   if (!viewer) return null;
+  // the live baseline, taken before the data: a change in between makes the tab refetch (live.tsx)
+  await fetchQuery(trpc.incident.stamp.queryOptions());
   prefetch(trpc.incident.overview.queryOptions());
   return (
     <HydrateClient>

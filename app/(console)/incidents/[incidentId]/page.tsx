@@ -13,6 +13,7 @@ export async function generateMetadata({ params }: { params: Promise<{ incidentI
   const { incidentId } = await params;
   try {
     if (!(await consoleViewer())) return { title: "Incident" };
+    await fetchQuery(trpc.incident.stamp.queryOptions());
     return { title: incidentName(await fetchQuery(trpc.incident.byId.queryOptions({ id: incidentId }))) };
   } catch {
     return { title: "Incident" };
@@ -24,6 +25,8 @@ export default async function IncidentPage({ params }: { params: Promise<{ incid
   const viewer = await consoleViewer();
   if (!viewer) return null;
   const { incidentId } = await params;
+  // the live baseline, taken before the data: a change in between makes the tab refetch (live.tsx)
+  await fetchQuery(trpc.incident.stamp.queryOptions());
   try {
     await Promise.all([
       fetchQuery(trpc.incident.byId.queryOptions({ id: incidentId })),

@@ -13,6 +13,8 @@ export default async function VmPage({ params }: { params: Promise<{ vmId: strin
   if (!(await consoleViewer())) return null;
   const vmId = decodeURIComponent((await params).vmId);
   try {
+    // the live baseline, taken before the data: a change in between makes the tab refetch (live.tsx)
+    await fetchQuery(trpc.incident.stamp.queryOptions());
     await Promise.all([
       fetchQuery(trpc.vm.memoryHealth.queryOptions({ vmId, days: VM_HEALTH_DAYS })),
       fetchFirstPage(trpc.incident.list.infiniteQueryOptions({ vmId, limit: 20 }, byNextCursor)),
