@@ -4,7 +4,7 @@ const ulid = monotonicFactory();
 
 export type IdPrefix =
   | "evt" | "log" | "inc" | "whe" | "msg" | "dlv" | "evac"
-  | "htk" | "key" | "mem" | "aud" | "plc" | "tle" | "att" | "eml";
+  | "htk" | "key" | "mem" | "aud" | "plc" | "tle" | "att" | "eml" | "vmi";
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${ulid()}`;

@@ -90,12 +90,12 @@ function rawBatches(fleet: Fleet): RawBatch[] {
       const id = newId("evt");
       const logId = newId("log");
       batch.memory_error_events.push({
-        id, host_id: host.id, source_event_id: raw.id, vm_id: vm, tenant_id: "bench", project_id: "bench-p", event_time: parsed.event.time,
+        id, host_id: host.id, source_event_id: raw.id, vm_id: vm, vm_incarnation: `vmi_bench.${vm}`, tenant_id: "bench", project_id: "bench-p", event_time: parsed.event.time,
         received_at: t, severity: norm.severity, consumed: norm.consumed, guest_kernel: norm.guestKernel, page_key: norm.pageKey,
         mechanism: "kvm_exit_arm_sea", log_entry_id: logId, raw,
       });
       const payload = buildLogEntryPayload({
-        eventId: id, logEntryId: logId, vm: { id: vm, tenantId: "bench", projectId: "bench-p", name: vm, zone: "z1" },
+        eventId: id, logEntryId: logId, vm: { id: vm, incarnation: `vmi_bench.${vm}`, tenantId: "bench", projectId: "bench-p", name: vm, zone: "z1" },
         tenantId: "bench", projectId: "bench-p", hostId: host.id, eventTime: parsed.event.time, receivedAt: t, data: parsed.event.data, norm,
       });
       batch.log_entries.push({

@@ -25,13 +25,13 @@ export async function seedLogEntries(db: Db, opts: { tenantId: string; count: nu
   const stepSecs = sql.raw((step / 1000).toFixed(6));
   const incSecs = sql.raw(((step * ENTRIES_PER_INCIDENT) / 1000).toFixed(6));
   const incidents = Math.ceil(opts.count / ENTRIES_PER_INCIDENT);
-  const vmsOf = sql`(select row_number() over (order by id) - 1 as k, id, project_id, name, zone from vms where tenant_id = ${opts.tenantId})`;
+  const vmsOf = sql`(select row_number() over (order by id) - 1 as k, id, incarnation, project_id, name, zone from vms where tenant_id = ${opts.tenantId})`;
   const nVms = vms.length;
   await db.execute(sql`
-    insert into incidents (id, tenant_id, project_id, vm_id, vm_name, zone, status, severity, opened_at, updated_at,
+    insert into incidents (id, tenant_id, project_id, vm_id, vm_incarnation, vm_name, zone, status, severity, opened_at, updated_at,
       resolved_at, last_error_at, error_count, distinct_pages, event_playbook, playbook_key, playbook_version,
       guest_kernel, actions, arch, guest_mode, pending_changes, version)
-    select 'inc_bench' || lpad(g::text, 7, '0'), ${opts.tenantId}, v.project_id, v.id, v.name, v.zone, 'resolved', 'CRITICAL',
+    select 'inc_bench' || lpad(g::text, 7, '0'), ${opts.tenantId}, v.project_id, v.id, v.incarnation, v.name, v.zone, 'resolved', 'CRITICAL',
       ${at}::timestamptz - make_interval(secs => (g + 1)::float8 * ${incSecs}),
       ${at}::timestamptz - make_interval(secs => g::float8 * ${incSecs}),
       ${at}::timestamptz - make_interval(secs => g::float8 * ${incSecs} - 86400),

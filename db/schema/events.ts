@@ -9,6 +9,8 @@ export const memoryErrorEvents = pgTable(
     hostId: text().notNull(),
     sourceEventId: text().notNull(),
     vmId: text().notNull(),
+    // the VM incarnation (vms.incarnation) a correlated event belongs to
+    vmIncarnation: text(),
     tenantId: text(),
     projectId: text(),
     uncorrelatedReason: text().$type<"unknown_vm" | "host_mismatch">(),

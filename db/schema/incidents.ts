@@ -8,6 +8,7 @@ export const incidents = pgTable(
     tenantId: text().notNull(),
     projectId: text().notNull(),
     vmId: text().notNull(),
+    vmIncarnation: text().notNull(),
     vmName: text().notNull(),
     zone: text().notNull(),
     status: text().$type<"open" | "evacuating" | "resolved">().notNull(),
@@ -33,7 +34,8 @@ export const incidents = pgTable(
     version: integer().notNull().default(1),
   },
   (t) => [
-    uniqueIndex("incidents_vm_id_unresolved_idx").on(t.vmId).where(sql`${t.status} <> 'resolved'`),
+    // one unresolved incident per VM incarnation: a re-created VM id opens its own
+    uniqueIndex("incidents_vm_incarnation_unresolved_idx").on(t.vmIncarnation).where(sql`${t.status} <> 'resolved'`),
     index("incidents_tenant_id_opened_at_id_idx").on(t.tenantId, t.openedAt.desc(), t.id.desc()),
     index("incidents_unresolved_last_error_at_idx").on(t.lastErrorAt).where(sql`${t.status} <> 'resolved'`),
     index("incidents_notify_due_at_idx").on(t.notifyDueAt).where(sql`${t.notifyDueAt} is not null`),
@@ -73,6 +75,7 @@ export const evacuations = pgTable(
     tenantId: text().notNull(),
     projectId: text().notNull(),
     vmId: text().notNull(),
+    vmIncarnation: text().notNull(),
     incidentId: text(),
     hostId: text(),
     reason: text().notNull(),
@@ -92,6 +95,10 @@ export const evacuations = pgTable(
   (t) => [
     uniqueIndex("evacuations_vm_id_active_idx")
       .on(t.vmId)
+      .where(sql`${t.status} in ('scheduled', 'in_progress')`),
+    // an incident's active evacuation (resolve-quiet, attach, reconcile join on the incarnation)
+    index("evacuations_vm_incarnation_active_idx")
+      .on(t.vmIncarnation)
       .where(sql`${t.status} in ('scheduled', 'in_progress')`),
     index("evacuations_tenant_id_requested_at_idx").on(t.tenantId, t.requestedAt),
     // the newest evacuation of a VM, read by every policy evaluation

@@ -23,10 +23,13 @@ export const hostTokens = pgTable(
 );
 
 // A VM row is its current state; deleting it keeps placements, events and incidents.
+// incarnation (vmi_…) names this VM apart from an earlier, deleted VM with the same id: placements,
+// events, incidents and evacuations carry it, so a re-created id never joins the deleted VM's.
 export const vms = pgTable(
   "vms",
   {
     id: text().primaryKey(),
+    incarnation: text().notNull(),
     tenantId: text().notNull(),
     projectId: text().notNull(),
     name: text().notNull(),
@@ -39,6 +42,7 @@ export const vms = pgTable(
   (t) => [
     index("vms_tenant_id_project_id_idx").on(t.tenantId, t.projectId),
     index("vms_host_id_idx").on(t.hostId),
+    uniqueIndex("vms_incarnation_idx").on(t.incarnation),
   ],
 );
 
@@ -48,6 +52,7 @@ export const vmPlacements = pgTable(
   {
     id: text().primaryKey(),
     vmId: text().notNull(),
+    incarnation: text().notNull(),
     tenantId: text().notNull(),
     projectId: text().notNull(),
     hostId: text(),

@@ -1,15 +1,17 @@
 export type PlacementSpan = {
   hostId: string | null;
+  // the VM incarnation that ran there (a deleted VM's placements keep theirs)
+  incarnation: string;
   tenantId: string;
   projectId: string;
   startedAt: Date;
   endedAt: Date | null;
 };
 
-export type KnownVm = { id: string; tenantId: string; projectId: string; name: string; zone: string };
+export type KnownVm = { id: string; incarnation: string; tenantId: string; projectId: string; name: string; zone: string };
 
 export type Correlation =
-  | { kind: "correlated"; tenantId: string; projectId: string }
+  | { kind: "correlated"; tenantId: string; projectId: string; incarnation: string }
   | { kind: "uncorrelated"; reason: "unknown_vm" | "host_mismatch" };
 
 // The placement that answers for time t: the running placement covering t; where none covers it
@@ -35,7 +37,9 @@ export function placementAt(placements: PlacementSpan[], t: number): PlacementSp
 // spec.md "Correlation": an event belongs to the VM's project and tenant only if the reporting
 // host ran the VM at the event's time (placementAt). A host can write into no VM it did not run:
 // not by backdating an event before the VM's first placement, not by naming a VM the inventory
-// learns later (late binding applies this same rule then).
+// learns later (late binding applies this same rule then). The placements are every placement of
+// the VM id, a deleted VM's included: an event from the time a deleted VM with this id ran belongs
+// to that VM, which the inventory no longer has (unknown_vm), never to the VM now using the id.
 export function correlateEvent(input: {
   vm: KnownVm | null;
   placements: PlacementSpan[];
@@ -45,5 +49,6 @@ export function correlateEvent(input: {
   if (!input.vm) return { kind: "uncorrelated", reason: "unknown_vm" };
   const p = placementAt(input.placements, input.time.getTime());
   if (!p || p.hostId !== input.hostId) return { kind: "uncorrelated", reason: "host_mismatch" };
-  return { kind: "correlated", tenantId: p.tenantId, projectId: p.projectId };
+  if (p.incarnation !== input.vm.incarnation) return { kind: "uncorrelated", reason: "unknown_vm" };
+  return { kind: "correlated", tenantId: p.tenantId, projectId: p.projectId, incarnation: p.incarnation };
 }

@@ -32,6 +32,8 @@ export type IncidentChange = {
   projectId: string;
   vmId: string;
   kind: "opened" | "updated" | "resolved";
+  // a resolution other than the quiet period's
+  resolvedBecause?: "vm_deleted";
   logEntryIds: string[];
   newPages: number;
   severityRaised: boolean;
@@ -75,16 +77,18 @@ function playbookFor(eventPlaybook: string, distinctPages: number, status: Incid
 const MAX_TIMELINE_ERRORS_PER_BATCH = 5;
 
 // Groups stored, correlated events into incidents and writes their log entries: a fixed number of
-// statements per batch whatever its size, inside the caller's transaction.
+// statements per batch whatever its size, inside the caller's transaction. Incidents are keyed by
+// VM incarnation: a VM re-created with a deleted VM's id never joins the deleted VM's incident.
 export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], at: Date): Promise<IncidentChange[]> {
   if (events.length === 0) return [];
+  // by VM incarnation
   const byVm = new Map<string, CorrelatedEvent[]>();
   for (const e of [...events].sort((a, b) => a.eventTime.getTime() - b.eventTime.getTime())) {
-    const list = byVm.get(e.vm.id) ?? [];
+    const list = byVm.get(e.vm.incarnation) ?? [];
     list.push(e);
-    byVm.set(e.vm.id, list);
+    byVm.set(e.vm.incarnation, list);
   }
-  const vmIds = [...byVm.keys()].sort();
+  const keys = [...byVm.keys()].sort();
 
   const existing = new Map<string, IncidentRow>();
   const lockOpen = async (ids: string[]) => {
@@ -92,24 +96,26 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
     const rows = await tx
       .select()
       .from(incidents)
-      .where(and(inArray(incidents.vmId, ids), ne(incidents.status, "resolved")))
-      .orderBy(incidents.vmId)
+      .where(and(inArray(incidents.vmIncarnation, ids), ne(incidents.status, "resolved")))
+      .orderBy(incidents.vmIncarnation)
       .for("update");
-    for (const r of rows) existing.set(r.vmId, r);
+    for (const r of rows) existing.set(r.vmIncarnation, r);
   };
-  await lockOpen(vmIds);
+  await lockOpen(keys);
 
   const changes: IncidentChange[] = [];
+  // incarnation -> the incident this batch opened for it
+  const openedFor = new Map<string, string>();
   const timeline: (typeof incidentTimeline.$inferInsert)[] = [];
   const logRows: LogEntryRow[] = [];
   const playbookOf = new Map<string, string>();
 
   // New incidents: every page of the group is new to them.
   for (let round = 0; round < 2; round++) {
-    const missing = vmIds.filter((v) => !existing.has(v) && !changes.some((c) => c.vmId === v));
+    const missing = keys.filter((v) => !existing.has(v) && !openedFor.has(v));
     if (!missing.length) break;
-    const fresh = missing.map((vmId) => {
-      const group = byVm.get(vmId)!;
+    const fresh = missing.map((key) => {
+      const group = byVm.get(key)!;
       const first = group[0]!;
       const pages = new Set(group.map(pageKeyOf));
       const eventPlaybook = group.map((e) => e.norm.eventPlaybook as string).reduce(strongerEventPlaybook);
@@ -119,7 +125,8 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
         id: newId("inc"),
         tenantId: first.tenantId,
         projectId: first.projectId,
-        vmId,
+        vmId: first.vm.id,
+        vmIncarnation: key,
         vmName: first.vm.name,
         zone: first.vm.zone,
         status: "open" as const,
@@ -138,12 +145,16 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
         guestMode: group.some((e) => e.data.guestMode === "kernel") ? "kernel" : (first.data.guestMode ?? "unknown"),
       };
     });
-    const inserted = await rawRows<{ vm_id: string }>(tx, bulkInsert(incidents, fresh, sql`on conflict do nothing returning vm_id`));
-    const won = new Set(inserted.map((r) => r.vm_id));
+    const inserted = await rawRows<{ vm_incarnation: string }>(
+      tx,
+      bulkInsert(incidents, fresh, sql`on conflict do nothing returning vm_incarnation`),
+    );
+    const won = new Set(inserted.map((r) => r.vm_incarnation));
     const pageRows: (typeof incidentPages.$inferInsert)[] = [];
     for (const inc of fresh) {
-      if (!won.has(inc.vmId)) continue;
-      const group = byVm.get(inc.vmId)!;
+      if (!won.has(inc.vmIncarnation)) continue;
+      openedFor.set(inc.vmIncarnation, inc.id);
+      const group = byVm.get(inc.vmIncarnation)!;
       const counts = new Map<string, { n: number; first: Date }>();
       for (const e of group) {
         const k = pageKeyOf(e);
@@ -181,13 +192,13 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
   }
 
   // Existing incidents: learn which pages are new from the upsert itself.
-  const existingGroups = vmIds.filter((v) => existing.has(v) && !changes.some((c) => c.vmId === v && c.kind === "opened"));
+  const existingGroups = keys.filter((v) => existing.has(v) && !openedFor.has(v));
   if (existingGroups.length) {
     const pageRows: (typeof incidentPages.$inferInsert)[] = [];
-    for (const vmId of existingGroups) {
-      const inc = existing.get(vmId)!;
+    for (const key of existingGroups) {
+      const inc = existing.get(key)!;
       const counts = new Map<string, { n: number; first: Date }>();
-      for (const e of byVm.get(vmId)!) {
+      for (const e of byVm.get(key)!) {
         const k = pageKeyOf(e);
         const c = counts.get(k);
         if (c) c.n += 1;
@@ -212,9 +223,9 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
       newPagesOf.set(r.incident_id, s);
     }
     const updates: IncidentRow[] = [];
-    for (const vmId of existingGroups) {
-      const inc = existing.get(vmId)!;
-      const group = byVm.get(vmId)!;
+    for (const key of existingGroups) {
+      const inc = existing.get(key)!;
+      const group = byVm.get(key)!;
       const newPages = newPagesOf.get(inc.id) ?? new Set<string>();
       const severity = group.map((e) => e.norm.severity).reduce(maxSeverity, inc.severity);
       const eventPlaybook = group.map((e) => e.norm.eventPlaybook as string).reduce(strongerEventPlaybook, inc.eventPlaybook);
@@ -266,7 +277,7 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
         incidentId: inc.id,
         tenantId: inc.tenantId,
         projectId: inc.projectId,
-        vmId,
+        vmId: inc.vmId,
         kind: "updated",
         logEntryIds: group.map((e) => e.logEntryId),
         newPages: newPages.size,
@@ -277,9 +288,10 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
     await updateIncidents(tx, updates);
   }
 
-  const incidentOfVm = new Map(changes.map((c) => [c.vmId, c.incidentId]));
+  const incidentOfKey = new Map<string, string>();
+  for (const v of keys) incidentOfKey.set(v, openedFor.get(v) ?? existing.get(v)!.id);
   for (const e of events) {
-    const incidentId = incidentOfVm.get(e.vm.id)!;
+    const incidentId = incidentOfKey.get(e.vm.incarnation)!;
     logRows.push({
       id: e.logEntryId,
       tenantId: e.tenantId,

@@ -148,6 +148,7 @@ async function storeSubmissions(db: Db, subs: Submission[]): Promise<Set<string>
           hostId: sub.hostId,
           sourceEventId: c.parsed.id,
           vmId: c.parsed.data.vmId,
+          vmIncarnation: corr.kind === "correlated" ? corr.incarnation : null,
           tenantId: corr.kind === "correlated" ? corr.tenantId : null,
           projectId: corr.kind === "correlated" ? corr.projectId : null,
           uncorrelatedReason: corr.kind === "uncorrelated" ? corr.reason : null,

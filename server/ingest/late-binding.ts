@@ -48,7 +48,7 @@ export async function bindLateEvents(tx: Db, vmId: string): Promise<number> {
     const logEntryId = newId("log");
     await tx
       .update(memoryErrorEvents)
-      .set({ tenantId: corr.tenantId, projectId: corr.projectId, uncorrelatedReason: null, logEntryId })
+      .set({ tenantId: corr.tenantId, projectId: corr.projectId, vmIncarnation: corr.incarnation, uncorrelatedReason: null, logEntryId })
       .where(eq(memoryErrorEvents.id, ev.id));
     correlated.push({
       eventId: ev.id,

@@ -1,4 +1,6 @@
 import type { Db } from "@/db/client";
+import type { vms } from "@/db/schema";
+import { resolveIncidentsOfDeletedVm } from "@/server/incidents/resolve-deleted";
 import { bindLateEvents } from "@/server/ingest/late-binding";
 import { onVmDeleted, onVmPlacementChanged } from "@/server/policy/evacuations";
 
@@ -10,7 +12,9 @@ export async function runVmChangedHooks(db: Db, change: VmChange): Promise<void>
   await onVmPlacementChanged(db, change);
 }
 
-// ... and when it deletes one.
-export async function runVmDeletedHooks(db: Db, vmId: string, at: Date): Promise<void> {
-  await onVmDeleted(db, vmId, at);
+// ... and when it deletes one: its evacuation is cancelled, then its incident resolved (a VM that
+// no longer exists has no disruption left; a VM re-created with its id starts afresh).
+export async function runVmDeletedHooks(db: Db, vm: typeof vms.$inferSelect, at: Date): Promise<void> {
+  await onVmDeleted(db, vm.id, at);
+  await resolveIncidentsOfDeletedVm(db, vm, at);
 }

@@ -206,11 +206,15 @@ export async function upsertVm(ctx: ServiceContext, id: string, input: VmInput) 
     }
     const t = now();
     const at = input.placedAt ? new Date(input.placedAt) : t;
-    const [existing] = await tx.select().from(vms).where(eq(vms.id, id)).for("update");
+    // "no key update": ingestion holds the VM "for key share" while it writes its events, so an
+    // upsert does not wait for it; a deletion does (deleteVm)
+    const [existing] = await tx.select().from(vms).where(eq(vms.id, id)).for("no key update");
     if (existing && existing.projectId !== input.projectId) {
       throw new ConflictError(`VM ${id} belongs to project ${existing.projectId}; a VM cannot change projects`);
     }
     const moved = !existing || existing.hostId !== input.hostId;
+    // a VM the inventory did not have is a new VM, even where a deleted one had its id
+    const incarnation = existing?.incarnation ?? newId("vmi");
     if (existing && moved && at < existing.placedAt) {
       throw new ValidationError("placedAt is before the VM's current placement", [
         { path: "placedAt", message: `must not be before ${iso(existing.placedAt)}` },
@@ -224,6 +228,7 @@ export async function upsertVm(ctx: ServiceContext, id: string, input: VmInput) 
       await tx.insert(vmPlacements).values({
         id: newId("plc"),
         vmId: id,
+        incarnation,
         tenantId: project.tenantId,
         projectId: project.id,
         hostId: input.hostId,
@@ -241,7 +246,7 @@ export async function upsertVm(ctx: ServiceContext, id: string, input: VmInput) 
     };
     const [row] = existing
       ? await tx.update(vms).set(values).where(eq(vms.id, id)).returning()
-      : await tx.insert(vms).values({ id, ...values, createdAt: t }).returning();
+      : await tx.insert(vms).values({ id, incarnation, ...values, createdAt: t }).returning();
     await audit(tx, { tenantId: project.tenantId, actor: ctx.actor, action: "vm.upsert", target: id, details: input });
     if (moved || !existing) {
       await runVmChangedHooks(tx, {
@@ -263,7 +268,7 @@ export async function deleteVm(ctx: ServiceContext, id: string) {
     const t = now();
     await tx.update(vmPlacements).set({ endedAt: t }).where(and(eq(vmPlacements.vmId, id), isNull(vmPlacements.endedAt)));
     await tx.delete(vms).where(eq(vms.id, id));
-    await runVmDeletedHooks(tx, id, t);
+    await runVmDeletedHooks(tx, existing, t);
     await audit(tx, { tenantId: existing.tenantId, actor: ctx.actor, action: "vm.delete", target: id });
   });
 }

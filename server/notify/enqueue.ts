@@ -52,6 +52,7 @@ export function describeChanges(pending: string[], row: Pick<IncidentRow, "error
   if (pending.includes("evacuation_completed")) parts.push("the VM was moved to a healthy host");
   if (pending.includes("evacuation_cancelled")) parts.push("the scheduled restart on a healthy host was cancelled");
   if (pending.includes("resolved")) parts.push("no new memory error for the quiet period: resolved");
+  if (pending.includes("vm_deleted")) parts.push("the VM was deleted: resolved");
   return parts.length ? parts.join("; ") : "incident updated";
 }
 
@@ -224,7 +225,7 @@ export async function enqueueIncidentNotifications(
   const notes: ChangeNote[] = changes
     .filter((c) => c.kind !== "opened")
     .map((c) => {
-      const tags = c.kind === "resolved" ? ["resolved"] : ["errors"];
+      const tags = c.kind !== "resolved" ? ["errors"] : [c.resolvedBecause ?? "resolved"];
       if (c.severityRaised) tags.push("severity");
       return { incidentId: c.incidentId, tags, newErrors: c.logEntryIds.length, newPages: c.newPages };
     });

@@ -65,14 +65,16 @@ function timelineRow(inc: Pick<IncidentRow, "id" | "tenantId">, at: Date, kind: 
   return { id: newId("tle"), incidentId: inc.id, tenantId: inc.tenantId, at, kind, summary, logEntryId: null };
 }
 
-// Unresolved incidents of these VMs, locked for this transaction. With skipLocked, a VM whose
-// incident another transaction holds is reported busy: that transaction is changing the VM.
+// Unresolved incidents of these VMs (as the inventory has them now: an incident of a deleted VM with
+// the same id is not theirs), locked for this transaction. With skipLocked, a VM whose incident
+// another transaction holds is reported busy: that transaction is changing the VM.
 async function lockIncidents(tx: Db, vmIds: string[], opts: { skipLocked: boolean }) {
   const incidentOf = new Map<string, IncidentRow>();
   const busy = new Set<string>();
   if (!vmIds.length) return { incidentOf, busy };
   const sorted = [...new Set(vmIds)].sort();
-  const unresolved = and(inArray(incidents.vmId, sorted), ne(incidents.status, "resolved"));
+  const current = tx.select({ incarnation: vms.incarnation }).from(vms).where(inArray(vms.id, sorted));
+  const unresolved = and(inArray(incidents.vmIncarnation, current), ne(incidents.status, "resolved"));
   const q = tx.select().from(incidents).where(unresolved).orderBy(asc(incidents.vmId));
   const rows = opts.skipLocked ? await q.for("update", { skipLocked: true }) : await q.for("update");
   for (const r of rows) incidentOf.set(r.vmId, r);
@@ -151,7 +153,7 @@ export async function scheduleEvacuations(
   const policy = opts.policy ?? (await getPolicy(tx));
   const ids = [...byVm.keys()].sort();
   const vmRows = await tx
-    .select({ id: vms.id, tenantId: vms.tenantId, projectId: vms.projectId, hostId: vms.hostId })
+    .select({ id: vms.id, incarnation: vms.incarnation, tenantId: vms.tenantId, projectId: vms.projectId, hostId: vms.hostId })
     .from(vms)
     .where(inArray(vms.id, ids));
   const running = vmRows.filter((v) => v.hostId !== null);
@@ -191,6 +193,7 @@ export async function scheduleEvacuations(
         tenantId: v.tenantId,
         projectId: v.projectId,
         vmId: v.id,
+        vmIncarnation: v.incarnation,
         incidentId: incidentOf.get(v.id)?.id ?? null,
         hostId: v.hostId,
         reason: r.reason,
@@ -240,7 +243,7 @@ export async function attachIncidentsToEvacuations(tx: Db, incidentIds: string[]
     sql`update evacuations x set incident_id = i.id
         from incidents i
         where i.id in (${sql.join(incidentIds.map((v) => sql`${v}`), sql`, `)}) and i.status = 'open'
-          and x.vm_id = i.vm_id and x.incident_id is null and x.status in ('scheduled', 'in_progress')
+          and x.vm_incarnation = i.vm_incarnation and x.incident_id is null and x.status in ('scheduled', 'in_progress')
         returning x.id as evac_id, i.id as incident_id`,
   );
   if (!rows.length) return;
@@ -323,7 +326,7 @@ export async function reconcileEvacuations(db: Db, at: Date): Promise<number> {
     const policy = await getPolicy(tx);
     const orphans = await rawRows<{ id: string }>(
       tx,
-      sql`select i.id from evacuations x join incidents i on i.vm_id = x.vm_id and i.status = 'open'
+      sql`select i.id from evacuations x join incidents i on i.vm_incarnation = x.vm_incarnation and i.status = 'open'
           where x.status in ('scheduled', 'in_progress') and x.incident_id is null
           limit 500 for update of i skip locked`,
     );
@@ -332,7 +335,7 @@ export async function reconcileEvacuations(db: Db, at: Date): Promise<number> {
       tx,
       sql`select i.id from incidents i
           where i.status = 'evacuating'
-            and not exists (select 1 from evacuations x where x.vm_id = i.vm_id and x.status in ('scheduled', 'in_progress'))
+            and not exists (select 1 from evacuations x where x.vm_incarnation = i.vm_incarnation and x.status in ('scheduled', 'in_progress'))
           limit 500 for update skip locked`,
     );
     if (!stale.length) return orphans.length;
@@ -539,8 +542,8 @@ export async function startEvacuationNowByOperator(ctx: ServiceContext, evacuati
 }
 
 // A VM deleted from the inventory will not be restarted anywhere: its active evacuation is
-// cancelled (its incident reopens, the tenant hears of it, and it can resolve after the quiet
-// period). Inside the deletion's transaction.
+// cancelled (the tenant and the control plane hear of it); the deletion then resolves its incident
+// (inventory/hooks.ts). Inside the deletion's transaction.
 export async function onVmDeleted(tx: Db, vmId: string, at: Date): Promise<void> {
   const [evac] = await tx
     .select()

@@ -1,9 +1,9 @@
-import { desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
-import { evacuations, hosts } from "@/db/schema";
+import { evacuations, hosts, vms } from "@/db/schema";
 import { OPERATOR_ID_PATTERN } from "@/db/ids";
 import { NotFoundError, ValidationError } from "@/server/errors";
 import { decodeCursor, ListQuery } from "@/server/http/conventions";
@@ -15,7 +15,8 @@ import { getPolicy } from "./policy-settings";
 
 // Set-based versions of summarizeVm / summarizeHost (policy.ts). Only correlated events count:
 // an uncorrelated one is either not yet bound to a VM (it counts once late binding correlates it)
-// or came from a host the VM was not on, which cannot be attributed.
+// or came from a host the VM was not on, which cannot be attributed. A VM's counts are those of its
+// incarnation in the inventory: a deleted VM with the same id, and its evacuations, count not.
 
 type EvacuationRow = typeof evacuations.$inferSelect;
 
@@ -35,16 +36,17 @@ export async function vmSummaries(db: Db, vmIds: string[] | null, at: Date, poli
   if (vmIds && !vmIds.length) return out;
   const since = windowStartOf(at, policy);
   const vmFilter = vmIds ? sql`e.vm_id in (${list(vmIds)})` : receivedBound(since);
-  const resetFilter = vmIds ? sql`and vm_id in (${list(vmIds)})` : sql``;
+  const resetFilter = vmIds ? sql`and x.vm_id in (${list(vmIds)})` : sql``;
   const rows = await rawRows<{ vm_id: string; pages: number; gk: boolean; last_new: number | null }>(
     db,
     sql`with resets as (
-          select vm_id, max(completed_at) as reset from evacuations
-          where status = 'completed' ${resetFilter} group by vm_id
+          select x.vm_incarnation, max(x.completed_at) as reset from evacuations x
+          where x.status = 'completed' ${resetFilter} group by x.vm_incarnation
         ), pages as (
           select e.vm_id, coalesce(e.page_key, 'unlocated:' || e.id) as page, min(e.received_at) as first_received,
                  max(case when e.guest_kernel then e.received_at end) as gk_last
-          from memory_error_events e left join resets r on r.vm_id = e.vm_id
+          from memory_error_events e join vms v on v.id = e.vm_id and v.incarnation = e.vm_incarnation
+               left join resets r on r.vm_incarnation = e.vm_incarnation
           where ${vmFilter} and e.tenant_id is not null
             and e.event_time >= ${since.toISOString()}::timestamptz
             and (r.reset is null or e.event_time >= r.reset)
@@ -89,14 +91,15 @@ export async function hostSummaries(db: Db, hostIds: string[] | null, at: Date, 
   return out;
 }
 
-// The newest evacuation of each VM, whatever its status.
+// The newest evacuation of each VM (of its incarnation in the inventory), whatever its status.
 export async function latestEvacuations(db: Db, vmIds: string[]): Promise<Map<string, EvacuationRow>> {
   const out = new Map<string, EvacuationRow>();
   if (!vmIds.length) return out;
+  const current = db.select({ incarnation: vms.incarnation }).from(vms).where(inArray(vms.id, vmIds));
   const rows = await db
     .selectDistinctOn([evacuations.vmId])
     .from(evacuations)
-    .where(inArray(evacuations.vmId, vmIds))
+    .where(and(inArray(evacuations.vmId, vmIds), inArray(evacuations.vmIncarnation, current)))
     .orderBy(evacuations.vmId, desc(evacuations.requestedAt), desc(evacuations.id));
   for (const r of rows) out.set(r.vmId, r);
   return out;

@@ -171,18 +171,23 @@ describe("operator routes refuse other credentials", () => {
 });
 
 describe("a deleted VM", () => {
-  it("deleting a VM cancels its active evacuation; its incident reopens and resolves after the quiet period", async () => {
+  it("deleting a VM cancels its active evacuation and resolves its incident at once", async () => {
     const { f, a } = await evacuatedByHand();
     expect((await api("DELETE", `/api/v1/admin/vms/${f.vmId}`, { token: f.op })).status).toBe(204);
     const evac = await api("GET", `/api/v1/admin/evacuations?vmId=${f.vmId}`, { token: f.op });
     expect(evac.body.data).toEqual([expect.objectContaining({ id: a.body.evacuationId, status: "cancelled" })]);
     const inc = await incidentOf(f.apiKey, f.vmId);
-    expect(inc).toMatchObject({ status: "open", evacuation: { id: a.body.evacuationId, status: "cancelled" } });
+    expect(inc).toMatchObject({ status: "resolved", resolvedAt: expect.stringMatching(/Z$/), evacuation: { id: a.body.evacuationId, status: "cancelled" } });
     const detail = await api("GET", `/api/v1/incidents/${inc.id}`, { token: f.apiKey });
-    expect(detail.body.timeline).toEqual(
-      expect.arrayContaining([expect.objectContaining({ kind: "evacuation_cancelled", summary: expect.stringContaining("VM was deleted") })]),
+    const timeline = detail.body.timeline.map((t: { kind: string; summary: string }) => [t.kind, t.summary]);
+    expect(timeline).toEqual(
+      expect.arrayContaining([
+        ["evacuation_cancelled", expect.stringContaining("VM was deleted")],
+        ["resolved", "Resolved: the VM was deleted"],
+      ]),
     );
-    // nothing holds the incident open any more
+    expect(timeline[timeline.length - 1]).toEqual(["resolved", "Resolved: the VM was deleted"]);
+    // the quiet period changes nothing more
     const later = new Date(Date.now() + 2 * 86400_000);
     setClock(() => later);
     try {
@@ -190,6 +195,6 @@ describe("a deleted VM", () => {
     } finally {
       setClock(undefined);
     }
-    expect(await incidentOf(f.apiKey, f.vmId)).toMatchObject({ id: inc.id, status: "resolved" });
+    expect(await incidentOf(f.apiKey, f.vmId)).toMatchObject({ id: inc.id, status: "resolved", resolvedAt: inc.resolvedAt });
   });
 });

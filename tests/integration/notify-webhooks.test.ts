@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getDb, getDbHandle } from "@/db";
 import { rawRows } from "@/db/client";
 import { newId } from "@/db/ids";
-import { emails, evacuations, incidents, webhookDeliveries, webhookEndpoints } from "@/db/schema";
+import { emails, evacuations, incidents, vms, webhookDeliveries, webhookEndpoints } from "@/db/schema";
 import { setClock } from "@/server/clock";
 import { resetEnvCache } from "@/server/env";
 import { getBoss, startWorkers, stopBoss } from "@/server/jobs/boss";
@@ -536,6 +536,7 @@ describe("what goes to whom", () => {
       tenantId: f.tenantId,
       projectId: f.projectId,
       vmId: f.vmId,
+      vmIncarnation: (await db.select({ i: vms.incarnation }).from(vms).where(eq(vms.id, f.vmId)))[0]!.i,
       incidentId: inc!.id,
       hostId: f.hostId,
       reason: "vm_pages_threshold",
@@ -613,6 +614,7 @@ describe("what goes to whom", () => {
       tenantId: f.tenantId,
       projectId: f.projectId,
       vmId: f.vmId,
+      vmIncarnation: (await db.select({ i: vms.incarnation }).from(vms).where(eq(vms.id, f.vmId)))[0]!.i,
       incidentId: null,
       hostId: f.hostId,
       reason: "manual",

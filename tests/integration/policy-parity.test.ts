@@ -2,14 +2,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import { newId } from "@/db/ids";
-import { evacuations, memoryErrorEvents } from "@/db/schema";
+import { evacuations, memoryErrorEvents, vms } from "@/db/schema";
 import { hostSummaries, vmSummaries } from "@/server/policy/health";
 import type { PolicyEvent } from "@/server/policy/policy";
 import { summarizeHost, summarizeVm } from "@/server/policy/policy";
 import { uid } from "../helpers/api";
 
 // The database's set-based summaries (health.ts) and the pure, table-tested ones (policy.ts) must
-// agree on any events: window edges, repeats, unlocated errors, resets after an evacuation.
+// agree on any events: window edges, repeats, unlocated errors, resets after an evacuation, and
+// the events and evacuations of a deleted VM that had the same id (a VM's own counts leave them out).
 
 const AT = new Date("2026-05-01T12:00:00.000Z");
 const WINDOW = 3600;
@@ -23,6 +24,8 @@ const arbEvent = fc.record({
   recvDelay: fc.integer({ min: -300_000, max: 600_000 }),
   guestKernel: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
   correlated: fc.integer({ min: 0, max: 9 }).map((n) => n !== 0),
+  // of a deleted VM that had this id
+  previous: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
 });
 
 describe("policy summaries: SQL and pure functions agree", () => {
@@ -32,9 +35,25 @@ describe("policy summaries: SQL and pure functions agree", () => {
       fc.asyncProperty(
         fc.array(arbEvent, { maxLength: 25 }),
         fc.option(fc.constantFrom(...EDGE_OFFSETS_MS), { nil: null }),
-        async (evs, resetOffset) => {
+        fc.option(fc.constantFrom(...EDGE_OFFSETS_MS), { nil: null }),
+        async (evs, resetOffset, previousResetOffset) => {
           const hostId = uid("h");
           const vmIds = [0, 1, 2, 3].map(() => uid("vm"));
+          const incarnationOf = (vmId: string, previous: boolean) => `${previous ? "vmi_old" : "vmi_now"}.${vmId}`;
+          await db.insert(vms).values(
+            vmIds.map((id) => ({
+              id,
+              incarnation: incarnationOf(id, false),
+              tenantId: "t-parity",
+              projectId: "p-parity",
+              name: id,
+              zone: "z",
+              hostId,
+              placedAt: AT,
+              createdAt: AT,
+              updatedAt: AT,
+            })),
+          );
           const rows = evs.map((e) => {
             const eventTime = new Date(AT.getTime() + e.offset);
             return {
@@ -42,6 +61,7 @@ describe("policy summaries: SQL and pure functions agree", () => {
               hostId,
               sourceEventId: newId("evt"),
               vmId: vmIds[e.vm]!,
+              vmIncarnation: e.correlated ? incarnationOf(vmIds[e.vm]!, e.previous) : null,
               tenantId: e.correlated ? "t-parity" : null,
               projectId: e.correlated ? "p-parity" : null,
               uncorrelatedReason: e.correlated ? null : ("host_mismatch" as const),
@@ -57,31 +77,37 @@ describe("policy summaries: SQL and pure functions agree", () => {
           });
           if (rows.length) await db.insert(memoryErrorEvents).values(rows);
           const resetAt = resetOffset === null ? null : new Date(AT.getTime() + resetOffset);
-          if (resetAt) {
+          for (const [at, previous] of [
+            [resetAt, false],
+            [previousResetOffset === null ? null : new Date(AT.getTime() + previousResetOffset), true],
+          ] as const) {
+            if (!at) continue;
             await db.insert(evacuations).values({
               id: newId("evac"),
               tenantId: "t-parity",
               projectId: "p-parity",
               vmId: vmIds[0]!,
+              vmIncarnation: incarnationOf(vmIds[0]!, previous),
               hostId,
               reason: "operator",
               distinctPages: 0,
               status: "completed",
               requestedBy: "operator",
-              requestedAt: resetAt,
-              scheduledFor: resetAt,
-              deadline: resetAt,
-              completedAt: resetAt,
+              requestedAt: at,
+              scheduledFor: at,
+              deadline: at,
+              completedAt: at,
             });
           }
           const policy = { windowSeconds: WINDOW };
           const pure: PolicyEvent[] = rows
             .filter((r) => r.tenantId !== null)
             .map((r) => ({ id: r.id, vmId: r.vmId, pageKey: r.pageKey, eventTime: r.eventTime, receivedAt: r.receivedAt, guestKernel: r.guestKernel }));
+          const current = new Set(rows.filter((r) => r.vmIncarnation === incarnationOf(r.vmId, false)).map((r) => r.id));
           const sqlVms = await vmSummaries(db, vmIds, AT, policy);
           for (const vmId of vmIds) {
             const expected = summarizeVm(
-              pure.filter((e) => e.vmId === vmId),
+              pure.filter((e) => e.vmId === vmId && current.has(e.id)),
               AT,
               policy,
               { countFrom: vmId === vmIds[0] ? resetAt : null },

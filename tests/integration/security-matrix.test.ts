@@ -23,7 +23,7 @@ import { getSetting, putSetting } from "@/server/settings";
 import { operatorProcedure, router } from "@/server/trpc/init";
 import { roleAtLeast } from "@/server/tenants/members";
 import { api, fleet, operator, uid } from "../helpers/api";
-import { memoryEvent } from "../helpers/events";
+import { gpaOf, memoryEvent } from "../helpers/events";
 import type { SecurityWorld } from "../helpers/security-world";
 import {
   expectErrorBody,
@@ -468,6 +468,74 @@ const PROCEDURES: Record<string, ProcCase> = {
     foreign: (c, B) => c.vm.memoryHealth({ vmId: B.vmId }),
   },
 };
+
+describe("REST: a VM id deleted and created again for another tenant", () => {
+  it("is a new VM: deleting resolves the old incident, the new tenant's errors open its own, and neither tenant sees the other's", async () => {
+    const op = await operator();
+    const A = await fleet();
+    const Bw = await fleet();
+    const vmId = A.vmId;
+    const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+    const send = async (w: typeof A, page: number, time = new Date().toISOString()) =>
+      (await api("POST", "/api/v1/events", { token: w.hostToken, body: memoryEvent({ hostId: w.hostId, vmId, gpa: gpaOf(page), time }) })).body;
+    const incidentsOf = async (w: typeof A) => (await api("GET", `/api/v1/incidents?vmId=${vmId}`, { token: w.apiKey })).body.data as { id: string; status: string; errorCount: number; distinctPages: number }[];
+    const logsOf = async (w: typeof A) => (await api("GET", `/api/v1/log-entries?vmId=${vmId}&limit=500`, { token: w.apiKey })).body.data as { incidentId: string; jsonPayload: { gpa: string } }[];
+    const recreate = (w: typeof A) =>
+      api("PUT", `/api/v1/admin/vms/${vmId}`, { token: op, body: { projectId: w.projectId, name: `vm-of-${w.tenantId}`, zone: "zone-a", hostId: w.hostId } });
+
+    // A's VM: three distinct pages (the default policy evacuates at four)
+    for (const p of [1, 2, 3]) expect((await send(A, p, minutesAgo(30 + p))).accepted).toBe(1);
+    const [incA] = await incidentsOf(A);
+    expect(incA).toMatchObject({ status: "open", errorCount: 3, distinctPages: 3 });
+
+    expect((await api("DELETE", `/api/v1/admin/vms/${vmId}`, { token: op })).status).toBe(204);
+    const resolved = await api("GET", `/api/v1/incidents/${incA!.id}`, { token: A.apiKey });
+    expect(resolved.body).toMatchObject({ status: "resolved", errorCount: 3, distinctPages: 3 });
+    expect(resolved.body.timeline.map((t: { summary: string }) => t.summary)).toContain("Resolved: the VM was deleted");
+
+    // the id again, for tenant B on B's host
+    expect((await recreate(Bw)).status).toBe(200);
+    expect((await send(Bw, 4)).accepted).toBe(1);
+    // A's host, reporting from the time A's VM ran: that VM is gone, B's VM never ran there
+    expect((await send(A, 5, minutesAgo(20))).accepted).toBe(1);
+    const incsB = await incidentsOf(Bw);
+    expect(incsB).toHaveLength(1);
+    expect(incsB[0]).toMatchObject({ status: "open", errorCount: 1, distinctPages: 1 });
+    expect(incsB[0]!.id).not.toBe(incA!.id);
+    expect((await logsOf(Bw)).map((e) => e.jsonPayload.gpa)).toEqual([gpaOf(4)]);
+    // the policy counts B's VM alone: one page, nothing evacuated
+    const vmB = await api("GET", `/api/v1/vms/${vmId}`, { token: Bw.apiKey });
+    expect(vmB.body.memoryHealth).toMatchObject({ distinctPages: 1, evacuation: null });
+    expect((await api("GET", `/api/v1/admin/evacuations?vmId=${vmId}`, { token: op })).body.data).toEqual([]);
+
+    // A sees nothing of B's: its incident as it was, its own entries only, B's incident unknown
+    expect((await incidentsOf(A)).map((i) => [i.id, i.status, i.errorCount])).toEqual([[incA!.id, "resolved", 3]]);
+    expect((await logsOf(A)).map((e) => e.jsonPayload.gpa).sort()).toEqual([gpaOf(1), gpaOf(2), gpaOf(3)]);
+    expect((await logsOf(A)).every((e) => e.incidentId === incA!.id)).toBe(true);
+    expect((await api("GET", `/api/v1/incidents/${incsB[0]!.id}`, { token: A.apiKey })).status).toBe(404);
+    expect((await api("GET", `/api/v1/vms/${vmId}`, { token: A.apiKey })).status).toBe(404);
+    const detailA = await api("GET", `/api/v1/incidents/${incA!.id}`, { token: A.apiKey });
+    expect(JSON.stringify(detailA.body)).not.toContain(gpaOf(4));
+    expect(JSON.stringify(detailA.body)).not.toContain(Bw.tenantId);
+    // ... nor B of A's
+    expect((await api("GET", `/api/v1/incidents/${incA!.id}`, { token: Bw.apiKey })).status).toBe(404);
+    const detailB = await api("GET", `/api/v1/incidents/${incsB[0]!.id}`, { token: Bw.apiKey });
+    for (const p of [1, 2, 3, 5]) expect(JSON.stringify(detailB.body)).not.toContain(gpaOf(p));
+
+    // and the other way: deleted again and created for A once more
+    expect((await api("DELETE", `/api/v1/admin/vms/${vmId}`, { token: op })).status).toBe(204);
+    expect((await incidentsOf(Bw)).map((i) => i.status)).toEqual(["resolved"]);
+    expect((await recreate(A)).status).toBe(200);
+    expect((await send(A, 6)).accepted).toBe(1);
+    const incsA = await incidentsOf(A);
+    expect(incsA).toHaveLength(2);
+    const fresh = incsA.find((i) => i.id !== incA!.id)!;
+    expect(fresh).toMatchObject({ status: "open", errorCount: 1, distinctPages: 1 });
+    expect((await incidentsOf(Bw)).map((i) => [i.id, i.errorCount])).toEqual([[incsB[0]!.id, 1]]);
+    expect((await logsOf(Bw)).map((e) => e.jsonPayload.gpa)).toEqual([gpaOf(4)]);
+    expect((await api("GET", `/api/v1/incidents/${fresh.id}`, { token: Bw.apiKey })).status).toBe(404);
+  });
+});
 
 let TA: TenantWorld;
 let TB: TenantWorld;
