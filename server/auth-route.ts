@@ -7,10 +7,12 @@ import { getAuth, getSessionFromHeaders } from "@/server/auth";
 import { now } from "@/server/clock";
 import { env } from "@/server/env";
 import type { ErrorCode } from "@/server/errors";
-import { ApiError, RateLimitedError, STATUS_OF, UnauthorizedError } from "@/server/errors";
+import { ApiError, RateLimitedError, STATUS_OF, UnauthorizedError, ValidationError } from "@/server/errors";
 import { clientAddress } from "@/server/http/client-address";
 import { RateLimiter, WindowLimiter } from "@/server/http/rate-limit";
+import { jsonLimitProblem } from "@/server/http/json-limits";
 import { withBoundedBody } from "@/server/http/read-body";
+import { mediaTypeOf } from "@/server/http/router";
 import { errorResponse } from "@/server/http/respond";
 import { withStrictTransportSecurity } from "@/server/http/security-headers";
 
@@ -49,16 +51,21 @@ async function assertMailCap(db: Db, to: string): Promise<void> {
 }
 
 // The sign-in form's body with its address in one spelling (trimmed, lower case), or null when
-// it names none (better-auth answers that 400 itself).
-function normalisedSignIn(body: string): { to: string; body: string } | null {
+// it names none (better-auth answers that itself: 415 for another media type, 400 for no address).
+// Text no database can hold (NUL, a lone surrogate) is a 400 here, before any query.
+function normalisedSignIn(req: Request, body: string): { to: string; body: string } | null {
+  if (mediaTypeOf(req) !== "application/json") return null;
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(body) as Record<string, unknown> | null;
-    if (!parsed || typeof parsed !== "object" || typeof parsed.email !== "string") return null;
-    const to = parsed.email.trim().toLowerCase();
-    return { to, body: JSON.stringify({ ...parsed, email: to }) };
+    parsed = JSON.parse(body);
   } catch {
     return null;
   }
+  const problem = jsonLimitProblem(parsed);
+  if (problem) throw new ValidationError(`Body not accepted: ${problem.message}`, [problem]);
+  if (!parsed || typeof parsed !== "object" || typeof (parsed as { email?: unknown }).email !== "string") return null;
+  const to = (parsed as { email: string }).email.trim().toLowerCase();
+  return { to, body: JSON.stringify({ ...parsed, email: to }) };
 }
 
 // better-auth's own refusals ({ code, message }) in the house error shape, so every entry point
@@ -84,7 +91,7 @@ export async function handleAuthRequest(req: Request): Promise<Response> {
     let bounded = await withBoundedBody(req, AUTH_MAX_BODY);
     if (path === SIGN_IN) {
       if (client) signInLimits.perClient.take(client, 1, "sign-in requests from your address");
-      const signIn = normalisedSignIn(await bounded.clone().text());
+      const signIn = normalisedSignIn(bounded, await bounded.clone().text());
       if (signIn) {
         await assertMailCap(await getDb(), signIn.to);
         signInLimits.perRecipient.take(signIn.to, "sign-in links for this address");

@@ -477,6 +477,17 @@ describe("bad input: /api/auth", () => {
       }),
       { numRuns: RUNS * 2 },
     );
+    // each nasty value as the address and as the callback, in turn
+    for (const [i, v] of NASTY_VALUES.entries()) {
+      for (const b of [{ email: v, callbackURL: "/overview" }, { email: `nasty-${i}-${process.pid}@nowhere.example`, callbackURL: v }]) {
+        const res = await POST(new Request(`${ORIGIN}/api/auth/sign-in/magic-link`, { method: "POST", headers: { origin: ORIGIN, "content-type": "application/json" }, body: JSON.stringify(b) }));
+        const text = await res.text();
+        inputs += 1;
+        count(`auth ${res.status}`);
+        if (res.status >= 500) problems.push(`${JSON.stringify(b).slice(0, 200)} → ${res.status} ${text.slice(0, 200)}`);
+        else if (res.status >= 400) expectErrorBody(res.status, JSON.parse(text), JSON.stringify(b).slice(0, 200));
+      }
+    }
     expect(problems, problems.join("\n")).toEqual([]);
   });
 });
