@@ -90,6 +90,8 @@ test("open a demo incident and its playbook", async () => {
   const entries = ownerPage.locator("#log-entries");
   await entries.getByRole("button").first().click();
   await expect(entries.locator("pre").first()).toContainText('"insertId": "log_');
+  // and one sentence a person understands beside the raw fields
+  await expect(entries.getByTestId("plain-words").first()).toContainText(/uncorrectable (memory )?error/);
   await shot(ownerPage, "incident");
   await expectAccessible(ownerPage, "incident");
   // a process killed by a consumed error: the playbook says how to find it, with commands

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MaintenanceWindow, nextOpening } from "@/server/policy/maintenance-window";
 import { countdownText } from "@/app/(console)/_components/evacuation-banner";
 import { actionBeforeRestart, incidentName } from "@/server/incidents/incident-name";
+import { plainWords } from "@/server/incidents/plain-words";
 import { fillPlaybook } from "@/server/playbooks/catalog";
 
 const w = (o: Partial<MaintenanceWindow> = {}): MaintenanceWindow => ({ days: ["tue"], start: "02:00", durationMinutes: 60, timeZone: "Europe/Berlin", ...o });
@@ -89,5 +90,23 @@ describe("the banner's one action before a restart", () => {
     expect(countdownText(3 * 3600_000 + 5 * 60_000)).toBe("in 3 h 05 min");
     expect(countdownText(26 * 3600_000)).toBe("in 1 d 2 h");
     expect(countdownText(0)).toBe("any moment now");
+  });
+});
+
+describe("a log entry in plain words", () => {
+  it("says what touched the memory, what the hardware said, and what the platform did", () => {
+    expect(
+      plainWords(
+        { mechanism: "kvm_exit_arm_sea", guestMode: "user", actions: ["sea_injected", "page_unmapped"], esr: { ecName: "DABT (lower EL)", wnr: 0, errorState: "UER" } },
+        "CRITICAL",
+      ),
+    ).toBe("A data read from a guest user process hit an uncorrectable memory error that the hardware contained (recoverable); the error was passed to the guest, the page was unmapped.");
+    expect(plainWords({ guestMode: "kernel", actions: ["mce_injected"], esr: null }, "CRITICAL")).toBe(
+      "The guest kernel used memory with an uncorrectable error; a machine check was passed to the guest.",
+    );
+    expect(plainWords({ actions: [] }, "WARNING")).toBe("An uncorrectable memory error was found in the guest's memory before anything used it.");
+    expect(plainWords({ esr: { ecName: "IABT (lower EL)", errorState: null }, guestMode: "user", actions: ["vm_stopped"] }, "CRITICAL")).toBe(
+      "An instruction fetch by a guest user process hit an uncorrectable memory error; the VM was stopped.",
+    );
   });
 });

@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
 import { useState } from "react";
+import { plainWords } from "@/server/incidents/plain-words";
 import { SeverityBadge } from "./badges";
 import { CopyButton } from "./copy-button";
 import { LocalTime } from "./time";
@@ -39,6 +40,9 @@ export function LogEntryRow({ entry, defaultOpen = false, showIncident = true }:
       </button>
       {open ? (
         <div id={panelId} className="space-y-2 px-4 pb-4 sm:pl-10">
+          <p className="text-sm text-slate-800 dark:text-slate-200" data-testid="plain-words">
+            {plainWords(entry.jsonPayload as Parameters<typeof plainWords>[0], entry.severity as "CRITICAL" | "WARNING")}
+          </p>
           <div className="flex flex-wrap items-center gap-3 text-sm">
             {showIncident ? (
               <Link className={linkClass} href={`/incidents/${entry.incidentId}`}>
