@@ -270,7 +270,12 @@ describe("email worker", () => {
       const deadline = Date.now() + 15_000;
       while (!resend.delivered.length && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
       expect(resend.delivered.map((d) => d.email.to)).toEqual([[`ops@${f.tenantId}.example`.toLowerCase()]]);
-      const [row] = await mailOf(f.tenantId);
+      // the worker marks the row sent after Resend has answered: wait for that write too
+      let [row] = await mailOf(f.tenantId);
+      while (row?.status !== "sent" && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 50));
+        [row] = await mailOf(f.tenantId);
+      }
       expect(row!.status).toBe("sent");
     } finally {
       await stopBoss();
