@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
+import { api } from "./api";
 
 // Local stand-ins for the outside world of the notifiers: a webhook receiver that verifies every
 // message with the official standardwebhooks library, and a fake of Resend's HTTP API.
@@ -132,6 +133,15 @@ export async function startReceiver() {
   };
 }
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+/** Points the control-plane callback at a new path of the receiver, which verifies with its secret. */
+export async function pointCallbackAt(rx: Receiver, operatorToken: string): Promise<{ path: string; secret: string }> {
+  const path = rx.newPath();
+  const cb = await api("PUT", "/api/v1/admin/callback", { token: operatorToken, body: { url: rx.url(path) } });
+  if (cb.status !== 200) throw new Error(`PUT /api/v1/admin/callback answered ${cb.status}: ${JSON.stringify(cb.body)}`);
+  rx.setSecrets(path, [cb.body.secret]);
+  return { path, secret: cb.body.secret };
+}
 
 export type ResendRequest = { path: string; idempotencyKey: string | undefined; auth: string | undefined; body: any; answered: number; at: number };
 

@@ -9,7 +9,7 @@ import { deliverDueWebhooks } from "@/server/notify/webhook-worker";
 import { EVACUATION_LEAD_SECONDS } from "@/server/policy/evacuations";
 import { api, fleet } from "../helpers/api";
 import { memoryEvent } from "../helpers/events";
-import { startReceiver } from "../helpers/notify-fakes";
+import { pointCallbackAt, startReceiver } from "../helpers/notify-fakes";
 import type { Receiver } from "../helpers/notify-fakes";
 import { callerFor, expectTRPCError, tenantWorld } from "../helpers/trpc";
 
@@ -41,10 +41,7 @@ beforeAll(async () => {
   rx = await startReceiver();
   setNow(T0);
   const f = await fleet();
-  callbackPath = rx.newPath();
-  const cb = await api("PUT", "/api/v1/admin/callback", { token: f.op, body: { url: rx.url(callbackPath) } });
-  expect(cb.status).toBe(200);
-  rx.setSecrets(callbackPath, [cb.body.secret]);
+  ({ path: callbackPath } = await pointCallbackAt(rx, f.op));
 });
 afterAll(async () => {
   setClock(undefined);

@@ -9,7 +9,7 @@ import { deliverDueWebhooks } from "@/server/notify/webhook-worker";
 import { EVACUATION_LEAD_SECONDS } from "@/server/policy/evacuations";
 import { api, fleet, uid } from "../helpers/api";
 import { gpaOf, memoryEvent } from "../helpers/events";
-import { startReceiver } from "../helpers/notify-fakes";
+import { pointCallbackAt, startReceiver } from "../helpers/notify-fakes";
 import type { Receiver } from "../helpers/notify-fakes";
 
 const CE = "application/cloudevents+json";
@@ -32,10 +32,7 @@ beforeAll(async () => {
   t0 = new Date(Math.floor(Date.now() / 1000) * 1000);
   setNow(0);
   const f = await fleet();
-  callbackPath = rx.newPath();
-  const cb = await api("PUT", "/api/v1/admin/callback", { token: f.op, body: { url: rx.url(callbackPath) } });
-  expect(cb.status).toBe(200);
-  rx.setSecrets(callbackPath, [cb.body.secret]);
+  ({ path: callbackPath } = await pointCallbackAt(rx, f.op));
 });
 afterAll(async () => {
   setClock(undefined);

@@ -12,7 +12,7 @@ import { enqueueEvacuationNotifications } from "@/server/notify/enqueue";
 import { CLAIM_LEASE_MS, claimDueDeliveries, deliverDueWebhooks } from "@/server/notify/webhook-worker";
 import { api, fleet, uid } from "../helpers/api";
 import { memoryEvent } from "../helpers/events";
-import { startReceiver } from "../helpers/notify-fakes";
+import { pointCallbackAt, startReceiver } from "../helpers/notify-fakes";
 import type { Receiver } from "../helpers/notify-fakes";
 
 const CE = "application/cloudevents+json";
@@ -523,10 +523,7 @@ describe("what goes to whom", () => {
   it("tells tenants and the control plane about evacuations", async () => {
     const f = await fleet();
     const ep = await endpoint(f, { eventTypes: ["vm.evacuation_scheduled", "vm.evacuation_completed", "incident.opened", "incident.updated"] });
-    const cbPath = rx.newPath();
-    const cb = await api("PUT", "/api/v1/admin/callback", { token: f.op, body: { url: rx.url(cbPath) } });
-    expect(cb.status).toBe(200);
-    rx.setSecrets(cbPath, [cb.body.secret]);
+    const { path: cbPath, secret: cbSecret } = await pointCallbackAt(rx, f.op);
     await sendEvent(f, f.vmId);
     await deliverNow();
     const db = await getDb();
@@ -576,7 +573,7 @@ describe("what goes to whom", () => {
       distinctPages: 4,
       requestedAt: evac.requestedAt.toISOString(),
     });
-    expect(req!.verifiedWith).toEqual([cb.body.secret]);
+    expect(req!.verifiedWith).toEqual([cbSecret]);
     // the incident update is coalesced, then carries the evacuation
     advance(300_000);
     const { runMaintenance } = await import("@/server/maintenance");
@@ -633,9 +630,7 @@ describe("what goes to whom", () => {
     expect(await deliverNow()).toBe(1);
     const [pending] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, "callback")).orderBy(sql`created_at desc`).limit(1);
     expect(pending!.status).toBe("pending");
-    const cbPath = rx.newPath();
-    const cb = await api("PUT", "/api/v1/admin/callback", { token: f.op, body: { url: rx.url(cbPath) } });
-    rx.setSecrets(cbPath, [cb.body.secret]);
+    const { path: cbPath } = await pointCallbackAt(rx, f.op);
     advance(10_000);
     expect(await deliverNow()).toBeGreaterThanOrEqual(1);
     expect(rx.on(cbPath).map((m) => m.payload.data.evacuationId)).toContain(evac.id);
