@@ -116,7 +116,7 @@ function authOptions(db: Db, secret: string) {
     session: {
       additionalFields: { activeTenantId: { type: "string", required: false, input: false } },
     },
-    // sign-in is limited per recipient and per (proxy-named) client in server/auth-route.ts;
+    // sign-in is limited per recipient and per (proxy-named) client in server/http/auth-route.ts;
     // better-auth's own limiter keys on a forgeable header, or on one bucket for everyone
     rateLimit: { enabled: false },
     telemetry: { enabled: false },

@@ -4,7 +4,7 @@ import { getDb } from "@/db";
 import { rawRows } from "@/db/client";
 import { authSessions, emails } from "@/db/schema";
 import { createSignInLink, getAuth, getSessionFromHeaders, hashSessionToken } from "@/server/auth";
-import { signInLimits } from "@/server/auth-route";
+import { signInLimits } from "@/server/http/auth-route";
 import { setClock } from "@/server/clock";
 import { env, resetEnvCache } from "@/server/env";
 import { api, fleet, operator, uid } from "../helpers/api";

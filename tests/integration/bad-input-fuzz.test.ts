@@ -444,7 +444,7 @@ describe("bad input: tRPC", () => {
   });
 });
 
-// The public sign-in form (better-auth behind server/auth-route.ts): random bodies, types and
+// The public sign-in form (better-auth behind server/http/auth-route.ts): random bodies, types and
 // sizes are a 2xx or a 4xx in the house error shape, never a 5xx; a large one is a 413.
 describe("bad input: /api/auth", () => {
   it("answers random sign-in bodies with a 2xx or a house-shaped 4xx, never a 5xx", async () => {
