@@ -1,12 +1,17 @@
 import type { NextConfig } from "next";
 import { validateEnv } from "./server/env";
-import { contentSecurityPolicy, STATIC_SECURITY_HEADERS } from "./server/http/security-headers";
+import {
+  contentSecurityPolicy,
+  STATIC_SECURITY_HEADERS,
+} from "./server/http/security-headers";
 
 // A bad environment fails the build and the start, not the first request.
 validateEnv();
 
 // Pages get their Content-Security-Policy, with a nonce, from proxy.ts.
-const nonceFreeCsp = [{ key: "Content-Security-Policy", value: contentSecurityPolicy() }];
+const nonceFreeCsp = [
+  { key: "Content-Security-Policy", value: contentSecurityPolicy() },
+];
 
 const nextConfig: NextConfig = {
   poweredByHeader: false,

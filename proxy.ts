@@ -1,12 +1,19 @@
 import { NextResponse } from "next/server";
 import type { NextRequest } from "next/server";
 import { env } from "@/server/env";
-import { contentSecurityPolicy, newNonce, strictTransportSecurity } from "@/server/http/security-headers";
+import {
+  contentSecurityPolicy,
+  newNonce,
+  strictTransportSecurity,
+} from "@/server/http/security-headers";
 
 // Every page gets a Content-Security-Policy with a nonce of its own. The policy also goes on the
 // request: Next.js reads the nonce there and puts it on the scripts it renders.
 export function proxy(request: NextRequest) {
-  const csp = contentSecurityPolicy({ nonce: newNonce(), dev: process.env.NODE_ENV === "development" });
+  const csp = contentSecurityPolicy({
+    nonce: newNonce(),
+    dev: process.env.NODE_ENV === "development",
+  });
   const headers = new Headers(request.headers);
   headers.set("content-security-policy", csp);
   const response = NextResponse.next({ request: { headers } });

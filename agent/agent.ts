@@ -32,7 +32,13 @@ export type AgentConfig = {
   gzip?: boolean;
 };
 
-export type AgentDeps = { timers?: Timers; log?: Logger; fetch?: typeof fetch; qmpRescanMs?: number; qmpReconnectBaseMs?: number };
+export type AgentDeps = {
+  timers?: Timers;
+  log?: Logger;
+  fetch?: typeof fetch;
+  qmpRescanMs?: number;
+  qmpReconnectBaseMs?: number;
+};
 
 export class Agent {
   readonly metrics = new Metrics();
@@ -54,7 +60,10 @@ export class Agent {
     this.timers = deps.timers ?? realTimers;
   }
 
-  static async start(config: AgentConfig, deps: AgentDeps = {}): Promise<Agent> {
+  static async start(
+    config: AgentConfig,
+    deps: AgentDeps = {},
+  ): Promise<Agent> {
     const a = new Agent(config, deps);
     await a.init();
     return a;
@@ -62,14 +71,43 @@ export class Agent {
 
   private async init(): Promise<void> {
     const { config: c, metrics: m, log, timers } = this;
-    this.spool = await Spool.open(c.spoolDir, { log, metrics: m, maxBytes: c.spoolMaxBytes, segmentBytes: c.segmentBytes });
+    this.spool = await Spool.open(c.spoolDir, {
+      log,
+      metrics: m,
+      maxBytes: c.spoolMaxBytes,
+      segmentBytes: c.segmentBytes,
+    });
     const spool = this.spool;
-    m.gauge("poisonwatch_agent_spool_events", "Events in the spool the service has not answered yet", () => spool.pendingEvents);
-    m.gauge("poisonwatch_agent_spool_bytes", "Bytes of the spool's unanswered events", () => spool.pendingBytes);
-    m.gauge("poisonwatch_agent_spool_max_bytes", "The spool size past which the agent reports trouble (it never drops events)", () => spool.maxBytes);
-    m.gauge("poisonwatch_agent_spool_over_limit", "1 while the spool holds more than its configured size", () => (spool.isOverLimit ? 1 : 0));
-    for (const source of ["qmp", "intake"]) m.declare("poisonwatch_agent_events_received_total", "Events written to the spool, by source", { source });
-    if (spool.pendingEvents) log.info("spool holds events from before; shipping them", { events: spool.pendingEvents });
+    m.gauge(
+      "poisonwatch_agent_spool_events",
+      "Events in the spool the service has not answered yet",
+      () => spool.pendingEvents,
+    );
+    m.gauge(
+      "poisonwatch_agent_spool_bytes",
+      "Bytes of the spool's unanswered events",
+      () => spool.pendingBytes,
+    );
+    m.gauge(
+      "poisonwatch_agent_spool_max_bytes",
+      "The spool size past which the agent reports trouble (it never drops events)",
+      () => spool.maxBytes,
+    );
+    m.gauge(
+      "poisonwatch_agent_spool_over_limit",
+      "1 while the spool holds more than its configured size",
+      () => (spool.isOverLimit ? 1 : 0),
+    );
+    for (const source of ["qmp", "intake"])
+      m.declare(
+        "poisonwatch_agent_events_received_total",
+        "Events written to the spool, by source",
+        { source },
+      );
+    if (spool.pendingEvents)
+      log.info("spool holds events from before; shipping them", {
+        events: spool.pendingEvents,
+      });
     this.shipper = new Shipper({
       url: c.url,
       token: c.token,
@@ -108,7 +146,11 @@ export class Agent {
           reconnectBaseMs: this.deps.qmpReconnectBaseMs,
           onMemoryFailure: async (e) => {
             const id = await this.spoolEvent("qmp", e.data, e.time);
-            log.info("qmp: MEMORY_FAILURE spooled", { vmId: e.vmId, id, qemu: e.data.qemu });
+            log.info("qmp: MEMORY_FAILURE spooled", {
+              vmId: e.vmId,
+              id,
+              qemu: e.data.qemu,
+            });
           },
         });
         await this.qmp.start();
@@ -130,14 +172,25 @@ export class Agent {
     });
   }
 
-  async spoolEvent(source: "qmp" | "intake", data: Record<string, unknown>, time: string): Promise<string> {
+  async spoolEvent(
+    source: "qmp" | "intake",
+    data: Record<string, unknown>,
+    time: string,
+  ): Promise<string> {
     const ev = makeEvent(this.config.hostId, data, time);
     await this.spool.append(JSON.stringify(ev));
-    this.metrics.inc("poisonwatch_agent_events_received_total", "Events written to the spool, by source", { source });
+    this.metrics.inc(
+      "poisonwatch_agent_events_received_total",
+      "Events written to the spool, by source",
+      { source },
+    );
     return ev.id;
   }
 
-  private async startHttp(listen: { host?: string; port: number }): Promise<void> {
+  private async startHttp(listen: {
+    host?: string;
+    port: number;
+  }): Promise<void> {
     const server = http.createServer((req, res) => {
       const url = (req.url ?? "/").split("?")[0];
       if (req.method !== "GET" && req.method !== "HEAD") {
@@ -145,12 +198,22 @@ export class Agent {
         return;
       }
       if (url === "/metrics") {
-        res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(this.metrics.text());
+        res
+          .writeHead(200, {
+            "content-type": "text/plain; version=0.0.4; charset=utf-8",
+          })
+          .end(this.metrics.text());
       } else if (url === "/healthz") {
         const h = this.health();
-        res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(h));
+        res
+          .writeHead(h.ok ? 200 : 503, { "content-type": "application/json" })
+          .end(JSON.stringify(h));
       } else {
-        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found: GET /metrics or /healthz" }));
+        res
+          .writeHead(404, { "content-type": "application/json" })
+          .end(
+            JSON.stringify({ error: "not found: GET /metrics or /healthz" }),
+          );
       }
     });
     await new Promise<void>((resolve, reject) => {
@@ -161,12 +224,28 @@ export class Agent {
     this.metricsPort = (server.address() as AddressInfo).port;
   }
 
-  health(): { ok: boolean; status: string; spoolEvents: number; problems: string[] } {
+  health(): {
+    ok: boolean;
+    status: string;
+    spoolEvents: number;
+    problems: string[];
+  } {
     const problems: string[] = [];
-    if (this.shipper.unauthorized) problems.push("the service refused the host token (401); shipping stopped");
-    if (this.spool.isOverLimit) problems.push(`the spool holds ${this.spool.pendingBytes} bytes, over its ${this.spool.maxBytes}`);
+    if (this.shipper.unauthorized)
+      problems.push(
+        "the service refused the host token (401); shipping stopped",
+      );
+    if (this.spool.isOverLimit)
+      problems.push(
+        `the spool holds ${this.spool.pendingBytes} bytes, over its ${this.spool.maxBytes}`,
+      );
     if (this.stopping) problems.push("stopping");
-    return { ok: problems.length === 0, status: problems.length ? "degraded" : "ok", spoolEvents: this.spool.pendingEvents, problems };
+    return {
+      ok: problems.length === 0,
+      status: problems.length ? "degraded" : "ok",
+      spoolEvents: this.spool.pendingEvents,
+      problems,
+    };
   }
 
   private async closeInputs(): Promise<void> {
@@ -176,11 +255,18 @@ export class Agent {
 
   // SIGTERM: take nothing more, finish the appends under way, ship what the spool holds (until
   // the first failure or the deadline), close. What is left stays in the spool for the next start.
-  stop(opts: { flush?: boolean; deadlineMs?: number } = {}): Promise<{ left: number }> {
+  stop(
+    opts: { flush?: boolean; deadlineMs?: number } = {},
+  ): Promise<{ left: number }> {
     this.stopping ??= (async () => {
       await this.closeInputs();
       let left = this.spool.pendingEvents;
-      if (opts.flush ?? true) left = (await this.shipper.flush(this.timers.now() + (opts.deadlineMs ?? 10_000))).left;
+      if (opts.flush ?? true)
+        left = (
+          await this.shipper.flush(
+            this.timers.now() + (opts.deadlineMs ?? 10_000),
+          )
+        ).left;
       else await this.shipper.stop();
       await this.spool.close();
       const server = this.httpServer;

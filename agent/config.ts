@@ -42,16 +42,27 @@ export function hostArch(nodeArch: string = process.arch): Arch | null {
 }
 
 function int(name: string, v: string, min: number, max: number): number {
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new ConfigError(`--${name} must be a whole number from ${min} to ${max} (got "${v}")`);
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new ConfigError(
+      `--${name} must be a whole number from ${min} to ${max} (got "${v}")`,
+    );
   return Number(v);
 }
 
-export function parseConfig(argv: string[], env: Record<string, string | undefined>): AgentConfig | "help" {
+export function parseConfig(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): AgentConfig | "help" {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
       args: argv,
-      options: { ...Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: "string" as const }])), help: { type: "boolean" } },
+      options: {
+        ...Object.fromEntries(
+          Object.keys(FLAGS).map((k) => [k, { type: "string" as const }]),
+        ),
+        help: { type: "boolean" },
+      },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -77,27 +88,44 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   }
   const token = need("token");
   const hostId = need("host");
-  if (!ID_PATTERN.test(hostId)) throw new ConfigError(`--host must match ${ID_PATTERN.source} (got "${hostId}")`);
+  if (!ID_PATTERN.test(hostId))
+    throw new ConfigError(
+      `--host must match ${ID_PATTERN.source} (got "${hostId}")`,
+    );
   const archText = get("arch");
   let arch: Arch;
   if (archText === undefined) {
     const a = hostArch();
-    if (!a) throw new ConfigError(`this host's architecture (${process.arch}) is neither arm64 nor x86_64: give --arch`);
+    if (!a)
+      throw new ConfigError(
+        `this host's architecture (${process.arch}) is neither arm64 nor x86_64: give --arch`,
+      );
     arch = a;
   } else if (archText === "arm64" || archText === "x86_64") arch = archText;
-  else throw new ConfigError(`--arch must be arm64 or x86_64 (got "${archText}")`);
+  else
+    throw new ConfigError(`--arch must be arm64 or x86_64 (got "${archText}")`);
   const metrics = get("metrics-port");
   let metricsListen: AgentConfig["metricsListen"];
   if (metrics !== undefined) {
     const m = /^(?:(.+):)?(\d+)$/.exec(metrics);
-    if (!m) throw new ConfigError(`--metrics-port must be PORT or HOST:PORT (got "${metrics}")`);
-    metricsListen = { host: m[1]?.replace(/^\[(.*)\]$/, "$1"), port: int("metrics-port", m[2]!, 0, 65535) };
+    if (!m)
+      throw new ConfigError(
+        `--metrics-port must be PORT or HOST:PORT (got "${metrics}")`,
+      );
+    metricsListen = {
+      host: m[1]?.replace(/^\[(.*)\]$/, "$1"),
+      port: int("metrics-port", m[2]!, 0, 65535),
+    };
   }
   const qmpDir = get("qmp-dir");
   const intakePath = get("intake");
-  if (!qmpDir && !intakePath) throw new ConfigError("give --qmp-dir, --intake or both: otherwise no event can reach the agent");
+  if (!qmpDir && !intakePath)
+    throw new ConfigError(
+      "give --qmp-dir, --intake or both: otherwise no event can reach the agent",
+    );
   const gzip = get("gzip") ?? "on";
-  if (gzip !== "on" && gzip !== "off") throw new ConfigError(`--gzip must be on or off (got "${gzip}")`);
+  if (gzip !== "on" && gzip !== "off")
+    throw new ConfigError(`--gzip must be on or off (got "${gzip}")`);
   return {
     url,
     token,
@@ -107,9 +135,14 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     qmpDir,
     intakePath,
     metricsListen,
-    spoolMaxBytes: int("spool-max-mb", get("spool-max-mb") ?? "1024", 1, 1024 * 1024) * 1024 * 1024,
+    spoolMaxBytes:
+      int("spool-max-mb", get("spool-max-mb") ?? "1024", 1, 1024 * 1024) *
+      1024 *
+      1024,
     lingerMs: int("linger-ms", get("linger-ms") ?? "0", 0, 1000),
-    retryMaxMs: int("retry-max-seconds", get("retry-max-seconds") ?? "60", 1, 3600) * 1000,
+    retryMaxMs:
+      int("retry-max-seconds", get("retry-max-seconds") ?? "60", 1, 3600) *
+      1000,
     gzip: gzip === "on",
   };
 }

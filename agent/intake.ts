@@ -29,7 +29,10 @@ export class Intake {
   private closing = false;
 
   constructor(private o: IntakeOptions) {
-    o.metrics.declare("poisonwatch_agent_intake_refused_total", "Intake lines answered ok:false");
+    o.metrics.declare(
+      "poisonwatch_agent_intake_refused_total",
+      "Intake lines answered ok:false",
+    );
   }
 
   async start(): Promise<void> {
@@ -90,19 +93,31 @@ export class Intake {
         pending = [];
         pendingLen = 0;
         if (line.length > MAX_LINE_BYTES) {
-          answer(Promise.resolve(this.refuse(`line is over ${MAX_LINE_BYTES} bytes`)));
+          answer(
+            Promise.resolve(
+              this.refuse(`line is over ${MAX_LINE_BYTES} bytes`),
+            ),
+          );
           continue;
         }
         const text = line.toString("utf8").replace(/\r$/, "");
         if (!text.trim()) continue;
-        answer(this.closing ? Promise.resolve(this.refuse("the agent is stopping")) : this.handle(text));
+        answer(
+          this.closing
+            ? Promise.resolve(this.refuse("the agent is stopping"))
+            : this.handle(text),
+        );
       }
       if (start < chunk.length && !skipping) {
         // (a line still incomplete at close is never answered: the writer sees the socket end)
         pending.push(chunk.subarray(start));
         pendingLen += chunk.length - start;
         if (pendingLen > MAX_LINE_BYTES) {
-          answer(Promise.resolve(this.refuse(`line is over ${MAX_LINE_BYTES} bytes`)));
+          answer(
+            Promise.resolve(
+              this.refuse(`line is over ${MAX_LINE_BYTES} bytes`),
+            ),
+          );
           skipping = true;
           pending = [];
           pendingLen = 0;
@@ -112,7 +127,10 @@ export class Intake {
   }
 
   private refuse(error: string): { ok: false; error: string } {
-    this.o.metrics.inc("poisonwatch_agent_intake_refused_total", "Intake lines answered ok:false");
+    this.o.metrics.inc(
+      "poisonwatch_agent_intake_refused_total",
+      "Intake lines answered ok:false",
+    );
     return { ok: false, error };
   }
 

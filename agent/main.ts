@@ -25,7 +25,10 @@ async function main(): Promise<void> {
   const onSignal = (sig: NodeJS.Signals) => {
     signals += 1;
     if (signals > 1) {
-      log.warn("second signal: exiting now; the spool keeps what was not shipped", { signal: sig });
+      log.warn(
+        "second signal: exiting now; the spool keeps what was not shipped",
+        { signal: sig },
+      );
       process.exit(1);
     }
     log.info("stopping: flushing the spool", { signal: sig });

@@ -1,11 +1,19 @@
 // A small Prometheus text registry: counters and gauges with labels, and gauges read on scrape.
 type Labels = Record<string, string>;
-type Family = { help: string; type: "counter" | "gauge"; values: Map<string, number>; read?: () => number };
+type Family = {
+  help: string;
+  type: "counter" | "gauge";
+  values: Map<string, number>;
+  read?: () => number;
+};
 
 const labelKey = (labels: Labels) =>
   Object.entries(labels)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
+    .map(
+      ([k, v]) =>
+        `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`,
+    )
     .join(",");
 
 export class Metrics {
@@ -47,10 +55,13 @@ export class Metrics {
 
   text(): string {
     const out: string[] = [];
-    for (const [name, f] of [...this.families].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [name, f] of [...this.families].sort(([a], [b]) =>
+      a.localeCompare(b),
+    )) {
       out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
       if (f.read) out.push(`${name} ${f.read()}`);
-      for (const [k, v] of f.values) out.push(k ? `${name}{${k}} ${v}` : `${name} ${v}`);
+      for (const [k, v] of f.values)
+        out.push(k ? `${name}{${k}} ${v}` : `${name} ${v}`);
     }
     return out.join("\n") + "\n";
   }

@@ -14,7 +14,11 @@ import type { Metrics } from "./metrics";
 import { backoffDelay } from "./timers";
 import type { Timers } from "./timers";
 
-export type QmpEvent = { vmId: string; data: Record<string, unknown>; time: string };
+export type QmpEvent = {
+  vmId: string;
+  data: Record<string, unknown>;
+  time: string;
+};
 export type QmpOptions = {
   dir: string;
   hostId: string;
@@ -29,7 +33,8 @@ export type QmpOptions = {
   reconnectMaxMs?: number;
 };
 
-type State = "connecting" | "greeting" | "negotiating" | "ready" | "waiting" | "closed";
+type State =
+  "connecting" | "greeting" | "negotiating" | "ready" | "waiting" | "closed";
 
 class QmpSession {
   state: State = "connecting";
@@ -57,11 +62,16 @@ class QmpSession {
     sock.setEncoding("utf8");
     sock.on("connect", () => this.setState("greeting"));
     sock.on("data", (chunk: string) => this.onData(chunk));
-    sock.on("error", (e) => this.o.log.debug("qmp: socket error", { vmId: this.vmId, err: e }));
+    sock.on("error", (e) =>
+      this.o.log.debug("qmp: socket error", { vmId: this.vmId, err: e }),
+    );
     sock.on("close", () => {
       if (this.sock !== sock) return;
       this.sock = null;
-      if (this.state === "ready") this.o.log.warn("qmp: connection to QEMU ended; reconnecting", { vmId: this.vmId });
+      if (this.state === "ready")
+        this.o.log.warn("qmp: connection to QEMU ended; reconnecting", {
+          vmId: this.vmId,
+        });
       this.retry();
     });
   }
@@ -69,7 +79,12 @@ class QmpSession {
   private retry(): void {
     if (this.state === "closed") return;
     this.setState("waiting");
-    const ms = backoffDelay(this.attempt, this.o.reconnectBaseMs ?? 200, this.o.reconnectMaxMs ?? 30_000, this.o.timers.random);
+    const ms = backoffDelay(
+      this.attempt,
+      this.o.reconnectBaseMs ?? 200,
+      this.o.reconnectMaxMs ?? 30_000,
+      this.o.timers.random,
+    );
     this.attempt += 1;
     this.timer = this.o.timers.setTimeout(() => this.connect(), ms);
   }
@@ -89,7 +104,9 @@ class QmpSession {
   private onData(chunk: string): void {
     this.buf += chunk;
     if (this.buf.length > 4 * 1024 * 1024) {
-      this.o.log.error("qmp: a message over 4 MiB; reconnecting", { vmId: this.vmId });
+      this.o.log.error("qmp: a message over 4 MiB; reconnecting", {
+        vmId: this.vmId,
+      });
       this.sock?.destroy();
       return;
     }
@@ -106,17 +123,26 @@ class QmpSession {
     try {
       msg = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      this.o.log.warn("qmp: a line that is not JSON; ignored", { vmId: this.vmId, line: line.slice(0, 200) });
+      this.o.log.warn("qmp: a line that is not JSON; ignored", {
+        vmId: this.vmId,
+        line: line.slice(0, 200),
+      });
       return;
     }
     if (this.state === "greeting" && "QMP" in msg) {
       this.setState("negotiating");
-      this.sock?.write(JSON.stringify({ execute: "qmp_capabilities", id: "poisonwatch-1" }) + "\r\n");
+      this.sock?.write(
+        JSON.stringify({ execute: "qmp_capabilities", id: "poisonwatch-1" }) +
+          "\r\n",
+      );
       return;
     }
     if (this.state === "negotiating" && ("return" in msg || "error" in msg)) {
       if ("error" in msg) {
-        this.o.log.error("qmp: QEMU refused capabilities negotiation; retrying", { vmId: this.vmId, error: msg.error });
+        this.o.log.error(
+          "qmp: QEMU refused capabilities negotiation; retrying",
+          { vmId: this.vmId, error: msg.error },
+        );
         this.sock?.destroy();
         return;
       }
@@ -132,7 +158,9 @@ class QmpSession {
     if (msg.event !== "MEMORY_FAILURE") return;
     const raw = msg.data;
     if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-      this.o.log.error("qmp: MEMORY_FAILURE without data; ignored", { vmId: this.vmId });
+      this.o.log.error("qmp: MEMORY_FAILURE without data; ignored", {
+        vmId: this.vmId,
+      });
       return;
     }
     const qemu = raw as Record<string, unknown>;
@@ -145,11 +173,19 @@ class QmpSession {
       actions: actionsOfQemu(qemu.action, this.o.arch),
     };
     const time = qmpTimestampToRfc3339(msg.timestamp, this.o.timers.now());
-    this.o.onMemoryFailure({ vmId: this.vmId, data, time }).catch((e: unknown) => {
-      // QMP cannot be asked again: say exactly what was lost
-      this.o.log.error("qmp: MEMORY_FAILURE could not be spooled and is LOST", { vmId: this.vmId, err: e, data, time });
-      this.o.metrics.inc("poisonwatch_agent_events_lost_total", "QMP events that could not be written to the spool (disk failure)");
-    });
+    this.o
+      .onMemoryFailure({ vmId: this.vmId, data, time })
+      .catch((e: unknown) => {
+        // QMP cannot be asked again: say exactly what was lost
+        this.o.log.error(
+          "qmp: MEMORY_FAILURE could not be spooled and is LOST",
+          { vmId: this.vmId, err: e, data, time },
+        );
+        this.o.metrics.inc(
+          "poisonwatch_agent_events_lost_total",
+          "QMP events that could not be written to the spool (disk failure)",
+        );
+      });
   }
 
   close(): void {
@@ -169,17 +205,34 @@ export class QmpWatcher {
   private closed = false;
 
   constructor(private o: QmpOptions) {
-    o.metrics.gauge("poisonwatch_agent_qmp_sockets", "QMP sockets seen in the QMP directory", () => this.sessions.size);
-    o.metrics.gauge("poisonwatch_agent_qmp_connected", "QMP sessions negotiated and receiving events", () => [...this.sessions.values()].filter((s) => s.state === "ready").length);
+    o.metrics.gauge(
+      "poisonwatch_agent_qmp_sockets",
+      "QMP sockets seen in the QMP directory",
+      () => this.sessions.size,
+    );
+    o.metrics.gauge(
+      "poisonwatch_agent_qmp_connected",
+      "QMP sessions negotiated and receiving events",
+      () =>
+        [...this.sessions.values()].filter((s) => s.state === "ready").length,
+    );
   }
 
   async start(): Promise<void> {
     await mkdir(this.o.dir, { recursive: true, mode: 0o750 });
     try {
       this.watcher = watch(this.o.dir, () => void this.rescan());
-      this.watcher.on("error", (e) => this.o.log.warn("qmp: directory watch failed; relying on periodic rescans", { err: e }));
+      this.watcher.on("error", (e) =>
+        this.o.log.warn(
+          "qmp: directory watch failed; relying on periodic rescans",
+          { err: e },
+        ),
+      );
     } catch (e) {
-      this.o.log.warn("qmp: cannot watch the directory; relying on periodic rescans", { err: e });
+      this.o.log.warn(
+        "qmp: cannot watch the directory; relying on periodic rescans",
+        { err: e },
+      );
     }
     await this.rescan();
     this.scheduleRescan();
@@ -201,7 +254,12 @@ export class QmpWatcher {
     this.scanning = (async () => {
       do {
         this.again = false;
-        await this.scanOnce().catch((e: unknown) => this.o.log.error("qmp: scanning the directory failed", { err: e, dir: this.o.dir }));
+        await this.scanOnce().catch((e: unknown) =>
+          this.o.log.error("qmp: scanning the directory failed", {
+            err: e,
+            dir: this.o.dir,
+          }),
+        );
       } while (this.again && !this.closed);
       this.scanning = null;
     })();
@@ -218,7 +276,10 @@ export class QmpWatcher {
       const st = await stat(file).catch(() => null);
       if (!st?.isSocket()) continue;
       if (!ID_PATTERN.test(vmId)) {
-        this.o.log.warn("qmp: socket name is not <vmId>.qmp with a valid VM id; ignored", { file });
+        this.o.log.warn(
+          "qmp: socket name is not <vmId>.qmp with a valid VM id; ignored",
+          { file },
+        );
         continue;
       }
       seen.set(vmId, { file, ino: `${st.ino}:${st.ctimeMs}` });

@@ -29,7 +29,11 @@ export type ShipperOptions = {
   fetch?: typeof fetch;
 };
 
-type Result = { id?: string | null; status?: string; error?: { code?: string; message?: string } };
+type Result = {
+  id?: string | null;
+  status?: string;
+  error?: { code?: string; message?: string };
+};
 
 export class Shipper {
   private running = false;
@@ -44,14 +48,27 @@ export class Shipper {
   private readonly endpoint: string;
 
   constructor(private o: ShipperOptions) {
-    this.endpoint = o.url.replace(/\/+$/, "").replace(/\/api\/v1\/events$/, "") + "/api/v1/events";
+    this.endpoint =
+      o.url.replace(/\/+$/, "").replace(/\/api\/v1\/events$/, "") +
+      "/api/v1/events";
     this.lastSuccessMs = o.timers.now();
     const m = o.metrics;
-    for (const status of ["accepted", "duplicate", "rejected"]) m.declare("poisonwatch_agent_events_shipped_total", "Events the service answered, by its answer", { status });
-    m.gauge("poisonwatch_agent_seconds_since_last_shipment", "Seconds since the service last answered a batch (since start when none yet)", () =>
-      Math.max(0, (o.timers.now() - this.lastSuccessMs) / 1000),
+    for (const status of ["accepted", "duplicate", "rejected"])
+      m.declare(
+        "poisonwatch_agent_events_shipped_total",
+        "Events the service answered, by its answer",
+        { status },
+      );
+    m.gauge(
+      "poisonwatch_agent_seconds_since_last_shipment",
+      "Seconds since the service last answered a batch (since start when none yet)",
+      () => Math.max(0, (o.timers.now() - this.lastSuccessMs) / 1000),
     );
-    m.gauge("poisonwatch_agent_shipping_stopped", "1 when the service refused the host token (401): shipping stopped, nothing dropped", () => (this.stopped401 ? 1 : 0));
+    m.gauge(
+      "poisonwatch_agent_shipping_stopped",
+      "1 when the service refused the host token (401): shipping stopped, nothing dropped",
+      () => (this.stopped401 ? 1 : 0),
+    );
   }
 
   get unauthorized(): boolean {
@@ -100,9 +117,20 @@ export class Shipper {
       }
       // linger: give a storm a moment to fill the batch, unless it is full already or we drain
       const linger = this.o.lingerMs ?? 0;
-      if (linger > 0 && !this.draining && spool.pendingEvents < this.maxEvents && spool.pendingBytes < MAX_BATCH_BYTES) {
+      if (
+        linger > 0 &&
+        !this.draining &&
+        spool.pendingEvents < this.maxEvents &&
+        spool.pendingBytes < MAX_BATCH_BYTES
+      ) {
         const until = timers.now() + linger;
-        while (this.running && !this.draining && timers.now() < until && spool.pendingEvents < this.maxEvents && spool.pendingBytes < MAX_BATCH_BYTES) {
+        while (
+          this.running &&
+          !this.draining &&
+          timers.now() < until &&
+          spool.pendingEvents < this.maxEvents &&
+          spool.pendingBytes < MAX_BATCH_BYTES
+        ) {
           await this.pause(until - timers.now());
         }
         if (!this.running) break;
@@ -152,7 +180,10 @@ export class Shipper {
         signal: AbortSignal.timeout(this.o.requestTimeoutMs ?? 30_000),
       });
     } catch (e) {
-      return this.retryLater("network", { err: e, events: batch.events.length });
+      return this.retryLater("network", {
+        err: e,
+        events: batch.events.length,
+      });
     }
     const text = await res.text().catch(() => "");
     if (res.status === 200) {
@@ -163,57 +194,135 @@ export class Shipper {
         /* handled below */
       }
       const byId = new Map<string, Result>();
-      for (const r of results ?? []) if (typeof r.id === "string") byId.set(r.id, r);
-      const unanswered = batch.events.filter((e) => !["accepted", "duplicate", "rejected"].includes(byId.get(e.id)?.status ?? ""));
+      for (const r of results ?? [])
+        if (typeof r.id === "string") byId.set(r.id, r);
+      const unanswered = batch.events.filter(
+        (e) =>
+          !["accepted", "duplicate", "rejected"].includes(
+            byId.get(e.id)?.status ?? "",
+          ),
+      );
       if (unanswered.length) {
         // resending the whole batch is safe: what was answered comes back as duplicates
-        return this.retryLater("incomplete_answer", { events: batch.events.length, unanswered: unanswered.length });
+        return this.retryLater("incomplete_answer", {
+          events: batch.events.length,
+          unanswered: unanswered.length,
+        });
       }
       const counts = { accepted: 0, duplicate: 0, rejected: 0 };
       for (const e of batch.events) {
         const r = byId.get(e.id)!;
         counts[r.status as keyof typeof counts] += 1;
         if (r.status === "rejected") {
-          log.error("the service rejected an event; it is removed from the spool", { id: e.id, code: r.error?.code, reason: r.error?.message, event: e.json });
-          metrics.inc("poisonwatch_agent_events_rejected_total", "Events the service rejected, by code", { code: r.error?.code ?? "unknown" });
+          log.error(
+            "the service rejected an event; it is removed from the spool",
+            {
+              id: e.id,
+              code: r.error?.code,
+              reason: r.error?.message,
+              event: e.json,
+            },
+          );
+          metrics.inc(
+            "poisonwatch_agent_events_rejected_total",
+            "Events the service rejected, by code",
+            { code: r.error?.code ?? "unknown" },
+          );
         }
       }
       await spool.commit(batch.end, batch.events.length);
-      for (const [status, n] of Object.entries(counts)) if (n) metrics.inc("poisonwatch_agent_events_shipped_total", "Events the service answered, by its answer", { status }, n);
-      metrics.inc("poisonwatch_agent_batches_total", "Requests to the service, by outcome", { outcome: "answered" });
+      for (const [status, n] of Object.entries(counts))
+        if (n)
+          metrics.inc(
+            "poisonwatch_agent_events_shipped_total",
+            "Events the service answered, by its answer",
+            { status },
+            n,
+          );
+      metrics.inc(
+        "poisonwatch_agent_batches_total",
+        "Requests to the service, by outcome",
+        { outcome: "answered" },
+      );
       this.lastSuccessMs = timers.now();
       this.attempt = 0;
-      log.debug("shipped", { events: batch.events.length, ...counts, bytes: payload.length });
+      log.debug("shipped", {
+        events: batch.events.length,
+        ...counts,
+        bytes: payload.length,
+      });
       return 0;
     }
     if (res.status === 401) {
       this.stopped401 = true;
-      metrics.inc("poisonwatch_agent_batches_total", "Requests to the service, by outcome", { outcome: "unauthorized" });
-      log.error("THE SERVICE REFUSED THE HOST TOKEN (401): shipping has stopped; the spool is kept. Fix the token and restart the agent.", {
-        url: this.endpoint,
-        answer: text.slice(0, 500),
-        spoolEvents: spool.pendingEvents,
-      });
+      metrics.inc(
+        "poisonwatch_agent_batches_total",
+        "Requests to the service, by outcome",
+        { outcome: "unauthorized" },
+      );
+      log.error(
+        "THE SERVICE REFUSED THE HOST TOKEN (401): shipping has stopped; the spool is kept. Fix the token and restart the agent.",
+        {
+          url: this.endpoint,
+          answer: text.slice(0, 500),
+          spoolEvents: spool.pendingEvents,
+        },
+      );
       return 0;
     }
     if (res.status === 413 && this.maxEvents > 1) {
       this.maxEvents = Math.max(1, Math.floor(this.maxEvents / 2));
-      log.warn("the service found the batch too large; sending smaller batches", { maxEvents: this.maxEvents, answer: text.slice(0, 300) });
+      log.warn(
+        "the service found the batch too large; sending smaller batches",
+        { maxEvents: this.maxEvents, answer: text.slice(0, 300) },
+      );
       return 0;
     }
-    const retryAfter = res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get("retry-after"), timers.now()) : null;
-    return this.retryLater(`http_${res.status}`, { status: res.status, answer: text.slice(0, 500), events: batch.events.length }, retryAfter);
+    const retryAfter =
+      res.status === 429 || res.status === 503
+        ? parseRetryAfter(res.headers.get("retry-after"), timers.now())
+        : null;
+    return this.retryLater(
+      `http_${res.status}`,
+      {
+        status: res.status,
+        answer: text.slice(0, 500),
+        events: batch.events.length,
+      },
+      retryAfter,
+    );
   }
 
-  private retryLater(reason: string, fields: Record<string, unknown>, retryAfterMs: number | null = null): number {
+  private retryLater(
+    reason: string,
+    fields: Record<string, unknown>,
+    retryAfterMs: number | null = null,
+  ): number {
     const { log, metrics, timers } = this.o;
-    metrics.inc("poisonwatch_agent_batches_total", "Requests to the service, by outcome", { outcome: reason });
-    const backoff = backoffDelay(this.attempt, this.o.retryBaseMs ?? 500, this.o.retryMaxMs ?? 60_000, timers.random);
+    metrics.inc(
+      "poisonwatch_agent_batches_total",
+      "Requests to the service, by outcome",
+      { outcome: reason },
+    );
+    const backoff = backoffDelay(
+      this.attempt,
+      this.o.retryBaseMs ?? 500,
+      this.o.retryMaxMs ?? 60_000,
+      timers.random,
+    );
     this.attempt += 1;
     // Retry-After is a floor (never sooner than the service asked), plus a little jitter so a
     // fleet told the same value does not come back in one instant
-    const wait = retryAfterMs !== null ? retryAfterMs + Math.round(timers.random() * Math.min(1000, retryAfterMs / 10)) : backoff;
-    log.warn("shipping failed; will retry", { reason, retryInMs: wait, ...fields });
+    const wait =
+      retryAfterMs !== null
+        ? retryAfterMs +
+          Math.round(timers.random() * Math.min(1000, retryAfterMs / 10))
+        : backoff;
+    log.warn("shipping failed; will retry", {
+      reason,
+      retryInMs: wait,
+      ...fields,
+    });
     return wait;
   }
 
@@ -228,8 +337,14 @@ export class Shipper {
     this.poke();
     await this.loop;
     this.unsubscribe();
-    while (!this.stopped401 && spool.pendingEvents > 0 && timers.now() < deadlineMs) {
-      const wait = await this.shipOnce().catch((e: unknown) => this.retryLater("spool_io", { err: e }));
+    while (
+      !this.stopped401 &&
+      spool.pendingEvents > 0 &&
+      timers.now() < deadlineMs
+    ) {
+      const wait = await this.shipOnce().catch((e: unknown) =>
+        this.retryLater("spool_io", { err: e }),
+      );
       if (wait > 0) break;
     }
     return { left: spool.pendingEvents };
@@ -245,7 +360,10 @@ export class Shipper {
 }
 
 // Seconds, or an HTTP date; null when absent or unreadable.
-export function parseRetryAfter(v: string | null, nowMs: number): number | null {
+export function parseRetryAfter(
+  v: string | null,
+  nowMs: number,
+): number | null {
   if (!v) return null;
   if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
   const t = Date.parse(v);

@@ -2,15 +2,33 @@
 // told it was taken; a cursor file says how far the service has answered. Each record is one line
 // `<crc32 hex> <json>\n`, so a torn last write (no newline, or a checksum that does not match) is
 // recognised at start and cut off; it was never acknowledged, since the sync had not returned.
-import { mkdirSync, openSync, readFileSync, writeFileSync, unlinkSync, closeSync } from "node:fs";
-import { open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import {
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  unlinkSync,
+  closeSync,
+} from "node:fs";
+import {
+  open,
+  readdir,
+  readFile,
+  rename,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
 
 export type Position = { seg: number; off: number };
-export type Batch = { events: { id: string; json: string }[]; bodyBytes: number; end: Position };
+export type Batch = {
+  events: { id: string; json: string }[];
+  bodyBytes: number;
+  end: Position;
+};
 type Segment = { seq: number; size: number };
 
 // a record is at most this long; an intake line is bounded well below it
@@ -28,16 +46,25 @@ const CRC_TABLE = (() => {
 
 export function crc32(buf: Uint8Array): number {
   let c = -1;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
+  for (let i = 0; i < buf.length; i++)
+    c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ -1) >>> 0;
 }
 
 export function encodeRecord(json: string): Buffer {
   const body = Buffer.from(json);
-  return Buffer.concat([Buffer.from(crc32(body).toString(16).padStart(8, "0") + " "), body, Buffer.from("\n")]);
+  return Buffer.concat([
+    Buffer.from(crc32(body).toString(16).padStart(8, "0") + " "),
+    body,
+    Buffer.from("\n"),
+  ]);
 }
 
-type Parsed = { records: { off: number; len: number; json: string; id: string }[]; bad: { off: number; len: number }[]; tail: number };
+type Parsed = {
+  records: { off: number; len: number; json: string; id: string }[];
+  bad: { off: number; len: number }[];
+  tail: number;
+};
 
 // Complete lines of buf (starting at file offset base): good records, bad ones, and the length of
 // the unterminated tail.
@@ -52,7 +79,8 @@ function parseLines(buf: Buffer, base: number): Parsed {
     }
     const line = buf.subarray(start, nl);
     const rec = decodeLine(line);
-    if (rec) out.records.push({ off: base + start, len: nl + 1 - start, ...rec });
+    if (rec)
+      out.records.push({ off: base + start, len: nl + 1 - start, ...rec });
     else out.bad.push({ off: base + start, len: nl + 1 - start });
     start = nl + 1;
   }
@@ -62,7 +90,11 @@ function decodeLine(line: Buffer): { json: string; id: string } | null {
   if (line.length < 10 || line[8] !== 32) return null;
   const want = Number.parseInt(line.subarray(0, 8).toString("latin1"), 16);
   const body = line.subarray(9);
-  if (!/^[0-9a-f]{8}$/.test(line.subarray(0, 8).toString("latin1")) || crc32(body) !== want) return null;
+  if (
+    !/^[0-9a-f]{8}$/.test(line.subarray(0, 8).toString("latin1")) ||
+    crc32(body) !== want
+  )
+    return null;
   const json = body.toString("utf8");
   try {
     const id = (JSON.parse(json) as { id?: unknown }).id;
@@ -74,13 +106,22 @@ function decodeLine(line: Buffer): { json: string; id: string } | null {
 
 const segName = (seq: number) => `${String(seq).padStart(12, "0")}.seg`;
 
-export type SpoolOptions = { segmentBytes?: number; maxBytes?: number; log: Logger; metrics: Metrics };
+export type SpoolOptions = {
+  segmentBytes?: number;
+  maxBytes?: number;
+  log: Logger;
+  metrics: Metrics;
+};
 
 export class Spool {
   private segments: Segment[] = [];
   private active!: { seq: number; fh: FileHandle; size: number };
   private cursor: Position = { seg: 0, off: 0 };
-  private queue: { line: Buffer; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private queue: {
+    line: Buffer;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   private writing: Promise<void> | null = null;
   private listeners = new Set<() => void>();
   private lockPath: string;
@@ -143,15 +184,28 @@ export class Spool {
   }
 
   private async recover(): Promise<void> {
-    const names = (await readdir(this.dir)).filter((n) => /^\d{12}\.seg$/.test(n)).sort();
+    const names = (await readdir(this.dir))
+      .filter((n) => /^\d{12}\.seg$/.test(n))
+      .sort();
     const seqs = names.map((n) => Number(n.slice(0, 12)));
     try {
-      const c = JSON.parse(await readFile(path.join(this.dir, "cursor"), "utf8")) as Position;
-      if (Number.isInteger(c.seg) && Number.isInteger(c.off) && c.off >= 0) this.cursor = c;
+      const c = JSON.parse(
+        await readFile(path.join(this.dir, "cursor"), "utf8"),
+      ) as Position;
+      if (Number.isInteger(c.seg) && Number.isInteger(c.off) && c.off >= 0)
+        this.cursor = c;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") this.opts.log.error("spool cursor unreadable; shipping the whole spool again (resends are duplicates)", { err: e });
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT")
+        this.opts.log.error(
+          "spool cursor unreadable; shipping the whole spool again (resends are duplicates)",
+          { err: e },
+        );
     }
-    if (!seqs.includes(this.cursor.seg)) this.cursor = { seg: seqs.find((s) => s > this.cursor.seg) ?? (seqs.at(-1) ?? 0) + 1, off: 0 };
+    if (!seqs.includes(this.cursor.seg))
+      this.cursor = {
+        seg: seqs.find((s) => s > this.cursor.seg) ?? (seqs.at(-1) ?? 0) + 1,
+        off: 0,
+      };
     for (const seq of seqs) {
       const file = path.join(this.dir, segName(seq));
       if (seq < this.cursor.seg) {
@@ -167,11 +221,19 @@ export class Spool {
         await fh.truncate(size);
         await fh.datasync();
         await fh.close();
-        this.opts.log.warn("spool: cut a torn last record (written but never acknowledged)", { segment: segName(seq), bytes: parsed.tail });
-        this.opts.metrics.inc("poisonwatch_agent_spool_torn_records_total", "Torn last records cut from the spool at start (never acknowledged)");
+        this.opts.log.warn(
+          "spool: cut a torn last record (written but never acknowledged)",
+          { segment: segName(seq), bytes: parsed.tail },
+        );
+        this.opts.metrics.inc(
+          "poisonwatch_agent_spool_torn_records_total",
+          "Torn last records cut from the spool at start (never acknowledged)",
+        );
       }
-      for (const b of parsed.bad) await this.quarantine(seq, b.off, buf.subarray(b.off, b.off + b.len));
-      if (seq === this.cursor.seg && this.cursor.off > size) this.cursor.off = size;
+      for (const b of parsed.bad)
+        await this.quarantine(seq, b.off, buf.subarray(b.off, b.off + b.len));
+      if (seq === this.cursor.seg && this.cursor.off > size)
+        this.cursor.off = size;
       for (const r of parsed.records) {
         if (seq === this.cursor.seg && r.off < this.cursor.off) continue;
         this.pendingEvents += 1;
@@ -186,15 +248,25 @@ export class Spool {
 
   // A complete line whose checksum fails is not a torn write but damage: keep its bytes for a
   // person, say so loudly, and ship the rest.
-  private async quarantine(seq: number, off: number, bytes: Buffer): Promise<void> {
+  private async quarantine(
+    seq: number,
+    off: number,
+    bytes: Buffer,
+  ): Promise<void> {
     const file = path.join(this.dir, "corrupt.log");
     const fh = await open(file, "a", 0o600);
     await fh.write(`# ${segName(seq)} @${off}\n`);
     await fh.write(bytes);
     await fh.datasync();
     await fh.close();
-    this.opts.log.error("spool: a record is damaged (checksum mismatch); its bytes are kept in corrupt.log", { segment: segName(seq), offset: off, bytes: bytes.length });
-    this.opts.metrics.inc("poisonwatch_agent_spool_corrupt_records_total", "Damaged spool records moved to corrupt.log");
+    this.opts.log.error(
+      "spool: a record is damaged (checksum mismatch); its bytes are kept in corrupt.log",
+      { segment: segName(seq), offset: off, bytes: bytes.length },
+    );
+    this.opts.metrics.inc(
+      "poisonwatch_agent_spool_corrupt_records_total",
+      "Damaged spool records moved to corrupt.log",
+    );
   }
 
   private async openSegment(seq: number): Promise<void> {
@@ -213,7 +285,10 @@ export class Spool {
   append(json: string): Promise<void> {
     if (this.closed) return Promise.reject(new Error("spool is closed"));
     const line = encodeRecord(json);
-    if (line.length > MAX_RECORD_BYTES) return Promise.reject(new Error(`event is over ${MAX_RECORD_BYTES} bytes`));
+    if (line.length > MAX_RECORD_BYTES)
+      return Promise.reject(
+        new Error(`event is over ${MAX_RECORD_BYTES} bytes`),
+      );
     return new Promise((resolve, reject) => {
       this.queue.push({ line, resolve, reject });
       this.writing ??= this.drain();
@@ -227,12 +302,21 @@ export class Spool {
       const buf = Buffer.concat(group.map((g) => g.line));
       const a = this.active;
       try {
-        if (a.size > 0 && a.size + buf.length > this.segmentBytes) await this.rotate();
+        if (a.size > 0 && a.size + buf.length > this.segmentBytes)
+          await this.rotate();
         const t0 = process.hrtime.bigint();
         await writeAll(this.active.fh, buf, this.active.size);
         await this.active.fh.datasync();
-        this.opts.metrics.inc("poisonwatch_agent_spool_sync_seconds_total", "Time spent writing and syncing spool appends", {}, Number(process.hrtime.bigint() - t0) / 1e9);
-        this.opts.metrics.inc("poisonwatch_agent_spool_syncs_total", "Spool write+sync groups");
+        this.opts.metrics.inc(
+          "poisonwatch_agent_spool_sync_seconds_total",
+          "Time spent writing and syncing spool appends",
+          {},
+          Number(process.hrtime.bigint() - t0) / 1e9,
+        );
+        this.opts.metrics.inc(
+          "poisonwatch_agent_spool_syncs_total",
+          "Spool write+sync groups",
+        );
         this.active.size += buf.length;
         this.segments.at(-1)!.size = this.active.size;
         this.pendingEvents += group.length;
@@ -244,7 +328,10 @@ export class Spool {
       } catch (e) {
         // leave no half record behind a good one; nothing of this group was acknowledged
         await this.active.fh.truncate(this.active.size).catch(() => {});
-        this.opts.log.error("spool: append failed; the events were not acknowledged", { err: e, events: group.length });
+        this.opts.log.error(
+          "spool: append failed; the events were not acknowledged",
+          { err: e, events: group.length },
+        );
         for (const g of group) g.reject(e);
       }
     }
@@ -259,13 +346,19 @@ export class Spool {
   private checkLimit(): void {
     const over = this.pendingBytes > this.maxBytes;
     if (over && !this.overLimit) {
-      this.opts.log.error("spool is over its configured size; nothing is dropped, but the service is not taking events fast enough", {
+      this.opts.log.error(
+        "spool is over its configured size; nothing is dropped, but the service is not taking events fast enough",
+        {
+          spoolBytes: this.pendingBytes,
+          maxBytes: this.maxBytes,
+          events: this.pendingEvents,
+        },
+      );
+    } else if (!over && this.overLimit) {
+      this.opts.log.info("spool is back under its configured size", {
         spoolBytes: this.pendingBytes,
         maxBytes: this.maxBytes,
-        events: this.pendingEvents,
       });
-    } else if (!over && this.overLimit) {
-      this.opts.log.info("spool is back under its configured size", { spoolBytes: this.pendingBytes, maxBytes: this.maxBytes });
     }
     this.overLimit = over;
   }
@@ -291,21 +384,34 @@ export class Spool {
         pos.off = 0;
         continue;
       }
-      const want = Math.min(seg.size - pos.off, maxBodyBytes + MAX_RECORD_BYTES);
+      const want = Math.min(
+        seg.size - pos.off,
+        maxBodyBytes + MAX_RECORD_BYTES,
+      );
       const buf = Buffer.alloc(want);
-      const fh = seg.seq === this.active.seq ? this.active.fh : await open(path.join(this.dir, segName(seg.seq)), "r");
+      const fh =
+        seg.seq === this.active.seq
+          ? this.active.fh
+          : await open(path.join(this.dir, segName(seg.seq)), "r");
       try {
         await readAll(fh, buf, pos.off);
       } finally {
         if (fh !== this.active.fh) await fh.close();
       }
       const parsed = parseLines(buf, pos.off);
-      const lines = [...parsed.records.map((r) => ({ ...r, ok: true })), ...parsed.bad.map((b) => ({ ...b, ok: false, json: "", id: "" }))].sort((a, b) => a.off - b.off);
+      const lines = [
+        ...parsed.records.map((r) => ({ ...r, ok: true })),
+        ...parsed.bad.map((b) => ({ ...b, ok: false, json: "", id: "" })),
+      ].sort((a, b) => a.off - b.off);
       if (!lines.length) break;
       for (const l of lines) {
         if (l.ok) {
           const bytes = Buffer.byteLength(l.json) + (events.length ? 1 : 0);
-          if (events.length >= maxEvents || (events.length > 0 && bodyBytes + bytes > maxBodyBytes)) break outer;
+          if (
+            events.length >= maxEvents ||
+            (events.length > 0 && bodyBytes + bytes > maxBodyBytes)
+          )
+            break outer;
           events.push({ id: l.id, json: l.json });
           bodyBytes += bytes;
         }
@@ -372,18 +478,36 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+async function writeAll(
+  fh: FileHandle,
+  buf: Buffer,
+  position: number,
+): Promise<void> {
   let done = 0;
   while (done < buf.length) {
-    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
+    const { bytesWritten } = await fh.write(
+      buf,
+      done,
+      buf.length - done,
+      position + done,
+    );
     done += bytesWritten;
   }
 }
 
-async function readAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+async function readAll(
+  fh: FileHandle,
+  buf: Buffer,
+  position: number,
+): Promise<void> {
   let done = 0;
   while (done < buf.length) {
-    const { bytesRead } = await fh.read(buf, done, buf.length - done, position + done);
+    const { bytesRead } = await fh.read(
+      buf,
+      done,
+      buf.length - done,
+      position + done,
+    );
     if (bytesRead === 0) break;
     done += bytesRead;
   }

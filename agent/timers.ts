@@ -20,7 +20,10 @@ export const realTimers: Timers = {
 };
 
 // A promise that resolves after ms, or at once when `cancel` is called.
-export function sleep(timers: Timers, ms: number): { done: Promise<void>; cancel: () => void } {
+export function sleep(
+  timers: Timers,
+  ms: number,
+): { done: Promise<void>; cancel: () => void } {
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
   const h = timers.setTimeout(resolve, Math.max(0, ms));
@@ -35,7 +38,12 @@ export function sleep(timers: Timers, ms: number): { done: Promise<void>; cancel
 
 // Exponential backoff with "equal jitter": half the step fixed, half random, so retries from many
 // hosts spread out yet never come sooner than half the step.
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+export function backoffDelay(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number,
+): number {
   const step = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.round(step / 2 + (random() * step) / 2);
 }

@@ -5,10 +5,15 @@ import "./globals.css";
 
 export const metadata: Metadata = {
   title: { default: "Poisonwatch", template: "%s · Poisonwatch" },
-  description: "Uncorrectable memory errors on your VMs: what happened, what the platform did, what to do next.",
+  description:
+    "Uncorrectable memory errors on your VMs: what happened, what the platform did, what to do next.",
 };
 
-export default async function RootLayout({ children }: { children: React.ReactNode }) {
+export default async function RootLayout({
+  children,
+}: {
+  children: React.ReactNode;
+}) {
   // rendered per request, never prerendered: every page's scripts carry that request's CSP nonce
   await connection();
   return (

@@ -15,7 +15,8 @@ function columnNames(table: PgTable): Map<string, string> {
   let names = columnNamesOf.get(table);
   if (!names) {
     names = new Map();
-    for (const [key, col] of Object.entries(getTableColumns(table))) names.set(key, col.keyAsName ? toSnakeCase(key) : col.name);
+    for (const [key, col] of Object.entries(getTableColumns(table)))
+      names.set(key, col.keyAsName ? toSnakeCase(key) : col.name);
     columnNamesOf.set(table, names);
   }
   return names;
@@ -25,12 +26,19 @@ function columnNames(table: PgTable): Map<string, string> {
 // The columns are the keys the rows set; every row must set the same keys: a key missing from a
 // row reads as NULL (not the column's default). Dates become ISO strings, jsonb columns take
 // their value as it is.
-export function bulkInsert<T extends PgTable>(table: T, rows: readonly T["$inferInsert"][], tail: SQL = sql``): SQL {
+export function bulkInsert<T extends PgTable>(
+  table: T,
+  rows: readonly T["$inferInsert"][],
+  tail: SQL = sql``,
+): SQL {
   const names = columnNames(table);
-  const used = [...names.keys()].filter((k) => rows.some((r) => (r as Record<string, unknown>)[k] !== undefined));
+  const used = [...names.keys()].filter((k) =>
+    rows.some((r) => (r as Record<string, unknown>)[k] !== undefined),
+  );
   const payload = rows.map((r) => {
     const o: Record<string, unknown> = {};
-    for (const k of used) o[names.get(k)!] = (r as Record<string, unknown>)[k] ?? null;
+    for (const k of used)
+      o[names.get(k)!] = (r as Record<string, unknown>)[k] ?? null;
     return o;
   });
   const name = sql.identifier(getTableName(table));

@@ -1,4 +1,12 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
 import { sql } from "drizzle-orm";
@@ -7,7 +15,11 @@ import * as schema from "./schema";
 
 export type Schema = typeof schema;
 // Both drivers' databases and their transactions are PgDatabase subclasses.
-export type Db = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type Db = PgDatabase<
+  PgQueryResultHKT,
+  Schema,
+  ExtractTablesWithRelations<Schema>
+>;
 
 export type DbHandle = {
   db: Db;
@@ -47,7 +59,8 @@ export function acquireDataDirLock(dataDir: string): () => void {
       closeSync(fd);
       const release = () => {
         try {
-          if (readFileSync(lockPath, "utf8").trim() === String(process.pid)) unlinkSync(lockPath);
+          if (readFileSync(lockPath, "utf8").trim() === String(process.pid))
+            unlinkSync(lockPath);
         } catch {
           /* already gone */
         }
@@ -57,7 +70,11 @@ export function acquireDataDirLock(dataDir: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const pid = Number.parseInt(readFileSync(lockPath, "utf8").trim(), 10);
-      if (Number.isFinite(pid) && pid !== process.pid && isPoisonwatchProcess(pid)) {
+      if (
+        Number.isFinite(pid) &&
+        pid !== process.pid &&
+        isPoisonwatchProcess(pid)
+      ) {
         throw new DataDirLockedError(
           `DATA_DIR ${path.resolve(dataDir)} is in use by another Poisonwatch process (pid ${pid}). ` +
             `The embedded database can be opened by one process only: stop that process, ` +
@@ -75,7 +92,10 @@ export function acquireDataDirLock(dataDir: string): () => void {
   throw new DataDirLockedError(`Could not take the lock ${lockPath}`);
 }
 
-export async function openPostgres(url: string, opts: { migrate?: boolean; max?: number } = {}): Promise<DbHandle> {
+export async function openPostgres(
+  url: string,
+  opts: { migrate?: boolean; max?: number } = {},
+): Promise<DbHandle> {
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
   const client = postgres(url, { max: opts.max ?? 10, onnotice: () => {} });
@@ -87,13 +107,20 @@ export async function openPostgres(url: string, opts: { migrate?: boolean; max?:
     const m = postgres(url, { max: 1, onnotice: () => {} });
     try {
       await m`select pg_advisory_lock(727272)`;
-      await migrate(drizzle(m, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+      await migrate(drizzle(m, { schema }), {
+        migrationsFolder: MIGRATIONS_DIR,
+      });
       await m`select pg_advisory_unlock(727272)`;
     } finally {
       await m.end({ timeout: 5 });
     }
   }
-  return { db, kind: "postgres", raw: client, close: () => client.end({ timeout: 5 }) };
+  return {
+    db,
+    kind: "postgres",
+    raw: client,
+    close: () => client.end({ timeout: 5 }),
+  };
 }
 
 export async function openPglite(
@@ -103,15 +130,24 @@ export async function openPglite(
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
   const inMemory = dataDir.startsWith("memory://");
-  const release = !inMemory && opts.lock !== false ? acquireDataDirLock(dataDir) : () => {};
+  const release =
+    !inMemory && opts.lock !== false ? acquireDataDirLock(dataDir) : () => {};
   try {
     if (!inMemory) mkdirSync(dataDir, { recursive: true });
     const pgDir = inMemory ? dataDir : path.join(dataDir, "pg");
-    const client = await PGlite.create(pgDir, opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {});
-    const db = drizzle(client, { schema, casing: "snake_case" }) as unknown as Db;
+    const client = await PGlite.create(
+      pgDir,
+      opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {},
+    );
+    const db = drizzle(client, {
+      schema,
+      casing: "snake_case",
+    }) as unknown as Db;
     if (opts.migrate !== false) {
       const { migrate } = await import("drizzle-orm/pglite/migrator");
-      await migrate(drizzle(client, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+      await migrate(drizzle(client, { schema }), {
+        migrationsFolder: MIGRATIONS_DIR,
+      });
     }
     return {
       db,
@@ -128,7 +164,10 @@ export async function openPglite(
   }
 }
 
-export async function openDatabase(opts: { url?: string; dataDir: string }): Promise<DbHandle> {
+export async function openDatabase(opts: {
+  url?: string;
+  dataDir: string;
+}): Promise<DbHandle> {
   return opts.url ? openPostgres(opts.url) : openPglite(opts.dataDir);
 }
 
@@ -139,11 +178,16 @@ export function dataDirExists(dataDir: string): boolean {
 // Which driver a database (not a transaction) runs on: postgres.js's client is a function,
 // PGlite's an object.
 export function dbKindOf(db: Db): DbHandle["kind"] {
-  return typeof (db as unknown as { $client?: unknown }).$client === "function" ? "postgres" : "pglite";
+  return typeof (db as unknown as { $client?: unknown }).$client === "function"
+    ? "postgres"
+    : "pglite";
 }
 
 // Rows of a raw query, whichever driver runs it.
-export async function rawRows<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
+export async function rawRows<T = Record<string, unknown>>(
+  db: Db,
+  query: SQL,
+): Promise<T[]> {
   const res = (await db.execute(query)) as unknown;
   if (Array.isArray(res)) return res as T[];
   return ((res as { rows?: T[] }).rows ?? []) as T[];

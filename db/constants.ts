@@ -5,7 +5,12 @@ export type Severity = (typeof SEVERITIES)[number];
 export const INCIDENT_STATUSES = ["open", "evacuating", "resolved"] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
-export const EVACUATION_STATUSES = ["scheduled", "in_progress", "completed", "cancelled"] as const;
+export const EVACUATION_STATUSES = [
+  "scheduled",
+  "in_progress",
+  "completed",
+  "cancelled",
+] as const;
 export type EvacuationStatus = (typeof EVACUATION_STATUSES)[number];
 
 export const ROLES = ["viewer", "member", "owner"] as const;

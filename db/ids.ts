@@ -3,8 +3,22 @@ import { monotonicFactory } from "ulid";
 const ulid = monotonicFactory();
 
 export type IdPrefix =
-  | "evt" | "log" | "inc" | "whe" | "msg" | "dlv" | "evac"
-  | "htk" | "key" | "mem" | "aud" | "plc" | "tle" | "att" | "eml" | "vmi";
+  | "evt"
+  | "log"
+  | "inc"
+  | "whe"
+  | "msg"
+  | "dlv"
+  | "evac"
+  | "htk"
+  | "key"
+  | "mem"
+  | "aud"
+  | "plc"
+  | "tle"
+  | "att"
+  | "eml"
+  | "vmi";
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${ulid()}`;

@@ -7,10 +7,16 @@ export type { Db } from "./client";
 
 // One database per process, shared by every route module and the workers (globalThis survives
 // Next's per-route module instances and dev reloads).
-const g = globalThis as unknown as { __pwDb?: Promise<DbHandle>; __pwDbHandle?: DbHandle };
+const g = globalThis as unknown as {
+  __pwDb?: Promise<DbHandle>;
+  __pwDbHandle?: DbHandle;
+};
 
 export function getDbHandle(): Promise<DbHandle> {
-  g.__pwDb ??= openDatabase({ url: env().DATABASE_URL, dataDir: env().DATA_DIR }).then((h) => {
+  g.__pwDb ??= openDatabase({
+    url: env().DATABASE_URL,
+    dataDir: env().DATA_DIR,
+  }).then((h) => {
     g.__pwDbHandle = h;
     return h;
   });

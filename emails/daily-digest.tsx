@@ -1,7 +1,12 @@
 import { Heading, Link, Section, Text } from "@react-email/components";
 import type { IncidentStatus, Severity } from "@/db/constants";
 import { CtaButton, Layout } from "./_components/layout";
-import { formatUtc, incidentUrl, notificationReason, plural } from "./_components/incident";
+import {
+  formatUtc,
+  incidentUrl,
+  notificationReason,
+  plural,
+} from "./_components/incident";
 import { severityColor, styles } from "./_components/theme";
 
 export type DigestIncident = {
@@ -30,7 +35,9 @@ export type DailyDigestEmailProps = {
 
 function utcDay(value: string): string {
   const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? value.slice(0, 10) : d.toISOString().slice(0, 10);
+  return Number.isNaN(d.getTime())
+    ? value.slice(0, 10)
+    : d.toISOString().slice(0, 10);
 }
 
 export function digestCounts(date: string, incidents: DigestIncident[]) {
@@ -43,25 +50,46 @@ export function digestCounts(date: string, incidents: DigestIncident[]) {
   };
 }
 
-export default function DailyDigestEmail({ tenantName, consoleUrl, manageUrl, date, incidents }: DailyDigestEmailProps) {
+export default function DailyDigestEmail({
+  tenantName,
+  consoleUrl,
+  manageUrl,
+  date,
+  incidents,
+}: DailyDigestEmailProps) {
   const c = digestCounts(date, incidents);
   const summary = incidents.length
     ? `${plural(c.total, "incident")} on ${date}: ${c.opened} opened, ${c.resolved} resolved, ${c.stillOpen} still open.`
     : `No memory-error incidents on ${date}.`;
   return (
-    <Layout preview={`${tenantName}: ${summary}`} reason={notificationReason(tenantName)} manageUrl={manageUrl}>
-      <Heading as="h1" style={styles.h1}>{`Daily digest for ${tenantName}`}</Heading>
+    <Layout
+      preview={`${tenantName}: ${summary}`}
+      reason={notificationReason(tenantName)}
+      manageUrl={manageUrl}
+    >
+      <Heading
+        as="h1"
+        style={styles.h1}
+      >{`Daily digest for ${tenantName}`}</Heading>
       <Text style={styles.paragraph}>{summary}</Text>
-      {c.errors > 0 ? <Text style={styles.paragraph}>{`${plural(c.errors, "new error")} reported that day.`}</Text> : null}
+      {c.errors > 0 ? (
+        <Text
+          style={styles.paragraph}
+        >{`${plural(c.errors, "new error")} reported that day.`}</Text>
+      ) : null}
       {incidents.map((i) => (
         <Section key={i.id} style={styles.card}>
-          <Text style={{ ...styles.paragraph, margin: "2px 0", fontWeight: 600 }}>
+          <Text
+            style={{ ...styles.paragraph, margin: "2px 0", fontWeight: 600 }}
+          >
             <Link href={incidentUrl(consoleUrl, i.id)} style={styles.link}>
               {`VM ${i.vmName} (${i.vmId})`}
             </Link>
           </Text>
           <Text style={{ ...styles.muted, margin: "2px 0" }}>
-            <span style={{ color: severityColor(i.severity), fontWeight: 700 }}>{i.severity}</span>
+            <span style={{ color: severityColor(i.severity), fontWeight: 700 }}>
+              {i.severity}
+            </span>
             {` · ${i.status} · project ${i.projectId} · zone ${i.zone} · incident ${i.id}`}
           </Text>
           <Text style={{ ...styles.paragraph, margin: "2px 0" }}>
@@ -71,7 +99,9 @@ export default function DailyDigestEmail({ tenantName, consoleUrl, manageUrl, da
           </Text>
         </Section>
       ))}
-      <CtaButton href={`${consoleUrl.replace(/\/+$/, "")}/incidents`}>Open the incident list</CtaButton>
+      <CtaButton href={`${consoleUrl.replace(/\/+$/, "")}/incidents`}>
+        Open the incident list
+      </CtaButton>
     </Layout>
   );
 }

@@ -1,13 +1,24 @@
 import { Heading, Text } from "@react-email/components";
 import { CopyLink, CtaButton, Layout } from "./_components/layout";
-import { IncidentFacts, incidentUrl, notificationReason, previewIncidentProps } from "./_components/incident";
+import {
+  IncidentFacts,
+  incidentUrl,
+  notificationReason,
+  previewIncidentProps,
+} from "./_components/incident";
 import type { IncidentEmailProps } from "./_components/incident";
 import { incidentName } from "@/server/incidents/incident-name";
 import { styles } from "./_components/theme";
 
 export type IncidentOpenedEmailProps = IncidentEmailProps;
 
-export default function IncidentOpenedEmail({ tenantName, consoleUrl, incident, change, manageUrl }: IncidentOpenedEmailProps) {
+export default function IncidentOpenedEmail({
+  tenantName,
+  consoleUrl,
+  incident,
+  change,
+  manageUrl,
+}: IncidentOpenedEmailProps) {
   const url = incidentUrl(consoleUrl, incident.id);
   return (
     <Layout
@@ -15,7 +26,9 @@ export default function IncidentOpenedEmail({ tenantName, consoleUrl, incident, 
       reason={notificationReason(tenantName)}
       manageUrl={manageUrl}
     >
-      <Heading as="h1" style={styles.h1}>{incidentName(incident)}</Heading>
+      <Heading as="h1" style={styles.h1}>
+        {incidentName(incident)}
+      </Heading>
       <Text style={styles.paragraph}>
         {`An uncorrectable hardware memory error affected VM ${incident.vmName} in project ${incident.projectId} ` +
           `(zone ${incident.zone}). We opened incident ${incident.id}.`}
@@ -34,5 +47,14 @@ export default function IncidentOpenedEmail({ tenantName, consoleUrl, incident, 
 
 IncidentOpenedEmail.PreviewProps = {
   ...previewIncidentProps,
-  incident: { ...previewIncidentProps.incident, errorCount: 1, distinctPages: 1, playbook: { key: "user-process-memory-error", version: 1, title: "A process on your VM was stopped by a memory error" } },
+  incident: {
+    ...previewIncidentProps.incident,
+    errorCount: 1,
+    distinctPages: 1,
+    playbook: {
+      key: "user-process-memory-error",
+      version: 1,
+      title: "A process on your VM was stopped by a memory error",
+    },
+  },
 } satisfies IncidentOpenedEmailProps;

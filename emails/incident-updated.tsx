@@ -9,7 +9,10 @@ import {
   plural,
   previewIncidentProps,
 } from "./_components/incident";
-import type { IncidentEmailIncident, IncidentEmailProps } from "./_components/incident";
+import type {
+  IncidentEmailIncident,
+  IncidentEmailProps,
+} from "./_components/incident";
 import { styles } from "./_components/theme";
 
 export type IncidentUpdatedEmailProps = IncidentEmailProps;
@@ -36,16 +39,26 @@ function evacuationText(incident: IncidentEmailIncident): string | null {
   }
 }
 
-export default function IncidentUpdatedEmail({ tenantName, consoleUrl, incident, change, manageUrl }: IncidentUpdatedEmailProps) {
+export default function IncidentUpdatedEmail({
+  tenantName,
+  consoleUrl,
+  incident,
+  change,
+  manageUrl,
+}: IncidentUpdatedEmailProps) {
   const url = incidentUrl(consoleUrl, incident.id);
   const evac = evacuationText(incident);
   return (
     <Layout
-      preview={change ?? `Incident ${incident.id} on VM ${incident.vmName} was updated`}
+      preview={
+        change ?? `Incident ${incident.id} on VM ${incident.vmName} was updated`
+      }
       reason={notificationReason(tenantName)}
       manageUrl={manageUrl}
     >
-      <Heading as="h1" style={styles.h1}>{incidentName(incident)}</Heading>
+      <Heading as="h1" style={styles.h1}>
+        {incidentName(incident)}
+      </Heading>
       <Text style={styles.paragraph}>
         {change ??
           `Incident ${incident.id} now counts ${plural(incident.errorCount, "error")} on ` +
@@ -69,8 +82,17 @@ IncidentUpdatedEmail.PreviewProps = {
     status: "evacuating",
     errorCount: 9,
     distinctPages: 4,
-    playbook: { key: "evacuation-scheduled", version: 1, title: "Your VM will be restarted on a healthy host" },
-    evacuation: { id: "evac_01JAB3K9ZQ8R7S6T5V4W3X2Y1Z", status: "scheduled", scheduledFor: "2025-10-13T21:00:00Z" },
+    playbook: {
+      key: "evacuation-scheduled",
+      version: 1,
+      title: "Your VM will be restarted on a healthy host",
+    },
+    evacuation: {
+      id: "evac_01JAB3K9ZQ8R7S6T5V4W3X2Y1Z",
+      status: "scheduled",
+      scheduledFor: "2025-10-13T21:00:00Z",
+    },
   },
-  change: "4 distinct pages reached the threshold: a restart on a healthy host is scheduled",
+  change:
+    "4 distinct pages reached the threshold: a restart on a healthy host is scheduled",
 } satisfies IncidentUpdatedEmailProps;

@@ -10,18 +10,27 @@ export type SignInLinkEmailProps = {
   email?: string;
 };
 
-export default function SignInLinkEmail({ url, expiresInMinutes, email }: SignInLinkEmailProps) {
+export default function SignInLinkEmail({
+  url,
+  expiresInMinutes,
+  email,
+}: SignInLinkEmailProps) {
   return (
     <Layout
       preview={`Your Poisonwatch sign-in link, valid for ${plural(expiresInMinutes, "minute")}`}
       reason={email ? `This link was requested for ${email}.` : undefined}
     >
-      <Heading as="h1" style={styles.h1}>Sign in to Poisonwatch</Heading>
-      <Text style={styles.paragraph}>{`Use the button below to sign in. The link expires in ${plural(expiresInMinutes, "minute")}.`}</Text>
+      <Heading as="h1" style={styles.h1}>
+        Sign in to Poisonwatch
+      </Heading>
+      <Text
+        style={styles.paragraph}
+      >{`Use the button below to sign in. The link expires in ${plural(expiresInMinutes, "minute")}.`}</Text>
       <CtaButton href={url}>Sign in</CtaButton>
       <CopyLink href={url} />
       <Text style={styles.muted}>
-        If you did not ask to sign in, ignore this email: nobody can sign in without this link.
+        If you did not ask to sign in, ignore this email: nobody can sign in
+        without this link.
       </Text>
     </Layout>
   );

@@ -54,16 +54,27 @@ if (pgBase) {
 } else {
   dataDir = mkdtempSync(path.join(tmpdir(), "pw-bench-"));
 }
-log(`database: ${dbUrl ? `PostgreSQL (${new URL(dbUrl).pathname.slice(1)})` : `PGlite in ${dataDir}`}`);
+log(
+  `database: ${dbUrl ? `PostgreSQL (${new URL(dbUrl).pathname.slice(1)})` : `PGlite in ${dataDir}`}`,
+);
 const h = dbUrl ? await openPostgres(dbUrl) : await openPglite(dataDir!);
 setDbHandle(h);
 let t = performance.now();
 await bootstrap(h.db);
 log(`demo data: ${((performance.now() - t) / 1000).toFixed(1)} s`);
 const link = await createSignInLink(h.db, OWNER, { callbackPath: "/overview" });
-log(`seeding ${ENTRIES.toLocaleString("en")} log entries (INSERT … SELECT generate_series)…`);
-const seeded = await seedLogEntries(h.db, { tenantId: "acme", count: ENTRIES, at: new Date(), log });
-log(`seeded ${seeded.entries.toLocaleString("en")} entries in ${seeded.incidents} incidents: ${seeded.seconds.toFixed(1)} s`);
+log(
+  `seeding ${ENTRIES.toLocaleString("en")} log entries (INSERT … SELECT generate_series)…`,
+);
+const seeded = await seedLogEntries(h.db, {
+  tenantId: "acme",
+  count: ENTRIES,
+  at: new Date(),
+  log,
+});
+log(
+  `seeded ${seeded.entries.toLocaleString("en")} entries in ${seeded.incidents} incidents: ${seeded.seconds.toFixed(1)} s`,
+);
 await stopBoss();
 await h.close();
 setDbHandle(undefined);
@@ -71,7 +82,10 @@ setDbHandle(undefined);
 // ---- 2. the production server on that database
 if (!existsSync(".next/BUILD_ID")) {
   log("building…");
-  const b = spawnSync("node_modules/.bin/next", ["build"], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  const b = spawnSync("node_modules/.bin/next", ["build"], {
+    stdio: "inherit",
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  });
   if (b.status !== 0) process.exit(1);
 }
 const serverEnv: NodeJS.ProcessEnv = {
@@ -81,7 +95,11 @@ const serverEnv: NodeJS.ProcessEnv = {
   POISONWATCH_DEMO: "0",
   ...(dbUrl ? { DATABASE_URL: dbUrl } : { DATA_DIR: dataDir! }),
 };
-const server = spawn("node_modules/.bin/next", ["start", "-p", String(PORT), "-H", "127.0.0.1"], { env: serverEnv, stdio: ["ignore", "ignore", "inherit"] });
+const server = spawn(
+  "node_modules/.bin/next",
+  ["start", "-p", String(PORT), "-H", "127.0.0.1"],
+  { env: serverEnv, stdio: ["ignore", "ignore", "inherit"] },
+);
 const stop = async () => {
   server.kill("SIGTERM");
   await new Promise((r) => setTimeout(r, 500));
@@ -97,7 +115,8 @@ try {
     } catch {
       /* not up yet */
     }
-    if (performance.now() - t > 120_000) throw new Error("server did not start");
+    if (performance.now() - t > 120_000)
+      throw new Error("server did not start");
     await new Promise((r) => setTimeout(r, 200));
   }
   log(`server up: ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -108,26 +127,59 @@ try {
     .getSetCookie()
     .map((c) => c.split(";")[0])
     .join("; ");
-  if (signIn.status !== 302 || !cookie.includes("session_token")) throw new Error(`sign-in failed (${signIn.status})`);
+  if (signIn.status !== 302 || !cookie.includes("session_token"))
+    throw new Error(`sign-in failed (${signIn.status})`);
 
-  const pages: { name: string; path: string; expect: string; auth: boolean }[] = [
-    { name: "static page (prerendered 404)", path: "/bench-static-page", expect: "Not found", auth: false },
-    { name: `incident page (${ENTRIES_PER(seeded)} entries)`, path: `/incidents/${seeded.heaviestIncidentId}`, expect: seeded.heaviestIncidentId, auth: true },
-    { name: "logs explorer (last 7 days)", path: "/logs", expect: "log_bench", auth: true },
-    { name: "logs explorer (WARNING, acme-prod, 30 days)", path: "/logs?severity=WARNING&project=acme-prod&range=30d", expect: "log_bench", auth: true },
-    { name: "logs explorer (one VM, CRITICAL, 24 h)", path: "/logs?vm=acme-prod-db-1&severity=CRITICAL&range=24h", expect: "log_", auth: true },
-  ];
+  const pages: { name: string; path: string; expect: string; auth: boolean }[] =
+    [
+      {
+        name: "static page (prerendered 404)",
+        path: "/bench-static-page",
+        expect: "Not found",
+        auth: false,
+      },
+      {
+        name: `incident page (${ENTRIES_PER(seeded)} entries)`,
+        path: `/incidents/${seeded.heaviestIncidentId}`,
+        expect: seeded.heaviestIncidentId,
+        auth: true,
+      },
+      {
+        name: "logs explorer (last 7 days)",
+        path: "/logs",
+        expect: "log_bench",
+        auth: true,
+      },
+      {
+        name: "logs explorer (WARNING, acme-prod, 30 days)",
+        path: "/logs?severity=WARNING&project=acme-prod&range=30d",
+        expect: "log_bench",
+        auth: true,
+      },
+      {
+        name: "logs explorer (one VM, CRITICAL, 24 h)",
+        path: "/logs?vm=acme-prod-db-1&severity=CRITICAL&range=24h",
+        expect: "log_",
+        auth: true,
+      },
+    ];
 
   const once = async (p: (typeof pages)[number]) => {
     const s = performance.now();
-    const r = await fetch(`${BASE}${p.path}`, { headers: p.auth ? { cookie } : {}, redirect: "manual" });
+    const r = await fetch(`${BASE}${p.path}`, {
+      headers: p.auth ? { cookie } : {},
+      redirect: "manual",
+    });
     const body = await r.text();
     const ms = performance.now() - s;
-    if (!body.includes(p.expect)) throw new Error(`${p.path}: ${r.status}, body lacks ${p.expect}`);
+    if (!body.includes(p.expect))
+      throw new Error(`${p.path}: ${r.status}, body lacks ${p.expect}`);
     return ms;
   };
 
-  log(`\n${REQUESTS} requests per page after 20 warm-up requests, ${CONCURRENCY} at a time; time to the last byte on loopback\n`);
+  log(
+    `\n${REQUESTS} requests per page after 20 warm-up requests, ${CONCURRENCY} at a time; time to the last byte on loopback\n`,
+  );
   const rows: string[][] = [["page", "p50", "p95", "max", "req/s"]];
   for (const p of pages) {
     for (let i = 0; i < 20; i++) await once(p);
@@ -143,11 +195,28 @@ try {
       }),
     );
     const wall = (performance.now() - s) / 1000;
-    rows.push([p.name, `${pct(times, 50).toFixed(1)} ms`, `${pct(times, 95).toFixed(1)} ms`, `${Math.max(...times).toFixed(1)} ms`, (REQUESTS / wall).toFixed(0)]);
+    rows.push([
+      p.name,
+      `${pct(times, 50).toFixed(1)} ms`,
+      `${pct(times, 95).toFixed(1)} ms`,
+      `${Math.max(...times).toFixed(1)} ms`,
+      (REQUESTS / wall).toFixed(0),
+    ]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("   "));
-  log(`\ngoal: p95 < 150 ms for the incident page and the logs explorer (${dbUrl ? "PostgreSQL" : "PGlite"}, ${ENTRIES.toLocaleString("en")} log entries)`);
+  const widths = rows[0]!.map((_, i) =>
+    Math.max(...rows.map((r) => r[i]!.length)),
+  );
+  for (const r of rows)
+    log(
+      r
+        .map((c, i) =>
+          i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!),
+        )
+        .join("   "),
+    );
+  log(
+    `\ngoal: p95 < 150 ms for the incident page and the logs explorer (${dbUrl ? "PostgreSQL" : "PGlite"}, ${ENTRIES.toLocaleString("en")} log entries)`,
+  );
 } finally {
   await stop();
 }

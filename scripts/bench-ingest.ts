@@ -14,7 +14,13 @@ import { newId } from "@/db/ids";
 import { buildLogEntryPayload } from "@/server/incidents/log-entry";
 import { parseCloudEvent } from "@/server/ingest/event-schema";
 import { normalizeEvent } from "@/server/ingest/normalize-event";
-import { createHostToken, upsertHost, upsertProject, upsertTenant, upsertVm } from "@/server/inventory/inventory";
+import {
+  createHostToken,
+  upsertHost,
+  upsertProject,
+  upsertTenant,
+  upsertVm,
+} from "@/server/inventory/inventory";
 import { ensureBuild, fmt, startServer } from "./bench/harness";
 
 const HOSTS = 10;
@@ -38,7 +44,13 @@ async function seedFleet(h: DbHandle): Promise<Fleet> {
     const vms: string[] = [];
     for (let j = 0; j < VMS_PER_HOST; j++) {
       const vm = `bench-vm-${i}-${j}`;
-      await upsertVm(ctx, vm, { projectId: "bench-p", name: vm, zone: "z1", hostId: id, placedAt: "2020-01-01T00:00:00Z" });
+      await upsertVm(ctx, vm, {
+        projectId: "bench-p",
+        name: vm,
+        zone: "z1",
+        hostId: id,
+        placedAt: "2020-01-01T00:00:00Z",
+      });
       vms.push(vm);
     }
     hosts.push({ id, token, vms });
@@ -58,9 +70,19 @@ function eventFor(hostId: string, vmId: string, prefix: string) {
     time: new Date().toISOString(),
     subject: vmId,
     data: {
-      vmId, hostId, vcpu: seq % 8, arch: "arm64", mechanism: "kvm_exit_arm_sea", guestMode: "user",
+      vmId,
+      hostId,
+      vcpu: seq % 8,
+      arch: "arm64",
+      mechanism: "kvm_exit_arm_sea",
+      guestMode: "user",
       actions: ["sea_injected", "page_unmapped"],
-      armSea: { flags: 1, esr: "0x0000000092000010", gva: "0x0000ffff9a2b3c40", gpa: "0x" + page.toString(16).padStart(16, "0") },
+      armSea: {
+        flags: 1,
+        esr: "0x0000000092000010",
+        gva: "0x0000ffff9a2b3c40",
+        gpa: "0x" + page.toString(16).padStart(16, "0"),
+      },
     },
   };
 }
@@ -69,14 +91,25 @@ function eventFor(hostId: string, vmId: string, prefix: string) {
 // a log_entries row; per batch and VM (5 events on 5 pages it has not had before) 5 incident_pages
 // rows and 5 incident_timeline rows (the first batch: "opened" and 4 "new page" entries). Not
 // counted: the UPDATE of the 20 incidents and anything policy or notifications write.
-type RawBatch = Record<"memory_error_events" | "log_entries" | "incident_pages" | "incident_timeline", Record<string, unknown>[]>;
+type RawBatch = Record<
+  | "memory_error_events"
+  | "log_entries"
+  | "incident_pages"
+  | "incident_timeline",
+  Record<string, unknown>[]
+>;
 
 function rawBatches(fleet: Fleet): RawBatch[] {
   const out: RawBatch[] = [];
   const incidentOf = new Map<string, string>();
   for (let b = 0; b < RAW_EVENTS / BATCH; b++) {
     const host = fleet.hosts[b % HOSTS]!;
-    const batch: RawBatch = { memory_error_events: [], log_entries: [], incident_pages: [], incident_timeline: [] };
+    const batch: RawBatch = {
+      memory_error_events: [],
+      log_entries: [],
+      incident_pages: [],
+      incident_timeline: [],
+    };
     const t = new Date();
     for (let i = 0; i < BATCH; i++) {
       const vm = host.vms[i % host.vms.length]!;
@@ -90,22 +123,72 @@ function rawBatches(fleet: Fleet): RawBatch[] {
       const id = newId("evt");
       const logId = newId("log");
       batch.memory_error_events.push({
-        id, host_id: host.id, source_event_id: raw.id, vm_id: vm, vm_incarnation: `vmi_bench.${vm}`, tenant_id: "bench", project_id: "bench-p", event_time: parsed.event.time,
-        received_at: t, severity: norm.severity, consumed: norm.consumed, guest_kernel: norm.guestKernel, page_key: norm.pageKey,
-        mechanism: "kvm_exit_arm_sea", log_entry_id: logId, raw,
+        id,
+        host_id: host.id,
+        source_event_id: raw.id,
+        vm_id: vm,
+        vm_incarnation: `vmi_bench.${vm}`,
+        tenant_id: "bench",
+        project_id: "bench-p",
+        event_time: parsed.event.time,
+        received_at: t,
+        severity: norm.severity,
+        consumed: norm.consumed,
+        guest_kernel: norm.guestKernel,
+        page_key: norm.pageKey,
+        mechanism: "kvm_exit_arm_sea",
+        log_entry_id: logId,
+        raw,
       });
       const payload = buildLogEntryPayload({
-        eventId: id, logEntryId: logId, vm: { id: vm, incarnation: `vmi_bench.${vm}`, tenantId: "bench", projectId: "bench-p", name: vm, zone: "z1" },
-        tenantId: "bench", projectId: "bench-p", hostId: host.id, eventTime: parsed.event.time, receivedAt: t, data: parsed.event.data, norm,
+        eventId: id,
+        logEntryId: logId,
+        vm: {
+          id: vm,
+          incarnation: `vmi_bench.${vm}`,
+          tenantId: "bench",
+          projectId: "bench-p",
+          name: vm,
+          zone: "z1",
+        },
+        tenantId: "bench",
+        projectId: "bench-p",
+        hostId: host.id,
+        eventTime: parsed.event.time,
+        receivedAt: t,
+        data: parsed.event.data,
+        norm,
       });
       batch.log_entries.push({
-        id: logId, tenant_id: "bench", project_id: "bench-p", vm_id: vm, event_id: id, incident_id: incidentId, timestamp: parsed.event.time,
-        receive_timestamp: t, severity: norm.severity, playbook: "user-process-memory-error", zone: "z1", json_payload: payload, vcpu: parsed.event.data.vcpu ?? null,
+        id: logId,
+        tenant_id: "bench",
+        project_id: "bench-p",
+        vm_id: vm,
+        event_id: id,
+        incident_id: incidentId,
+        timestamp: parsed.event.time,
+        receive_timestamp: t,
+        severity: norm.severity,
+        playbook: "user-process-memory-error",
+        zone: "z1",
+        json_payload: payload,
+        vcpu: parsed.event.data.vcpu ?? null,
       });
-      batch.incident_pages.push({ incident_id: incidentId, page_key: norm.pageKey, first_seen_at: parsed.event.time, count: 1 });
+      batch.incident_pages.push({
+        incident_id: incidentId,
+        page_key: norm.pageKey,
+        first_seen_at: parsed.event.time,
+        count: 1,
+      });
       batch.incident_timeline.push({
-        id: newId("tle"), incident_id: incidentId, tenant_id: "bench", at: t, kind: opening ? "opened" : "error",
-        summary: opening ? `Incident opened: an uncorrectable memory error was consumed in VM ${vm}` : `New poisoned page: consumed error at guest-physical page ${norm.gpa}`,
+        id: newId("tle"),
+        incident_id: incidentId,
+        tenant_id: "bench",
+        at: t,
+        kind: opening ? "opened" : "error",
+        summary: opening
+          ? `Incident opened: an uncorrectable memory error was consumed in VM ${vm}`
+          : `New poisoned page: consumed error at guest-physical page ${norm.gpa}`,
         log_entry_id: logId,
       });
     }
@@ -122,22 +205,42 @@ async function rawInsertBaseline(
   only?: (keyof RawBatch)[],
 ): Promise<{ eventsPerSec: number }> {
   const batches = rawBatches(fleet).map((b) =>
-    only ? (Object.fromEntries(Object.entries(b).filter(([t]) => only.includes(t as keyof RawBatch))) as RawBatch) : b,
+    only
+      ? (Object.fromEntries(
+          Object.entries(b).filter(([t]) => only.includes(t as keyof RawBatch)),
+        ) as RawBatch)
+      : b,
   );
   const values = (table: string, rows: Record<string, unknown>[]) => {
     const cols = Object.keys(rows[0]!);
     const params: unknown[] = [];
-    const cell = (v: unknown) => (v instanceof Date ? v.toISOString() : v !== null && typeof v === "object" ? JSON.stringify(v) : v);
-    const tuples = rows.map((r) => `(${cols.map((c) => (params.push(cell(r[c])), `$${params.length}`)).join(", ")})`);
-    return { text: `insert into ${table} (${cols.join(", ")}) values ${tuples.join(", ")}`, params };
+    const cell = (v: unknown) =>
+      v instanceof Date
+        ? v.toISOString()
+        : v !== null && typeof v === "object"
+          ? JSON.stringify(v)
+          : v;
+    const tuples = rows.map(
+      (r) =>
+        `(${cols.map((c) => (params.push(cell(r[c])), `$${params.length}`)).join(", ")})`,
+    );
+    return {
+      text: `insert into ${table} (${cols.join(", ")}) values ${tuples.join(", ")}`,
+      params,
+    };
   };
   const json = (table: string, rows: Record<string, unknown>[]) => {
     const cols = Object.keys(rows[0]!).join(", ");
-    return { text: `insert into ${table} (${cols}) select ${cols} from json_populate_recordset(null::${table}, $1::json)`, params: [JSON.stringify(rows)] };
+    return {
+      text: `insert into ${table} (${cols}) select ${cols} from json_populate_recordset(null::${table}, $1::json)`,
+      params: [JSON.stringify(rows)],
+    };
   };
   const begin = performance.now();
   for (const b of batches) {
-    const stmts = Object.entries(b).map(([table, rows]) => (how === "values" ? values(table, rows) : json(table, rows)));
+    const stmts = Object.entries(b).map(([table, rows]) =>
+      how === "values" ? values(table, rows) : json(table, rows),
+    );
     if (h.kind === "pglite") {
       await (h.raw as PGlite).transaction(async (tx) => {
         for (const s of stmts) await tx.query(s.text, s.params);
@@ -154,7 +257,16 @@ async function rawInsertBaseline(
 
 // autocannon ends a fixed-amount run on its next 1 s sample tick, so its duration can be up to a
 // second long; throughput here is 2xx answers over the time to the last answer.
-async function load(url: string, opts: { connections: number; amount: number; body: () => { token: string; body: string }; path: string; contentType: string }) {
+async function load(
+  url: string,
+  opts: {
+    connections: number;
+    amount: number;
+    body: () => { token: string; body: string };
+    path: string;
+    contentType: string;
+  },
+) {
   let last = 0;
   let ok = 0;
   const begin = performance.now();
@@ -168,7 +280,16 @@ async function load(url: string, opts: { connections: number; amount: number; bo
         method: "POST",
         setupRequest: (req) => {
           const b = opts.body();
-          return { ...req, method: "POST", path: opts.path, body: b.body, headers: { "content-type": opts.contentType, authorization: `Bearer ${b.token}` } };
+          return {
+            ...req,
+            method: "POST",
+            path: opts.path,
+            body: b.body,
+            headers: {
+              "content-type": opts.contentType,
+              authorization: `Bearer ${b.token}`,
+            },
+          };
         },
         // in autocannon's README, missing from its types
         ...({
@@ -180,15 +301,31 @@ async function load(url: string, opts: { connections: number; amount: number; bo
       },
     ],
   });
-  return { reqPerSec: ok / ((last - begin) / 1000), ok, non2xx: r.non2xx + r.errors, p50: r.latency.p50, p99: r.latency.p99 };
+  return {
+    reqPerSec: ok / ((last - begin) / 1000),
+    ok,
+    non2xx: r.non2xx + r.errors,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+  };
 }
 
 const OPERATOR_TOKEN = "pwo_bench_operator_token_0000";
 
 // Requests and transactions so far, from the server's group-commit metric.
 async function groupStats(url: string) {
-  const text = await (await fetch(`${url}/api/v1/admin/metrics`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).text();
-  const read = (suffix: string) => Number(new RegExp(`^poisonwatch_ingest_group_requests_${suffix} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+  const text = await (
+    await fetch(`${url}/api/v1/admin/metrics`, {
+      headers: { authorization: `Bearer ${OPERATOR_TOKEN}` },
+    })
+  ).text();
+  const read = (suffix: string) =>
+    Number(
+      new RegExp(
+        `^poisonwatch_ingest_group_requests_${suffix} (\\d+)`,
+        "m",
+      ).exec(text)?.[1] ?? 0,
+    );
   return { requests: read("sum"), transactions: read("count") };
 }
 
@@ -201,7 +338,10 @@ async function benchEngine(engine: "pglite" | "postgres") {
     handle = await openPglite(dir);
     env = { DATA_DIR: dir, DATABASE_URL: undefined };
   } else {
-    const base = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+    const base =
+      process.env.BENCH_DATABASE_URL ??
+      process.env.DATABASE_URL ??
+      "postgres://postgres@127.0.0.1:5432/postgres";
     const { default: postgres } = await import("postgres");
     const admin = postgres(base, { max: 1, onnotice: () => {} });
     const name = `pw_bench_${Date.now()}`;
@@ -218,18 +358,35 @@ async function benchEngine(engine: "pglite" | "postgres") {
   const fleet = await seedFleet(handle);
   const rawValues = await rawInsertBaseline(handle, fleet, "values");
   const rawJson = await rawInsertBaseline(handle, fleet, "json");
-  const raw = rawValues.eventsPerSec >= rawJson.eventsPerSec ? { ...rawValues, how: "VALUES" } : { ...rawJson, how: "JSON" };
+  const raw =
+    rawValues.eventsPerSec >= rawJson.eventsPerSec
+      ? { ...rawValues, how: "VALUES" }
+      : { ...rawJson, how: "JSON" };
   // for comparison with earlier figures: the events and log entries alone
-  const narrow = await rawInsertBaseline(handle, fleet, "json", ["memory_error_events", "log_entries"]);
+  const narrow = await rawInsertBaseline(handle, fleet, "json", [
+    "memory_error_events",
+    "log_entries",
+  ]);
   console.log(
     `raw INSERT: multi-row VALUES ${fmt(rawValues.eventsPerSec)} events/s, json_populate_recordset ${fmt(rawJson.eventsPerSec)} events/s; ` +
       `events and log entries alone ${fmt(narrow.eventsPerSec)} events/s`,
   );
   await handle.close();
-  const server = await startServer({ ...env, POISONWATCH_DEMO: "0", POISONWATCH_BENCH: "1", OPERATOR_TOKEN });
+  const server = await startServer({
+    ...env,
+    POISONWATCH_DEMO: "0",
+    POISONWATCH_BENCH: "1",
+    OPERATOR_TOKEN,
+  });
   try {
     const emptyBody = JSON.stringify(eventFor("x", "y", "empty"));
-    const empty = await load(server.url, { connections: 50, amount: SINGLE_REQUESTS, path: "/api/bench/empty", contentType: "application/json", body: () => ({ token: "none", body: emptyBody }) });
+    const empty = await load(server.url, {
+      connections: 50,
+      amount: SINGLE_REQUESTS,
+      path: "/api/bench/empty",
+      contentType: "application/json",
+      body: () => ({ token: "none", body: emptyBody }),
+    });
     let h = 0;
     const nextHost = () => fleet.hosts[h++ % HOSTS]!;
     // warm-up, not measured: each host's first batch opens its VMs' incidents and (this workload
@@ -237,10 +394,18 @@ async function benchEngine(engine: "pglite" | "postgres") {
     for (const host of fleet.hosts) {
       const res = await fetch(`${server.url}/api/v1/events`, {
         method: "POST",
-        headers: { "content-type": "application/cloudevents-batch+json", authorization: `Bearer ${host.token}` },
-        body: JSON.stringify(Array.from({ length: BATCH }, (_, i) => eventFor(host.id, host.vms[i % host.vms.length]!, "w"))),
+        headers: {
+          "content-type": "application/cloudevents-batch+json",
+          authorization: `Bearer ${host.token}`,
+        },
+        body: JSON.stringify(
+          Array.from({ length: BATCH }, (_, i) =>
+            eventFor(host.id, host.vms[i % host.vms.length]!, "w"),
+          ),
+        ),
       });
-      if (res.status !== 200) throw new Error(`warm-up: ${res.status} ${await res.text()}`);
+      if (res.status !== 200)
+        throw new Error(`warm-up: ${res.status} ${await res.text()}`);
     }
     const g0 = await groupStats(server.url);
     const batches = await load(server.url, {
@@ -250,7 +415,14 @@ async function benchEngine(engine: "pglite" | "postgres") {
       contentType: "application/cloudevents-batch+json",
       body: () => {
         const host = nextHost();
-        return { token: host.token, body: JSON.stringify(Array.from({ length: BATCH }, (_, i) => eventFor(host.id, host.vms[i % host.vms.length]!, "b"))) };
+        return {
+          token: host.token,
+          body: JSON.stringify(
+            Array.from({ length: BATCH }, (_, i) =>
+              eventFor(host.id, host.vms[i % host.vms.length]!, "b"),
+            ),
+          ),
+        };
       },
     });
     const g1 = await groupStats(server.url);
@@ -261,14 +433,29 @@ async function benchEngine(engine: "pglite" | "postgres") {
       contentType: "application/cloudevents+json",
       body: () => {
         const host = nextHost();
-        return { token: host.token, body: JSON.stringify(eventFor(host.id, host.vms[seq % host.vms.length]!, "s")) };
+        return {
+          token: host.token,
+          body: JSON.stringify(
+            eventFor(host.id, host.vms[seq % host.vms.length]!, "s"),
+          ),
+        };
       },
     });
     const g2 = await groupStats(server.url);
-    const perTx = (a: typeof g0, b: typeof g0) => (b.requests - a.requests) / Math.max(1, b.transactions - a.transactions);
+    const perTx = (a: typeof g0, b: typeof g0) =>
+      (b.requests - a.requests) / Math.max(1, b.transactions - a.transactions);
     return {
-      engine, raw, rawValues, rawJson, narrow, empty,
-      batches: { ...batches, eventsPerSec: batches.reqPerSec * BATCH, perTx: perTx(g0, g1) },
+      engine,
+      raw,
+      rawValues,
+      rawJson,
+      narrow,
+      empty,
+      batches: {
+        ...batches,
+        eventsPerSec: batches.reqPerSec * BATCH,
+        perTx: perTx(g0, g1),
+      },
       singles: { ...singles, perTx: perTx(g1, g2) },
     };
   } finally {
@@ -279,14 +466,18 @@ async function benchEngine(engine: "pglite" | "postgres") {
 
 async function main() {
   ensureBuild();
-  const engines = (process.env.BENCH_ENGINES ?? "pglite,postgres").split(",") as ("pglite" | "postgres")[];
+  const engines = (process.env.BENCH_ENGINES ?? "pglite,postgres").split(
+    ",",
+  ) as ("pglite" | "postgres")[];
   const rows: Awaited<ReturnType<typeof benchEngine>>[] = [];
   for (const e of engines) {
     console.log(`\n--- ${e} ---`);
     rows.push(await benchEngine(e));
   }
   console.log("\nbench:ingest (2 cores; load generator on the same machine)\n");
-  console.log("| engine | raw INSERT baseline (events/s, the faster of VALUES / JSON) | batched ingest (events/s, 100/batch, 10 conc.) | ratio | batch p50/p99 ms | single ingest (events/s, 50 conc.) | single p50/p99 ms | requests per transaction (batched / single) | empty route (req/s) | empty p50/p99 ms | non-2xx |");
+  console.log(
+    "| engine | raw INSERT baseline (events/s, the faster of VALUES / JSON) | batched ingest (events/s, 100/batch, 10 conc.) | ratio | batch p50/p99 ms | single ingest (events/s, 50 conc.) | single p50/p99 ms | requests per transaction (batched / single) | empty route (req/s) | empty p50/p99 ms | non-2xx |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     console.log(

@@ -24,10 +24,13 @@ const { apiRouter } = await import("@/server/http/routes");
 const { OPERATOR_TOKEN_SETTING } = await import("@/server/http/principal");
 const { getBoss, startWorkers, stopBoss } = await import("@/server/jobs/boss");
 await import("@/server/jobs/workers");
-const { createWebhookEndpoint } = await import("@/server/notify/webhook-endpoints");
+const { createWebhookEndpoint } =
+  await import("@/server/notify/webhook-endpoints");
 const { putSetting } = await import("@/server/settings");
 
-const RATES = (process.env.BENCH_RATES ?? "100,250,500,1000").split(",").map(Number);
+const RATES = (process.env.BENCH_RATES ?? "100,250,500,1000")
+  .split(",")
+  .map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const PER_REQUEST = Number(process.env.BENCH_BATCH ?? 10);
 const FANOUT = Number(process.env.BENCH_ENDPOINTS ?? 1000);
@@ -37,7 +40,9 @@ const VMS = 50;
 const clock = () => performance.timeOrigin + performance.now();
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
+  return s.length
+    ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
+    : NaN;
 };
 const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : "–");
 
@@ -68,7 +73,9 @@ const receiver = new Worker(receiverSource, { eval: true });
 const arrivals: { path: string; at: number; ts: string | null }[] = [];
 const port = await new Promise<number>((resolve) => {
   receiver.on("message", (m: unknown) => {
-    if (Array.isArray(m)) for (const [path, at, ts] of m as [string, number, string | null][]) arrivals.push({ path, at, ts });
+    if (Array.isArray(m))
+      for (const [path, at, ts] of m as [string, number, string | null][])
+        arrivals.push({ path, at, ts });
     else resolve((m as { port: number }).port);
   });
 });
@@ -87,10 +94,20 @@ if (url) {
   u.pathname = `/${name}`;
   handle = await openPostgres(u.toString(), { max: 10 });
   await getBoss(handle);
-  const worker = spawn(process.execPath, ["--require", "./scripts/server-only-shim.cjs", "--import", "tsx", "scripts/worker.ts"], {
-    env: { ...process.env, DATABASE_URL: u.toString() },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const worker = spawn(
+    process.execPath,
+    [
+      "--require",
+      "./scripts/server-only-shim.cjs",
+      "--import",
+      "tsx",
+      "scripts/worker.ts",
+    ],
+    {
+      env: { ...process.env, DATABASE_URL: u.toString() },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   cleanup = async () => {
     worker.kill("SIGTERM");
     await new Promise((r) => worker.once("exit", r));
@@ -104,7 +121,10 @@ if (url) {
 }
 setDbHandle(handle);
 
-async function waitFor(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+async function waitFor(
+  pred: () => boolean,
+  timeoutMs: number,
+): Promise<boolean> {
   const end = performance.now() + timeoutMs;
   while (performance.now() < end) {
     if (pred()) return true;
@@ -114,29 +134,54 @@ async function waitFor(pred: () => boolean, timeoutMs: number): Promise<boolean>
 }
 
 // ---- fleet through the operator API
-async function api(method: string, path: string, token: string, body?: unknown) {
+async function api(
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+) {
   const res = await apiRouter.handle(
     new Request(`http://localhost${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     }),
   );
-  return { status: res.status, body: (await res.json().catch(() => null)) as any };
+  return {
+    status: res.status,
+    body: (await res.json().catch(() => null)) as any,
+  };
 }
 const op = newSecretToken("operator");
 await putSetting(handle.db, OPERATOR_TOKEN_SETTING, hashToken(op));
 
 async function makeTenant(id: string, vms: number) {
-  await api("PUT", `/api/v1/admin/tenants/${id}`, op, { name: id, contactEmails: [] });
-  await api("PUT", `/api/v1/admin/projects/${id}-p`, op, { tenantId: id, name: "p" });
+  await api("PUT", `/api/v1/admin/tenants/${id}`, op, {
+    name: id,
+    contactEmails: [],
+  });
+  await api("PUT", `/api/v1/admin/projects/${id}-p`, op, {
+    tenantId: id,
+    name: "p",
+  });
   await api("PUT", `/api/v1/admin/hosts/${id}-h`, op, { zone: "z" });
-  const host = (await api("POST", `/api/v1/admin/hosts/${id}-h/tokens`, op)).body.token as string;
-  const key = (await api("POST", `/api/v1/admin/tenants/${id}/api-keys`, op)).body.key as string;
+  const host = (await api("POST", `/api/v1/admin/hosts/${id}-h/tokens`, op))
+    .body.token as string;
+  const key = (await api("POST", `/api/v1/admin/tenants/${id}/api-keys`, op))
+    .body.key as string;
   const vmIds: string[] = [];
   for (let i = 0; i < vms; i++) {
     const vm = `${id}-vm${i}`;
-    await api("PUT", `/api/v1/admin/vms/${vm}`, op, { projectId: `${id}-p`, name: vm, zone: "z", hostId: `${id}-h`, placedAt: "2020-01-01T00:00:00Z" });
+    await api("PUT", `/api/v1/admin/vms/${vm}`, op, {
+      projectId: `${id}-p`,
+      name: vm,
+      zone: "z",
+      hostId: `${id}-h`,
+      placedAt: "2020-01-01T00:00:00Z",
+    });
     vmIds.push(vm);
   }
   return { id, hostId: `${id}-h`, host, key, vmIds };
@@ -159,7 +204,12 @@ function event(hostId: string, vmId: string, time: Date) {
       arch: "arm64",
       mechanism: "kvm_exit_arm_sea",
       // one page per VM, one host under its degraded threshold: no evacuations in the way
-      armSea: { flags: 1, esr: "0x0000000092000010", gva: "0x0000ffff9a2b3c40", gpa: "0x00000001234f8000" },
+      armSea: {
+        flags: 1,
+        esr: "0x0000000092000010",
+        gva: "0x0000ffff9a2b3c40",
+        gpa: "0x00000001234f8000",
+      },
       guestMode: "user",
       actions: ["sea_injected", "page_unmapped"],
     },
@@ -188,11 +238,19 @@ const runs: { rate: number; subscribe: boolean; warmup?: boolean }[] = [
 ];
 let timeCursor = Date.now() - 3600_000;
 // one page per VM and 50 VMs on one host: keep the health policy from evacuating them meanwhile
-await api("PUT", `/api/v1/admin/policy`, op, { hostDegradedPages: 1_000_000, hostEvacuatePages: 1_000_000, vmPages: 1_000_000 });
+await api("PUT", `/api/v1/admin/policy`, op, {
+  hostDegradedPages: 1_000_000,
+  hostEvacuatePages: 1_000_000,
+  vmPages: 1_000_000,
+});
 for (const [r, { rate, subscribe, warmup }] of runs.entries()) {
   // a tenant per run so every run starts without a backlog of its own
   const lat = await makeTenant(`lat${r}`, VMS);
-  if (subscribe) await api("POST", "/api/v1/webhooks", lat.key, { url: `${base}/lat${r}`, eventTypes: ["memory_error.detected"] });
+  if (subscribe)
+    await api("POST", "/api/v1/webhooks", lat.key, {
+      url: `${base}/lat${r}`,
+      eventTypes: ["memory_error.detected"],
+    });
   // each event has a distinct time, 1 ms apart in the past: its log entry's timestamp names it
   const sentAt = new Map<string, number>();
   const ack: number[] = [];
@@ -206,14 +264,23 @@ for (const [r, { rate, subscribe, warmup }] of runs.entries()) {
     if (wait > 0) await new Promise((res) => setTimeout(res, wait));
     const batch = Array.from({ length: PER_REQUEST }, (_, j) => {
       const time = new Date(timeCursor++);
-      return { ev: event(lat.hostId, lat.vmIds[(i * PER_REQUEST + j) % VMS]!, time), key: time.toISOString() };
+      return {
+        ev: event(lat.hostId, lat.vmIds[(i * PER_REQUEST + j) % VMS]!, time),
+        key: time.toISOString(),
+      };
     });
     const t0 = clock();
     for (const b of batch) sentAt.set(b.key, t0);
     inflight.push(
       (async () => {
-        const res = await api("POST", "/api/v1/events", lat.host, batch.map((b) => b.ev));
-        if (res.status !== 200 || res.body.accepted !== PER_REQUEST) failed += 1;
+        const res = await api(
+          "POST",
+          "/api/v1/events",
+          lat.host,
+          batch.map((b) => b.ev),
+        );
+        if (res.status !== 200 || res.body.accepted !== PER_REQUEST)
+          failed += 1;
         ack.push(clock() - t0);
       })(),
     );
@@ -223,8 +290,14 @@ for (const [r, { rate, subscribe, warmup }] of runs.entries()) {
   const ingestSeconds = (performance.now() - started) / 1000;
   const total = requests * PER_REQUEST;
   const path = `/lat${r}`;
-  if (subscribe) await waitFor(() => arrivals.filter((a) => a.path === path).length >= total, 120_000);
-  const e2e = arrivals.filter((a) => a.path === path && a.ts && sentAt.has(a.ts)).map((a) => a.at - sentAt.get(a.ts!)!);
+  if (subscribe)
+    await waitFor(
+      () => arrivals.filter((a) => a.path === path).length >= total,
+      120_000,
+    );
+  const e2e = arrivals
+    .filter((a) => a.path === path && a.ts && sentAt.has(a.ts))
+    .map((a) => a.at - sentAt.get(a.ts!)!);
   if (warmup) continue;
   results.push({
     rate,
@@ -242,21 +315,41 @@ for (const [r, { rate, subscribe, warmup }] of runs.entries()) {
 // ---- 2. fan-out to 1,000 endpoints beside a raw POST loop
 const fan = await makeTenant("fan", 1);
 for (let i = 0; i < FANOUT; i++) {
-  await createWebhookEndpoint({ db: handle.db, tenantId: "fan", actor: "bench" }, { url: `${base}/fan/${i}`, eventTypes: ["incident.opened"] });
+  await createWebhookEndpoint(
+    { db: handle.db, tenantId: "fan", actor: "bench" },
+    { url: `${base}/fan/${i}`, eventTypes: ["incident.opened"] },
+  );
 }
 const fanStart = clock();
-await api("POST", "/api/v1/events", fan.host, event(fan.hostId, fan.vmIds[0]!, new Date()));
+await api(
+  "POST",
+  "/api/v1/events",
+  fan.host,
+  event(fan.hostId, fan.vmIds[0]!, new Date()),
+);
 const fanAck = clock() - fanStart;
 const fanArrivals = () => arrivals.filter((a) => a.path.startsWith("/fan/"));
 const fanDone = await waitFor(() => fanArrivals().length >= FANOUT, 120_000);
-const fanSeconds = (Math.max(...fanArrivals().map((a) => a.at)) - fanStart) / 1000;
+const fanSeconds =
+  (Math.max(...fanArrivals().map((a) => a.at)) - fanStart) / 1000;
 
-const rawBody = JSON.stringify({ type: "incident.opened", timestamp: new Date().toISOString(), data: { id: "inc_raw" } });
+const rawBody = JSON.stringify({
+  type: "incident.opened",
+  timestamp: new Date().toISOString(),
+  data: { id: "inc_raw" },
+});
 const post = (p: string) =>
   new Promise<void>((resolve) => {
     const req = request(
       `${base}${p}`,
-      { method: "POST", agent: rawAgent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(rawBody) } },
+      {
+        method: "POST",
+        agent: rawAgent,
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(rawBody),
+        },
+      },
       (res) => {
         res.resume();
         res.on("end", () => resolve());
@@ -274,10 +367,15 @@ await Promise.all(
   }),
 );
 const rawSeconds = (performance.now() - rawStart) / 1000;
-await waitFor(() => arrivals.filter((a) => a.path.startsWith("/raw/")).length >= FANOUT, 5_000);
+await waitFor(
+  () => arrivals.filter((a) => a.path.startsWith("/raw/")).length >= FANOUT,
+  5_000,
+);
 
 // ---- report
-const where = url ? "PostgreSQL 15, workers in a second process (npm run worker)" : "PGlite (in memory), workers in this process";
+const where = url
+  ? "PostgreSQL 15, workers in a second process (npm run worker)"
+  : "PGlite (in memory), workers in this process";
 const out = [
   `bench:notify – ${where}; Node ${process.version}; ${SECONDS} s per rate, batches of ${PER_REQUEST} events over ${VMS} VMs`,
   ``,

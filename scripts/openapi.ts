@@ -3,7 +3,10 @@
 // file the typed-client test uses.
 import { writeFileSync } from "node:fs";
 import { openApiDocument } from "@/server/http/routes";
-import { generateOpenApiTypes, TYPES_FILE } from "@/tests/helpers/openapi-client";
+import {
+  generateOpenApiTypes,
+  TYPES_FILE,
+} from "@/tests/helpers/openapi-client";
 
 if (process.argv.includes("--types")) {
   writeFileSync(TYPES_FILE, await generateOpenApiTypes());

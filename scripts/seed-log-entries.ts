@@ -10,13 +10,29 @@ import { rawRows } from "@/db/client";
 export const ENTRIES_PER_INCIDENT = 1000;
 const BATCH = 100_000;
 
-export type SeedResult = { entries: number; incidents: number; heaviestIncidentId: string; seconds: number };
+export type SeedResult = {
+  entries: number;
+  incidents: number;
+  heaviestIncidentId: string;
+  seconds: number;
+};
 
 // Entry i belongs to incident floor(i / 1000) (a 43-minute burst on one VM); one entry in ten is a
 // WARNING; timestamps run back from `at` by 2.592 s per entry, so 1,000,000 entries cover 30 days.
-export async function seedLogEntries(db: Db, opts: { tenantId: string; count: number; at: Date; log?: (s: string) => void }): Promise<SeedResult> {
+export async function seedLogEntries(
+  db: Db,
+  opts: {
+    tenantId: string;
+    count: number;
+    at: Date;
+    log?: (s: string) => void;
+  },
+): Promise<SeedResult> {
   const t0 = performance.now();
-  const vms = await rawRows<{ id: string }>(db, sql`select id from vms where tenant_id = ${opts.tenantId} order by id`);
+  const vms = await rawRows<{ id: string }>(
+    db,
+    sql`select id from vms where tenant_id = ${opts.tenantId} order by id`,
+  );
   if (!vms.length) throw new Error(`tenant ${opts.tenantId} has no VMs`);
   const spanMs = 30 * 86400_000;
   const step = spanMs / Math.max(opts.count, 1);
@@ -74,7 +90,9 @@ export async function seedLogEntries(db: Db, opts: { tenantId: string; count: nu
       from generate_series(${start}::int, ${end}::int) i
       join ${vmsOf} v on v.k = (i / ${ENTRIES_PER_INCIDENT}) % ${nVms}
       on conflict (id) do nothing`);
-    opts.log?.(`  ${end + 1} log entries (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    opts.log?.(
+      `  ${end + 1} log entries (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
   }
   await db.execute(sql`analyze`);
   return {
@@ -91,7 +109,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const count = Number(process.argv[2] ?? 1_000_000);
   const tenantId = process.argv[3] ?? "acme";
   const h = await getDbHandle();
-  const r = await seedLogEntries(h.db, { tenantId, count, at: new Date(), log: (s) => console.log(s) });
-  console.log(`seeded ${r.entries} log entries in ${r.incidents} incidents for ${tenantId} in ${r.seconds.toFixed(1)} s`);
+  const r = await seedLogEntries(h.db, {
+    tenantId,
+    count,
+    at: new Date(),
+    log: (s) => console.log(s),
+  });
+  console.log(
+    `seeded ${r.entries} log entries in ${r.incidents} incidents for ${tenantId} in ${r.seconds.toFixed(1)} s`,
+  );
   await h.close();
 }

@@ -41,10 +41,20 @@ function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
-const fmtMs = (x: number) => (Number.isNaN(x) ? "–" : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
-const dist = (xs: number[]) => `p50 ${fmtMs(quantile(xs, 0.5))}, p95 ${fmtMs(quantile(xs, 0.95))}, p99 ${fmtMs(quantile(xs, 0.99))}, max ${fmtMs(Math.max(...xs))} (n=${xs.length})`;
+const fmtMs = (x: number) =>
+  Number.isNaN(x)
+    ? "–"
+    : x >= 10_000
+      ? `${(x / 1000).toFixed(1)} s`
+      : `${Math.round(x)} ms`;
+const dist = (xs: number[]) =>
+  `p50 ${fmtMs(quantile(xs, 0.5))}, p95 ${fmtMs(quantile(xs, 0.95))}, p99 ${fmtMs(quantile(xs, 0.99))}, max ${fmtMs(Math.max(...xs))} (n=${xs.length})`;
 
-async function pool<T>(items: T[], n: number, fn: (item: T, i: number) => Promise<void>) {
+async function pool<T>(
+  items: T[],
+  n: number,
+  fn: (item: T, i: number) => Promise<void>,
+) {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(n, items.length) }, async () => {
@@ -57,19 +67,33 @@ async function pool<T>(items: T[], n: number, fn: (item: T, i: number) => Promis
 }
 
 function client(base: string) {
-  return async function call(method: string, path: string, token: string, body?: unknown, contentType = "application/json") {
+  return async function call(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+    contentType = "application/json",
+  ) {
     for (let attempt = 0; ; attempt++) {
       const r = await fetch(base + path, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": contentType } : {}) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { "content-type": contentType } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await r.text();
       if (r.status === 429 && attempt < 20) {
-        await new Promise((res) => setTimeout(res, 1000 * Number(r.headers.get("retry-after") ?? "1")));
+        await new Promise((res) =>
+          setTimeout(res, 1000 * Number(r.headers.get("retry-after") ?? "1")),
+        );
         continue;
       }
-      if (r.status >= 400) throw new Error(`${method} ${path} → ${r.status} ${text.slice(0, 300)}`);
+      if (r.status >= 400)
+        throw new Error(
+          `${method} ${path} → ${r.status} ${text.slice(0, 300)}`,
+        );
       return { status: r.status, body: text ? JSON.parse(text) : null };
     }
   };
@@ -77,13 +101,32 @@ function client(base: string) {
 
 // ---- the world ------------------------------------------------------------------------------
 
-type Vm = { id: string; tenant: string; project: string; host: string; placedAt: number };
-type SimEvent = { at: number; vm: Vm; host: string; page: number | null; kernel: boolean; ao: boolean };
+type Vm = {
+  id: string;
+  tenant: string;
+  project: string;
+  host: string;
+  placedAt: number;
+};
+type SimEvent = {
+  at: number;
+  vm: Vm;
+  host: string;
+  page: number | null;
+  kernel: boolean;
+  ao: boolean;
+};
 
 // A day of a fleet, roughly as fleets see it: most hosts have no uncorrectable error at all; a
 // few have a failing DIMM whose errors spread over more and more pages; some hosts see one
 // isolated error; a few VMs hit the same poisoned page again and again (a storm of repeats).
-function planEvents(o: FleetOptions, vms: Vm[], hosts: string[], rnd: () => number, start: number) {
+function planEvents(
+  o: FleetOptions,
+  vms: Vm[],
+  hosts: string[],
+  rnd: () => number,
+  start: number,
+) {
   const span = o.days * DAY_MS;
   const onHost = new Map<string, Vm[]>();
   for (const v of vms) onHost.set(v.host, [...(onHost.get(v.host) ?? []), v]);
@@ -103,7 +146,14 @@ function planEvents(o: FleetOptions, vms: Vm[], hosts: string[], rnd: () => numb
       const hits = 1 + Math.floor(rnd() * rnd() * 6);
       for (let k = 0; k < hits; k++) {
         const at = Math.min(start + span - 1000, first + k * rnd() * 3600_000);
-        events.push({ at, vm, host: vm.host, page: rnd() < 0.04 ? null : page, kernel: rnd() < 0.02, ao: rnd() < 0.15 });
+        events.push({
+          at,
+          vm,
+          host: vm.host,
+          page: rnd() < 0.04 ? null : page,
+          kernel: rnd() < 0.02,
+          ao: rnd() < 0.15,
+        });
       }
     }
   }
@@ -112,7 +162,14 @@ function planEvents(o: FleetOptions, vms: Vm[], hosts: string[], rnd: () => numb
     const residents = onHost.get(h) ?? [];
     if (!residents.length) continue;
     const vm = residents[Math.floor(rnd() * residents.length)]!;
-    events.push({ at: start + rnd() * span, vm, host: vm.host, page: nextPage++, kernel: rnd() < 0.03, ao: rnd() < 0.3 });
+    events.push({
+      at: start + rnd() * span,
+      vm,
+      host: vm.host,
+      page: nextPage++,
+      kernel: rnd() < 0.03,
+      ao: rnd() < 0.3,
+    });
   }
   for (const vm of vms) {
     if (rnd() >= 0.002) continue;
@@ -120,7 +177,14 @@ function planEvents(o: FleetOptions, vms: Vm[], hosts: string[], rnd: () => numb
     const at0 = start + rnd() * span;
     const n = 50 + Math.floor(rnd() * 400);
     for (let k = 0; k < n; k++) {
-      events.push({ at: Math.min(start + span - 1000, at0 + k * 200), vm, host: vm.host, page: k % 7 === 0 ? page + 1 : page, kernel: false, ao: false });
+      events.push({
+        at: Math.min(start + span - 1000, at0 + k * 200),
+        vm,
+        host: vm.host,
+        page: k % 7 === 0 ? page + 1 : page,
+        kernel: false,
+        ao: false,
+      });
     }
   }
   events.sort((a, b) => a.at - b.at);
@@ -131,7 +195,10 @@ let seq = 0;
 function cloudEvent(runId: string, e: SimEvent) {
   seq += 1;
   const mech = e.ao ? "sigbus" : seq % 3 === 0 ? "sigbus" : "kvm_exit_arm_sea";
-  const gpa = e.page === null ? null : "0x" + (0x80000000 + e.page * 0x1000).toString(16).padStart(16, "0");
+  const gpa =
+    e.page === null
+      ? null
+      : "0x" + (0x80000000 + e.page * 0x1000).toString(16).padStart(16, "0");
   const data: Record<string, unknown> = {
     vmId: e.vm.id,
     hostId: e.host,
@@ -144,17 +211,40 @@ function cloudEvent(runId: string, e: SimEvent) {
     data.actions = ["sea_injected", "page_unmapped"];
     data.armSea = gpa
       ? { flags: 1, esr: "0x0000000092000010", gva: "0x0000ffff9a2b3c40", gpa }
-      : { flags: 0, esr: "0x0000000092000610", gva: "0x0000000000000000", gpa: "0x0000000000000000" };
+      : {
+          flags: 0,
+          esr: "0x0000000092000610",
+          gva: "0x0000000000000000",
+          gpa: "0x0000000000000000",
+        };
   } else {
     data.actions = ["mce_injected", "page_unmapped"];
-    data.sigbus = { code: e.ao ? "BUS_MCEERR_AO" : "BUS_MCEERR_AR", addrLsb: 12, ...(gpa ? { gpa } : {}) };
+    data.sigbus = {
+      code: e.ao ? "BUS_MCEERR_AO" : "BUS_MCEERR_AR",
+      addrLsb: 12,
+      ...(gpa ? { gpa } : {}),
+    };
   }
-  return { specversion: "1.0", id: `${runId}-${seq}`, source: `/hosts/${e.host}`, type: "vmm.memory_error.v1", time: new Date(e.at).toISOString(), subject: e.vm.id, data };
+  return {
+    specversion: "1.0",
+    id: `${runId}-${seq}`,
+    source: `/hosts/${e.host}`,
+    type: "vmm.memory_error.v1",
+    time: new Date(e.at).toISOString(),
+    subject: e.vm.id,
+    data,
+  };
 }
 
 // ---- the control plane and tenant receivers -----------------------------------------------
 
-type Received = { kind: "callback" | "tenant"; type: string; data: any; latencyMs: number; verified: boolean };
+type Received = {
+  kind: "callback" | "tenant";
+  type: string;
+  data: any;
+  latencyMs: number;
+  verified: boolean;
+};
 
 async function startReceivers() {
   const received: Received[] = [];
@@ -166,7 +256,8 @@ async function startReceivers() {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       const path = req.url ?? "/";
-      const secret = path === "/callback" ? callbackSecret : tenantSecrets.get(path);
+      const secret =
+        path === "/callback" ? callbackSecret : tenantSecrets.get(path);
       let verified = false;
       try {
         if (secret) {
@@ -181,9 +272,22 @@ async function startReceivers() {
         verified = false;
       }
       try {
-        const p = JSON.parse(body) as { type: string; timestamp: string; data: any };
-        const from = p.type === "vm.evacuation_requested" ? p.data.requestedAt : p.timestamp;
-        received.push({ kind: path === "/callback" ? "callback" : "tenant", type: p.type, data: p.data, latencyMs: Date.now() - Date.parse(from), verified });
+        const p = JSON.parse(body) as {
+          type: string;
+          timestamp: string;
+          data: any;
+        };
+        const from =
+          p.type === "vm.evacuation_requested"
+            ? p.data.requestedAt
+            : p.timestamp;
+        received.push({
+          kind: path === "/callback" ? "callback" : "tenant",
+          type: p.type,
+          data: p.data,
+          latencyMs: Date.now() - Date.parse(from),
+          verified,
+        });
       } catch {
         /* not ours */
       }
@@ -210,31 +314,53 @@ export async function runFleet(o: FleetOptions) {
   const now = Date.now();
   const start = now - o.days * DAY_MS;
   const run = o.runId;
-  console.log(`fleet simulation ${run}: ${o.hosts} hosts, ${o.vms} VMs, ${o.days} day(s) against ${o.base}`);
+  console.log(
+    `fleet simulation ${run}: ${o.hosts} hosts, ${o.vms} VMs, ${o.days} day(s) against ${o.base}`,
+  );
 
   const rx = await startReceivers();
   if (!o.keepCallback) {
-    const cb = await call("PUT", "/api/v1/admin/callback", o.token, { url: `${rx.base}/callback`, rotateSecret: true });
+    const cb = await call("PUT", "/api/v1/admin/callback", o.token, {
+      url: `${rx.base}/callback`,
+      rotateSecret: true,
+    });
     rx.setCallbackSecret(cb.body.secret);
-    console.log(`· the control-plane callback now points at this simulator (${rx.base}/callback); set it back with PUT /api/v1/admin/callback`);
+    console.log(
+      `· the control-plane callback now points at this simulator (${rx.base}/callback); set it back with PUT /api/v1/admin/callback`,
+    );
   }
 
   // inventory: tenants of ~50 VMs, one project each, hosts spread over 3 zones
   const hosts = Array.from({ length: o.hosts }, (_, i) => `${run}-h${i + 1}`);
-  const tenants = Array.from({ length: Math.max(1, Math.ceil(o.vms / 50)) }, (_, i) => `${run}-t${i + 1}`);
+  const tenants = Array.from(
+    { length: Math.max(1, Math.ceil(o.vms / 50)) },
+    (_, i) => `${run}-t${i + 1}`,
+  );
   const tokens = new Map<string, string>();
   const ts = performance.now();
   let tenantHooks = 0;
   let hookRefusal: string | null = null;
   await pool(tenants, o.concurrency, async (t) => {
-    await call("PUT", `/api/v1/admin/tenants/${t}`, o.token, { name: `Simulated ${t}`, contactEmails: [`ops@${t}.example`] });
-    await call("PUT", `/api/v1/admin/projects/${t}-p`, o.token, { tenantId: t, name: "prod" });
-    const key = (await call("POST", `/api/v1/admin/tenants/${t}/api-keys`, o.token)).body.key as string;
+    await call("PUT", `/api/v1/admin/tenants/${t}`, o.token, {
+      name: `Simulated ${t}`,
+      contactEmails: [`ops@${t}.example`],
+    });
+    await call("PUT", `/api/v1/admin/projects/${t}-p`, o.token, {
+      tenantId: t,
+      name: "prod",
+    });
+    const key = (
+      await call("POST", `/api/v1/admin/tenants/${t}/api-keys`, o.token)
+    ).body.key as string;
     const path = `/t/${t}`;
     try {
       const hook = await call("POST", "/api/v1/webhooks", key, {
         url: rx.base + path,
-        eventTypes: ["incident.opened", "vm.evacuation_scheduled", "vm.evacuation_completed"],
+        eventTypes: [
+          "incident.opened",
+          "vm.evacuation_scheduled",
+          "vm.evacuation_completed",
+        ],
       });
       rx.setTenantSecret(path, hook.body.secret);
       tenantHooks += 1;
@@ -242,15 +368,30 @@ export async function runFleet(o: FleetOptions) {
       hookRefusal ??= e instanceof Error ? e.message : String(e);
     }
   });
-  if (hookRefusal) console.log(`· tenant webhooks refused (start the server with WEBHOOK_ALLOW_PRIVATE=1 to measure them): ${String(hookRefusal).slice(0, 160)}`);
+  if (hookRefusal)
+    console.log(
+      `· tenant webhooks refused (start the server with WEBHOOK_ALLOW_PRIVATE=1 to measure them): ${String(hookRefusal).slice(0, 160)}`,
+    );
   await pool(hosts, o.concurrency, async (h, i) => {
-    await call("PUT", `/api/v1/admin/hosts/${h}`, o.token, { zone: `sim-${"abc"[i % 3]}` });
-    tokens.set(h, (await call("POST", `/api/v1/admin/hosts/${h}/tokens`, o.token)).body.token);
+    await call("PUT", `/api/v1/admin/hosts/${h}`, o.token, {
+      zone: `sim-${"abc"[i % 3]}`,
+    });
+    tokens.set(
+      h,
+      (await call("POST", `/api/v1/admin/hosts/${h}/tokens`, o.token)).body
+        .token,
+    );
   });
   const placedAt = start - 3600_000;
   const vms: Vm[] = Array.from({ length: o.vms }, (_, i) => {
     const tenant = tenants[Math.floor(i / 50)]!;
-    return { id: `${run}-vm${i + 1}`, tenant, project: `${tenant}-p`, host: hosts[Math.floor(rnd() * hosts.length)]!, placedAt };
+    return {
+      id: `${run}-vm${i + 1}`,
+      tenant,
+      project: `${tenant}-p`,
+      host: hosts[Math.floor(rnd() * hosts.length)]!,
+      placedAt,
+    };
   });
   await pool(vms, o.concurrency, async (v) => {
     await call("PUT", `/api/v1/admin/vms/${v.id}`, o.token, {
@@ -262,10 +403,14 @@ export async function runFleet(o: FleetOptions) {
     });
   });
   const setupMs = performance.now() - ts;
-  console.log(`· inventory: ${tenants.length} tenants, ${hosts.length} hosts, ${vms.length} VMs in ${(setupMs / 1000).toFixed(1)} s`);
+  console.log(
+    `· inventory: ${tenants.length} tenants, ${hosts.length} hosts, ${vms.length} VMs in ${(setupMs / 1000).toFixed(1)} s`,
+  );
 
   const { events, badHosts } = planEvents(o, vms, hosts, rnd, start);
-  console.log(`· playing ${events.length} events (${badHosts.length} hosts with a failing DIMM) in ${Math.ceil((o.days * DAY_MS) / SLICE_MS)} slices of 15 simulated minutes`);
+  console.log(
+    `· playing ${events.length} events (${badHosts.length} hosts with a failing DIMM) in ${Math.ceil((o.days * DAY_MS) / SLICE_MS)} slices of 15 simulated minutes`,
+  );
 
   // replay slice by slice; after each, the control plane moves the VMs it was asked to evacuate
   const badSet = new Set(badHosts);
@@ -277,7 +422,11 @@ export async function runFleet(o: FleetOptions) {
   let sent = 0;
   const tp = performance.now();
   let i = 0;
-  for (let sliceEnd = start + SLICE_MS; i < events.length; sliceEnd += SLICE_MS) {
+  for (
+    let sliceEnd = start + SLICE_MS;
+    i < events.length;
+    sliceEnd += SLICE_MS
+  ) {
     const batchByHost = new Map<string, unknown[]>();
     for (; i < events.length && events[i]!.at < sliceEnd; i++) {
       const e = events[i]!;
@@ -290,12 +439,19 @@ export async function runFleet(o: FleetOptions) {
     }
     const batches = [...batchByHost].flatMap(([h, list]) => {
       const out: [string, unknown[]][] = [];
-      for (let k = 0; k < list.length; k += 500) out.push([h, list.slice(k, k + 500)]);
+      for (let k = 0; k < list.length; k += 500)
+        out.push([h, list.slice(k, k + 500)]);
       return out;
     });
     await pool(batches, o.concurrency, async ([h, list]) => {
       const t = performance.now();
-      const r = await call("POST", "/api/v1/events", tokens.get(h)!, list, "application/cloudevents-batch+json");
+      const r = await call(
+        "POST",
+        "/api/v1/events",
+        tokens.get(h)!,
+        list,
+        "application/cloudevents-batch+json",
+      );
       postMs.push(performance.now() - t);
       totals.accepted += r.body.accepted;
       totals.duplicates += r.body.duplicates;
@@ -309,7 +465,15 @@ export async function runFleet(o: FleetOptions) {
   async function controlPlane(simNow: number): Promise<number> {
     const ids = o.keepCallback
       ? await listScheduled()
-      : rx.received.filter((r) => r.kind === "callback" && r.type === "vm.evacuation_requested").map((r) => ({ id: r.data.evacuationId as string, vmId: r.data.vmId as string }));
+      : rx.received
+          .filter(
+            (r) =>
+              r.kind === "callback" && r.type === "vm.evacuation_requested",
+          )
+          .map((r) => ({
+            id: r.data.evacuationId as string,
+            vmId: r.data.vmId as string,
+          }));
     let n = 0;
     for (const { id, vmId } of ids) {
       if (handled.has(id)) continue;
@@ -335,7 +499,12 @@ export async function runFleet(o: FleetOptions) {
     const out: { id: string; vmId: string }[] = [];
     let cursor: string | null = null;
     do {
-      const r: { body: { data: { id: string; vmId: string }[]; nextCursor: string | null } } = await call(
+      const r: {
+        body: {
+          data: { id: string; vmId: string }[];
+          nextCursor: string | null;
+        };
+      } = await call(
         "GET",
         `/api/v1/admin/evacuations?status=scheduled&limit=500${cursor ? `&cursor=${cursor}` : ""}`,
         o.token,
@@ -347,12 +516,23 @@ export async function runFleet(o: FleetOptions) {
   }
 
   // what the policy did to this run's fleet
-  type Evac = { id: string; vmId: string; hostId: string; reason: string; status: string };
+  type Evac = {
+    id: string;
+    vmId: string;
+    hostId: string;
+    reason: string;
+    status: string;
+  };
   async function listRunEvacuations() {
     const out: Evac[] = [];
     let cursor: string | null = null;
     do {
-      const r: { body: { data: Evac[]; nextCursor: string | null } } = await call("GET", `/api/v1/admin/evacuations?limit=500${cursor ? `&cursor=${cursor}` : ""}`, o.token);
+      const r: { body: { data: Evac[]; nextCursor: string | null } } =
+        await call(
+          "GET",
+          `/api/v1/admin/evacuations?limit=500${cursor ? `&cursor=${cursor}` : ""}`,
+          o.token,
+        );
       out.push(...r.body.data.filter((e) => e.vmId.startsWith(`${run}-`)));
       cursor = r.body.nextCursor;
     } while (cursor);
@@ -360,15 +540,25 @@ export async function runFleet(o: FleetOptions) {
   }
 
   // wait for the notifications the run caused
-  const expectCallbacks = o.keepCallback ? 0 : (await listRunEvacuations()).length;
+  const expectCallbacks = o.keepCallback
+    ? 0
+    : (await listRunEvacuations()).length;
   const drainUntil = Date.now() + o.drainSeconds * 1000;
-  while (Date.now() < drainUntil && rx.received.filter((r) => r.kind === "callback").length < expectCallbacks) {
+  while (
+    Date.now() < drainUntil &&
+    rx.received.filter((r) => r.kind === "callback").length < expectCallbacks
+  ) {
     await new Promise((r) => setTimeout(r, 250));
   }
   if (!o.keepCallback) moves += await controlPlane(now);
-  await new Promise((r) => setTimeout(r, Math.min(5000, o.drainSeconds * 1000)));
+  await new Promise((r) =>
+    setTimeout(r, Math.min(5000, o.drainSeconds * 1000)),
+  );
 
-  const hostStates = { healthy: 0, degraded: 0, evacuate: 0 } as Record<string, number>;
+  const hostStates = { healthy: 0, degraded: 0, evacuate: 0 } as Record<
+    string,
+    number
+  >;
   await pool(hosts, o.concurrency, async (h) => {
     const r = await call("GET", `/api/v1/admin/hosts/${h}/health`, o.token);
     hostStates[r.body.state] = (hostStates[r.body.state] ?? 0) + 1;
@@ -376,29 +566,53 @@ export async function runFleet(o: FleetOptions) {
 
   const evacs = await listRunEvacuations();
   const byReason = new Map<string, number>();
-  for (const e of evacs) byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
-  const evacuatedHosts = new Set(evacs.filter((e) => e.reason === "host_evacuate").map((e) => e.hostId));
+  for (const e of evacs)
+    byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
+  const evacuatedHosts = new Set(
+    evacs.filter((e) => e.reason === "host_evacuate").map((e) => e.hostId),
+  );
   const callbacks = rx.received.filter((r) => r.kind === "callback");
   const tenantMsgs = rx.received.filter((r) => r.kind === "tenant");
   const unverified = rx.received.filter((r) => !r.verified).length;
 
   console.log("\n=== fleet simulation report ===");
-  console.log(`events: ${totals.accepted} accepted, ${totals.duplicates} duplicates, ${totals.rejected} rejected`);
+  console.log(
+    `events: ${totals.accepted} accepted, ${totals.duplicates} duplicates, ${totals.rejected} rejected`,
+  );
   console.log(
     `ingestion: ${sent} events sent (${events.length - sent} planned for VMs already moved away) in ${(playMs / 1000).toFixed(1)} s, ${Math.round(sent / (playMs / 1000))} events/s including the control plane's moves`,
   );
   console.log(`  POST /api/v1/events latency: ${dist(postMs)}`);
-  console.log(`policy: ${new Set(evacs.map((e) => e.vmId)).size} VMs evacuated (${evacs.length} evacuations: ${[...byReason].map(([k, v]) => `${k} ${v}`).join(", ") || "none"})`);
-  console.log(`  hosts evacuated (host_evacuate): ${evacuatedHosts.size}; failing DIMMs simulated: ${badHosts.length}`);
-  console.log(`  host states now: ${hostStates.healthy} healthy, ${hostStates.degraded} degraded, ${hostStates.evacuate} evacuate`);
-  console.log(`  control plane: ${moves} VMs moved; ${evacs.filter((e) => e.status === "completed").length} evacuations completed by the move`);
-  if (!o.keepCallback) console.log(`notification: ${callbacks.length} callbacks (vm.evacuation_requested), latency from request ${dist(callbacks.map((c) => c.latencyMs))}`);
+  console.log(
+    `policy: ${new Set(evacs.map((e) => e.vmId)).size} VMs evacuated (${evacs.length} evacuations: ${[...byReason].map(([k, v]) => `${k} ${v}`).join(", ") || "none"})`,
+  );
+  console.log(
+    `  hosts evacuated (host_evacuate): ${evacuatedHosts.size}; failing DIMMs simulated: ${badHosts.length}`,
+  );
+  console.log(
+    `  host states now: ${hostStates.healthy} healthy, ${hostStates.degraded} degraded, ${hostStates.evacuate} evacuate`,
+  );
+  console.log(
+    `  control plane: ${moves} VMs moved; ${evacs.filter((e) => e.status === "completed").length} evacuations completed by the move`,
+  );
+  if (!o.keepCallback)
+    console.log(
+      `notification: ${callbacks.length} callbacks (vm.evacuation_requested), latency from request ${dist(callbacks.map((c) => c.latencyMs))}`,
+    );
   if (tenantHooks) {
     const types = new Map<string, number[]>();
-    for (const m of tenantMsgs) types.set(m.type, [...(types.get(m.type) ?? []), m.latencyMs]);
-    for (const [t, l] of types) console.log(`  tenant ${t}: ${l.length}, latency from message ${dist(l)}`);
+    for (const m of tenantMsgs)
+      types.set(m.type, [...(types.get(m.type) ?? []), m.latencyMs]);
+    for (const [t, l] of types)
+      console.log(
+        `  tenant ${t}: ${l.length}, latency from message ${dist(l)}`,
+      );
   }
-  console.log(`  signatures: ${rx.received.length - unverified} verified with standardwebhooks, ${unverified} not`);
-  console.log(`inventory setup ${(setupMs / 1000).toFixed(1)} s; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `  signatures: ${rx.received.length - unverified} verified with standardwebhooks, ${unverified} not`,
+  );
+  console.log(
+    `inventory setup ${(setupMs / 1000).toFixed(1)} s; total ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   await rx.close();
 }

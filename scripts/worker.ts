@@ -22,7 +22,10 @@ if (!env().DATABASE_URL) {
 
 const handle = await getDbHandle();
 await startWorkers(handle);
-log.info("workers started", { database: handle.kind, maintenanceEverySeconds: MAINTENANCE_INTERVAL_MS / 1000 });
+log.info("workers started", {
+  database: handle.kind,
+  maintenanceEverySeconds: MAINTENANCE_INTERVAL_MS / 1000,
+});
 
 let running: Promise<void> | null = null;
 const tick = () => {

@@ -7,7 +7,13 @@ import { decodeCursor, iso, page } from "@/server/http/conventions";
 
 export async function audit(
   db: Db,
-  entry: { tenantId: string | null; actor: string; action: string; target?: string; details?: Record<string, unknown> },
+  entry: {
+    tenantId: string | null;
+    actor: string;
+    action: string;
+    target?: string;
+    details?: Record<string, unknown>;
+  },
 ): Promise<void> {
   await db.insert(auditLog).values({
     id: newId("aud"),
@@ -21,13 +27,18 @@ export async function audit(
 }
 
 // tenantId null = the operator's view of every entry.
-export async function listAuditLog(db: Db, opts: { tenantId: string | null; limit: number; cursor?: string }) {
+export async function listAuditLog(
+  db: Db,
+  opts: { tenantId: string | null; limit: number; cursor?: string },
+) {
   const c = decodeCursor(opts.cursor, 2) as [string, string] | null;
   const conds = [];
   if (opts.tenantId !== null) conds.push(eq(auditLog.tenantId, opts.tenantId));
   if (c) {
     const at = new Date(c[0]);
-    conds.push(or(lt(auditLog.at, at), and(eq(auditLog.at, at), lt(auditLog.id, c[1]))));
+    conds.push(
+      or(lt(auditLog.at, at), and(eq(auditLog.at, at), lt(auditLog.id, c[1]))),
+    );
   }
   const rows = await db
     .select()
@@ -49,4 +60,3 @@ export async function listAuditLog(db: Db, opts: { tenantId: string | null; limi
     nextCursor: p.nextCursor,
   };
 }
-

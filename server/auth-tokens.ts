@@ -3,7 +3,11 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 // Bearer secrets are 256-bit random values, so a plain SHA-256 at rest is enough (no password stretching).
 export type TokenKind = "operator" | "host" | "tenant";
 
-const PREFIX: Record<TokenKind, string> = { operator: "pwo_", host: "pwh_", tenant: "pwk_" };
+const PREFIX: Record<TokenKind, string> = {
+  operator: "pwo_",
+  host: "pwh_",
+  tenant: "pwk_",
+};
 
 export function newSecretToken(kind: TokenKind): string {
   return PREFIX[kind] + randomBytes(32).toString("base64url");
@@ -14,7 +18,8 @@ export function hashToken(token: string): string {
 }
 
 export function tokenKindOf(token: string): TokenKind | null {
-  for (const [k, p] of Object.entries(PREFIX)) if (token.startsWith(p)) return k as TokenKind;
+  for (const [k, p] of Object.entries(PREFIX))
+    if (token.startsWith(p)) return k as TokenKind;
   return null;
 }
 

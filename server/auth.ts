@@ -12,7 +12,14 @@ import { cache } from "react";
 import { getDb } from "@/db";
 import type { Db } from "@/db/client";
 import type { Role } from "@/db/constants";
-import { appSettings, authAccounts, authSessions, authUsers, authVerifications, tenants } from "@/db/schema";
+import {
+  appSettings,
+  authAccounts,
+  authSessions,
+  authUsers,
+  authVerifications,
+  tenants,
+} from "@/db/schema";
 import { now } from "@/server/clock";
 import { env } from "@/server/env";
 import { NotFoundError } from "@/server/errors";
@@ -50,10 +57,17 @@ function withHashedSessionTokens(factory: AdapterFactory): AdapterFactory {
 }
 
 function wrapAdapter(a: DBAdapter): DBAdapter {
-  type AnyArgs = { model: string; where?: WhereClause[]; data?: Record<string, unknown>; update?: Record<string, unknown> };
+  type AnyArgs = {
+    model: string;
+    where?: WhereClause[];
+    data?: Record<string, unknown>;
+    update?: Record<string, unknown>;
+  };
   // the adapter's methods all take one argument object, so one wrapper serves them all
   const call = async (name: string, args: AnyArgs) => {
-    const fn = (a as unknown as Record<string, (x: AnyArgs) => Promise<unknown>>)[name]!;
+    const fn = (
+      a as unknown as Record<string, (x: AnyArgs) => Promise<unknown>>
+    )[name]!;
     if (args.model !== "session") return fn.call(a, args);
     const plainOf = new Map<string, string>();
     const hashed = (v: unknown): unknown => {
@@ -62,15 +76,28 @@ function wrapAdapter(a: DBAdapter): DBAdapter {
       plainOf.set(h, v);
       return h;
     };
-    const hashData = (d: Record<string, unknown> | undefined) => (d && "token" in d ? { ...d, token: hashed(d.token) } : d);
+    const hashData = (d: Record<string, unknown> | undefined) =>
+      d && "token" in d ? { ...d, token: hashed(d.token) } : d;
     const restore = (row: unknown): unknown => {
-      const token = row && typeof row === "object" ? (row as { token?: unknown }).token : undefined;
-      return typeof token === "string" && plainOf.has(token) ? { ...(row as object), token: plainOf.get(token) } : row;
+      const token =
+        row && typeof row === "object"
+          ? (row as { token?: unknown }).token
+          : undefined;
+      return typeof token === "string" && plainOf.has(token)
+        ? { ...(row as object), token: plainOf.get(token) }
+        : row;
     };
     const res = await fn.call(a, {
       ...args,
       where: args.where?.map((w) =>
-        w.field !== "token" ? w : { ...w, value: Array.isArray(w.value) ? w.value.map(hashed) : hashed(w.value) },
+        w.field !== "token"
+          ? w
+          : {
+              ...w,
+              value: Array.isArray(w.value)
+                ? w.value.map(hashed)
+                : hashed(w.value),
+            },
       ),
       ...(args.data ? { data: hashData(args.data) } : {}),
       ...(args.update ? { update: hashData(args.update) } : {}),
@@ -78,10 +105,23 @@ function wrapAdapter(a: DBAdapter): DBAdapter {
     return Array.isArray(res) ? res.map(restore) : restore(res);
   };
   const wrapped: Record<string, unknown> = { ...a };
-  for (const name of ["create", "update", "updateMany", "findOne", "findMany", "delete", "deleteMany", "count", "consumeOne", "incrementOne"]) {
-    if (typeof (a as unknown as Record<string, unknown>)[name] === "function") wrapped[name] = (args: AnyArgs) => call(name, args);
+  for (const name of [
+    "create",
+    "update",
+    "updateMany",
+    "findOne",
+    "findMany",
+    "delete",
+    "deleteMany",
+    "count",
+    "consumeOne",
+    "incrementOne",
+  ]) {
+    if (typeof (a as unknown as Record<string, unknown>)[name] === "function")
+      wrapped[name] = (args: AnyArgs) => call(name, args);
   }
-  wrapped.transaction = (cb: (trx: DBAdapter) => Promise<unknown>) => a.transaction((trx) => cb(wrapAdapter(trx as DBAdapter)));
+  wrapped.transaction = (cb: (trx: DBAdapter) => Promise<unknown>) =>
+    a.transaction((trx) => cb(wrapAdapter(trx as DBAdapter)));
   return wrapped as unknown as DBAdapter;
 }
 
@@ -93,10 +133,15 @@ async function authSecret(db: Db): Promise<string> {
   const configured = env().BETTER_AUTH_SECRET;
   if (configured) return configured;
   if (env().POISONWATCH_DEMO !== "1") {
-    log.warn("BETTER_AUTH_SECRET is not set: the session signing secret is generated and kept in the database; set it from your secret store in production");
+    log.warn(
+      "BETTER_AUTH_SECRET is not set: the session signing secret is generated and kept in the database; set it from your secret store in production",
+    );
   }
   const made = randomBytes(32).toString("base64url");
-  await db.insert(appSettings).values({ key: AUTH_SECRET_SETTING, value: made, updatedAt: now() }).onConflictDoNothing();
+  await db
+    .insert(appSettings)
+    .values({ key: AUTH_SECRET_SETTING, value: made, updatedAt: now() })
+    .onConflictDoNothing();
   const stored = await getSetting<string>(db, AUTH_SECRET_SETTING);
   return stored ?? made;
 }
@@ -110,11 +155,18 @@ function authOptions(db: Db, secret: string) {
     database: withHashedSessionTokens(
       drizzleAdapter(db, {
         provider: "pg",
-        schema: { user: authUsers, session: authSessions, account: authAccounts, verification: authVerifications },
+        schema: {
+          user: authUsers,
+          session: authSessions,
+          account: authAccounts,
+          verification: authVerifications,
+        },
       }),
     ),
     session: {
-      additionalFields: { activeTenantId: { type: "string", required: false, input: false } },
+      additionalFields: {
+        activeTenantId: { type: "string", required: false, input: false },
+      },
     },
     // sign-in is limited per recipient and per (proxy-named) client in server/http/auth-route.ts;
     // better-auth's own limiter keys on a forgeable header, or on one bucket for everyone
@@ -124,7 +176,9 @@ function authOptions(db: Db, secret: string) {
     advanced: { disableOriginCheck: false },
     logger: {
       log: (level, message, ...args) => {
-        const f = args.length ? { args: args.map((x) => (x instanceof Error ? x.message : x)) } : undefined;
+        const f = args.length
+          ? { args: args.map((x) => (x instanceof Error ? x.message : x)) }
+          : undefined;
         if (level === "error") log.error(`auth: ${message}`, f);
         else if (level === "warn") log.warn(`auth: ${message}`, f);
         else log.debug(`auth: ${message}`, f);
@@ -143,10 +197,13 @@ function authOptions(db: Db, secret: string) {
   } satisfies BetterAuthOptions;
 }
 
-const buildAuth = (db: Db, secret: string) => betterAuth(authOptions(db, secret));
+const buildAuth = (db: Db, secret: string) =>
+  betterAuth(authOptions(db, secret));
 export type Auth = ReturnType<typeof buildAuth>;
 
-const g = globalThis as unknown as { __pwAuth?: WeakMap<object, Promise<Auth>> };
+const g = globalThis as unknown as {
+  __pwAuth?: WeakMap<object, Promise<Auth>>;
+};
 
 // One instance per database (tests install a database per file).
 export async function getAuth(db?: Db): Promise<Auth> {
@@ -164,7 +221,11 @@ export async function getAuth(db?: Db): Promise<Auth> {
 
 // Links go only to people who can use them: members of a tenant and operators. Anyone else gets
 // the same "check your email" answer and nothing is queued, so the form reveals no addresses.
-async function sendSignInLink(db: Db, email: string, url: string): Promise<void> {
+async function sendSignInLink(
+  db: Db,
+  email: string,
+  url: string,
+): Promise<void> {
   const addr = email.toLowerCase();
   const memberships = await listMembershipsOfEmail(db, addr);
   const operator = await isOperatorEmail(db, addr);
@@ -178,15 +239,26 @@ async function sendSignInLink(db: Db, email: string, url: string): Promise<void>
   await queueEmail(db, {
     tenantId: null,
     to: [addr],
-    template: { kind: "sign_in_link", props: { email: addr, url, expiresInMinutes: SIGN_IN_LINK_TTL_SECONDS / 60 } },
+    template: {
+      kind: "sign_in_link",
+      props: {
+        email: addr,
+        url,
+        expiresInMinutes: SIGN_IN_LINK_TTL_SECONDS / 60,
+      },
+    },
     at: now(),
   });
 }
 
-const MAGIC_LINK_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const MAGIC_LINK_ALPHABET =
+  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 function newMagicToken(): string {
   const bytes = randomBytes(32);
-  return Array.from(bytes, (b) => MAGIC_LINK_ALPHABET[b % MAGIC_LINK_ALPHABET.length]).join("");
+  return Array.from(
+    bytes,
+    (b) => MAGIC_LINK_ALPHABET[b % MAGIC_LINK_ALPHABET.length],
+  ).join("");
 }
 
 // better-auth's magic-link plugin with storeToken "hashed" keys the verification row by this.
@@ -211,14 +283,20 @@ export async function createSignInLink(
   await ctx.internalAdapter.createVerificationValue({
     identifier: magicLinkIdentifier(token),
     value: JSON.stringify({ type: "magic-link", email: email.toLowerCase() }),
-    expiresAt: new Date(Date.now() + (opts.ttlSeconds ?? SIGN_IN_LINK_TTL_SECONDS) * 1000),
+    expiresAt: new Date(
+      Date.now() + (opts.ttlSeconds ?? SIGN_IN_LINK_TTL_SECONDS) * 1000,
+    ),
   });
   return verifyUrl(token, opts.callbackPath ?? CONSOLE_HOME);
 }
 
 // The same row written inside the caller's transaction (PGlite has one connection: a write
 // through better-auth's own handle would wait for this transaction forever).
-async function createSignInLinkInTx(tx: Db, email: string, ttlSeconds: number): Promise<string> {
+async function createSignInLinkInTx(
+  tx: Db,
+  email: string,
+  ttlSeconds: number,
+): Promise<string> {
   const token = newMagicToken();
   const t = new Date();
   await tx.insert(authVerifications).values({
@@ -237,7 +315,10 @@ export async function sendMemberInvite(
   tx: Db,
   m: { tenantId: string; email: string; role: string; invitedBy: string },
 ): Promise<void> {
-  const [t] = await tx.select({ name: tenants.name }).from(tenants).where(eq(tenants.id, m.tenantId));
+  const [t] = await tx
+    .select({ name: tenants.name })
+    .from(tenants)
+    .where(eq(tenants.id, m.tenantId));
   const url = await createSignInLinkInTx(tx, m.email, INVITE_LINK_TTL_SECONDS);
   await queueEmail(tx, {
     tenantId: m.tenantId,
@@ -248,7 +329,9 @@ export async function sendMemberInvite(
         tenantName: t?.name ?? m.tenantId,
         role: m.role as Role,
         inviteUrl: url,
-        invitedBy: m.invitedBy.startsWith("user:") ? m.invitedBy.slice(5) : undefined,
+        invitedBy: m.invitedBy.startsWith("user:")
+          ? m.invitedBy.slice(5)
+          : undefined,
       },
     },
     at: now(),
@@ -266,7 +349,10 @@ export type SessionUser = {
   activeTenantId: string | null;
 };
 
-export async function getSessionFromHeaders(h: Headers, db?: Db): Promise<SessionUser | null> {
+export async function getSessionFromHeaders(
+  h: Headers,
+  db?: Db,
+): Promise<SessionUser | null> {
   const auth = await getAuth(db);
   const s = await auth.api.getSession({ headers: h });
   if (!s) return null;
@@ -275,7 +361,8 @@ export async function getSessionFromHeaders(h: Headers, db?: Db): Promise<Sessio
     email: s.user.email.toLowerCase(),
     name: s.user.name,
     sessionId: s.session.id,
-    activeTenantId: (s.session as { activeTenantId?: string | null }).activeTenantId ?? null,
+    activeTenantId:
+      (s.session as { activeTenantId?: string | null }).activeTenantId ?? null,
   };
 }
 
@@ -288,8 +375,15 @@ export async function isOperatorEmail(db: Db, email: string): Promise<boolean> {
 }
 
 // The tenant a session works in: the one it chose if still a member, else the first.
-export function pickTenant(memberships: TenantMembership[], activeTenantId: string | null): TenantMembership | null {
-  return memberships.find((m) => m.tenantId === activeTenantId) ?? memberships[0] ?? null;
+export function pickTenant(
+  memberships: TenantMembership[],
+  activeTenantId: string | null,
+): TenantMembership | null {
+  return (
+    memberships.find((m) => m.tenantId === activeTenantId) ??
+    memberships[0] ??
+    null
+  );
 }
 
 // The tenant switcher's data: the person's tenants, the one in use, and whether they are an operator.
@@ -303,11 +397,20 @@ export async function getMyTenants(db: Db, session: SessionUser) {
   };
 }
 
-export async function setActiveTenant(db: Db, session: SessionUser, tenantId: string): Promise<TenantMembership> {
-  const m = (await listMembershipsOfEmail(db, session.email)).find((x) => x.tenantId === tenantId);
+export async function setActiveTenant(
+  db: Db,
+  session: SessionUser,
+  tenantId: string,
+): Promise<TenantMembership> {
+  const m = (await listMembershipsOfEmail(db, session.email)).find(
+    (x) => x.tenantId === tenantId,
+  );
   // not a member: answer as if the tenant did not exist
   if (!m) throw new NotFoundError(`No tenant ${tenantId}`);
-  await db.update(authSessions).set({ activeTenantId: tenantId, updatedAt: new Date() }).where(eq(authSessions.id, session.sessionId));
+  await db
+    .update(authSessions)
+    .set({ activeTenantId: tenantId, updatedAt: new Date() })
+    .where(eq(authSessions.id, session.sessionId));
   return m;
 }
 
@@ -340,7 +443,9 @@ export async function requireViewer(): Promise<Viewer> {
 
 // Console pages render alongside the console layout, not after it: they start their queries only
 // for a signed-in member of a tenant (the layout redirects or explains everyone else).
-export async function consoleViewer(): Promise<(Viewer & { tenant: TenantMembership }) | null> {
+export async function consoleViewer(): Promise<
+  (Viewer & { tenant: TenantMembership }) | null
+> {
   const v = await requireViewer();
   return v.tenant ? (v as Viewer & { tenant: TenantMembership }) : null;
 }

@@ -1,7 +1,11 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
-import { BOOTSTRAP_LINK_TTL_SECONDS, createSignInLink, DEMO_OPERATOR_SETTING } from "@/server/auth";
+import {
+  BOOTSTRAP_LINK_TTL_SECONDS,
+  createSignInLink,
+  DEMO_OPERATOR_SETTING,
+} from "@/server/auth";
 import { hashToken, newSecretToken } from "@/server/auth-tokens";
 import { now } from "@/server/clock";
 import { DEMO, seedDemo } from "@/server/demo/seed";
@@ -9,7 +13,11 @@ import { env } from "@/server/env";
 import { OPERATOR_TOKEN_SETTING } from "@/server/http/principal";
 import { deleteSetting, getSetting, putSetting } from "@/server/settings";
 
-export type BootstrapResult = { operatorToken: string | null; seeded: boolean; messages: string[] };
+export type BootstrapResult = {
+  operatorToken: string | null;
+  seeded: boolean;
+  messages: string[];
+};
 
 // First start: make the operator token (printed once, stored hashed) and, on an empty
 // database, the demo data.
@@ -24,13 +32,19 @@ export async function bootstrap(db: Db): Promise<BootstrapResult> {
     }
   }
   // the demo operator exists only in demo mode: a start without it forgets an earlier one
-  if (env().POISONWATCH_DEMO !== "1") await deleteSetting(db, DEMO_OPERATOR_SETTING);
-  const [{ n } = { n: 0 }] = await rawRows<{ n: number }>(db, sql`select count(*)::int as n from tenants`);
+  if (env().POISONWATCH_DEMO !== "1")
+    await deleteSetting(db, DEMO_OPERATOR_SETTING);
+  const [{ n } = { n: 0 }] = await rawRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from tenants`,
+  );
   let seeded = false;
   if (n === 0 && env().POISONWATCH_DEMO === "1") {
     await putSetting(db, DEMO_OPERATOR_SETTING, DEMO.operatorEmail);
     await seedDemo(db, now());
-    messages.push(`Demo data: tenants ${DEMO.tenants.map((t) => t.id).join(", ")} with VMs, hosts and 30 days of memory errors.`);
+    messages.push(
+      `Demo data: tenants ${DEMO.tenants.map((t) => t.id).join(", ")} with VMs, hosts and 30 days of memory errors.`,
+    );
     seeded = true;
     // one-time links, so a new user is in the console without any email service
     const ttl = { ttlSeconds: BOOTSTRAP_LINK_TTL_SECONDS };
@@ -47,12 +61,25 @@ export async function bootstrap(db: Db): Promise<BootstrapResult> {
 }
 
 export function printBanner(r: BootstrapResult): void {
-  const lines = ["", "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━", ` Poisonwatch is running at ${env().publicUrl}`];
-  lines.push(` Database: ${env().DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${env().DATA_DIR}`}`);
+  const lines = [
+    "",
+    "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━",
+    ` Poisonwatch is running at ${env().publicUrl}`,
+  ];
+  lines.push(
+    ` Database: ${env().DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${env().DATA_DIR}`}`,
+  );
   if (r.operatorToken) {
-    lines.push("", " Operator token (shown once, stored hashed — keep it):", `   ${r.operatorToken}`);
+    lines.push(
+      "",
+      " Operator token (shown once, stored hashed — keep it):",
+      `   ${r.operatorToken}`,
+    );
   }
   if (r.messages.length) lines.push("", ...r.messages.map((m) => ` ${m}`));
-  lines.push("━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━", "");
+  lines.push(
+    "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━",
+    "",
+  );
   process.stdout.write(lines.join("\n") + "\n");
 }

@@ -2,14 +2,23 @@ import { z } from "zod";
 
 // The only place that reads process.env (spec.md "Configuration").
 const EnvSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
   DATA_DIR: z.string().default("./data"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   PUBLIC_URL: z.string().url().optional(),
   OPERATOR_TOKEN: z
     .string()
-    .min(16, "must be at least 16 characters (any secret from your store; unset, the first start makes one)")
-    .regex(/^\S+$/, "may not contain whitespace (it is sent as Authorization: Bearer <token>)")
+    .min(
+      16,
+      "must be at least 16 characters (any secret from your store; unset, the first start makes one)",
+    )
+    .regex(
+      /^\S+$/,
+      "may not contain whitespace (it is sent as Authorization: Bearer <token>)",
+    )
     .optional(),
   OPERATOR_EMAILS: z.string().optional(),
   RETENTION_DAYS: z.coerce.number().int().min(1).default(400),
@@ -17,7 +26,12 @@ const EnvSchema = z.object({
   RESEND_BASE_URL: z.string().url().optional(),
   EMAIL_FROM: z.string().default("Poisonwatch <alerts@localhost>"),
   WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"]).default("0"),
-  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0, "must be 0 or more").max(16).default(0),
+  TRUSTED_PROXY_HOPS: z.coerce
+    .number()
+    .int()
+    .min(0, "must be 0 or more")
+    .max(16)
+    .default(0),
   BETTER_AUTH_SECRET: z.string().min(16).optional(),
   POISONWATCH_WORKERS: z.enum(["0", "1"]).optional(),
   POISONWATCH_DEMO: z.enum(["0", "1"]).default("1"),
@@ -31,16 +45,23 @@ export type Env = z.infer<typeof EnvSchema> & {
 };
 
 function parseEnv(source: NodeJS.ProcessEnv): Env {
-  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([, v]) => v !== undefined && v !== ""),
+  );
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    const lines = parsed.error.issues.map(
+      (i) => `  ${i.path.join(".")}: ${i.message}`,
+    );
     throw new Error(`Invalid environment:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
   return {
     ...e,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(
+      /\/$/,
+      "",
+    ),
     operatorEmails: (e.OPERATOR_EMAILS ?? "")
       .split(",")
       .map((s) => s.trim().toLowerCase())

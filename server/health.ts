@@ -17,5 +17,9 @@ export async function checkHealth(db: Db) {
     database = false;
   }
   const workers = g.__pwWorkerProbe ? g.__pwWorkerProbe() : false;
-  return { status: database && workers ? ("ok" as const) : ("degraded" as const), database, workers };
+  return {
+    status: database && workers ? ("ok" as const) : ("degraded" as const),
+    database,
+    workers,
+  };
 }

@@ -5,7 +5,10 @@ import { sendDailyDigests } from "@/server/notify/digest";
 import { sendDueEmails } from "@/server/notify/email-send";
 import { flushDueIncidentNotifications } from "@/server/notify/enqueue";
 import { deliverDueWebhooks } from "@/server/notify/webhook-worker";
-import { reconcileEvacuations, startDueEvacuations } from "@/server/policy/evacuations";
+import {
+  reconcileEvacuations,
+  startDueEvacuations,
+} from "@/server/policy/evacuations";
 import { enforceRetention } from "@/server/retention";
 
 // Every time-driven behaviour, run for one instant of the clock. Production calls it on a timer;
@@ -43,5 +46,9 @@ export async function runMaintenance(db: Db, at: Date): Promise<void> {
     }
   }
   if (errors.length === 1) throw errors[0];
-  if (errors.length) throw new AggregateError(errors, `${errors.length} maintenance steps failed`);
+  if (errors.length)
+    throw new AggregateError(
+      errors,
+      `${errors.length} maintenance steps failed`,
+    );
 }

@@ -8,7 +8,11 @@ const BATCH = 5000;
 
 // RETENTION_DAYS: events, log entries and delivery attempts older than this are deleted, a bounded
 // batch per table per maintenance tick so a large backlog never holds a long transaction.
-export async function enforceRetention(db: Db, at: Date, days = env().RETENTION_DAYS): Promise<Record<string, number>> {
+export async function enforceRetention(
+  db: Db,
+  at: Date,
+  days = env().RETENTION_DAYS,
+): Promise<Record<string, number>> {
   const cutoff = new Date(at.getTime() - days * 86400_000).toISOString();
   const targets: [string, string][] = [
     ["memory_error_events", "received_at"],

@@ -8,13 +8,18 @@ import "@/server/jobs/workers";
 import { log } from "@/server/log";
 import { runMaintenance } from "@/server/maintenance";
 
-const g = globalThis as unknown as { __pwStarted?: Promise<void>; __pwTimer?: NodeJS.Timeout };
+const g = globalThis as unknown as {
+  __pwStarted?: Promise<void>;
+  __pwTimer?: NodeJS.Timeout;
+};
 
 export const MAINTENANCE_INTERVAL_MS = 15_000;
 
 // In embedded mode everything runs in this one process (PGlite allows no other). On PostgreSQL,
 // POISONWATCH_WORKERS=0 makes a web-only process and `npm run worker` runs the workers elsewhere.
-export function startServices(opts: { web?: boolean } = { web: true }): Promise<void> {
+export function startServices(
+  opts: { web?: boolean } = { web: true },
+): Promise<void> {
   g.__pwStarted ??= (async () => {
     const h = await getDbHandle();
     const r = await bootstrap(h.db);
@@ -22,7 +27,9 @@ export function startServices(opts: { web?: boolean } = { web: true }): Promise<
     if (runWorkers) {
       await startWorkers(h);
       g.__pwTimer = setInterval(() => {
-        runMaintenance(h.db, now()).catch((e) => log.error("maintenance failed", { err: e }));
+        runMaintenance(h.db, now()).catch((e) =>
+          log.error("maintenance failed", { err: e }),
+        );
       }, MAINTENANCE_INTERVAL_MS);
       g.__pwTimer.unref();
     }

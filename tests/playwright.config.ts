@@ -1,5 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +20,11 @@ const baseURL = `http://127.0.0.1:${port}`;
 if (!process.env.PW_E2E_RUN) {
   process.env.PW_E2E_RUN = String(Date.now());
   if (!existsSync(path.join(root, ".next/BUILD_ID"))) {
-    const b = spawnSync("node_modules/.bin/next", ["build"], { cwd: root, stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+    const b = spawnSync("node_modules/.bin/next", ["build"], {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    });
     if (b.status !== 0) throw new Error("next build failed");
   }
   // earlier runs cannot clean up after themselves (the server outlives the teardown): drop what
@@ -22,19 +32,24 @@ if (!process.env.PW_E2E_RUN) {
   const stale = Date.now() - 6 * 3600_000;
   for (const d of readdirSync(tmpdir())) {
     const p = path.join(tmpdir(), d);
-    if (d.startsWith("pw-e2e-") && statSync(p).mtimeMs < stale) rmSync(p, { recursive: true, force: true });
+    if (d.startsWith("pw-e2e-") && statSync(p).mtimeMs < stale)
+      rmSync(p, { recursive: true, force: true });
   }
   process.env.PW_E2E_DATA_DIR = mkdtempSync(path.join(tmpdir(), "pw-e2e-"));
   const pgUrl = process.env.E2E_DATABASE_URL;
   if (pgUrl) {
     const u = new URL(pgUrl);
-    if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(u.hostname)) throw new Error(`E2E refuses a non-local database (${u.hostname})`);
+    if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(u.hostname))
+      throw new Error(`E2E refuses a non-local database (${u.hostname})`);
     const name = `pw_e2e_${process.pid}_${Date.now()}`;
     const script = `const p=require("postgres");const s=p(process.argv[1],{max:1,onnotice:()=>{}});
       (async()=>{for(const {datname} of await s.unsafe("select datname from pg_database where datname like 'pw_e2e_%'")){
         const t=Number(datname.split("_").pop());if(t&&t<${Date.now() - 6 * 3600_000})await s.unsafe('drop database if exists "'+datname+'" with (force)');}
       await s.unsafe("create database ${name}");await s.end();})().then(()=>process.exit(0),(e)=>{console.error(e);process.exit(1)})`;
-    const r = spawnSync(process.execPath, ["-e", script, pgUrl], { cwd: root, stdio: "inherit" });
+    const r = spawnSync(process.execPath, ["-e", script, pgUrl], {
+      cwd: root,
+      stdio: "inherit",
+    });
     if (r.status !== 0) throw new Error("could not create the e2e database");
     u.pathname = `/${name}`;
     process.env.PW_E2E_DATABASE_URL = u.toString();

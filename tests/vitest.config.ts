@@ -12,11 +12,19 @@ export default defineConfig({
     },
   },
   test: {
-    env: { POISONWATCH_DEMO: "0", WEBHOOK_ALLOW_PRIVATE: "1", PUBLIC_URL: "http://localhost:3000" },
+    env: {
+      POISONWATCH_DEMO: "0",
+      WEBHOOK_ALLOW_PRIVATE: "1",
+      PUBLIC_URL: "http://localhost:3000",
+    },
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["tests/unit/**/*.test.{ts,tsx}"], environment: "node" },
+        test: {
+          name: "unit",
+          include: ["tests/unit/**/*.test.{ts,tsx}"],
+          environment: "node",
+        },
       },
       {
         extends: true,
@@ -33,12 +41,23 @@ export default defineConfig({
       {
         extends: true,
         // the host agent against fakes (QEMU, the service); tests/integration/agent-*.test.ts runs it against the app
-        test: { name: "agent", include: ["tests/agent/**/*.test.ts"], environment: "node", testTimeout: 30_000 },
+        test: {
+          name: "agent",
+          include: ["tests/agent/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+        },
       },
       {
         extends: true,
         // real `next start` processes: needs `next build` first (npm test does it)
-        test: { name: "system", include: ["tests/system/**/*.test.ts"], environment: "node", testTimeout: 300_000, fileParallelism: false },
+        test: {
+          name: "system",
+          include: ["tests/system/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 300_000,
+          fileParallelism: false,
+        },
       },
     ],
   },

@@ -1,5 +1,14 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 // Every accepted event, correlated or not. (hostId, sourceEventId) is the idempotency key.
 export const memoryErrorEvents = pgTable(
@@ -26,10 +35,19 @@ export const memoryErrorEvents = pgTable(
     raw: jsonb().$type<Record<string, unknown>>().notNull(),
   },
   (t) => [
-    uniqueIndex("memory_error_events_host_id_source_event_id_idx").on(t.hostId, t.sourceEventId),
+    uniqueIndex("memory_error_events_host_id_source_event_id_idx").on(
+      t.hostId,
+      t.sourceEventId,
+    ),
     index("memory_error_events_vm_id_event_time_idx").on(t.vmId, t.eventTime),
-    index("memory_error_events_host_id_event_time_idx").on(t.hostId, t.eventTime),
-    index("memory_error_events_tenant_id_event_time_idx").on(t.tenantId, t.eventTime),
+    index("memory_error_events_host_id_event_time_idx").on(
+      t.hostId,
+      t.eventTime,
+    ),
+    index("memory_error_events_tenant_id_event_time_idx").on(
+      t.tenantId,
+      t.eventTime,
+    ),
     index("memory_error_events_uncorrelated_idx")
       .on(t.uncorrelatedReason, t.receivedAt)
       .where(sql`${t.uncorrelatedReason} is not null`),
@@ -56,10 +74,25 @@ export const logEntries = pgTable(
     vcpu: integer(),
   },
   (t) => [
-    index("log_entries_tenant_id_timestamp_id_idx").on(t.tenantId, t.timestamp.desc(), t.id.desc()),
-    index("log_entries_tenant_id_vm_id_timestamp_idx").on(t.tenantId, t.vmId, t.timestamp.desc()),
-    index("log_entries_tenant_id_project_id_timestamp_idx").on(t.tenantId, t.projectId, t.timestamp.desc()),
-    index("log_entries_incident_id_timestamp_idx").on(t.incidentId, t.timestamp),
+    index("log_entries_tenant_id_timestamp_id_idx").on(
+      t.tenantId,
+      t.timestamp.desc(),
+      t.id.desc(),
+    ),
+    index("log_entries_tenant_id_vm_id_timestamp_idx").on(
+      t.tenantId,
+      t.vmId,
+      t.timestamp.desc(),
+    ),
+    index("log_entries_tenant_id_project_id_timestamp_idx").on(
+      t.tenantId,
+      t.projectId,
+      t.timestamp.desc(),
+    ),
+    index("log_entries_incident_id_timestamp_idx").on(
+      t.incidentId,
+      t.timestamp,
+    ),
     uniqueIndex("log_entries_event_id_idx").on(t.eventId),
     // retention deletes by receive time
     index("log_entries_receive_timestamp_idx").on(t.receiveTimestamp),

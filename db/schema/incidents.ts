@@ -1,5 +1,15 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 export const incidents = pgTable(
   "incidents",
@@ -35,10 +45,20 @@ export const incidents = pgTable(
   },
   (t) => [
     // one unresolved incident per VM incarnation: a re-created VM id opens its own
-    uniqueIndex("incidents_vm_incarnation_unresolved_idx").on(t.vmIncarnation).where(sql`${t.status} <> 'resolved'`),
-    index("incidents_tenant_id_opened_at_id_idx").on(t.tenantId, t.openedAt.desc(), t.id.desc()),
-    index("incidents_unresolved_last_error_at_idx").on(t.lastErrorAt).where(sql`${t.status} <> 'resolved'`),
-    index("incidents_notify_due_at_idx").on(t.notifyDueAt).where(sql`${t.notifyDueAt} is not null`),
+    uniqueIndex("incidents_vm_incarnation_unresolved_idx")
+      .on(t.vmIncarnation)
+      .where(sql`${t.status} <> 'resolved'`),
+    index("incidents_tenant_id_opened_at_id_idx").on(
+      t.tenantId,
+      t.openedAt.desc(),
+      t.id.desc(),
+    ),
+    index("incidents_unresolved_last_error_at_idx")
+      .on(t.lastErrorAt)
+      .where(sql`${t.status} <> 'resolved'`),
+    index("incidents_notify_due_at_idx")
+      .on(t.notifyDueAt)
+      .where(sql`${t.notifyDueAt} is not null`),
   ],
 );
 
@@ -80,7 +100,9 @@ export const evacuations = pgTable(
     hostId: text(),
     reason: text().notNull(),
     distinctPages: integer().notNull(),
-    status: text().$type<"scheduled" | "in_progress" | "completed" | "cancelled">().notNull(),
+    status: text()
+      .$type<"scheduled" | "in_progress" | "completed" | "cancelled">()
+      .notNull(),
     requestedBy: text().notNull(),
     requestedAt: timestamp({ withTimezone: true }).notNull(),
     scheduledFor: timestamp({ withTimezone: true }).notNull(),
@@ -100,8 +122,15 @@ export const evacuations = pgTable(
     index("evacuations_vm_incarnation_active_idx")
       .on(t.vmIncarnation)
       .where(sql`${t.status} in ('scheduled', 'in_progress')`),
-    index("evacuations_tenant_id_requested_at_idx").on(t.tenantId, t.requestedAt),
+    index("evacuations_tenant_id_requested_at_idx").on(
+      t.tenantId,
+      t.requestedAt,
+    ),
     // the newest evacuation of a VM, read by every policy evaluation
-    index("evacuations_vm_id_requested_at_idx").on(t.vmId, t.requestedAt.desc(), t.id.desc()),
+    index("evacuations_vm_id_requested_at_idx").on(
+      t.vmId,
+      t.requestedAt.desc(),
+      t.id.desc(),
+    ),
   ],
 );

@@ -1,4 +1,10 @@
-import { index, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  index,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 export const hosts = pgTable("hosts", {
   id: text().primaryKey(),
@@ -19,7 +25,10 @@ export const hostTokens = pgTable(
     lastUsedAt: timestamp({ withTimezone: true }),
     revokedAt: timestamp({ withTimezone: true }),
   },
-  (t) => [uniqueIndex("host_tokens_token_hash_idx").on(t.tokenHash), index("host_tokens_host_id_idx").on(t.hostId)],
+  (t) => [
+    uniqueIndex("host_tokens_token_hash_idx").on(t.tokenHash),
+    index("host_tokens_host_id_idx").on(t.hostId),
+  ],
 );
 
 // A VM row is its current state; deleting it keeps placements, events and incidents.

@@ -1,5 +1,13 @@
 import { sql } from "drizzle-orm";
-import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 export const webhookEndpoints = pgTable(
   "webhook_endpoints",
@@ -30,10 +38,17 @@ export const webhookMessages = pgTable(
     id: text().primaryKey(),
     tenantId: text(),
     type: text().notNull(),
-    payload: jsonb().$type<{ type: string; timestamp: string; data: unknown }>().notNull(),
+    payload: jsonb()
+      .$type<{ type: string; timestamp: string; data: unknown }>()
+      .notNull(),
     createdAt: timestamp({ withTimezone: true }).notNull(),
   },
-  (t) => [index("webhook_messages_tenant_id_created_at_idx").on(t.tenantId, t.createdAt)],
+  (t) => [
+    index("webhook_messages_tenant_id_created_at_idx").on(
+      t.tenantId,
+      t.createdAt,
+    ),
+  ],
 );
 
 // endpointId "callback" = the control-plane callback.
@@ -53,8 +68,14 @@ export const webhookDeliveries = pgTable(
     succeededAt: timestamp({ withTimezone: true }),
   },
   (t) => [
-    uniqueIndex("webhook_deliveries_message_id_endpoint_id_idx").on(t.messageId, t.endpointId),
-    index("webhook_deliveries_endpoint_id_created_at_idx").on(t.endpointId, t.createdAt),
+    uniqueIndex("webhook_deliveries_message_id_endpoint_id_idx").on(
+      t.messageId,
+      t.endpointId,
+    ),
+    index("webhook_deliveries_endpoint_id_created_at_idx").on(
+      t.endpointId,
+      t.createdAt,
+    ),
     index("webhook_deliveries_next_attempt_at_idx").on(t.nextAttemptAt),
   ],
 );
@@ -70,7 +91,10 @@ export const webhookAttempts = pgTable(
     latencyMs: integer().notNull(),
     responseExcerpt: text().notNull().default(""),
   },
-  (t) => [index("webhook_attempts_delivery_id_at_idx").on(t.deliveryId, t.at), index("webhook_attempts_at_idx").on(t.at)],
+  (t) => [
+    index("webhook_attempts_delivery_id_at_idx").on(t.deliveryId, t.at),
+    index("webhook_attempts_at_idx").on(t.at),
+  ],
 );
 
 // Rendered at enqueue so every retry sends the same bytes under the same idempotency key.
@@ -100,6 +124,8 @@ export const emails = pgTable(
     uniqueIndex("emails_idempotency_key_idx").on(t.idempotencyKey),
     index("emails_tenant_id_created_at_idx").on(t.tenantId, t.createdAt),
     index("emails_status_next_attempt_at_idx").on(t.status, t.nextAttemptAt),
-    index("emails_batch_key_idx").on(t.batchKey).where(sql`${t.batchKey} is not null`),
+    index("emails_batch_key_idx")
+      .on(t.batchKey)
+      .where(sql`${t.batchKey} is not null`),
   ],
 );

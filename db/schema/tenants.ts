@@ -1,5 +1,12 @@
 import { sql } from "drizzle-orm";
-import { index, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  index,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 export const tenants = pgTable("tenants", {
   id: text().primaryKey(),
@@ -7,7 +14,10 @@ export const tenants = pgTable("tenants", {
   contactEmails: jsonb().$type<string[]>().notNull().default([]),
   // notification settings: null = the contact emails, [] = nobody
   notifyEmails: jsonb().$type<string[] | null>(),
-  minSeverity: text().$type<"WARNING" | "CRITICAL">().notNull().default("WARNING"),
+  minSeverity: text()
+    .$type<"WARNING" | "CRITICAL">()
+    .notNull()
+    .default("WARNING"),
   digest: text().$type<"off" | "daily">().notNull().default("off"),
   lastDigestAt: timestamp({ withTimezone: true }),
   createdAt: timestamp({ withTimezone: true }).notNull(),
@@ -23,7 +33,12 @@ export const projects = pgTable(
       .references(() => tenants.id),
     name: text().notNull(),
     // when the tenant prefers restarts of this project's VMs (server/policy/maintenance-window.ts); null: any time
-    maintenanceWindow: jsonb().$type<{ days: string[]; start: string; durationMinutes: number; timeZone: string } | null>(),
+    maintenanceWindow: jsonb().$type<{
+      days: string[];
+      start: string;
+      durationMinutes: number;
+      timeZone: string;
+    } | null>(),
     createdAt: timestamp({ withTimezone: true }).notNull(),
     updatedAt: timestamp({ withTimezone: true }).notNull(),
   },
@@ -62,7 +77,10 @@ export const apiKeys = pgTable(
     lastUsedAt: timestamp({ withTimezone: true }),
     revokedAt: timestamp({ withTimezone: true }),
   },
-  (t) => [uniqueIndex("api_keys_key_hash_idx").on(t.keyHash), index("api_keys_tenant_id_idx").on(t.tenantId)],
+  (t) => [
+    uniqueIndex("api_keys_key_hash_idx").on(t.keyHash),
+    index("api_keys_tenant_id_idx").on(t.tenantId),
+  ],
 );
 
 export const auditLog = pgTable(
@@ -78,7 +96,9 @@ export const auditLog = pgTable(
   },
   (t) => [
     index("audit_log_tenant_id_at_idx").on(t.tenantId, t.at),
-    index("audit_log_at_idx").on(t.at).where(sql`${t.tenantId} is null`),
+    index("audit_log_at_idx")
+      .on(t.at)
+      .where(sql`${t.tenantId} is null`),
   ],
 );
 

@@ -1,5 +1,9 @@
 import { Section, Text } from "@react-email/components";
-import type { EvacuationStatus, IncidentStatus, Severity } from "@/db/constants";
+import type {
+  EvacuationStatus,
+  IncidentStatus,
+  Severity,
+} from "@/db/constants";
 import { severityColor, styles } from "./theme";
 
 // The incident list shape of spec.md, with times as ISO strings so stored props survive JSON.
@@ -17,7 +21,11 @@ export type IncidentEmailIncident = {
   errorCount: number;
   distinctPages: number;
   playbook: { key: string; version: number; title: string };
-  evacuation: { id: string; status: EvacuationStatus; scheduledFor: string } | null;
+  evacuation: {
+    id: string;
+    status: EvacuationStatus;
+    scheduledFor: string;
+  } | null;
 };
 
 export type IncidentEmailProps = {
@@ -43,7 +51,11 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-const STATUS_LABEL: Record<IncidentStatus, string> = { open: "Open", evacuating: "Evacuating", resolved: "Resolved" };
+const STATUS_LABEL: Record<IncidentStatus, string> = {
+  open: "Open",
+  evacuating: "Evacuating",
+  resolved: "Resolved",
+};
 
 const EVACUATION_LABEL: Record<EvacuationStatus, string> = {
   scheduled: "scheduled for",
@@ -52,7 +64,9 @@ const EVACUATION_LABEL: Record<EvacuationStatus, string> = {
   cancelled: "cancelled, was scheduled for",
 };
 
-export function evacuationLine(evac: NonNullable<IncidentEmailIncident["evacuation"]>): string {
+export function evacuationLine(
+  evac: NonNullable<IncidentEmailIncident["evacuation"]>,
+): string {
   return `Restart on a healthy host ${EVACUATION_LABEL[evac.status]} ${formatUtc(evac.scheduledFor)}`;
 }
 
@@ -65,10 +79,21 @@ function Fact({ label, value }: { label: string; value: string }) {
   );
 }
 
-export function IncidentFacts({ incident }: { incident: IncidentEmailIncident }) {
+export function IncidentFacts({
+  incident,
+}: {
+  incident: IncidentEmailIncident;
+}) {
   return (
     <Section style={styles.card}>
-      <Text style={{ ...styles.paragraph, color: severityColor(incident.severity), fontWeight: 700, margin: "4px 0" }}>
+      <Text
+        style={{
+          ...styles.paragraph,
+          color: severityColor(incident.severity),
+          fontWeight: 700,
+          margin: "4px 0",
+        }}
+      >
         {`${incident.severity} · ${STATUS_LABEL[incident.status]}`}
       </Text>
       <Fact label="VM" value={`${incident.vmName} (${incident.vmId})`} />
@@ -77,13 +102,20 @@ export function IncidentFacts({ incident }: { incident: IncidentEmailIncident })
       <Fact label="Incident" value={incident.id} />
       <Fact label="Opened" value={formatUtc(incident.openedAt)} />
       <Fact label="Updated" value={formatUtc(incident.updatedAt)} />
-      {incident.resolvedAt ? <Fact label="Resolved" value={formatUtc(incident.resolvedAt)} /> : null}
+      {incident.resolvedAt ? (
+        <Fact label="Resolved" value={formatUtc(incident.resolvedAt)} />
+      ) : null}
       <Fact
         label="Errors"
         value={`${plural(incident.errorCount, "error")} on ${plural(incident.distinctPages, "distinct page")}`}
       />
-      <Fact label="Playbook" value={`${incident.playbook.title} (v${incident.playbook.version})`} />
-      {incident.evacuation ? <Fact label="Evacuation" value={evacuationLine(incident.evacuation)} /> : null}
+      <Fact
+        label="Playbook"
+        value={`${incident.playbook.title} (v${incident.playbook.version})`}
+      />
+      {incident.evacuation ? (
+        <Fact label="Evacuation" value={evacuationLine(incident.evacuation)} />
+      ) : null}
     </Section>
   );
 }
@@ -109,7 +141,11 @@ export const previewIncidentProps = {
     resolvedAt: null,
     errorCount: 3,
     distinctPages: 2,
-    playbook: { key: "repeated-memory-errors", version: 1, title: "Repeated memory errors on your VM" },
+    playbook: {
+      key: "repeated-memory-errors",
+      version: 1,
+      title: "Repeated memory errors on your VM",
+    },
     evacuation: null,
   },
 } satisfies IncidentEmailProps;

@@ -1,4 +1,14 @@
-import { Body, Container, Head, Hr, Html, Link, Preview, Section, Text } from "@react-email/components";
+import {
+  Body,
+  Container,
+  Head,
+  Hr,
+  Html,
+  Link,
+  Preview,
+  Section,
+  Text,
+} from "@react-email/components";
 import type { ReactNode } from "react";
 import { styles } from "./theme";
 
@@ -32,7 +42,9 @@ export function Layout({ preview, children, reason, manageUrl }: LayoutProps) {
                 </Link>
               </Text>
             ) : null}
-            <Text style={styles.footerText}>Poisonwatch: hardware memory errors on your virtual machines.</Text>
+            <Text style={styles.footerText}>
+              Poisonwatch: hardware memory errors on your virtual machines.
+            </Text>
           </Section>
         </Container>
       </Body>
@@ -40,7 +52,13 @@ export function Layout({ preview, children, reason, manageUrl }: LayoutProps) {
   );
 }
 
-export function CtaButton({ href, children }: { href: string; children: string }) {
+export function CtaButton({
+  href,
+  children,
+}: {
+  href: string;
+  children: string;
+}) {
   return (
     <Section style={{ margin: "16px 0" }}>
       <Link href={href} style={styles.button}>

@@ -1,5 +1,10 @@
 declare module "autocannon" {
-  type Req = { method?: string; path?: string; headers?: Record<string, string>; body?: string };
+  type Req = {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+  };
   type Options = {
     url: string;
     connections?: number;
@@ -8,10 +13,21 @@ declare module "autocannon" {
     method?: string;
     headers?: Record<string, string>;
     body?: string;
-    requests?: { method?: string; path?: string; setupRequest?: (req: Req) => Req }[];
+    requests?: {
+      method?: string;
+      path?: string;
+      setupRequest?: (req: Req) => Req;
+    }[];
   };
   type Histogram = { p50: number; p99: number; average: number; max: number };
-  type Result = { requests: Histogram & { total: number; average: number }; latency: Histogram; non2xx: number; errors: number; duration: number; "2xx": number };
+  type Result = {
+    requests: Histogram & { total: number; average: number };
+    latency: Histogram;
+    non2xx: number;
+    errors: number;
+    duration: number;
+    "2xx": number;
+  };
   function autocannon(opts: Options): Promise<Result>;
   export default autocannon;
 }

@@ -7,7 +7,10 @@ import net from "node:net";
 export function ensureBuild(): void {
   if (existsSync(".next/BUILD_ID")) return;
   console.log("building (once)…");
-  const r = spawnSync("node_modules/.bin/next", ["build"], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  const r = spawnSync("node_modules/.bin/next", ["build"], {
+    stdio: "inherit",
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  });
   if (r.status !== 0) throw new Error("next build failed");
 }
 
@@ -22,15 +25,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export type Server = { url: string; child: ChildProcess; stop: () => Promise<void>; output: () => string };
+export type Server = {
+  url: string;
+  child: ChildProcess;
+  stop: () => Promise<void>;
+  output: () => string;
+};
 
-export async function startServer(env: Record<string, string | undefined>): Promise<Server> {
+export async function startServer(
+  env: Record<string, string | undefined>,
+): Promise<Server> {
   const port = await freePort();
   let out = "";
-  const child = spawn("node_modules/.bin/next", ["start", "-p", String(port), "-H", "127.0.0.1"], {
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    "node_modules/.bin/next",
+    ["start", "-p", String(port), "-H", "127.0.0.1"],
+    {
+      env: {
+        ...process.env,
+        NEXT_TELEMETRY_DISABLED: "1",
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}`;
@@ -43,7 +63,8 @@ export async function startServer(env: Record<string, string | undefined>): Prom
     } catch {
       /* not up yet */
     }
-    if (Date.now() > deadline) throw new Error(`server did not become healthy: ${out}`);
+    if (Date.now() > deadline)
+      throw new Error(`server did not become healthy: ${out}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
@@ -68,5 +89,8 @@ export async function startServer(env: Record<string, string | undefined>): Prom
 }
 
 export function fmt(n: number, digits = 0): string {
-  return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return n.toLocaleString("en-US", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
 }

@@ -8,16 +8,31 @@ export type PlacementSpan = {
   endedAt: Date | null;
 };
 
-export type KnownVm = { id: string; incarnation: string; tenantId: string; projectId: string; name: string; zone: string };
+export type KnownVm = {
+  id: string;
+  incarnation: string;
+  tenantId: string;
+  projectId: string;
+  name: string;
+  zone: string;
+};
 
 export type Correlation =
-  | { kind: "correlated"; tenantId: string; projectId: string; incarnation: string }
+  | {
+      kind: "correlated";
+      tenantId: string;
+      projectId: string;
+      incarnation: string;
+    }
   | { kind: "uncorrelated"; reason: "unknown_vm" | "host_mismatch" };
 
 // The placement that answers for time t: the running placement covering t; where none covers it
 // (before the first placement, while stopped, after the last), the next running placement, or
 // else the last one before. A stopped span (hostId null) runs the VM nowhere, so it never answers.
-export function placementAt(placements: PlacementSpan[], t: number): PlacementSpan | null {
+export function placementAt(
+  placements: PlacementSpan[],
+  t: number,
+): PlacementSpan | null {
   let next: PlacementSpan | null = null;
   let last: PlacementSpan | null = null;
   for (const p of placements) {
@@ -48,7 +63,14 @@ export function correlateEvent(input: {
 }): Correlation {
   if (!input.vm) return { kind: "uncorrelated", reason: "unknown_vm" };
   const p = placementAt(input.placements, input.time.getTime());
-  if (!p || p.hostId !== input.hostId) return { kind: "uncorrelated", reason: "host_mismatch" };
-  if (p.incarnation !== input.vm.incarnation) return { kind: "uncorrelated", reason: "unknown_vm" };
-  return { kind: "correlated", tenantId: p.tenantId, projectId: p.projectId, incarnation: p.incarnation };
+  if (!p || p.hostId !== input.hostId)
+    return { kind: "uncorrelated", reason: "host_mismatch" };
+  if (p.incarnation !== input.vm.incarnation)
+    return { kind: "uncorrelated", reason: "unknown_vm" };
+  return {
+    kind: "correlated",
+    tenantId: p.tenantId,
+    projectId: p.projectId,
+    incarnation: p.incarnation,
+  };
 }

@@ -7,7 +7,13 @@ import { getAuth, getSessionFromHeaders } from "@/server/auth";
 import { now } from "@/server/clock";
 import { env } from "@/server/env";
 import type { ErrorCode } from "@/server/errors";
-import { ApiError, RateLimitedError, STATUS_OF, UnauthorizedError, ValidationError } from "@/server/errors";
+import {
+  ApiError,
+  RateLimitedError,
+  STATUS_OF,
+  UnauthorizedError,
+  ValidationError,
+} from "@/server/errors";
 import { clientAddress } from "@/server/http/client-address";
 import { RateLimiter, WindowLimiter } from "@/server/http/rate-limit";
 import { jsonLimitProblem } from "@/server/http/json-limits";
@@ -30,10 +36,19 @@ export const SIGN_IN_MAILS_PER_HOUR = 5;
 const clock = () => now().getTime();
 export const signInLimits = {
   // requests per recipient address, member or not (a refusal reveals no membership)
-  perRecipient: new WindowLimiter({ max: SIGN_IN_MAILS_PER_HOUR, windowSeconds: 3600 }, clock),
+  perRecipient: new WindowLimiter(
+    { max: SIGN_IN_MAILS_PER_HOUR, windowSeconds: 3600 },
+    clock,
+  ),
   // requests and link openings per client, where a trusted proxy names the client (TRUSTED_PROXY_HOPS)
-  perClient: new RateLimiter({ capacity: 20, refillPerSecond: 20 / 600 }, clock),
-  verifyPerClient: new RateLimiter({ capacity: 30, refillPerSecond: 30 / 60 }, clock),
+  perClient: new RateLimiter(
+    { capacity: 20, refillPerSecond: 20 / 600 },
+    clock,
+  ),
+  verifyPerClient: new RateLimiter(
+    { capacity: 30, refillPerSecond: 30 / 60 },
+    clock,
+  ),
 };
 
 // The mails themselves, counted in the database: the cap holds across processes and restarts.
@@ -42,18 +57,31 @@ async function assertMailCap(db: Db, to: string): Promise<void> {
   const sent = await db
     .select({ at: emails.createdAt })
     .from(emails)
-    .where(and(isNull(emails.tenantId), eq(emails.kind, "sign_in_link"), gt(emails.createdAt, from), sql`${emails.to} @> ${JSON.stringify([to])}::jsonb`))
+    .where(
+      and(
+        isNull(emails.tenantId),
+        eq(emails.kind, "sign_in_link"),
+        gt(emails.createdAt, from),
+        sql`${emails.to} @> ${JSON.stringify([to])}::jsonb`,
+      ),
+    )
     .orderBy(asc(emails.createdAt))
     .limit(SIGN_IN_MAILS_PER_HOUR);
   if (sent.length >= SIGN_IN_MAILS_PER_HOUR) {
-    throw new RateLimitedError("Too many sign-in links for this address; retry later", (sent[0]!.at.getTime() - from.getTime()) / 1000);
+    throw new RateLimitedError(
+      "Too many sign-in links for this address; retry later",
+      (sent[0]!.at.getTime() - from.getTime()) / 1000,
+    );
   }
 }
 
 // The sign-in form's body with its address in one spelling (trimmed, lower case), or null when
 // it names none (better-auth answers that itself: 415 for another media type, 400 for no address).
 // Text no database can hold (NUL, a lone surrogate) is a 400 here, before any query.
-function normalisedSignIn(req: Request, body: string): { to: string; body: string } | null {
+function normalisedSignIn(
+  req: Request,
+  body: string,
+): { to: string; body: string } | null {
   if (mediaTypeOf(req) !== "application/json") return null;
   let parsed: unknown;
   try {
@@ -62,20 +90,40 @@ function normalisedSignIn(req: Request, body: string): { to: string; body: strin
     return null;
   }
   const problem = jsonLimitProblem(parsed);
-  if (problem) throw new ValidationError(`Body not accepted: ${problem.message}`, [problem]);
-  if (!parsed || typeof parsed !== "object" || typeof (parsed as { email?: unknown }).email !== "string") return null;
+  if (problem)
+    throw new ValidationError(`Body not accepted: ${problem.message}`, [
+      problem,
+    ]);
+  if (
+    !parsed ||
+    typeof parsed !== "object" ||
+    typeof (parsed as { email?: unknown }).email !== "string"
+  )
+    return null;
   const to = (parsed as { email: string }).email.trim().toLowerCase();
   return { to, body: JSON.stringify({ ...parsed, email: to }) };
 }
 
 // better-auth's own refusals ({ code, message }) in the house error shape, so every entry point
 // answers bad input alike.
-const CODE_OF_STATUS = new Map<number, ErrorCode>(Object.entries(STATUS_OF).map(([code, status]) => [status, code as ErrorCode]));
+const CODE_OF_STATUS = new Map<number, ErrorCode>(
+  Object.entries(STATUS_OF).map(([code, status]) => [
+    status,
+    code as ErrorCode,
+  ]),
+);
 async function houseShaped(res: Response): Promise<Response> {
   const code = CODE_OF_STATUS.get(res.status);
-  if (!code || !(res.headers.get("content-type") ?? "").includes("json")) return res;
-  const body = (await res.clone().json().catch(() => null)) as { message?: unknown } | null;
-  const message = typeof body?.message === "string" && body.message ? body.message : `Refused (${res.status})`;
+  if (!code || !(res.headers.get("content-type") ?? "").includes("json"))
+    return res;
+  const body = (await res
+    .clone()
+    .json()
+    .catch(() => null)) as { message?: unknown } | null;
+  const message =
+    typeof body?.message === "string" && body.message
+      ? body.message
+      : `Refused (${res.status})`;
   return errorResponse(new ApiError(code, message));
 }
 
@@ -84,21 +132,41 @@ export async function handleAuthRequest(req: Request): Promise<Response> {
     const path = new URL(req.url).pathname.replace(/\/+$/, "");
     const client = clientAddress(req.headers);
     if (req.method === "GET" || req.method === "HEAD") {
-      if (path === VERIFY && client) signInLimits.verifyPerClient.take(client, 1, "sign-in link attempts from your address");
-      return withStrictTransportSecurity(await houseShaped(await (await getAuth()).handler(req)), env().publicUrl);
+      if (path === VERIFY && client)
+        signInLimits.verifyPerClient.take(
+          client,
+          1,
+          "sign-in link attempts from your address",
+        );
+      return withStrictTransportSecurity(
+        await houseShaped(await (await getAuth()).handler(req)),
+        env().publicUrl,
+      );
     }
-    if (path !== SIGN_IN && !(await getSessionFromHeaders(req.headers))) throw new UnauthorizedError("Sign in first");
+    if (path !== SIGN_IN && !(await getSessionFromHeaders(req.headers)))
+      throw new UnauthorizedError("Sign in first");
     let bounded = await withBoundedBody(req, AUTH_MAX_BODY);
     if (path === SIGN_IN) {
-      if (client) signInLimits.perClient.take(client, 1, "sign-in requests from your address");
+      if (client)
+        signInLimits.perClient.take(
+          client,
+          1,
+          "sign-in requests from your address",
+        );
       const signIn = normalisedSignIn(bounded, await bounded.clone().text());
       if (signIn) {
         await assertMailCap(await getDb(), signIn.to);
-        signInLimits.perRecipient.take(signIn.to, "sign-in links for this address");
+        signInLimits.perRecipient.take(
+          signIn.to,
+          "sign-in links for this address",
+        );
         bounded = new Request(bounded, { body: signIn.body });
       }
     }
-    return withStrictTransportSecurity(await houseShaped(await (await getAuth()).handler(bounded)), env().publicUrl);
+    return withStrictTransportSecurity(
+      await houseShaped(await (await getAuth()).handler(bounded)),
+      env().publicUrl,
+    );
   } catch (e) {
     return errorResponse(e);
   }

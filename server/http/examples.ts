@@ -29,7 +29,14 @@ export const PARAM_EXAMPLES: Record<string, string> = {
 };
 
 // Path parameters whose value the service makes.
-export const MADE_BY_THE_SERVICE = ["tokenId", "keyId", "incidentId", "evacuationId", "id", "deliveryId"];
+export const MADE_BY_THE_SERVICE = [
+  "tokenId",
+  "keyId",
+  "incidentId",
+  "evacuationId",
+  "id",
+  "deliveryId",
+];
 
 const event = (id: string, gpa: string, time: string) => ({
   specversion: "1.0",
@@ -47,42 +54,99 @@ const event = (id: string, gpa: string, time: string) => ({
     mechanism: "kvm_exit_arm_sea",
     guestMode: "user",
     actions: ["sea_injected", "page_unmapped"],
-    armSea: { flags: 1, esr: "0x0000000092000010", gva: "0x0000ffff9a2b3c40", gpa },
+    armSea: {
+      flags: 1,
+      esr: "0x0000000092000010",
+      gva: "0x0000ffff9a2b3c40",
+      gpa,
+    },
   },
 });
 
 export const OPERATION_EXAMPLES: Record<string, OperationExample> = {
-  putTenant: { body: { name: "Acme Corp", contactEmails: ["ops@acme.example"] } },
+  putTenant: {
+    body: { name: "Acme Corp", contactEmails: ["ops@acme.example"] },
+  },
   putProject: { body: { tenantId: "acme", name: "Web shop" } },
   putHost: { body: { zone: "eu-central-1a" } },
-  putVm: { body: { projectId: "acme-web", name: "web-1", zone: "eu-central-1a", hostId: "host-a1", placedAt: "2026-02-01T08:00:00Z" } },
+  putVm: {
+    body: {
+      projectId: "acme-web",
+      name: "web-1",
+      zone: "eu-central-1a",
+      hostId: "host-a1",
+      placedAt: "2026-02-01T08:00:00Z",
+    },
+  },
   addMember: { body: { email: "oncall@acme.example", role: "member" } },
   putPolicy: { body: { vmPages: 2, windowSeconds: 86400 } },
-  putCallback: { body: { url: "https://control-plane.example.com/poisonwatch/evacuations" } },
+  putCallback: {
+    body: { url: "https://control-plane.example.com/poisonwatch/evacuations" },
+  },
   previewPolicy: { body: { vmPages: 1, hostEvacuatePages: 8 } },
   ingestEvents: {
     contentType: "application/cloudevents-batch+json",
     body: [
-      event("a1-20260302-115800-0001", "0x00000001234f8000", "2026-03-02T11:58:00.000Z"),
-      event("a1-20260302-115900-0002", "0x0000000123500000", "2026-03-02T11:59:00.000Z"),
+      event(
+        "a1-20260302-115800-0001",
+        "0x00000001234f8000",
+        "2026-03-02T11:58:00.000Z",
+      ),
+      event(
+        "a1-20260302-115900-0002",
+        "0x0000000123500000",
+        "2026-03-02T11:59:00.000Z",
+      ),
     ],
   },
   listUncorrelatedEvents: { query: { reason: "unknown_vm", limit: 20 } },
   listHosts: { query: { state: "healthy", limit: 100 } },
-  evacuateVm: { params: { vmId: "acme-web-2" }, body: { scheduledFor: "2026-03-02T13:00:00Z" } },
+  evacuateVm: {
+    params: { vmId: "acme-web-2" },
+    body: { scheduledFor: "2026-03-02T13:00:00Z" },
+  },
   listEvacuations: { query: { tenantId: "acme", limit: 20 } },
-  listLogEntries: { query: { vmId: "acme-web-1", severity: "CRITICAL", since: "2026-03-01T00:00:00Z", limit: 20 } },
+  listLogEntries: {
+    query: {
+      vmId: "acme-web-1",
+      severity: "CRITICAL",
+      since: "2026-03-01T00:00:00Z",
+      limit: 20,
+    },
+  },
   listIncidents: { query: { projectId: "acme-web", limit: 20 } },
   listVms: { query: { limit: 20 } },
   deferEvacuation: { body: { until: "2026-03-02T20:00:00Z" } },
-  putMaintenanceWindow: { body: { days: ["sat", "sun"], start: "02:00", durationMinutes: 120, timeZone: "Europe/Berlin" } },
+  putMaintenanceWindow: {
+    body: {
+      days: ["sat", "sun"],
+      start: "02:00",
+      durationMinutes: 120,
+      timeZone: "Europe/Berlin",
+    },
+  },
   listWebhooks: { query: { limit: 20 } },
   createWebhook: {
-    body: { url: "https://hooks.acme.example/poisonwatch", eventTypes: ["incident.opened", "incident.resolved"], description: "on-call pager" },
+    body: {
+      url: "https://hooks.acme.example/poisonwatch",
+      eventTypes: ["incident.opened", "incident.resolved"],
+      description: "on-call pager",
+    },
   },
-  updateWebhook: { body: { eventTypes: ["incident.opened", "incident.updated", "incident.resolved"], description: "on-call pager (all changes)" } },
+  updateWebhook: {
+    body: {
+      eventTypes: ["incident.opened", "incident.updated", "incident.resolved"],
+      description: "on-call pager (all changes)",
+    },
+  },
   listWebhookDeliveries: { query: { status: "pending", limit: 20 } },
   recoverWebhookMessages: { body: { since: "2026-03-01T00:00:00Z" } },
-  putNotificationSettings: { body: { emails: ["oncall@acme.example"], minSeverity: "CRITICAL", digest: "daily" } },
+  putNotificationSettings: {
+    body: {
+      emails: ["oncall@acme.example"],
+      minSeverity: "CRITICAL",
+      digest: "daily",
+    },
+  },
   deleteVm: { params: { vmId: "acme-web-3" } },
 };

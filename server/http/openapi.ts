@@ -33,17 +33,25 @@ export class SchemaComponents {
   // shape that differs from the output shape of the same id (defaults, transforms) is named
   // `<id>Input`; two different schemas under one name are a programming error.
   convert(schema: z.ZodType, io: Io): Json {
-    const { $schema: _s, $defs, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Json & {
+    const {
+      $schema: _s,
+      $defs,
+      ...rest
+    } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Json & {
       $defs?: Record<string, Json>;
     };
     const defs = $defs ?? {};
     const names = new Map(Object.keys(defs).map((id) => [id, id]));
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const [id, def] of Object.entries(defs)) {
         const name = names.get(id)!;
         const existing = this.schemas[name];
-        if (!existing || JSON.stringify(existing) === JSON.stringify(rewriteRefs(def, names))) continue;
+        if (
+          !existing ||
+          JSON.stringify(existing) === JSON.stringify(rewriteRefs(def, names))
+        )
+          continue;
         if (io === "input" && name === id) {
           names.set(id, `${id}Input`);
           changed = true;
@@ -52,14 +60,23 @@ export class SchemaComponents {
         }
       }
     }
-    for (const [id, def] of Object.entries(defs)) this.schemas[names.get(id)!] ??= rewriteRefs(def, names) as Json;
+    for (const [id, def] of Object.entries(defs))
+      this.schemas[names.get(id)!] ??= rewriteRefs(def, names) as Json;
     return rewriteRefs(rest, names) as Json;
   }
 }
 
-function parametersOf(components: SchemaComponents, s: z.ZodType | undefined, where: "path" | "query", example: Record<string, string | number>) {
+function parametersOf(
+  components: SchemaComponents,
+  s: z.ZodType | undefined,
+  where: "path" | "query",
+  example: Record<string, string | number>,
+) {
   if (!s) return [];
-  const js = components.convert(s, "input") as { properties?: Record<string, Json>; required?: string[] };
+  const js = components.convert(s, "input") as {
+    properties?: Record<string, Json>;
+    required?: string[];
+  };
   return Object.entries(js.properties ?? {}).map(([name, schema]) => {
     const { description, ...rest } = schema;
     return {
@@ -77,12 +94,20 @@ function parametersOf(components: SchemaComponents, s: z.ZodType | undefined, wh
 function exampleOf(r: RouteDef): OperationExample {
   const own = OPERATION_EXAMPLES[r.operationId] ?? {};
   const names = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
-  const params = Object.fromEntries(names.map((n) => [n, own.params?.[n] ?? PARAM_EXAMPLES[n]]));
+  const params = Object.fromEntries(
+    names.map((n) => [n, own.params?.[n] ?? PARAM_EXAMPLES[n]]),
+  );
   const missing = names.filter((n) => params[n] === undefined);
-  if (missing.length) throw new Error(`OpenAPI: no example for {${missing.join("}, {")}} (server/http/examples.ts)`);
+  if (missing.length)
+    throw new Error(
+      `OpenAPI: no example for {${missing.join("}, {")}} (server/http/examples.ts)`,
+    );
   const check = (what: string, s: z.ZodType | undefined, v: unknown) => {
     const res = s?.safeParse(v);
-    if (res && !res.success) throw new Error(`OpenAPI: the ${what} example of ${r.operationId} is invalid: ${res.error.message}`);
+    if (res && !res.success)
+      throw new Error(
+        `OpenAPI: the ${what} example of ${r.operationId} is invalid: ${res.error.message}`,
+      );
   };
   check("path", r.params, params);
   check("query", r.query, own.query ?? {});
@@ -93,14 +118,16 @@ function exampleOf(r: RouteDef): OperationExample {
 const TAGS: Record<string, string> = {
   meta: "The service itself: this document and liveness",
   ingestion: "Memory-error events from VMM hosts (host tokens)",
-  inventory: "Tenants, projects, hosts, VMs and members, kept by the control plane (operator token)",
+  inventory:
+    "Tenants, projects, hosts, VMs and members, kept by the control plane (operator token)",
   credentials: "Host tokens and tenant API keys (operator token)",
   policy: "The health policy and the control-plane callback (operator token)",
   health: "Host health and the fleet (operator token)",
   evacuations: "VM evacuations: by the policy or by hand (operator token)",
   operator: "Uncorrelated events and Prometheus metrics (operator token)",
   tenant: "A tenant's log entries, incidents and VMs (tenant API key)",
-  webhooks: "A tenant's webhook subscriptions and their deliveries (tenant API key)",
+  webhooks:
+    "A tenant's webhook subscriptions and their deliveries (tenant API key)",
   notifications: "A tenant's email notification settings (tenant API key)",
 };
 
@@ -110,14 +137,28 @@ const SECURITY: Record<string, string> = {
   tenant: "tenantApiKey",
 };
 
-function responseObject(components: SchemaComponents, r: ReturnType<typeof responsesOf>[number]): Json {
-  const types = typeof r.contentType === "string" ? [r.contentType] : (r.contentType ?? []);
+function responseObject(
+  components: SchemaComponents,
+  r: ReturnType<typeof responsesOf>[number],
+): Json {
+  const types =
+    typeof r.contentType === "string" ? [r.contentType] : (r.contentType ?? []);
   const content = r.schema
-    ? { [types[0] ?? "application/json"]: { schema: components.convert(r.schema, "output") } }
+    ? {
+        [types[0] ?? "application/json"]: {
+          schema: components.convert(r.schema, "output"),
+        },
+      }
     : types.length
-      ? Object.fromEntries(types.map((t) => [t, { schema: { type: "string" } }]))
+      ? Object.fromEntries(
+          types.map((t) => [t, { schema: { type: "string" } }]),
+        )
       : undefined;
-  return { description: r.description, ...(r.headers ? { headers: r.headers } : {}), ...(content ? { content } : {}) };
+  return {
+    description: r.description,
+    ...(r.headers ? { headers: r.headers } : {}),
+    ...(content ? { content } : {}),
+  };
 }
 
 // The OpenAPI 3.1 document, generated from the same zod schemas that validate requests and
@@ -128,10 +169,16 @@ export function buildOpenApi(routes: RouteDef[]) {
   const paths: Record<string, Record<string, Json>> = {};
   // Answers first: a resource's name belongs to its output shape; input variants get `Input`.
   const responses = routes.map((r) =>
-    Object.fromEntries(Object.entries(responsesOf(r)).map(([code, resp]) => [code, responseObject(components, resp)])),
+    Object.fromEntries(
+      Object.entries(responsesOf(r)).map(([code, resp]) => [
+        code,
+        responseObject(components, resp),
+      ]),
+    ),
   );
   routes.forEach((r, i) => {
-    if (ids.has(r.operationId)) throw new Error(`OpenAPI: operationId ${r.operationId} is used twice`);
+    if (ids.has(r.operationId))
+      throw new Error(`OpenAPI: operationId ${r.operationId} is used twice`);
     ids.add(r.operationId);
     const ex = exampleOf(r);
     const op: Json = {
@@ -142,15 +189,29 @@ export function buildOpenApi(routes: RouteDef[]) {
       parameters: [
         ...parametersOf(components, r.params, "path", ex.params ?? {}),
         ...parametersOf(components, r.query, "query", ex.query ?? {}),
-        ...(r.rawBody?.headers ?? []).map((h) => ({ ...h, in: "header", required: false })),
+        ...(r.rawBody?.headers ?? []).map((h) => ({
+          ...h,
+          in: "header",
+          required: false,
+        })),
       ],
       responses: responses[i],
       // public routes say so explicitly (an empty requirement overrides none: there is no global one)
-      security: r.auth.filter((a) => a !== "none").map((a) => ({ [SECURITY[a]!]: [] })),
+      security: r.auth
+        .filter((a) => a !== "none")
+        .map((a) => ({ [SECURITY[a]!]: [] })),
     };
     const example = ex.body !== undefined ? { example: ex.body } : {};
     if (r.body) {
-      op.requestBody = { required: true, content: { "application/json": { schema: components.convert(r.body, "input"), ...example } } };
+      op.requestBody = {
+        required: true,
+        content: {
+          "application/json": {
+            schema: components.convert(r.body, "input"),
+            ...example,
+          },
+        },
+      };
     } else if (r.rawBody) {
       const content = r.rawBody.content((s) => components.convert(s, "input"));
       const mt = ex.contentType;
@@ -158,7 +219,12 @@ export function buildOpenApi(routes: RouteDef[]) {
       op.requestBody = { required: true, content };
     } else if (hasJsonBody(r)) {
       // no body is read, but one sent is still parsed (and so 400/413/415 apply)
-      op.requestBody = { required: false, content: { "application/json": { schema: { type: "object", maxProperties: 0 } } } };
+      op.requestBody = {
+        required: false,
+        content: {
+          "application/json": { schema: { type: "object", maxProperties: 0 } },
+        },
+      };
     }
     paths[r.path] ??= {};
     paths[r.path]![r.method.toLowerCase()] = op;
@@ -168,7 +234,8 @@ export function buildOpenApi(routes: RouteDef[]) {
     info: {
       title: "Poisonwatch API",
       version: "1.0.0",
-      summary: "Memory-error ingestion, fleet operations and tenant notifications",
+      summary:
+        "Memory-error ingestion, fleet operations and tenant notifications",
       description:
         "Memory-error ingestion (host tokens), inventory and operator API (operator token), tenant REST API (tenant API keys). " +
         "Errors are { error: { code, message, details? } }; times are RFC 3339 UTC with milliseconds. " +
@@ -177,15 +244,32 @@ export function buildOpenApi(routes: RouteDef[]) {
     },
     servers: [{ url: "/" }],
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => {
-      if (!TAGS[name]) throw new Error(`OpenAPI: tag ${name} has no description`);
+      if (!TAGS[name])
+        throw new Error(`OpenAPI: tag ${name} has no description`);
       return { name, description: TAGS[name] };
     }),
     components: {
-      schemas: Object.fromEntries(Object.entries(components.schemas).sort(([a], [b]) => a.localeCompare(b))),
+      schemas: Object.fromEntries(
+        Object.entries(components.schemas).sort(([a], [b]) =>
+          a.localeCompare(b),
+        ),
+      ),
       securitySchemes: {
-        operatorToken: { type: "http", scheme: "bearer", description: "OPERATOR_TOKEN (pwo_…)" },
-        hostToken: { type: "http", scheme: "bearer", description: "Host token (pwh_…), one host each" },
-        tenantApiKey: { type: "http", scheme: "bearer", description: "Tenant API key (pwk_…), member rights" },
+        operatorToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "OPERATOR_TOKEN (pwo_…)",
+        },
+        hostToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "Host token (pwh_…), one host each",
+        },
+        tenantApiKey: {
+          type: "http",
+          scheme: "bearer",
+          description: "Tenant API key (pwk_…), member rights",
+        },
       },
     },
     paths,

@@ -1,7 +1,12 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { apiKeys, appSettings, hostTokens } from "@/db/schema";
-import { bearerOf, hashToken, safeEqualHex, tokenKindOf } from "@/server/auth-tokens";
+import {
+  bearerOf,
+  hashToken,
+  safeEqualHex,
+  tokenKindOf,
+} from "@/server/auth-tokens";
 import { now } from "@/server/clock";
 import { env } from "@/server/env";
 import { ForbiddenError, UnauthorizedError } from "@/server/errors";
@@ -18,7 +23,10 @@ export const OPERATOR_TOKEN_SETTING = "operator_token_hash";
 async function operatorTokenHash(db: Db): Promise<string | null> {
   const configured = env().OPERATOR_TOKEN;
   if (configured) return hashToken(configured);
-  const [row] = await db.select().from(appSettings).where(eq(appSettings.key, OPERATOR_TOKEN_SETTING));
+  const [row] = await db
+    .select()
+    .from(appSettings)
+    .where(eq(appSettings.key, OPERATOR_TOKEN_SETTING));
   return row ? String(row.value) : null;
 }
 
@@ -33,15 +41,21 @@ function shouldTouch(id: string): boolean {
   return true;
 }
 
-export async function resolvePrincipal(db: Db, token: string): Promise<Principal | null> {
+export async function resolvePrincipal(
+  db: Db,
+  token: string,
+): Promise<Principal | null> {
   const hash = hashToken(token);
   // a configured OPERATOR_TOKEN is any secret of 16+ characters, with or without the pwo_ prefix
   const configured = env().OPERATOR_TOKEN;
-  if (configured && safeEqualHex(hashToken(configured), hash)) return { kind: "operator" };
+  if (configured && safeEqualHex(hashToken(configured), hash))
+    return { kind: "operator" };
   const kind = tokenKindOf(token);
   if (kind === "operator") {
     const expected = await operatorTokenHash(db);
-    return expected && safeEqualHex(expected, hash) ? { kind: "operator" } : null;
+    return expected && safeEqualHex(expected, hash)
+      ? { kind: "operator" }
+      : null;
   }
   if (kind === "host") {
     const [row] = await db
@@ -49,7 +63,11 @@ export async function resolvePrincipal(db: Db, token: string): Promise<Principal
       .from(hostTokens)
       .where(and(eq(hostTokens.tokenHash, hash), isNull(hostTokens.revokedAt)));
     if (!row) return null;
-    if (shouldTouch(row.id)) await db.update(hostTokens).set({ lastUsedAt: now() }).where(eq(hostTokens.id, row.id));
+    if (shouldTouch(row.id))
+      await db
+        .update(hostTokens)
+        .set({ lastUsedAt: now() })
+        .where(eq(hostTokens.id, row.id));
     return { kind: "host", hostId: row.hostId, tokenId: row.id };
   }
   if (kind === "tenant") {
@@ -58,18 +76,35 @@ export async function resolvePrincipal(db: Db, token: string): Promise<Principal
       .from(apiKeys)
       .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)));
     if (!row) return null;
-    if (shouldTouch(row.id)) await db.update(apiKeys).set({ lastUsedAt: now() }).where(eq(apiKeys.id, row.id));
-    return { kind: "tenant", tenantId: row.tenantId, keyId: row.id, role: "member" };
+    if (shouldTouch(row.id))
+      await db
+        .update(apiKeys)
+        .set({ lastUsedAt: now() })
+        .where(eq(apiKeys.id, row.id));
+    return {
+      kind: "tenant",
+      tenantId: row.tenantId,
+      keyId: row.id,
+      role: "member",
+    };
   }
   return null;
 }
 
-export async function authenticate(db: Db, req: Request, allowed: AuthKind[]): Promise<Principal | null> {
+export async function authenticate(
+  db: Db,
+  req: Request,
+  allowed: AuthKind[],
+): Promise<Principal | null> {
   if (allowed.includes("none")) return null;
   const token = bearerOf(req);
-  if (!token) throw new UnauthorizedError("Missing bearer token (Authorization: Bearer <token>)");
+  if (!token)
+    throw new UnauthorizedError(
+      "Missing bearer token (Authorization: Bearer <token>)",
+    );
   const p = await resolvePrincipal(db, token);
   if (!p) throw new UnauthorizedError("Unknown or revoked token");
-  if (!allowed.includes(p.kind)) throw new ForbiddenError(`A ${p.kind} credential cannot use this endpoint`);
+  if (!allowed.includes(p.kind))
+    throw new ForbiddenError(`A ${p.kind} credential cannot use this endpoint`);
   return p;
 }

@@ -13,12 +13,18 @@ export class RateLimiter {
   take(key: string, cost: number, what: string): void {
     const t = this.clock();
     const b = this.buckets.get(key) ?? { tokens: this.config.capacity, at: t };
-    b.tokens = Math.min(this.config.capacity, b.tokens + ((t - b.at) / 1000) * this.config.refillPerSecond);
+    b.tokens = Math.min(
+      this.config.capacity,
+      b.tokens + ((t - b.at) / 1000) * this.config.refillPerSecond,
+    );
     b.at = t;
     if (b.tokens < cost) {
       this.buckets.set(key, b);
       const wait = Math.min(cost, this.config.capacity) - b.tokens;
-      throw new RateLimitedError(`Too many ${what}; retry later`, Math.max(1, wait / this.config.refillPerSecond));
+      throw new RateLimitedError(
+        `Too many ${what}; retry later`,
+        Math.max(1, wait / this.config.refillPerSecond),
+      );
     }
     b.tokens -= cost;
     this.buckets.set(key, b);
@@ -45,7 +51,10 @@ export class WindowLimiter {
     const recent = (this.hits.get(key) ?? []).filter((x) => x > from);
     if (recent.length >= this.config.max) {
       this.hits.set(key, recent);
-      throw new RateLimitedError(`Too many ${what}; retry later`, (recent[0]! - from) / 1000);
+      throw new RateLimitedError(
+        `Too many ${what}; retry later`,
+        (recent[0]! - from) / 1000,
+      );
     }
     recent.push(t);
     this.hits.set(key, recent);

@@ -2,7 +2,12 @@ import type { z } from "zod";
 import type { Db } from "@/db/client";
 import { bearerOf } from "@/server/auth-tokens";
 import { env } from "@/server/env";
-import { ApiError, MethodNotAllowedError, NotFoundError, ValidationError } from "@/server/errors";
+import {
+  ApiError,
+  MethodNotAllowedError,
+  NotFoundError,
+  ValidationError,
+} from "@/server/errors";
 import { parseOrThrow } from "./conventions";
 import { jsonLimitProblem, textProblem } from "./json-limits";
 import type { AuthKind, Principal } from "./principal";
@@ -23,7 +28,9 @@ export type HandlerArgs<P, Q, B> = {
   principal: Principal | null;
 };
 
-export type HandlerResult = Response | { status: number; body: unknown; headers?: Record<string, string> };
+export type HandlerResult =
+  | Response
+  | { status: number; body: unknown; headers?: Record<string, string> };
 
 // One documented answer. No schema: an empty body (204) or, with contentType, text that is no JSON
 // (several: the one the request's Accept picks).
@@ -31,15 +38,24 @@ export type ResponseDef = {
   description: string;
   schema?: z.ZodType;
   contentType?: string | string[];
-  headers?: Record<string, { description: string; schema: Record<string, unknown> }>;
+  headers?: Record<
+    string,
+    { description: string; schema: Record<string, unknown> }
+  >;
 };
 
 // A body the handler reads itself (ingestion: media types, batch limits): what it accepts, for the document.
 // `schemaOf` turns a zod schema into the document's JSON Schema (named parts become components).
 export type RawBodyDef = {
-  content: (schemaOf: (s: z.ZodType) => Record<string, unknown>) => Record<string, { schema: Record<string, unknown> }>;
+  content: (
+    schemaOf: (s: z.ZodType) => Record<string, unknown>,
+  ) => Record<string, { schema: Record<string, unknown> }>;
   // request headers that shape the body (Content-Encoding, CloudEvents binary mode's ce-*)
-  headers?: { name: string; description: string; schema: Record<string, unknown> }[];
+  headers?: {
+    name: string;
+    description: string;
+    schema: Record<string, unknown>;
+  }[];
 };
 
 export type RouteDef<P = any, Q = any, B = any> = {
@@ -63,30 +79,52 @@ export type RouteDef<P = any, Q = any, B = any> = {
   handler: (args: HandlerArgs<P, Q, B>) => Promise<HandlerResult>;
 };
 
-export function defineRoute<P, Q, B>(def: RouteDef<P, Q, B>): RouteDef<P, Q, B> {
+export function defineRoute<P, Q, B>(
+  def: RouteDef<P, Q, B>,
+): RouteDef<P, Q, B> {
   return def;
 }
 
-export const hasJsonBody = (def: RouteDef) => !def.rawBody && (def.method === "POST" || def.method === "PUT" || def.method === "PATCH");
+export const hasJsonBody = (def: RouteDef) =>
+  !def.rawBody &&
+  (def.method === "POST" || def.method === "PUT" || def.method === "PATCH");
 
-const errorAnswer = (description: string, headers?: ResponseDef["headers"]): ResponseDef => ({ description, schema: ErrorBody, ...(headers ? { headers } : {}) });
+const errorAnswer = (
+  description: string,
+  headers?: ResponseDef["headers"],
+): ResponseDef => ({
+  description,
+  schema: ErrorBody,
+  ...(headers ? { headers } : {}),
+});
 
 // What the router itself can answer for a route, whatever its handler does.
 export function standardResponses(def: RouteDef): Record<number, ResponseDef> {
   const out: Record<number, ResponseDef> = {
-    400: errorAnswer("Invalid path, query or body (invalid_request, with details)"),
+    400: errorAnswer(
+      "Invalid path, query or body (invalid_request, with details)",
+    ),
   };
   if (!def.auth.includes("none")) {
     out[401] = errorAnswer("Missing, unknown or revoked token (unauthorized)", {
-      "WWW-Authenticate": { description: 'Bearer realm="poisonwatch" (RFC 6750)', schema: { type: "string" } },
+      "WWW-Authenticate": {
+        description: 'Bearer realm="poisonwatch" (RFC 6750)',
+        schema: { type: "string" },
+      },
     });
     out[403] = errorAnswer("A credential of another kind (forbidden)");
   }
   if (hasJsonBody(def)) {
-    out[413] = errorAnswer(`Body over ${MAX_JSON_BODY} bytes (payload_too_large)`);
-    out[415] = errorAnswer("Body not sent as application/json (unsupported_media_type)");
+    out[413] = errorAnswer(
+      `Body over ${MAX_JSON_BODY} bytes (payload_too_large)`,
+    );
+    out[415] = errorAnswer(
+      "Body not sent as application/json (unsupported_media_type)",
+    );
   }
-  out[500] = errorAnswer("Unexpected failure (internal); nothing a client sent causes it");
+  out[500] = errorAnswer(
+    "Unexpected failure (internal); nothing a client sent causes it",
+  );
   return out;
 }
 
@@ -125,7 +163,10 @@ async function readJsonBody(req: Request): Promise<unknown> {
   if (text.trim() === "") return undefined;
   const mt = mediaTypeOf(req);
   if (mt !== "application/json" && !(mt?.endsWith("+json") ?? false)) {
-    throw new ApiError("unsupported_media_type", "Send the body as application/json");
+    throw new ApiError(
+      "unsupported_media_type",
+      "Send the body as application/json",
+    );
   }
   let value: unknown;
   try {
@@ -134,17 +175,25 @@ async function readJsonBody(req: Request): Promise<unknown> {
     throw new ValidationError("Body is not valid JSON");
   }
   const problem = jsonLimitProblem(value);
-  if (problem) throw new ValidationError(`Body not accepted: ${problem.message}`, [problem]);
+  if (problem)
+    throw new ValidationError(`Body not accepted: ${problem.message}`, [
+      problem,
+    ]);
   return value;
 }
 
-function decodePathParams(names: string[], m: RegExpExecArray): Record<string, string> {
+function decodePathParams(
+  names: string[],
+  m: RegExpExecArray,
+): Record<string, string> {
   const params: Record<string, string> = {};
   names.forEach((n, i) => {
     try {
       params[n] = decodeURIComponent(m[i + 1] ?? "");
     } catch {
-      throw new ValidationError("Invalid path", [{ path: `path.${n}`, message: "not valid percent-encoded UTF-8" }]);
+      throw new ValidationError("Invalid path", [
+        { path: `path.${n}`, message: "not valid percent-encoded UTF-8" },
+      ]);
     }
   });
   checkText(params, "path");
@@ -152,10 +201,16 @@ function decodePathParams(names: string[], m: RegExpExecArray): Record<string, s
 }
 
 // Path and query values end up in SQL parameters like body strings do: the same text rules apply.
-function checkText(values: Record<string, string>, where: "path" | "query"): void {
+function checkText(
+  values: Record<string, string>,
+  where: "path" | "query",
+): void {
   for (const [k, v] of Object.entries(values)) {
     const p = textProblem(k) ?? textProblem(v);
-    if (p) throw new ValidationError(`Invalid ${where}`, [{ path: `${where}.${k}`, message: p }]);
+    if (p)
+      throw new ValidationError(`Invalid ${where}`, [
+        { path: `${where}.${k}`, message: p },
+      ]);
   }
 }
 
@@ -178,7 +233,9 @@ function errorAnswerOf(e: unknown, req: Request): Response {
   const res = errorResponse(e);
   if (res.status === 401) {
     // RFC 6750 §3: a request without a token gets the bare challenge, a bad token an error code.
-    const challenge = bearerOf(req) ? `${WWW_AUTHENTICATE}, error="invalid_token"` : WWW_AUTHENTICATE;
+    const challenge = bearerOf(req)
+      ? `${WWW_AUTHENTICATE}, error="invalid_token"`
+      : WWW_AUTHENTICATE;
     res.headers.set("www-authenticate", challenge);
   }
   return res;
@@ -203,7 +260,8 @@ export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
   }
 
   // every answer, 204s and text ones included, carries HSTS when PUBLIC_URL is https
-  const handle = async (req: Request): Promise<Response> => withStrictTransportSecurity(await answer(req), env().publicUrl);
+  const handle = async (req: Request): Promise<Response> =>
+    withStrictTransportSecurity(await answer(req), env().publicUrl);
 
   async function answer(req: Request): Promise<Response> {
     const method = req.method.toUpperCase();
@@ -211,12 +269,26 @@ export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
     try {
       const url = new URL(req.url);
       const matches = matchesOf(url.pathname);
-      if (matches.length === 0) throw new NotFoundError(`No endpoint at ${url.pathname}`);
+      if (matches.length === 0)
+        throw new NotFoundError(`No endpoint at ${url.pathname}`);
       const allow = allowOf(matches.map((x) => x.c.def));
-      if (method === "OPTIONS") return new Response(null, { status: 204, headers: { allow, "cache-control": "no-store" } });
-      const hit = matches.find((x) => x.c.def.method === (method === "HEAD" ? "GET" : method));
+      if (method === "OPTIONS")
+        return new Response(null, {
+          status: 204,
+          headers: { allow, "cache-control": "no-store" },
+        });
+      const hit = matches.find(
+        (x) => x.c.def.method === (method === "HEAD" ? "GET" : method),
+      );
       if (!hit) {
-        return withHeaders(errorResponse(new MethodNotAllowedError(`${method} is not supported on ${url.pathname}; use ${allow}`)), { allow });
+        return withHeaders(
+          errorResponse(
+            new MethodNotAllowedError(
+              `${method} is not supported on ${url.pathname}; use ${allow}`,
+            ),
+          ),
+          { allow },
+        );
       }
       const { c, m } = hit;
       route = c.def;
@@ -225,22 +297,41 @@ export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
       const rawParams = decodePathParams(c.names, m);
       const rawQuery = Object.fromEntries(url.searchParams.entries());
       checkText(rawQuery, "query");
-      const params = c.def.params ? parseOrThrow(c.def.params, rawParams, "path") : rawParams;
-      const query = c.def.query ? parseOrThrow(c.def.query, rawQuery, "query") : {};
+      const params = c.def.params
+        ? parseOrThrow(c.def.params, rawParams, "path")
+        : rawParams;
+      const query = c.def.query
+        ? parseOrThrow(c.def.query, rawQuery, "query")
+        : {};
       let body: unknown = undefined;
       if (hasJsonBody(c.def)) {
         const raw = await readJsonBody(req);
         // an empty body is {}; a JSON null stays null (a nullable body: "clear it")
-        if (c.def.body) body = parseOrThrow(c.def.body, raw === undefined ? {} : raw, "body");
+        if (c.def.body)
+          body = parseOrThrow(c.def.body, raw === undefined ? {} : raw, "body");
       }
-      const result = await c.def.handler({ req, db, params, query, body, principal });
-      const res = result instanceof Response ? result : json(result.status, result.body, result.headers);
+      const result = await c.def.handler({
+        req,
+        db,
+        params,
+        query,
+        body,
+        principal,
+      });
+      const res =
+        result instanceof Response
+          ? result
+          : json(result.status, result.body, result.headers);
       // HEAD: the GET answer's status and headers, without its body
-      return method === "HEAD" ? new Response(null, { status: res.status, headers: res.headers }) : res;
+      return method === "HEAD"
+        ? new Response(null, { status: res.status, headers: res.headers })
+        : res;
     } catch (e) {
       if (route?.onError && e instanceof ApiError) route.onError(e);
       const res = errorAnswerOf(e, req);
-      return method === "HEAD" ? new Response(null, { status: res.status, headers: res.headers }) : res;
+      return method === "HEAD"
+        ? new Response(null, { status: res.status, headers: res.headers })
+        : res;
     }
   }
 

@@ -5,17 +5,27 @@ import { HOST_STATES } from "@/server/policy/policy";
 import { Policy } from "@/server/policy/policy-settings";
 
 // Response shapes for the OpenAPI document (the handlers build them; these describe them).
-export const ErrorDetailOut = z.object({ path: z.string(), message: z.string() }).meta({ id: "ErrorDetail" });
+export const ErrorDetailOut = z
+  .object({ path: z.string(), message: z.string() })
+  .meta({ id: "ErrorDetail" });
 
 export const ErrorBody = z
   .object({
     error: z.object({
-      code: z.enum([...(Object.keys(STATUS_OF) as ErrorCode[]), "internal"]).describe("the status says the same; internal is the 500"),
+      code: z
+        .enum([...(Object.keys(STATUS_OF) as ErrorCode[]), "internal"])
+        .describe("the status says the same; internal is the 500"),
       message: z.string(),
-      details: z.array(ErrorDetailOut).optional().describe("for invalid_request: what was wrong, where"),
+      details: z
+        .array(ErrorDetailOut)
+        .optional()
+        .describe("for invalid_request: what was wrong, where"),
     }),
   })
-  .meta({ id: "Error", description: "Every error answer: { error: { code, message, details? } }" });
+  .meta({
+    id: "Error",
+    description: "Every error answer: { error: { code, message, details? } }",
+  });
 
 export const Timestamp = z.string().describe("RFC 3339, UTC, milliseconds, Z");
 
@@ -23,34 +33,73 @@ export const Timestamp = z.string().describe("RFC 3339, UTC, milliseconds, Z");
 export function listOf<T extends z.ZodType>(item: T, id?: string) {
   const list = z.object({
     data: z.array(item),
-    nextCursor: z.string().nullable().describe("pass as cursor for the next page; null on the last page"),
+    nextCursor: z
+      .string()
+      .nullable()
+      .describe("pass as cursor for the next page; null on the last page"),
   });
   return id ? list.meta({ id }) : list;
 }
 
 // Operator API: inventory and credentials.
 export const TenantOut = z
-  .object({ id: z.string(), name: z.string(), contactEmails: z.array(z.string()), createdAt: Timestamp, updatedAt: Timestamp })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    contactEmails: z.array(z.string()),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
   .meta({ id: "Tenant" });
 export const ProjectOut = z
-  .object({ id: z.string(), tenantId: z.string(), name: z.string(), createdAt: Timestamp, updatedAt: Timestamp })
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    name: z.string(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
   .meta({ id: "Project" });
-export const HostOut = z.object({ id: z.string(), zone: z.string(), createdAt: Timestamp, updatedAt: Timestamp }).meta({ id: "Host" });
+export const HostOut = z
+  .object({
+    id: z.string(),
+    zone: z.string(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: "Host" });
 export const SecretOut = z
-  .object({ id: z.string(), token: z.string().describe("pwh_…; answered only now, stored hashed") })
+  .object({
+    id: z.string(),
+    token: z.string().describe("pwh_…; answered only now, stored hashed"),
+  })
   .meta({ id: "NewHostToken" });
 export const KeyOut = z
-  .object({ id: z.string(), key: z.string().describe("pwk_…; answered only now, stored hashed") })
+  .object({
+    id: z.string(),
+    key: z.string().describe("pwk_…; answered only now, stored hashed"),
+  })
   .meta({ id: "NewApiKey" });
 export const HostTokenListOut = listOf(
-  z.object({ id: z.string(), createdAt: Timestamp, lastUsedAt: Timestamp.nullable() }).meta({ id: "HostToken", description: "never the secret" }),
+  z
+    .object({
+      id: z.string(),
+      createdAt: Timestamp,
+      lastUsedAt: Timestamp.nullable(),
+    })
+    .meta({ id: "HostToken", description: "never the secret" }),
   "HostTokenList",
 );
 export const ApiKeyListOut = listOf(
   z
     .object({
       id: z.string(),
-      name: z.string().nullable().describe("the name an owner gave the key in the console; null for keys made through this API"),
+      name: z
+        .string()
+        .nullable()
+        .describe(
+          "the name an owner gave the key in the console; null for keys made through this API",
+        ),
       createdAt: Timestamp,
       lastUsedAt: Timestamp.nullable(),
     })
@@ -71,16 +120,39 @@ export const VmAdminOut = z
     updatedAt: Timestamp,
     placements: z.array(
       z
-        .object({ hostId: z.string().nullable(), from: Timestamp, until: Timestamp.nullable() })
-        .meta({ id: "Placement", description: "where the VM ran (hostId null: stopped) from `from` until `until` (null: still)" }),
+        .object({
+          hostId: z.string().nullable(),
+          from: Timestamp,
+          until: Timestamp.nullable(),
+        })
+        .meta({
+          id: "Placement",
+          description:
+            "where the VM ran (hostId null: stopped) from `from` until `until` (null: still)",
+        }),
     ),
   })
-  .meta({ id: "InventoryVm", description: "A VM as the inventory knows it, with its placement history" });
+  .meta({
+    id: "InventoryVm",
+    description: "A VM as the inventory knows it, with its placement history",
+  });
 export const MemberOut = z
-  .object({ id: z.string(), tenantId: z.string(), email: z.string(), role: z.enum(["owner", "member", "viewer"]), createdAt: Timestamp })
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    email: z.string(),
+    role: z.enum(["owner", "member", "viewer"]),
+    createdAt: Timestamp,
+  })
   .meta({ id: "Member" });
 export const CallbackOut = z
-  .object({ url: z.string(), secret: z.string().optional().describe("whsec_…; answered when first made and on rotateSecret") })
+  .object({
+    url: z.string(),
+    secret: z
+      .string()
+      .optional()
+      .describe("whsec_…; answered when first made and on rotateSecret"),
+  })
   .meta({ id: "Callback" });
 
 // Tenant API: log entries, incidents, VMs.
@@ -100,18 +172,27 @@ const Esr = z
     set: z.number().int().nullable(),
     errorState: z.string().nullable(),
   })
-  .meta({ id: "Esr", description: "arm64 ESR_ELx decoded (spec.md's log entry)" });
+  .meta({
+    id: "Esr",
+    description: "arm64 ESR_ELx decoded (spec.md's log entry)",
+  });
 
 export const LogEntryOut = z
   .object({
     insertId: z.string().describe("log_…"),
     timestamp: Timestamp.describe("the event's time"),
     receiveTimestamp: Timestamp,
-    severity: z.enum(["CRITICAL", "WARNING"]).describe("CRITICAL: the error was consumed; WARNING: it was not"),
+    severity: z
+      .enum(["CRITICAL", "WARNING"])
+      .describe("CRITICAL: the error was consumed; WARNING: it was not"),
     logName: z.string().describe("projects/{projectId}/logs/memory_errors"),
     resource: z.object({
       type: z.literal("vm_instance"),
-      labels: z.object({ projectId: z.string(), vmId: z.string(), zone: z.string() }),
+      labels: z.object({
+        projectId: z.string(),
+        vmId: z.string(),
+        zone: z.string(),
+      }),
     }),
     incidentId: z.string().nullable(),
     playbook: z.string().describe("the playbook's key"),
@@ -122,19 +203,35 @@ export const LogEntryOut = z
         vcpu: z.number().int().nullable().optional(),
         guestMode: z.enum(["user", "kernel", "unknown"]).optional(),
         actions: z.array(z.string()).optional(),
-        eventId: z.string().describe("evt_…, the service's id of the stored event"),
+        eventId: z
+          .string()
+          .describe("evt_…, the service's id of the stored event"),
         mechanism: z.string(),
         gpa: z.string().optional(),
         gva: z.string().optional(),
         pageSize: z.number().int().optional(),
         esr: Esr.nullable().optional(),
       })
-      .describe("what the VMM reported, decoded; fields appear where the event made them valid"),
+      .describe(
+        "what the VMM reported, decoded; fields appear where the event made them valid",
+      ),
   })
-  .meta({ id: "LogEntry", description: "A critical log entry in the shape of a cloud logging entry" });
+  .meta({
+    id: "LogEntry",
+    description: "A critical log entry in the shape of a cloud logging entry",
+  });
 
-const PlaybookRef = z.object({ key: z.string(), version: z.number().int(), title: z.string() });
-const EvacuationStatus = z.enum(["scheduled", "in_progress", "completed", "cancelled"]);
+const PlaybookRef = z.object({
+  key: z.string(),
+  version: z.number().int(),
+  title: z.string(),
+});
+const EvacuationStatus = z.enum([
+  "scheduled",
+  "in_progress",
+  "completed",
+  "cancelled",
+]);
 const EvacuationBrief = z
   .object({
     id: z.string(),
@@ -143,7 +240,10 @@ const EvacuationBrief = z
     deadline: Timestamp.describe("the restart happens no later than this"),
     requestedAt: Timestamp,
   })
-  .meta({ id: "EvacuationBrief", description: "An evacuation as a tenant sees it on an incident or a VM" });
+  .meta({
+    id: "EvacuationBrief",
+    description: "An evacuation as a tenant sees it on an incident or a VM",
+  });
 
 export const IncidentOut = z
   .object({
@@ -160,22 +260,39 @@ export const IncidentOut = z
     errorCount: z.number().int(),
     distinctPages: z.number().int(),
     playbook: PlaybookRef,
-    evacuation: EvacuationBrief.nullable().describe("the incident's latest evacuation"),
+    evacuation: EvacuationBrief.nullable().describe(
+      "the incident's latest evacuation",
+    ),
   })
   .meta({ id: "Incident" });
 
 export const IncidentDetailOut = IncidentOut.extend({
   playbook: PlaybookRef.extend({
     steps: z.array(
-      z.object({ title: z.string(), body: z.string() }).meta({ id: "PlaybookStep", description: "one step of the playbook, filled with the incident's facts" }),
+      z
+        .object({ title: z.string(), body: z.string() })
+        .meta({
+          id: "PlaybookStep",
+          description:
+            "one step of the playbook, filled with the incident's facts",
+        }),
     ),
   }),
   timeline: z.array(
     z
-      .object({ at: Timestamp, kind: z.string(), summary: z.string(), logEntryId: z.string().optional() })
+      .object({
+        at: Timestamp,
+        kind: z.string(),
+        summary: z.string(),
+        logEntryId: z.string().optional(),
+      })
       .meta({ id: "TimelineEntry" }),
   ),
-}).meta({ id: "IncidentDetail", description: "An incident with its timeline and its playbook filled with the incident's facts" });
+}).meta({
+  id: "IncidentDetail",
+  description:
+    "An incident with its timeline and its playbook filled with the incident's facts",
+});
 
 export const VmOut = z
   .object({
@@ -186,28 +303,54 @@ export const VmOut = z
     state: z.enum(["running", "stopped"]),
     memoryHealth: z
       .object({
-        distinctPages: z.number().int().describe("distinct poisoned pages within the window (repeats once; an unlocated error is a page)"),
+        distinctPages: z
+          .number()
+          .int()
+          .describe(
+            "distinct poisoned pages within the window (repeats once; an unlocated error is a page)",
+          ),
         threshold: z.number().int().describe("the policy's vmPages"),
         windowSeconds: z.number().int(),
-        evacuation: EvacuationBrief.extend({ completedAt: Timestamp.nullable(), cancelledAt: Timestamp.nullable() })
+        evacuation: EvacuationBrief.extend({
+          completedAt: Timestamp.nullable(),
+          cancelledAt: Timestamp.nullable(),
+        })
           .nullable()
-          .describe("the active evacuation, or the latest that ended within the window"),
+          .describe(
+            "the active evacuation, or the latest that ended within the window",
+          ),
       })
       .meta({ id: "MemoryHealth" }),
   })
-  .meta({ id: "Vm", description: "A tenant's VM with its memory health against the policy" });
+  .meta({
+    id: "Vm",
+    description: "A tenant's VM with its memory health against the policy",
+  });
 
 // Operator API: policy, host health, evacuations, uncorrelated events.
-export const PolicyOut = Policy.meta({ id: "Policy", description: "The health policy" });
+export const PolicyOut = Policy.meta({
+  id: "Policy",
+  description: "The health policy",
+});
 
 const HostState = z.enum(HOST_STATES);
-const EvacuationReason = z.enum(["distinct_pages", "guest_kernel", "host_evacuate", "operator"]);
+const EvacuationReason = z.enum([
+  "distinct_pages",
+  "guest_kernel",
+  "host_evacuate",
+  "operator",
+]);
 
 export const HostHealthOut = z
   .object({
     hostId: z.string(),
     state: HostState,
-    distinctPages: z.number().int().describe("distinct (VM, page) pairs of correlated events within the window; an unlocated error is a page of its own"),
+    distinctPages: z
+      .number()
+      .int()
+      .describe(
+        "distinct (VM, page) pairs of correlated events within the window; an unlocated error is a page of its own",
+      ),
     affectedVmIds: z.array(z.string()),
     windowSeconds: z.number().int(),
   })
@@ -219,12 +362,17 @@ export const FleetHostOut = z
     zone: z.string(),
     state: HostState,
     distinctPages: z.number().int(),
-    pressure: z.number().describe("distinctPages / hostEvacuatePages, at most 1"),
+    pressure: z
+      .number()
+      .describe("distinctPages / hostEvacuatePages, at most 1"),
     runningVms: z.number().int(),
     activeEvacuations: z.number().int(),
     lastErrorAt: Timestamp.nullable(),
   })
-  .meta({ id: "FleetHost", description: "A host of the fleet with its health now" });
+  .meta({
+    id: "FleetHost",
+    description: "A host of the fleet with its health now",
+  });
 
 export const EvacuationOut = z
   .object({
@@ -233,21 +381,30 @@ export const EvacuationOut = z
     tenantId: z.string(),
     projectId: z.string(),
     incidentId: z.string().nullable(),
-    hostId: z.string().nullable().describe("the host the VM was on when the evacuation was requested"),
+    hostId: z
+      .string()
+      .nullable()
+      .describe("the host the VM was on when the evacuation was requested"),
     reason: EvacuationReason,
     distinctPages: z.number().int(),
     status: EvacuationStatus,
     requestedBy: z.enum(["policy", "operator"]),
     requestedAt: Timestamp,
     scheduledFor: Timestamp,
-    deadline: Timestamp.describe("no later than this: requestedAt + policy.maxDeferSeconds"),
+    deadline: Timestamp.describe(
+      "no later than this: requestedAt + policy.maxDeferSeconds",
+    ),
     startedAt: Timestamp.nullable(),
     completedAt: Timestamp.nullable(),
     cancelledAt: Timestamp.nullable(),
   })
   .meta({ id: "Evacuation" });
 
-const HostStateCounts = z.object({ healthy: z.number().int(), degraded: z.number().int(), evacuate: z.number().int() });
+const HostStateCounts = z.object({
+  healthy: z.number().int(),
+  degraded: z.number().int(),
+  evacuate: z.number().int(),
+});
 export const PolicyPreviewOut = z
   .object({
     at: Timestamp,
@@ -256,7 +413,16 @@ export const PolicyPreviewOut = z
     hosts: z.object({ current: HostStateCounts, candidate: HostStateCounts }),
     hostChanges: z.object({
       total: z.number().int(),
-      items: z.array(z.object({ hostId: z.string(), from: HostState, to: HostState, distinctPages: z.number().int() })).describe("at most 200"),
+      items: z
+        .array(
+          z.object({
+            hostId: z.string(),
+            from: HostState,
+            to: HostState,
+            distinctPages: z.number().int(),
+          }),
+        )
+        .describe("at most 200"),
     }),
     wouldEvacuate: z.object({
       total: z.number().int(),
@@ -269,14 +435,22 @@ export const PolicyPreviewOut = z
             tenantId: z.string(),
             projectId: z.string(),
             hostId: z.string().nullable(),
-            alsoUnderCurrent: z.boolean().describe("the current policy would evacuate it too at the VM's next evaluation"),
+            alsoUnderCurrent: z
+              .boolean()
+              .describe(
+                "the current policy would evacuate it too at the VM's next evaluation",
+              ),
           }),
         )
         .describe("at most 200"),
     }),
     noLongerEvacuated: z.number().int(),
   })
-  .meta({ id: "PolicyPreview", description: "What a candidate policy would do to the fleet now, beside the current one" });
+  .meta({
+    id: "PolicyPreview",
+    description:
+      "What a candidate policy would do to the fleet now, beside the current one",
+  });
 
 export const UncorrelatedEventOut = z
   .object({
@@ -285,6 +459,8 @@ export const UncorrelatedEventOut = z
     hostId: z.string(),
     vmId: z.string(),
     reason: z.enum(["unknown_vm", "host_mismatch"]),
-    event: z.record(z.string(), z.unknown()).describe("the CloudEvent as received"),
+    event: z
+      .record(z.string(), z.unknown())
+      .describe("the CloudEvent as received"),
   })
   .meta({ id: "UncorrelatedEvent" });

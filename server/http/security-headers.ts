@@ -8,7 +8,9 @@ export const STATIC_SECURITY_HEADERS = [
   { key: "X-Frame-Options", value: "DENY" },
 ];
 
-export function contentSecurityPolicy(opts: { nonce?: string; dev?: boolean } = {}): string {
+export function contentSecurityPolicy(
+  opts: { nonce?: string; dev?: boolean } = {},
+): string {
   const scripts = ["'self'"];
   if (opts.nonce) scripts.push(`'nonce-${opts.nonce}'`, "'strict-dynamic'");
   // React's development build evaluates code for its error overlay; never in production
@@ -42,7 +44,10 @@ export function strictTransportSecurity(publicUrl: string): string | null {
 }
 
 // The header on an answer the route handlers make (REST, tRPC, /api/auth); pages get it in proxy.ts.
-export function withStrictTransportSecurity(res: Response, publicUrl: string): Response {
+export function withStrictTransportSecurity(
+  res: Response,
+  publicUrl: string,
+): Response {
   const hsts = strictTransportSecurity(publicUrl);
   if (!hsts) return res;
   try {

@@ -7,7 +7,13 @@ import type { IncidentChange } from "./record-events";
 
 // Everything a batch of incident changes causes, in the transaction that made them, under one
 // reading of the policy.
-export async function afterIncidentChanges(tx: Db, changes: IncidentChange[], hostIds: string[], at: Date, policyIn?: Policy) {
+export async function afterIncidentChanges(
+  tx: Db,
+  changes: IncidentChange[],
+  hostIds: string[],
+  at: Date,
+  policyIn?: Policy,
+) {
   if (!changes.length) return;
   const policy = policyIn ?? (await getPolicy(tx));
   await evaluatePolicyAfterIngest(tx, { changes, hostIds, at, policy });

@@ -3,7 +3,13 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { evacuations, incidents, incidentTimeline } from "@/db/schema";
 import { NotFoundError } from "@/server/errors";
-import { decodeCursor, iso, ListQuery, OperatorId, page } from "@/server/http/conventions";
+import {
+  decodeCursor,
+  iso,
+  ListQuery,
+  OperatorId,
+  page,
+} from "@/server/http/conventions";
 import { getPlaybookMeta } from "@/server/playbooks/catalog";
 import type { PlaybookKey } from "@/server/playbooks/catalog";
 
@@ -19,7 +25,13 @@ type EvacuationRow = typeof evacuations.$inferSelect;
 
 // An evacuation as tenants see it on an incident or a VM (no host).
 export function evacuationBrief(e: EvacuationRow) {
-  return { id: e.id, status: e.status, scheduledFor: iso(e.scheduledFor), deadline: iso(e.deadline), requestedAt: iso(e.requestedAt) };
+  return {
+    id: e.id,
+    status: e.status,
+    scheduledFor: iso(e.scheduledFor),
+    deadline: iso(e.deadline),
+    requestedAt: iso(e.requestedAt),
+  };
 }
 
 export function incidentView(r: IncidentRow, evac: EvacuationRow | null) {
@@ -37,7 +49,11 @@ export function incidentView(r: IncidentRow, evac: EvacuationRow | null) {
     resolvedAt: iso(r.resolvedAt),
     errorCount: r.errorCount,
     distinctPages: r.distinctPages,
-    playbook: { key: r.playbookKey, version: r.playbookVersion, title: meta.title },
+    playbook: {
+      key: r.playbookKey,
+      version: r.playbookVersion,
+      title: meta.title,
+    },
     evacuation: evac ? evacuationBrief(evac) : null,
   };
 }
@@ -56,7 +72,11 @@ export async function evacuationsOf(db: Db, incidentIds: string[]) {
   return out;
 }
 
-export async function listIncidents(db: Db, tenantId: string, q: IncidentQuery) {
+export async function listIncidents(
+  db: Db,
+  tenantId: string,
+  q: IncidentQuery,
+) {
   const c = decodeCursor(q.cursor, 2) as [string, string] | null;
   const conds = [eq(incidents.tenantId, tenantId)];
   if (q.status) conds.push(eq(incidents.status, q.status));
@@ -64,21 +84,39 @@ export async function listIncidents(db: Db, tenantId: string, q: IncidentQuery) 
   if (q.projectId) conds.push(eq(incidents.projectId, q.projectId));
   if (c) {
     const t = new Date(c[0]);
-    conds.push(or(lt(incidents.openedAt, t), and(eq(incidents.openedAt, t), lt(incidents.id, c[1])))!);
+    conds.push(
+      or(
+        lt(incidents.openedAt, t),
+        and(eq(incidents.openedAt, t), lt(incidents.id, c[1])),
+      )!,
+    );
   }
   const rows = await db
     .select()
     .from(incidents)
     .where(and(...conds))
     // NULLS LAST as in incidents_tenant_id_opened_at_id_idx, so the index gives the order
-    .orderBy(sql`${incidents.openedAt} desc nulls last`, sql`${incidents.id} desc nulls last`)
+    .orderBy(
+      sql`${incidents.openedAt} desc nulls last`,
+      sql`${incidents.id} desc nulls last`,
+    )
     .limit(q.limit + 1);
   const p = page(rows, q.limit, (r) => [iso(r.openedAt), r.id]);
-  const evacs = await evacuationsOf(db, p.data.map((r) => r.id));
-  return { data: p.data.map((r) => incidentView(r, evacs.get(r.id) ?? null)), nextCursor: p.nextCursor };
+  const evacs = await evacuationsOf(
+    db,
+    p.data.map((r) => r.id),
+  );
+  return {
+    data: p.data.map((r) => incidentView(r, evacs.get(r.id) ?? null)),
+    nextCursor: p.nextCursor,
+  };
 }
 
-export async function getIncidentRowForTenant(db: Db, tenantId: string, id: string): Promise<IncidentRow> {
+export async function getIncidentRowForTenant(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<IncidentRow> {
   const [row] = await db
     .select()
     .from(incidents)
@@ -94,5 +132,10 @@ export async function getIncidentTimeline(db: Db, incidentId: string) {
     .where(eq(incidentTimeline.incidentId, incidentId))
     .orderBy(asc(incidentTimeline.at), asc(incidentTimeline.id))
     .limit(1000);
-  return rows.map((t) => ({ at: iso(t.at), kind: t.kind, summary: t.summary, ...(t.logEntryId ? { logEntryId: t.logEntryId } : {}) }));
+  return rows.map((t) => ({
+    at: iso(t.at),
+    kind: t.kind,
+    summary: t.summary,
+    ...(t.logEntryId ? { logEntryId: t.logEntryId } : {}),
+  }));
 }

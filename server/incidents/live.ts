@@ -7,7 +7,12 @@ import { rawRows } from "@/db/client";
 // ended). Open console tabs poll it and refetch their data only when it changed; two index
 // lookups per poll.
 export async function tenantStamp(db: Db, tenantId: string): Promise<string> {
-  const [row] = await rawRows<{ inc: string | null; n: number; evac: string | null; m: number }>(
+  const [row] = await rawRows<{
+    inc: string | null;
+    n: number;
+    evac: string | null;
+    m: number;
+  }>(
     db,
     sql`select
           (select max(updated_at)::text from incidents where tenant_id = ${tenantId}) as inc,

@@ -3,7 +3,14 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { logEntries } from "@/db/schema";
 import { NotFoundError } from "@/server/errors";
-import { decodeCursor, iso, ListQuery, OperatorId, page, Rfc3339 } from "@/server/http/conventions";
+import {
+  decodeCursor,
+  iso,
+  ListQuery,
+  OperatorId,
+  page,
+  Rfc3339,
+} from "@/server/http/conventions";
 import { logEntryView } from "./log-entry";
 
 export const LogEntryQuery = ListQuery.extend({
@@ -17,7 +24,11 @@ export const LogEntryQuery = ListQuery.extend({
 export type LogEntryQuery = z.infer<typeof LogEntryQuery>;
 
 // Newest first by (timestamp, insertId); since inclusive, until exclusive.
-export async function listLogEntries(db: Db, tenantId: string, q: LogEntryQuery) {
+export async function listLogEntries(
+  db: Db,
+  tenantId: string,
+  q: LogEntryQuery,
+) {
   const c = decodeCursor(q.cursor, 2) as [string, string] | null;
   const conds = [eq(logEntries.tenantId, tenantId)];
   if (q.vmId) conds.push(eq(logEntries.vmId, q.vmId));
@@ -28,7 +39,12 @@ export async function listLogEntries(db: Db, tenantId: string, q: LogEntryQuery)
   if (q.until) conds.push(lt(logEntries.timestamp, new Date(q.until)));
   if (c) {
     const t = new Date(c[0]);
-    conds.push(or(lt(logEntries.timestamp, t), and(eq(logEntries.timestamp, t), lt(logEntries.id, c[1])))!);
+    conds.push(
+      or(
+        lt(logEntries.timestamp, t),
+        and(eq(logEntries.timestamp, t), lt(logEntries.id, c[1])),
+      )!,
+    );
   }
   const rows = await db
     .select()
@@ -36,13 +52,20 @@ export async function listLogEntries(db: Db, tenantId: string, q: LogEntryQuery)
     .where(and(...conds))
     // NULLS LAST as in log_entries_tenant_id_timestamp_id_idx: a bare DESC (NULLS FIRST) cannot use
     // that index and sorts every row of the tenant (a 1,000,000-entry tenant took ~1 s per page)
-    .orderBy(sql`${logEntries.timestamp} desc nulls last`, sql`${logEntries.id} desc nulls last`)
+    .orderBy(
+      sql`${logEntries.timestamp} desc nulls last`,
+      sql`${logEntries.id} desc nulls last`,
+    )
     .limit(q.limit + 1);
   const p = page(rows, q.limit, (r) => [iso(r.timestamp), r.id]);
   return { data: p.data.map(logEntryView), nextCursor: p.nextCursor };
 }
 
-export async function getLogEntryForTenant(db: Db, tenantId: string, insertId: string) {
+export async function getLogEntryForTenant(
+  db: Db,
+  tenantId: string,
+  insertId: string,
+) {
   const [row] = await db
     .select()
     .from(logEntries)

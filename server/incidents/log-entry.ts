@@ -4,7 +4,9 @@ import type { CorrelatedEvent } from "./record-events";
 
 // jsonPayload of spec.md's log entry. gva/gpa appear only where the event made them valid;
 // host identities never appear.
-export function buildLogEntryPayload(e: CorrelatedEvent): Record<string, unknown> {
+export function buildLogEntryPayload(
+  e: CorrelatedEvent,
+): Record<string, unknown> {
   const p: Record<string, unknown> = {
     message: e.norm.message,
     arch: e.data.arch,
@@ -23,7 +25,11 @@ export function buildLogEntryPayload(e: CorrelatedEvent): Record<string, unknown
     p.sigbus = { code: e.data.sigbus.code, addrLsb: e.data.sigbus.addrLsb };
   }
   if (e.data.mechanism === "qemu_memory_failure" && e.data.qemu) {
-    p.qemu = { recipient: e.data.qemu.recipient, action: e.data.qemu.action, flags: e.data.qemu.flags };
+    p.qemu = {
+      recipient: e.data.qemu.recipient,
+      action: e.data.qemu.action,
+      flags: e.data.qemu.flags,
+    };
   }
   return p;
 }
@@ -35,7 +41,10 @@ export function logEntryView(r: typeof logEntries.$inferSelect) {
     receiveTimestamp: iso(r.receiveTimestamp),
     severity: r.severity,
     logName: `projects/${r.projectId}/logs/memory_errors`,
-    resource: { type: "vm_instance" as const, labels: { projectId: r.projectId, vmId: r.vmId, zone: r.zone } },
+    resource: {
+      type: "vm_instance" as const,
+      labels: { projectId: r.projectId, vmId: r.vmId, zone: r.zone },
+    },
     incidentId: r.incidentId,
     playbook: r.playbook,
     jsonPayload: r.jsonPayload,

@@ -14,23 +14,40 @@ export async function getOverview(db: Db, tenantId: string, at: Date) {
   const open = await db
     .select()
     .from(incidents)
-    .where(and(eq(incidents.tenantId, tenantId), ne(incidents.status, "resolved")))
-    .orderBy(sql`${incidents.openedAt} desc nulls last`, sql`${incidents.id} desc nulls last`)
+    .where(
+      and(eq(incidents.tenantId, tenantId), ne(incidents.status, "resolved")),
+    )
+    .orderBy(
+      sql`${incidents.openedAt} desc nulls last`,
+      sql`${incidents.id} desc nulls last`,
+    )
     .limit(100);
-  const evacs = await evacuationsOf(db, open.map((r) => r.id));
+  const evacs = await evacuationsOf(
+    db,
+    open.map((r) => r.id),
+  );
   const dayMs = 86400_000;
   const today = Math.floor(at.getTime() / dayMs) * dayMs;
   const since = new Date(today - (OVERVIEW_DAYS - 1) * dayMs);
-  const rows = await rawRows<{ day: string; severity: "CRITICAL" | "WARNING"; n: number }>(
+  const rows = await rawRows<{
+    day: string;
+    severity: "CRITICAL" | "WARNING";
+    n: number;
+  }>(
     db,
     sql`select to_char(date_trunc('day', timestamp at time zone 'UTC'), 'YYYY-MM-DD') as day, severity, count(*)::int as n
         from log_entries
         where tenant_id = ${tenantId} and timestamp >= ${since.toISOString()}::timestamptz
         group by 1, 2`,
   );
-  const byDay = new Map<string, { day: string; critical: number; warning: number }>();
+  const byDay = new Map<
+    string,
+    { day: string; critical: number; warning: number }
+  >();
   for (let i = 0; i < OVERVIEW_DAYS; i++) {
-    const day = new Date(since.getTime() + i * dayMs).toISOString().slice(0, 10);
+    const day = new Date(since.getTime() + i * dayMs)
+      .toISOString()
+      .slice(0, 10);
     byDay.set(day, { day, critical: 0, warning: 0 });
   }
   for (const r of rows) {
@@ -45,12 +62,16 @@ export async function getOverview(db: Db, tenantId: string, at: Date) {
   for (const r of open) {
     const e = evacs.get(r.id);
     if (e && (e.status === "scheduled" || e.status === "in_progress")) {
-      beforeRestart[r.id] = actionBeforeRestart((await fillIncidentPlaybook(db, r, e)).steps);
+      beforeRestart[r.id] = actionBeforeRestart(
+        (await fillIncidentPlaybook(db, r, e)).steps,
+      );
     }
   }
   return {
     beforeRestart,
-    typicalRestartSeconds: Object.keys(beforeRestart).length ? await typicalRestartSeconds(db) : 600,
+    typicalRestartSeconds: Object.keys(beforeRestart).length
+      ? await typicalRestartSeconds(db)
+      : 600,
     openIncidents: open.map((r) => incidentView(r, evacs.get(r.id) ?? null)),
     affectedVmIds: [...new Set(open.map((r) => r.vmId))],
     errorsByDay,

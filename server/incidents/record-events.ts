@@ -5,7 +5,12 @@ import { rawRows } from "@/db/client";
 import { severityRank } from "@/db/constants";
 import type { Severity } from "@/db/constants";
 import { newId } from "@/db/ids";
-import { incidentPages, incidents, incidentTimeline, logEntries } from "@/db/schema";
+import {
+  incidentPages,
+  incidents,
+  incidentTimeline,
+  logEntries,
+} from "@/db/schema";
 import type { KnownVm } from "@/server/correlation/correlate-event";
 import type { MemoryErrorData } from "@/server/ingest/event-schema";
 import type { NormalizedError } from "@/server/ingest/normalize-event";
@@ -57,7 +62,10 @@ export function strongerEventPlaybook(a: string, b: string): string {
   return (EVENT_PLAYBOOK_RANK[b] ?? 0) > (EVENT_PLAYBOOK_RANK[a] ?? 0) ? b : a;
 }
 
-export function pageKeyOf(e: { eventId: string; norm: { pageKey: string | null } }): string {
+export function pageKeyOf(e: {
+  eventId: string;
+  norm: { pageKey: string | null };
+}): string {
   return e.norm.pageKey ?? `unlocated:${e.eventId}`;
 }
 
@@ -65,7 +73,11 @@ function maxSeverity(a: Severity, b: Severity): Severity {
   return severityRank(b) > severityRank(a) ? b : a;
 }
 
-function playbookFor(eventPlaybook: string, distinctPages: number, status: IncidentRow["status"]) {
+function playbookFor(
+  eventPlaybook: string,
+  distinctPages: number,
+  status: IncidentRow["status"],
+) {
   const key = choosePlaybookKey({
     eventPlaybook: eventPlaybook as PlaybookKey,
     distinctPages,
@@ -79,11 +91,17 @@ const MAX_TIMELINE_ERRORS_PER_BATCH = 5;
 // Groups stored, correlated events into incidents and writes their log entries: a fixed number of
 // statements per batch whatever its size, inside the caller's transaction. Incidents are keyed by
 // VM incarnation: a VM re-created with a deleted VM's id never joins the deleted VM's incident.
-export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], at: Date): Promise<IncidentChange[]> {
+export async function recordCorrelatedEvents(
+  tx: Db,
+  events: CorrelatedEvent[],
+  at: Date,
+): Promise<IncidentChange[]> {
   if (events.length === 0) return [];
   // by VM incarnation
   const byVm = new Map<string, CorrelatedEvent[]>();
-  for (const e of [...events].sort((a, b) => a.eventTime.getTime() - b.eventTime.getTime())) {
+  for (const e of [...events].sort(
+    (a, b) => a.eventTime.getTime() - b.eventTime.getTime(),
+  )) {
     const list = byVm.get(e.vm.incarnation) ?? [];
     list.push(e);
     byVm.set(e.vm.incarnation, list);
@@ -96,7 +114,12 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
     const rows = await tx
       .select()
       .from(incidents)
-      .where(and(inArray(incidents.vmIncarnation, ids), ne(incidents.status, "resolved")))
+      .where(
+        and(
+          inArray(incidents.vmIncarnation, ids),
+          ne(incidents.status, "resolved"),
+        ),
+      )
       .orderBy(incidents.vmIncarnation)
       .for("update");
     for (const r of rows) existing.set(r.vmIncarnation, r);
@@ -118,7 +141,9 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
       const group = byVm.get(key)!;
       const first = group[0]!;
       const pages = new Set(group.map(pageKeyOf));
-      const eventPlaybook = group.map((e) => e.norm.eventPlaybook as string).reduce(strongerEventPlaybook);
+      const eventPlaybook = group
+        .map((e) => e.norm.eventPlaybook as string)
+        .reduce(strongerEventPlaybook);
       const severity = group.map((e) => e.norm.severity).reduce(maxSeverity);
       const pb = playbookFor(eventPlaybook, pages.size, "open");
       return {
@@ -142,12 +167,18 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
         guestKernel: group.some((e) => e.norm.guestKernel),
         actions: [...new Set(group.flatMap((e) => e.data.actions ?? []))],
         arch: first.data.arch,
-        guestMode: group.some((e) => e.data.guestMode === "kernel") ? "kernel" : (first.data.guestMode ?? "unknown"),
+        guestMode: group.some((e) => e.data.guestMode === "kernel")
+          ? "kernel"
+          : (first.data.guestMode ?? "unknown"),
       };
     });
     const inserted = await rawRows<{ vm_incarnation: string }>(
       tx,
-      bulkInsert(incidents, fresh, sql`on conflict do nothing returning vm_incarnation`),
+      bulkInsert(
+        incidents,
+        fresh,
+        sql`on conflict do nothing returning vm_incarnation`,
+      ),
     );
     const won = new Set(inserted.map((r) => r.vm_incarnation));
     const pageRows: (typeof incidentPages.$inferInsert)[] = [];
@@ -162,7 +193,13 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
         if (c) c.n += 1;
         else counts.set(k, { n: 1, first: e.eventTime });
       }
-      for (const [pageKey, c] of counts) pageRows.push({ incidentId: inc.id, pageKey, firstSeenAt: c.first, count: c.n });
+      for (const [pageKey, c] of counts)
+        pageRows.push({
+          incidentId: inc.id,
+          pageKey,
+          firstSeenAt: c.first,
+          count: c.n,
+        });
       playbookOf.set(inc.id, inc.playbookKey);
       timeline.push({
         id: newId("tle"),
@@ -192,7 +229,9 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
   }
 
   // Existing incidents: learn which pages are new from the upsert itself.
-  const existingGroups = keys.filter((v) => existing.has(v) && !openedFor.has(v));
+  const existingGroups = keys.filter(
+    (v) => existing.has(v) && !openedFor.has(v),
+  );
   if (existingGroups.length) {
     const pageRows: (typeof incidentPages.$inferInsert)[] = [];
     for (const key of existingGroups) {
@@ -204,9 +243,19 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
         if (c) c.n += 1;
         else counts.set(k, { n: 1, first: e.eventTime });
       }
-      for (const [pageKey, c] of counts) pageRows.push({ incidentId: inc.id, pageKey, firstSeenAt: c.first, count: c.n });
+      for (const [pageKey, c] of counts)
+        pageRows.push({
+          incidentId: inc.id,
+          pageKey,
+          firstSeenAt: c.first,
+          count: c.n,
+        });
     }
-    const upserted = await rawRows<{ incident_id: string; page_key: string; is_new: boolean }>(
+    const upserted = await rawRows<{
+      incident_id: string;
+      page_key: string;
+      is_new: boolean;
+    }>(
       tx,
       bulkInsert(
         incidentPages,
@@ -227,11 +276,20 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
       const inc = existing.get(key)!;
       const group = byVm.get(key)!;
       const newPages = newPagesOf.get(inc.id) ?? new Set<string>();
-      const severity = group.map((e) => e.norm.severity).reduce(maxSeverity, inc.severity);
-      const eventPlaybook = group.map((e) => e.norm.eventPlaybook as string).reduce(strongerEventPlaybook, inc.eventPlaybook);
+      const severity = group
+        .map((e) => e.norm.severity)
+        .reduce(maxSeverity, inc.severity);
+      const eventPlaybook = group
+        .map((e) => e.norm.eventPlaybook as string)
+        .reduce(strongerEventPlaybook, inc.eventPlaybook);
       const distinctPages = inc.distinctPages + newPages.size;
       const pb = playbookFor(eventPlaybook, distinctPages, inc.status);
-      const lastErrorAt = new Date(Math.max(inc.lastErrorAt.getTime(), ...group.map((e) => e.eventTime.getTime())));
+      const lastErrorAt = new Date(
+        Math.max(
+          inc.lastErrorAt.getTime(),
+          ...group.map((e) => e.eventTime.getTime()),
+        ),
+      );
       const next: IncidentRow = {
         ...inc,
         severity,
@@ -243,8 +301,17 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
         playbookKey: pb.key,
         playbookVersion: pb.version,
         guestKernel: inc.guestKernel || group.some((e) => e.norm.guestKernel),
-        guestMode: inc.guestMode === "kernel" || group.some((e) => e.data.guestMode === "kernel") ? "kernel" : inc.guestMode,
-        actions: [...new Set([...inc.actions, ...group.flatMap((e) => e.data.actions ?? [])])],
+        guestMode:
+          inc.guestMode === "kernel" ||
+          group.some((e) => e.data.guestMode === "kernel")
+            ? "kernel"
+            : inc.guestMode,
+        actions: [
+          ...new Set([
+            ...inc.actions,
+            ...group.flatMap((e) => e.data.actions ?? []),
+          ]),
+        ],
         version: inc.version + 1,
       };
       updates.push(next);
@@ -258,7 +325,8 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
           at,
           kind: "severity_raised",
           summary: `Severity raised to ${severity}: an error was consumed`,
-          logEntryId: group.find((e) => e.norm.severity === severity)?.logEntryId ?? null,
+          logEntryId:
+            group.find((e) => e.norm.severity === severity)?.logEntryId ?? null,
         });
       }
       if (pb.key !== inc.playbookKey) {
@@ -289,7 +357,8 @@ export async function recordCorrelatedEvents(tx: Db, events: CorrelatedEvent[], 
   }
 
   const incidentOfKey = new Map<string, string>();
-  for (const v of keys) incidentOfKey.set(v, openedFor.get(v) ?? existing.get(v)!.id);
+  for (const v of keys)
+    incidentOfKey.set(v, openedFor.get(v) ?? existing.get(v)!.id);
   for (const e of events) {
     const incidentId = incidentOfKey.get(e.vm.incarnation)!;
     logRows.push({
@@ -328,11 +397,17 @@ function pushErrorTimeline(
   at: Date,
   isOpening: boolean,
 ) {
-  const firsts = group.filter((e, i) => newPages.has(pageKeyOf(e)) && group.findIndex((x) => pageKeyOf(x) === pageKeyOf(e)) === i);
+  const firsts = group.filter(
+    (e, i) =>
+      newPages.has(pageKeyOf(e)) &&
+      group.findIndex((x) => pageKeyOf(x) === pageKeyOf(e)) === i,
+  );
   // the opening entry already tells the first error
   const list = isOpening ? firsts.slice(1) : firsts;
   for (const e of list.slice(0, MAX_TIMELINE_ERRORS_PER_BATCH)) {
-    const where = e.norm.gpa ? `guest-physical page ${e.norm.gpa}` : "an unknown address";
+    const where = e.norm.gpa
+      ? `guest-physical page ${e.norm.gpa}`
+      : "an unknown address";
     timeline.push({
       id: newId("tle"),
       incidentId: inc.id,

@@ -10,11 +10,21 @@ import type { IncidentChange } from "./record-events";
 
 // An incident resolves after the quiet period without a new error, once no evacuation is pending.
 // Safe to run from several processes at once: rows are claimed with SKIP LOCKED.
-export async function resolveQuietIncidents(db: Db, at: Date, limit = 500): Promise<number> {
+export async function resolveQuietIncidents(
+  db: Db,
+  at: Date,
+  limit = 500,
+): Promise<number> {
   const policy = await getPolicy(db);
   const cutoff = new Date(at.getTime() - policy.quietPeriodSeconds * 1000);
   return db.transaction(async (tx) => {
-    const rows = await rawRows<{ id: string; tenant_id: string; project_id: string; vm_id: string; guest_kernel: boolean }>(
+    const rows = await rawRows<{
+      id: string;
+      tenant_id: string;
+      project_id: string;
+      vm_id: string;
+      guest_kernel: boolean;
+    }>(
       tx,
       sql`update incidents set status = 'resolved', resolved_at = ${at.toISOString()}::timestamptz,
             updated_at = ${at.toISOString()}::timestamptz, version = version + 1
@@ -28,13 +38,31 @@ export async function resolveQuietIncidents(db: Db, at: Date, limit = 500): Prom
           returning id, tenant_id, project_id, vm_id, guest_kernel`,
     );
     if (!rows.length) return 0;
-    const resolved = rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, projectId: r.project_id, vmId: r.vm_id, guestKernel: r.guest_kernel }));
-    await afterResolving(tx, resolved, at, `Resolved: no new memory error for ${Math.round(policy.quietPeriodSeconds / 3600)} h`, { policy });
+    const resolved = rows.map((r) => ({
+      id: r.id,
+      tenantId: r.tenant_id,
+      projectId: r.project_id,
+      vmId: r.vm_id,
+      guestKernel: r.guest_kernel,
+    }));
+    await afterResolving(
+      tx,
+      resolved,
+      at,
+      `Resolved: no new memory error for ${Math.round(policy.quietPeriodSeconds / 3600)} h`,
+      { policy },
+    );
     return rows.length;
   });
 }
 
-type Resolved = { id: string; tenantId: string; projectId: string; vmId: string; guestKernel: boolean };
+type Resolved = {
+  id: string;
+  tenantId: string;
+  projectId: string;
+  vmId: string;
+  guestKernel: boolean;
+};
 
 // What resolving incidents causes, in the transaction that resolved them: the timeline entry saying
 // why, then the policy and the (coalesced) notifications.
@@ -48,7 +76,17 @@ export async function afterResolving(
   if (!rows.length) return;
   await tx
     .insert(incidentTimeline)
-    .values(rows.map((r) => ({ id: newId("tle"), incidentId: r.id, tenantId: r.tenantId, at, kind: "resolved", summary, logEntryId: null })));
+    .values(
+      rows.map((r) => ({
+        id: newId("tle"),
+        incidentId: r.id,
+        tenantId: r.tenantId,
+        at,
+        kind: "resolved",
+        summary,
+        logEntryId: null,
+      })),
+    );
   const changes: IncidentChange[] = rows.map((r) => ({
     incidentId: r.id,
     tenantId: r.tenantId,

@@ -6,7 +6,14 @@ import type { ErrorDetail } from "@/server/errors";
 // HTTP.binary emitters send by default. The event is rebuilt in structured form, so it is
 // validated, stored and re-read exactly like one sent structured.
 
-const ATTRIBUTES = ["specversion", "id", "source", "type", "time", "subject"] as const;
+const ATTRIBUTES = [
+  "specversion",
+  "id",
+  "source",
+  "type",
+  "time",
+  "subject",
+] as const;
 
 export function isBinaryMode(headers: Headers): boolean {
   for (const name of headers.keys()) if (name.startsWith("ce-")) return true;
@@ -18,14 +25,18 @@ function decodeHeader(name: string, value: string): string {
   try {
     return decodeURIComponent(value);
   } catch {
-    throw new ValidationError(`Invalid event: ${name}: is not valid percent-encoded UTF-8`, [
-      { path: name, message: "is not valid percent-encoded UTF-8" },
-    ]);
+    throw new ValidationError(
+      `Invalid event: ${name}: is not valid percent-encoded UTF-8`,
+      [{ path: name, message: "is not valid percent-encoded UTF-8" }],
+    );
   }
 }
 
 // Unknown ce-* headers are extensions: accepted and dropped, as unknown attributes of a structured event are.
-export function eventFromBinaryMode(headers: Headers, data: unknown): Record<string, unknown> {
+export function eventFromBinaryMode(
+  headers: Headers,
+  data: unknown,
+): Record<string, unknown> {
   const event: Record<string, unknown> = {};
   for (const attr of ATTRIBUTES) {
     const value = headers.get(`ce-${attr}`);
@@ -37,11 +48,20 @@ export function eventFromBinaryMode(headers: Headers, data: unknown): Record<str
 }
 
 // Names a context attribute by the header it came in; a missing header is said to be missing.
-export function binaryModeDetails(event: unknown, details: ErrorDetail[]): ErrorDetail[] {
-  const present = event !== null && typeof event === "object" ? (event as Record<string, unknown>) : {};
+export function binaryModeDetails(
+  event: unknown,
+  details: ErrorDetail[],
+): ErrorDetail[] {
+  const present =
+    event !== null && typeof event === "object"
+      ? (event as Record<string, unknown>)
+      : {};
   return details.map((d) => {
     const attr = ATTRIBUTES.find((a) => d.path === a);
     if (!attr) return d;
-    return { path: `ce-${attr}`, message: present[attr] === undefined ? "header is missing" : d.message };
+    return {
+      path: `ce-${attr}`,
+      message: present[attr] === undefined ? "header is missing" : d.message,
+    };
   });
 }

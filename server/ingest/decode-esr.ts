@@ -25,9 +25,20 @@ export type DecodedEsr = {
 
 // What KVM keeps of ESR_EL2 in a KVM_EXIT_ARM_SEA exit (arch/arm64/kvm/mmu.c): EC, IL, FnV, EA,
 // CM, WnR, FSC, and SET only when the guest has FEAT_RAS. The rest reads 0 without meaning 0.
-const KVM_SEA_MASKED = ["isv", "sas", "sse", "srt", "sf", "ar", "vncr", "s1ptw", "iss2"];
+const KVM_SEA_MASKED = [
+  "isv",
+  "sas",
+  "sse",
+  "srt",
+  "sf",
+  "ar",
+  "vncr",
+  "s1ptw",
+  "iss2",
+];
 
-export type EsrKind = "sea" | "sea_ttw" | "parity_ecc" | "parity_ecc_ttw" | "serror" | "other";
+export type EsrKind =
+  "sea" | "sea_ttw" | "parity_ecc" | "parity_ecc_ttw" | "serror" | "other";
 export type EsrClass = { kind: EsrKind; ttwLevel: number | null };
 
 const HEX_U64 = /^0[xX][0-9a-fA-F]{1,16}$/;
@@ -85,7 +96,8 @@ const EC_NAMES: Readonly<Record<number, string>> = {
   0x3c: "BRK (AArch64)",
 };
 
-const ttwLevels = (suffix: string) => [-1, 0, 1, 2, 3].map((l) => `level ${l} ${suffix}`);
+const ttwLevels = (suffix: string) =>
+  [-1, 0, 1, 2, 3].map((l) => `level ${l} ${suffix}`);
 
 // fault_info[] of arch/arm64/mm/fault.c (v6.19); every slot it leaves unassigned prints "unknown N".
 const FSC_NAMES: Readonly<Record<number, string>> = {
@@ -107,9 +119,15 @@ const FSC_NAMES: Readonly<Record<number, string>> = {
   0x0f: "level 3 permission fault",
   0x10: "synchronous external abort",
   0x11: "synchronous tag check fault",
-  ...Object.fromEntries(ttwLevels("(translation table walk)").map((n, i) => [0x13 + i, n])),
+  ...Object.fromEntries(
+    ttwLevels("(translation table walk)").map((n, i) => [0x13 + i, n]),
+  ),
   0x18: "synchronous parity or ECC error",
-  ...Object.fromEntries(ttwLevels("synchronous parity error (translation table walk)").map((n, i) => [0x1b + i, n])),
+  ...Object.fromEntries(
+    ttwLevels("synchronous parity error (translation table walk)").map(
+      (n, i) => [0x1b + i, n],
+    ),
+  ),
   0x21: "alignment fault",
   // esr.h's ESR_ELx_FSC_ADDRSZ_nL(-1) says 0x25, but fault.c names 0x29 (domain.md §3.4)
   0x29: "level -1 address size fault",
@@ -123,7 +141,13 @@ const FSC_NAMES: Readonly<Record<number, string>> = {
 };
 
 const SET_STATES: readonly EsrErrorState[] = ["UER", "reserved", "UC", "UEO"];
-const AET_STATES: Readonly<Record<number, EsrErrorState>> = { 0: "UC", 1: "UEU", 2: "UEO", 3: "UER", 6: "CE" };
+const AET_STATES: Readonly<Record<number, EsrErrorState>> = {
+  0: "UC",
+  1: "UEU",
+  2: "UEO",
+  3: "UER",
+  6: "CE",
+};
 
 const ABORT_ECS = new Set([0x20, 0x21, 0x24, 0x25]);
 const EC_SERROR = 0x2f;
@@ -150,8 +174,12 @@ function serrorDfscName(dfsc: number): string {
 // `from: "kvm_exit_arm_sea"` decodes the sanitised ESR of that exit: the masked fields are null
 // and listed in notReported; SET = 0 is also "not reported", since KVM forwards SET only for a
 // guest with FEAT_RAS (a non-zero SET proves it has it).
-export function decodeEsr(hex: string, opts: { from?: "kvm_exit_arm_sea" } = {}): DecodedEsr {
-  if (!isHexU64(hex)) throw new Error(`Not a 64-bit hex value: ${JSON.stringify(hex)}`);
+export function decodeEsr(
+  hex: string,
+  opts: { from?: "kvm_exit_arm_sea" } = {},
+): DecodedEsr {
+  if (!isHexU64(hex))
+    throw new Error(`Not a 64-bit hex value: ${JSON.stringify(hex)}`);
   const esr = BigInt(hex);
   const ec = Number((esr >> 26n) & 0x3fn);
   const iss = Number(esr & 0x1ffffffn);
@@ -180,17 +208,36 @@ export function decodeEsr(hex: string, opts: { from?: "kvm_exit_arm_sea" } = {})
       wnr: dataAbort ? bit(6) : null,
       cm: dataAbort ? bit(8) : null,
       set,
-      errorState: fsc === FSC_EXTABT && set !== null ? (SET_STATES[set] ?? null) : null,
+      errorState:
+        fsc === FSC_EXTABT && set !== null ? (SET_STATES[set] ?? null) : null,
       ids: null,
-      notReported: masked ? [...KVM_SEA_MASKED, ...(setReported ? [] : ["set"])] : [],
+      notReported: masked
+        ? [...KVM_SEA_MASKED, ...(setReported ? [] : ["set"])]
+        : [],
     };
   }
 
   if (ec === EC_SERROR) {
     const ids = bit(24);
-    const none = { fnv: null, s1ptw: null, wnr: null, cm: null, set: null, ids, notReported: [] };
+    const none = {
+      fnv: null,
+      s1ptw: null,
+      wnr: null,
+      cm: null,
+      set: null,
+      ids,
+      notReported: [],
+    };
     // IDS = 1: the rest of the syndrome is implementation defined, so no DFSC, EA or error state
-    if (ids === 1) return { ...base, ...none, fsc: null, fscName: null, ea: null, errorState: null };
+    if (ids === 1)
+      return {
+        ...base,
+        ...none,
+        fsc: null,
+        fscName: null,
+        ea: null,
+        errorState: null,
+      };
     const dfsc = iss & 0x3f;
     const aet = (iss >> 10) & 0x7;
     return {
@@ -222,11 +269,14 @@ export function decodeEsr(hex: string, opts: { from?: "kvm_exit_arm_sea" } = {})
 export function classifyEsr(d: Pick<DecodedEsr, "ec" | "fsc">): EsrClass {
   const ec = Number.parseInt(d.ec, 16);
   if (ec === EC_SERROR) return { kind: "serror", ttwLevel: null };
-  if (!ABORT_ECS.has(ec) || d.fsc === null) return { kind: "other", ttwLevel: null };
+  if (!ABORT_ECS.has(ec) || d.fsc === null)
+    return { kind: "other", ttwLevel: null };
   const fsc = Number.parseInt(d.fsc, 16);
   if (fsc === FSC_EXTABT) return { kind: "sea", ttwLevel: null };
-  if (fsc >= 0x12 && fsc <= 0x17) return { kind: "sea_ttw", ttwLevel: fsc - 0x14 };
+  if (fsc >= 0x12 && fsc <= 0x17)
+    return { kind: "sea_ttw", ttwLevel: fsc - 0x14 };
   if (fsc === 0x18) return { kind: "parity_ecc", ttwLevel: null };
-  if (fsc >= 0x1b && fsc <= 0x1f) return { kind: "parity_ecc_ttw", ttwLevel: fsc - 0x1c };
+  if (fsc >= 0x1b && fsc <= 0x1f)
+    return { kind: "parity_ecc_ttw", ttwLevel: fsc - 0x1c };
   return { kind: "other", ttwLevel: null };
 }

@@ -16,7 +16,11 @@ export type GroupCommitOptions<T> = {
   weight: (item: T) => number;
 };
 
-type Waiting<T, R> = { item: T; resolve: (r: R) => void; reject: (e: unknown) => void };
+type Waiting<T, R> = {
+  item: T;
+  resolve: (r: R) => void;
+  reject: (e: unknown) => void;
+};
 
 export class GroupCommitter<T, R> {
   private queue: Waiting<T, R>[] = [];

@@ -1,4 +1,3 @@
-
 import { sql } from "drizzle-orm";
 import { bulkInsert } from "@/db/bulk";
 import type { Db } from "@/db/client";
@@ -22,16 +21,32 @@ import { normalizeEvent } from "./normalize-event";
 export type EventResult = {
   id: string | null;
   status: "accepted" | "duplicate" | "rejected";
-  error?: { code: string; message: string; details?: { path: string; message: string }[] };
+  error?: {
+    code: string;
+    message: string;
+    details?: { path: string; message: string }[];
+  };
 };
 
-export type IngestAnswer = { accepted: number; duplicates: number; rejected: number; results: EventResult[] };
+export type IngestAnswer = {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  results: EventResult[];
+};
 
-type Candidate = { index: number; raw: unknown; parsed: ParsedEvent; storedId: string; logEntryId: string };
+type Candidate = {
+  index: number;
+  raw: unknown;
+  parsed: ParsedEvent;
+  storedId: string;
+  logEntryId: string;
+};
 
 function countRejects(results: EventResult[]) {
   for (const r of results) {
-    if (r.status === "rejected") metrics.ingestEventsRejected.inc({ reason: r.error?.code ?? "unknown" });
+    if (r.status === "rejected")
+      metrics.ingestEventsRejected.inc({ reason: r.error?.code ?? "unknown" });
     else metrics.ingestEvents.inc({ status: r.status });
   }
 }
@@ -70,9 +85,18 @@ function committerFor(db: Db): GroupCommitter<Submission, Set<string>> {
 // commits.
 export async function ingestEvents(
   db: Db,
-  input: { hostId: string; events: unknown[]; mode: "single" | "batch"; receivedAt: Date; binary?: boolean },
+  input: {
+    hostId: string;
+    events: unknown[];
+    mode: "single" | "batch";
+    receivedAt: Date;
+    binary?: boolean;
+  },
 ): Promise<IngestAnswer> {
-  const results: EventResult[] = input.events.map(() => ({ id: null, status: "rejected" }));
+  const results: EventResult[] = input.events.map(() => ({
+    id: null,
+    status: "rejected",
+  }));
   const candidates: Candidate[] = [];
   const firstIndexOfId = new Map<string, number>();
 
@@ -81,12 +105,22 @@ export async function ingestEvents(
     results[index]!.id = id;
     const limit = jsonLimitProblem(raw);
     let parsed: ReturnType<typeof parseCloudEvent> = limit
-      ? { ok: false, message: `Invalid event: ${limit.path || "(event)"}: ${limit.message}`, details: [limit] }
+      ? {
+          ok: false,
+          message: `Invalid event: ${limit.path || "(event)"}: ${limit.message}`,
+          details: [limit],
+        }
       : parseCloudEvent(raw, input.receivedAt);
-    if (!parsed.ok && input.binary) parsed = invalid(binaryModeDetails(raw, parsed.details));
+    if (!parsed.ok && input.binary)
+      parsed = invalid(binaryModeDetails(raw, parsed.details));
     if (!parsed.ok) {
-      if (input.mode === "single") throw new ValidationError(parsed.message, parsed.details);
-      results[index]!.error = { code: "invalid_request", message: parsed.message, details: parsed.details };
+      if (input.mode === "single")
+        throw new ValidationError(parsed.message, parsed.details);
+      results[index]!.error = {
+        code: "invalid_request",
+        message: parsed.message,
+        details: parsed.details,
+      };
       return;
     }
     if (parsed.event.data.hostId !== input.hostId) {
@@ -101,13 +135,26 @@ export async function ingestEvents(
       return;
     }
     firstIndexOfId.set(parsed.event.id, index);
-    candidates.push({ index, raw, parsed: parsed.event, storedId: newId("evt"), logEntryId: newId("log") });
+    candidates.push({
+      index,
+      raw,
+      parsed: parsed.event,
+      storedId: newId("evt"),
+      logEntryId: newId("log"),
+    });
   });
 
   if (candidates.length) {
-    const stored = await committerFor(db).submit({ hostId: input.hostId, receivedAt: input.receivedAt, candidates });
+    const stored = await committerFor(db).submit({
+      hostId: input.hostId,
+      receivedAt: input.receivedAt,
+      candidates,
+    });
     for (const c of candidates) {
-      results[c.index] = { id: c.parsed.id, status: stored.has(c.storedId) ? "accepted" : "duplicate" };
+      results[c.index] = {
+        id: c.parsed.id,
+        status: stored.has(c.storedId) ? "accepted" : "duplicate",
+      };
     }
   }
   countRejects(results);
@@ -123,7 +170,10 @@ export async function ingestEvents(
 // the events (a duplicate (host, id) is skipped by the unique index, also between two requests
 // of the group), log entries, incidents, then policy and notifications. Returns, per request,
 // the ids of the events it stored.
-async function storeSubmissions(db: Db, subs: Submission[]): Promise<Set<string>[]> {
+async function storeSubmissions(
+  db: Db,
+  subs: Submission[],
+): Promise<Set<string>[]> {
   const at = new Date(Math.max(...subs.map((s) => s.receivedAt.getTime())));
   return db.transaction(async (tx) => {
     const all = subs.flatMap((s) => s.candidates.map((c) => ({ sub: s, c })));
@@ -137,7 +187,13 @@ async function storeSubmissions(db: Db, subs: Submission[]): Promise<Set<string>
         hostId: sub.hostId,
         time: c.parsed.time,
       });
-      return { sub, c, vm, correlation, norm: normalizeEvent(c.parsed.data, vm?.name ?? c.parsed.data.vmId) };
+      return {
+        sub,
+        c,
+        vm,
+        correlation,
+        norm: normalizeEvent(c.parsed.data, vm?.name ?? c.parsed.data.vmId),
+      };
     });
     const inserted = await rawRows<{ id: string }>(
       tx,
@@ -189,6 +245,13 @@ async function storeSubmissions(db: Db, subs: Submission[]): Promise<Set<string>
       subs.map((s) => s.hostId),
       at,
     );
-    return subs.map((s) => new Set(s.candidates.filter((c) => stored.has(c.storedId)).map((c) => c.storedId)));
+    return subs.map(
+      (s) =>
+        new Set(
+          s.candidates
+            .filter((c) => stored.has(c.storedId))
+            .map((c) => c.storedId),
+        ),
+    );
   });
 }

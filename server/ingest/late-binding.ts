@@ -18,7 +18,12 @@ export async function bindLateEvents(tx: Db, vmId: string): Promise<number> {
   const pending = await tx
     .select()
     .from(memoryErrorEvents)
-    .where(and(eq(memoryErrorEvents.vmId, vmId), eq(memoryErrorEvents.uncorrelatedReason, "unknown_vm")))
+    .where(
+      and(
+        eq(memoryErrorEvents.vmId, vmId),
+        eq(memoryErrorEvents.uncorrelatedReason, "unknown_vm"),
+      ),
+    )
     .orderBy(memoryErrorEvents.eventTime)
     .for("update");
   if (!pending.length) return 0;
@@ -29,7 +34,12 @@ export async function bindLateEvents(tx: Db, vmId: string): Promise<number> {
   const correlated: CorrelatedEvent[] = [];
   const mismatched: string[] = [];
   for (const ev of pending) {
-    const corr = correlateEvent({ vm, placements: placementsByVm.get(vmId) ?? [], hostId: ev.hostId, time: ev.eventTime });
+    const corr = correlateEvent({
+      vm,
+      placements: placementsByVm.get(vmId) ?? [],
+      hostId: ev.hostId,
+      time: ev.eventTime,
+    });
     if (corr.kind === "uncorrelated") {
       if (corr.reason === "host_mismatch") mismatched.push(ev.id);
       continue;
@@ -42,13 +52,23 @@ export async function bindLateEvents(tx: Db, vmId: string): Promise<number> {
       if (!parsed.ok) throw new Error(parsed.message);
       norm = normalizeEvent(parsed.event.data, vm.name);
     } catch (e) {
-      log.warn("late binding skipped a stored event that no longer parses", { eventId: ev.id, vmId, error: e });
+      log.warn("late binding skipped a stored event that no longer parses", {
+        eventId: ev.id,
+        vmId,
+        error: e,
+      });
       continue;
     }
     const logEntryId = newId("log");
     await tx
       .update(memoryErrorEvents)
-      .set({ tenantId: corr.tenantId, projectId: corr.projectId, vmIncarnation: corr.incarnation, uncorrelatedReason: null, logEntryId })
+      .set({
+        tenantId: corr.tenantId,
+        projectId: corr.projectId,
+        vmIncarnation: corr.incarnation,
+        uncorrelatedReason: null,
+        logEntryId,
+      })
       .where(eq(memoryErrorEvents.id, ev.id));
     correlated.push({
       eventId: ev.id,
@@ -64,9 +84,17 @@ export async function bindLateEvents(tx: Db, vmId: string): Promise<number> {
     });
   }
   if (mismatched.length) {
-    await tx.update(memoryErrorEvents).set({ uncorrelatedReason: "host_mismatch" }).where(inArray(memoryErrorEvents.id, mismatched));
+    await tx
+      .update(memoryErrorEvents)
+      .set({ uncorrelatedReason: "host_mismatch" })
+      .where(inArray(memoryErrorEvents.id, mismatched));
   }
   const changes = await recordCorrelatedEvents(tx, correlated, at);
-  await afterIncidentChanges(tx, changes, [...new Set(correlated.map((c) => c.hostId))], at);
+  await afterIncidentChanges(
+    tx,
+    changes,
+    [...new Set(correlated.map((c) => c.hostId))],
+    at,
+  );
   return correlated.length;
 }

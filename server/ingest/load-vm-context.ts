@@ -1,7 +1,10 @@
 import { inArray } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { vmPlacements, vms } from "@/db/schema";
-import type { KnownVm, PlacementSpan } from "@/server/correlation/correlate-event";
+import type {
+  KnownVm,
+  PlacementSpan,
+} from "@/server/correlation/correlate-event";
 
 // The VMs and placement history that correlation needs for a set of VM ids. The VM rows are held
 // "for key share" until the caller's transaction ends: a deletion of one of these VMs waits, so an
@@ -11,7 +14,14 @@ export async function loadVmContext(db: Db, vmIds: string[]) {
   const placementsByVm = new Map<string, PlacementSpan[]>();
   if (!vmIds.length) return { vmsById, placementsByVm };
   const vmRows = await db
-    .select({ id: vms.id, incarnation: vms.incarnation, tenantId: vms.tenantId, projectId: vms.projectId, name: vms.name, zone: vms.zone })
+    .select({
+      id: vms.id,
+      incarnation: vms.incarnation,
+      tenantId: vms.tenantId,
+      projectId: vms.projectId,
+      name: vms.name,
+      zone: vms.zone,
+    })
     .from(vms)
     .where(inArray(vms.id, [...vmIds].sort()))
     .orderBy(vms.id)

@@ -51,7 +51,11 @@ function locate(d: MemoryErrorData, esr: DecodedEsr | null) {
     };
   }
   if (d.mechanism === "sigbus" && d.sigbus) {
-    return { gpa: d.sigbus.gpa === undefined ? null : BigInt(d.sigbus.gpa), gva: null, pageSize: 2 ** d.sigbus.addrLsb };
+    return {
+      gpa: d.sigbus.gpa === undefined ? null : BigInt(d.sigbus.gpa),
+      gva: null,
+      pageSize: 2 ** d.sigbus.addrLsb,
+    };
   }
   return { gpa: null, gva: null, pageSize: null };
 }
@@ -81,20 +85,28 @@ function choosePlaybook(d: MemoryErrorData, consumed: boolean): EventPlaybook {
 // A clause with its own comma ("…, which ends only the affected process") needs ", and" after it.
 function joinClauses(parts: string[]): string {
   if (parts.length <= 1) return parts.join("");
-  const last = parts.length > 2 || parts.some((p) => p.includes(",")) ? ", and " : " and ";
+  const last =
+    parts.length > 2 || parts.some((p) => p.includes(",")) ? ", and " : " and ";
   return `${parts.slice(0, -1).join(", ")}${last}${parts[parts.length - 1]}`;
 }
 
 // Tenant-facing text: names the VM, never host ids or host addresses.
-function describe(d: MemoryErrorData, vmName: string, consumed: boolean): string {
+function describe(
+  d: MemoryErrorData,
+  vmName: string,
+  consumed: boolean,
+): string {
   let what: string;
   if (inHypervisorMemory(d)) {
     what = consumed
       ? `An uncorrectable memory error was consumed by the hypervisor in its own memory for VM ${vmName}, not in the VM's memory.`
       : `An uncorrectable memory error was found in the hypervisor's own memory for VM ${vmName}, not in the VM's memory.`;
-  } else if (!consumed) what = `An uncorrectable memory error was found in the memory of VM ${vmName} before any program used it.`;
-  else if (d.guestMode === "user") what = `An uncorrectable memory error was consumed by a user process in VM ${vmName}.`;
-  else if (d.guestMode === "kernel") what = `An uncorrectable memory error was consumed by the guest kernel of VM ${vmName}.`;
+  } else if (!consumed)
+    what = `An uncorrectable memory error was found in the memory of VM ${vmName} before any program used it.`;
+  else if (d.guestMode === "user")
+    what = `An uncorrectable memory error was consumed by a user process in VM ${vmName}.`;
+  else if (d.guestMode === "kernel")
+    what = `An uncorrectable memory error was consumed by the guest kernel of VM ${vmName}.`;
   else what = `An uncorrectable memory error was consumed in VM ${vmName}.`;
 
   const acts = new Set<string>(d.actions);
@@ -103,13 +115,29 @@ function describe(d: MemoryErrorData, vmName: string, consumed: boolean): string
   const stopped = !reset && (acts.has("vm_stopped") || qemu === "fatal");
   const clauses: string[] = [];
   if (acts.has("sea_injected") || acts.has("mce_injected")) {
-    if (!consumed) clauses.push("reported the error to the guest so that it can stop using the page");
-    else if (d.guestMode === "kernel") clauses.push("delivered the error to the guest kernel, which may have to restart the guest");
-    else if (d.guestMode === "user") clauses.push("delivered the error to the guest, which ends only the affected process");
-    else clauses.push("delivered the error to the guest so that its kernel can end the affected process");
+    if (!consumed)
+      clauses.push(
+        "reported the error to the guest so that it can stop using the page",
+      );
+    else if (d.guestMode === "kernel")
+      clauses.push(
+        "delivered the error to the guest kernel, which may have to restart the guest",
+      );
+    else if (d.guestMode === "user")
+      clauses.push(
+        "delivered the error to the guest, which ends only the affected process",
+      );
+    else
+      clauses.push(
+        "delivered the error to the guest so that its kernel can end the affected process",
+      );
   }
-  if (acts.has("serror_injected")) clauses.push("signalled an asynchronous error to the guest, which usually makes the guest crash");
-  if (acts.has("page_unmapped") || acts.has("memslot_split")) clauses.push("unmapped the poisoned page");
+  if (acts.has("serror_injected"))
+    clauses.push(
+      "signalled an asynchronous error to the guest, which usually makes the guest crash",
+    );
+  if (acts.has("page_unmapped") || acts.has("memslot_split"))
+    clauses.push("unmapped the poisoned page");
   if (reset) clauses.push("reset the VM");
   if (stopped) clauses.push("stopped the VM");
   const did = clauses.length
@@ -120,12 +148,20 @@ function describe(d: MemoryErrorData, vmName: string, consumed: boolean): string
   return `${what} ${did}`;
 }
 
-export function normalizeEvent(data: MemoryErrorData, vmName: string): NormalizedError {
+export function normalizeEvent(
+  data: MemoryErrorData,
+  vmName: string,
+): NormalizedError {
   const consumed = isConsumed(data);
   const esr =
-    data.mechanism === "kvm_exit_arm_sea" && data.armSea ? decodeEsr(data.armSea.esr, { from: "kvm_exit_arm_sea" }) : null;
+    data.mechanism === "kvm_exit_arm_sea" && data.armSea
+      ? decodeEsr(data.armSea.esr, { from: "kvm_exit_arm_sea" })
+      : null;
   const { gpa, gva, pageSize } = locate(data, esr);
-  const pageKey = gpa !== null && pageSize !== null ? hex16(gpa & ~(BigInt(pageSize) - 1n)) : null;
+  const pageKey =
+    gpa !== null && pageSize !== null
+      ? hex16(gpa & ~(BigInt(pageSize) - 1n))
+      : null;
   return {
     severity: consumed ? "CRITICAL" : "WARNING",
     consumed,
@@ -135,7 +171,8 @@ export function normalizeEvent(data: MemoryErrorData, vmName: string): Normalize
     pageKey,
     esr,
     eventPlaybook: choosePlaybook(data, consumed),
-    guestKernel: consumed && data.guestMode === "kernel" && !inHypervisorMemory(data),
+    guestKernel:
+      consumed && data.guestMode === "kernel" && !inHypervisorMemory(data),
     message: describe(data, vmName, consumed),
   };
 }

@@ -2,7 +2,13 @@ import { and, desc, eq, isNotNull, lt, or } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { memoryErrorEvents } from "@/db/schema";
-import { decodeCursor, iso, ListQuery, OperatorId, page } from "@/server/http/conventions";
+import {
+  decodeCursor,
+  iso,
+  ListQuery,
+  OperatorId,
+  page,
+} from "@/server/http/conventions";
 
 export const UncorrelatedQuery = ListQuery.extend({
   reason: z.enum(["unknown_vm", "host_mismatch"]).optional(),
@@ -10,14 +16,25 @@ export const UncorrelatedQuery = ListQuery.extend({
 });
 
 // Operator view of events no tenant was told about, newest first.
-export async function listUncorrelatedEvents(db: Db, q: z.infer<typeof UncorrelatedQuery>) {
+export async function listUncorrelatedEvents(
+  db: Db,
+  q: z.infer<typeof UncorrelatedQuery>,
+) {
   const c = decodeCursor(q.cursor, 2) as [string, string] | null;
   const conds = [isNotNull(memoryErrorEvents.uncorrelatedReason)];
   if (q.reason) conds.push(eq(memoryErrorEvents.uncorrelatedReason, q.reason));
   if (q.hostId) conds.push(eq(memoryErrorEvents.hostId, q.hostId));
   if (c) {
     const t = new Date(c[0]);
-    conds.push(or(lt(memoryErrorEvents.receivedAt, t), and(eq(memoryErrorEvents.receivedAt, t), lt(memoryErrorEvents.id, c[1])))!);
+    conds.push(
+      or(
+        lt(memoryErrorEvents.receivedAt, t),
+        and(
+          eq(memoryErrorEvents.receivedAt, t),
+          lt(memoryErrorEvents.id, c[1]),
+        ),
+      )!,
+    );
   }
   const rows = await db
     .select()

@@ -3,7 +3,11 @@ import type { PgBoss, SendOptions, WorkHandler, WorkOptions } from "pg-boss";
 import type { Db, DbHandle } from "@/db/client";
 import { log } from "@/server/log";
 
-type WorkerDef = { queue: string; handler: WorkHandler<any>; options?: WorkOptions };
+type WorkerDef = {
+  queue: string;
+  handler: WorkHandler<any>;
+  options?: WorkOptions;
+};
 
 const g = globalThis as unknown as {
   __pwBoss?: Promise<PgBoss>;
@@ -14,7 +18,12 @@ const g = globalThis as unknown as {
   __pwWorking?: boolean;
 };
 
-export const QUEUES = ["email", "webhook", "notify-incident", "maintenance"] as const;
+export const QUEUES = [
+  "email",
+  "webhook",
+  "notify-incident",
+  "maintenance",
+] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 // One pg-boss per database handle, on the same PGlite instance (fromPglite) or its own small pool.
@@ -25,11 +34,20 @@ export function getBoss(handle: DbHandle): Promise<PgBoss> {
     const { PgBoss: Boss, fromPglite } = await import("pg-boss");
     const boss =
       handle.kind === "pglite"
-        ? new Boss({ db: fromPglite(handle.raw as never), backend: "pglite", useListenNotify: true } as never)
-        : new Boss({ connectionString: postgresUrlOf(handle), max: 4, useListenNotify: true } as never);
+        ? new Boss({
+            db: fromPglite(handle.raw as never),
+            backend: "pglite",
+            useListenNotify: true,
+          } as never)
+        : new Boss({
+            connectionString: postgresUrlOf(handle),
+            max: 4,
+            useListenNotify: true,
+          } as never);
     boss.on("error", (e: unknown) => log.error("pg-boss error", { err: e }));
     await boss.start();
-    for (const q of QUEUES) await boss.createQueue(q, { notify: true } as never).catch(() => {});
+    for (const q of QUEUES)
+      await boss.createQueue(q, { notify: true } as never).catch(() => {});
     g.__pwBossReady = handle;
     return boss;
   })();
@@ -37,10 +55,20 @@ export function getBoss(handle: DbHandle): Promise<PgBoss> {
 }
 
 function postgresUrlOf(handle: DbHandle): string {
-  const raw = handle.raw as { options?: { host?: string[]; port?: number[]; user?: string; database?: string; pass?: string | null } };
+  const raw = handle.raw as {
+    options?: {
+      host?: string[];
+      port?: number[];
+      user?: string;
+      database?: string;
+      pass?: string | null;
+    };
+  };
   const o = raw.options;
   if (!o) throw new Error("cannot derive the PostgreSQL URL for pg-boss");
-  const auth = o.pass ? `${encodeURIComponent(o.user ?? "")}:${encodeURIComponent(o.pass)}` : encodeURIComponent(o.user ?? "");
+  const auth = o.pass
+    ? `${encodeURIComponent(o.user ?? "")}:${encodeURIComponent(o.pass)}`
+    : encodeURIComponent(o.user ?? "");
   return `postgres://${auth}@${o.host?.[0] ?? "127.0.0.1"}:${o.port?.[0] ?? 5432}/${o.database}`;
 }
 
@@ -48,15 +76,28 @@ function postgresUrlOf(handle: DbHandle): string {
 // are wake-ups for rows the due-scans deliver anyway, so on PGlite, where a pg-boss not yet started
 // cannot start inside a transaction (it would wait for the one connection the transaction holds),
 // the job is left out.
-export async function sendInTx(handle: DbHandle, tx: Db, queue: QueueName, data: object, options: SendOptions = {}) {
+export async function sendInTx(
+  handle: DbHandle,
+  tx: Db,
+  queue: QueueName,
+  data: object,
+  options: SendOptions = {},
+) {
   if (handle.kind === "pglite" && g.__pwBossReady !== handle) return null;
   const { fromDrizzle } = await import("pg-boss");
   const boss = await getBoss(handle);
-  return boss.send(queue, data, { ...options, db: fromDrizzle(tx as never, sql as never) });
+  return boss.send(queue, data, {
+    ...options,
+    db: fromDrizzle(tx as never, sql as never),
+  });
 }
 
 // Domains declare their workers; startWorkers() runs them in this process.
-export function defineWorker(queue: QueueName, handler: WorkHandler<any>, options?: WorkOptions): void {
+export function defineWorker(
+  queue: QueueName,
+  handler: WorkHandler<any>,
+  options?: WorkOptions,
+): void {
   g.__pwWorkers ??= new Map();
   g.__pwWorkers.set(queue, { queue, handler, options });
 }
@@ -79,5 +120,10 @@ export async function stopBoss(): Promise<void> {
   g.__pwBossHandle = undefined;
   g.__pwBossReady = undefined;
   g.__pwWorking = false;
-  if (b) await (await b).stop({ graceful: true, wait: true } as never).catch(() => {});
+  if (b)
+    await (
+      await b
+    )
+      .stop({ graceful: true, wait: true } as never)
+      .catch(() => {});
 }

@@ -11,13 +11,19 @@ const DAY_MS = 24 * 3600_000;
 const MAX_DIGEST_INCIDENTS = 100;
 
 export function utcMidnight(at: Date): Date {
-  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
+  return new Date(
+    Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()),
+  );
 }
 
 // The daily digest at 00:00 UTC, for the UTC day that just ended, in addition to immediate mail.
 // A tenant is claimed by moving last_digest_at to today's midnight, so each day goes out once
 // whatever the number of processes; a tenant without incidents that day gets no email.
-export async function sendDailyDigests(db: Db, at: Date, opts: { max?: number } = {}): Promise<number> {
+export async function sendDailyDigests(
+  db: Db,
+  at: Date,
+  opts: { max?: number } = {},
+): Promise<number> {
   const midnight = utcMidnight(at);
   const dayStart = new Date(midnight.getTime() - DAY_MS);
   const date = dayStart.toISOString().slice(0, 10);
@@ -45,15 +51,23 @@ export async function sendDailyDigests(db: Db, at: Date, opts: { max?: number } 
             and(
               eq(incidents.tenantId, tenantId),
               lt(incidents.openedAt, midnight),
-              or(isNull(incidents.resolvedAt), gte(incidents.resolvedAt, dayStart)),
+              or(
+                isNull(incidents.resolvedAt),
+                gte(incidents.resolvedAt, dayStart),
+              ),
             ),
           )
           .orderBy(desc(incidents.openedAt))
           .limit(MAX_DIGEST_INCIDENTS)
-      ).filter((r) => severityRank(r.severity) >= severityRank(info.minSeverity));
+      ).filter(
+        (r) => severityRank(r.severity) >= severityRank(info.minSeverity),
+      );
       if (!rows.length) return 0;
       const counts = await tx
-        .select({ incidentId: logEntries.incidentId, n: sql<number>`count(*)::int` })
+        .select({
+          incidentId: logEntries.incidentId,
+          n: sql<number>`count(*)::int`,
+        })
         .from(logEntries)
         .where(
           and(

@@ -14,16 +14,28 @@ export type QueuedEmail = { id: string; status: "queued" | "outbox" };
 // under the same idempotency key. Without RESEND_API_KEY it lands in the built-in outbox.
 export async function queueEmail(
   tx: Db,
-  input: { tenantId: string | null; to: string[]; template: EmailTemplate; incidentId?: string; dedupeKey?: string; at: Date },
+  input: {
+    tenantId: string | null;
+    to: string[];
+    template: EmailTemplate;
+    incidentId?: string;
+    dedupeKey?: string;
+    at: Date;
+  },
 ): Promise<QueuedEmail | null> {
   const to = [...new Set(input.to.map((e) => e.toLowerCase()))];
   if (!to.length) return null;
   const rendered = await renderEmail(input.template);
   const id = newId("eml");
   const idempotencyKey = input.dedupeKey
-    ? createHash("sha256").update(`${input.dedupeKey}|${to.join(",")}`).digest("hex").slice(0, 48)
+    ? createHash("sha256")
+        .update(`${input.dedupeKey}|${to.join(",")}`)
+        .digest("hex")
+        .slice(0, 48)
     : id;
-  const status = env().RESEND_API_KEY ? ("queued" as const) : ("outbox" as const);
+  const status = env().RESEND_API_KEY
+    ? ("queued" as const)
+    : ("outbox" as const);
   const inserted = await tx
     .insert(emails)
     .values({
@@ -44,6 +56,7 @@ export async function queueEmail(
     .onConflictDoNothing({ target: emails.idempotencyKey })
     .returning({ id: emails.id });
   if (!inserted.length) return null;
-  if (status === "queued") await sendInTx(await getDbHandle(), tx, "email", { emailId: id });
+  if (status === "queued")
+    await sendInTx(await getDbHandle(), tx, "email", { emailId: id });
   return { id, status };
 }

@@ -18,7 +18,9 @@ export const BATCH_MAX = 100;
 export const EMAIL_MAX_AGE_MS = 24 * 3600_000;
 const LEASE_MS = 2 * 60_000;
 const CLAIM_LOCK = 727_273;
-const RETRY_DELAYS_MS = [30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000];
+const RETRY_DELAYS_MS = [
+  30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000,
+];
 
 // Errors that the same request cannot fix (openstatus NON_RETRYABLE_RESEND_ERRORS, plus auth).
 const PERMANENT = new Set([
@@ -38,21 +40,56 @@ const PERMANENT = new Set([
   "not_found",
   "method_not_allowed",
 ]);
-const AUTH = new Set(["missing_api_key", "invalid_api_key", "restricted_api_key", "invalid_access", "security_error"]);
+const AUTH = new Set([
+  "missing_api_key",
+  "invalid_api_key",
+  "restricted_api_key",
+  "invalid_access",
+  "security_error",
+]);
 
-type ResendError = { name?: string; message?: string; statusCode?: number | null };
-type ErrorClass = { kind: "rate"; retryAfterMs: number } | { kind: "permanent"; auth: boolean } | { kind: "transient" };
+type ResendError = {
+  name?: string;
+  message?: string;
+  statusCode?: number | null;
+};
+type ErrorClass =
+  | { kind: "rate"; retryAfterMs: number }
+  | { kind: "permanent"; auth: boolean }
+  | { kind: "transient" };
 
-export function classifyResendError(error: ResendError, headers: Record<string, string> | null): ErrorClass {
+export function classifyResendError(
+  error: ResendError,
+  headers: Record<string, string> | null,
+): ErrorClass {
   const name = error.name ?? "";
   const status = error.statusCode ?? null;
-  if (status === 429 || name === "rate_limit_exceeded" || name.endsWith("_quota_exceeded")) {
+  if (
+    status === 429 ||
+    name === "rate_limit_exceeded" ||
+    name.endsWith("_quota_exceeded")
+  ) {
     const header = Number(headers?.["retry-after"]);
     const fallback = name.endsWith("_quota_exceeded") ? 3_600_000 : 1_000;
-    return { kind: "rate", retryAfterMs: Number.isFinite(header) && header >= 0 ? Math.max(1000, header * 1000) : fallback };
+    return {
+      kind: "rate",
+      retryAfterMs:
+        Number.isFinite(header) && header >= 0
+          ? Math.max(1000, header * 1000)
+          : fallback,
+    };
   }
-  if (PERMANENT.has(name) || (status !== null && status >= 400 && status < 500 && name !== "concurrent_idempotent_requests")) {
-    return { kind: "permanent", auth: AUTH.has(name) || status === 401 || status === 403 };
+  if (
+    PERMANENT.has(name) ||
+    (status !== null &&
+      status >= 400 &&
+      status < 500 &&
+      name !== "concurrent_idempotent_requests")
+  ) {
+    return {
+      kind: "permanent",
+      auth: AUTH.has(name) || status === 401 || status === 403,
+    };
   }
   return { kind: "transient" };
 }
@@ -60,10 +97,18 @@ export function classifyResendError(error: ResendError, headers: Record<string, 
 // ---- pacing: Resend allows a few requests per second per account
 
 const g = globalThis as unknown as {
-  __pwEmailPace?: { minIntervalMs: number; nextSlotMs: number; pausedUntil: number };
+  __pwEmailPace?: {
+    minIntervalMs: number;
+    nextSlotMs: number;
+    pausedUntil: number;
+  };
   __pwResend?: { key: string; baseUrl: string | undefined; client: Resend };
 };
-const pace = (g.__pwEmailPace ??= { minIntervalMs: 500, nextSlotMs: 0, pausedUntil: 0 });
+const pace = (g.__pwEmailPace ??= {
+  minIntervalMs: 500,
+  nextSlotMs: 0,
+  pausedUntil: 0,
+});
 
 export function setEmailPacing(opts: { requestsPerSecond: number }): void {
   pace.minIntervalMs = Math.max(0, Math.round(1000 / opts.requestsPerSecond));
@@ -82,8 +127,16 @@ function resendClient(): Resend | null {
   const key = env().RESEND_API_KEY;
   if (!key) return null;
   const baseUrl = env().RESEND_BASE_URL;
-  if (!g.__pwResend || g.__pwResend.key !== key || g.__pwResend.baseUrl !== baseUrl) {
-    g.__pwResend = { key, baseUrl, client: new Resend(key, baseUrl ? { baseUrl } : undefined) };
+  if (
+    !g.__pwResend ||
+    g.__pwResend.key !== key ||
+    g.__pwResend.baseUrl !== baseUrl
+  ) {
+    g.__pwResend = {
+      key,
+      baseUrl,
+      client: new Resend(key, baseUrl ? { baseUrl } : undefined),
+    };
   }
   return g.__pwResend.client;
 }
@@ -100,23 +153,47 @@ function isBatch(c: Claim): boolean {
 }
 
 function batchKeyOf(ids: string[]): string {
-  return "batch_" + createHash("sha256").update([...ids].sort().join(",")).digest("hex").slice(0, 40);
+  return (
+    "batch_" +
+    createHash("sha256")
+      .update([...ids].sort().join(","))
+      .digest("hex")
+      .slice(0, 40)
+  );
 }
 
 // One claimer at a time (advisory lock), so a batch is always claimed whole and keeps its members.
 async function claimNext(db: Db, at: Date): Promise<Claim | null> {
   return db.transaction(async (tx) => {
-    const [lock] = await rawRows<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${CLAIM_LOCK}) as ok`);
+    const [lock] = await rawRows<{ ok: boolean }>(
+      tx,
+      sql`select pg_try_advisory_xact_lock(${CLAIM_LOCK}) as ok`,
+    );
     if (!lock?.ok) return null;
     await tx
       .update(emails)
-      .set({ status: "failed", lastError: "not sent within 24 h of being queued", nextAttemptAt: null })
-      .where(and(eq(emails.status, "queued"), lte(emails.createdAt, new Date(at.getTime() - EMAIL_MAX_AGE_MS))));
+      .set({
+        status: "failed",
+        lastError: "not sent within 24 h of being queued",
+        nextAttemptAt: null,
+      })
+      .where(
+        and(
+          eq(emails.status, "queued"),
+          lte(emails.createdAt, new Date(at.getTime() - EMAIL_MAX_AGE_MS)),
+        ),
+      );
 
     const dueBatch = await tx
       .select({ batchKey: emails.batchKey })
       .from(emails)
-      .where(and(eq(emails.status, "queued"), lte(emails.nextAttemptAt, at), sql`${emails.batchKey} is not null`))
+      .where(
+        and(
+          eq(emails.status, "queued"),
+          lte(emails.nextAttemptAt, at),
+          sql`${emails.batchKey} is not null`,
+        ),
+      )
       .orderBy(emails.nextAttemptAt)
       .limit(1);
     let rows: EmailRow[];
@@ -133,7 +210,13 @@ async function claimNext(db: Db, at: Date): Promise<Claim | null> {
       rows = await tx
         .select()
         .from(emails)
-        .where(and(eq(emails.status, "queued"), lte(emails.nextAttemptAt, at), isNull(emails.batchKey)))
+        .where(
+          and(
+            eq(emails.status, "queued"),
+            lte(emails.nextAttemptAt, at),
+            isNull(emails.batchKey),
+          ),
+        )
         .orderBy(emails.nextAttemptAt, emails.id)
         .limit(BATCH_MAX)
         .for("update", { skipLocked: true });
@@ -143,7 +226,11 @@ async function claimNext(db: Db, at: Date): Promise<Claim | null> {
     rows.sort((a, b) => a.id.localeCompare(b.id));
     await tx
       .update(emails)
-      .set({ nextAttemptAt: new Date(at.getTime() + LEASE_MS), attempts: sql`${emails.attempts} + 1`, batchKey })
+      .set({
+        nextAttemptAt: new Date(at.getTime() + LEASE_MS),
+        attempts: sql`${emails.attempts} + 1`,
+        batchKey,
+      })
       .where(
         inArray(
           emails.id,
@@ -158,11 +245,15 @@ async function claimNext(db: Db, at: Date): Promise<Claim | null> {
 
 function retryAt(row: EmailRow, at: Date, delayMs: number): Date | null {
   const next = at.getTime() + delayMs;
-  return next >= row.createdAt.getTime() + EMAIL_MAX_AGE_MS ? null : new Date(next);
+  return next >= row.createdAt.getTime() + EMAIL_MAX_AGE_MS
+    ? null
+    : new Date(next);
 }
 
 function backoffMs(attempts: number): number {
-  const base = RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length) - 1] ?? RETRY_DELAYS_MS[0]!;
+  const base =
+    RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length) - 1] ??
+    RETRY_DELAYS_MS[0]!;
   return Math.round(base * (0.8 + 0.4 * Math.random()));
 }
 
@@ -170,12 +261,24 @@ async function markSent(db: Db, rows: EmailRow[], ids: string[], at: Date) {
   for (let i = 0; i < rows.length; i++) {
     await db
       .update(emails)
-      .set({ status: "sent", providerId: ids[i] ?? null, sentAt: at, nextAttemptAt: null, lastError: null })
+      .set({
+        status: "sent",
+        providerId: ids[i] ?? null,
+        sentAt: at,
+        nextAttemptAt: null,
+        lastError: null,
+      })
       .where(eq(emails.id, rows[i]!.id));
   }
 }
 
-async function markRetry(db: Db, rows: EmailRow[], at: Date, delayMs: (r: EmailRow) => number, message: string) {
+async function markRetry(
+  db: Db,
+  rows: EmailRow[],
+  at: Date,
+  delayMs: (r: EmailRow) => number,
+  message: string,
+) {
   for (const r of rows) {
     const next = retryAt(r, at, delayMs(r));
     await db
@@ -183,7 +286,11 @@ async function markRetry(db: Db, rows: EmailRow[], at: Date, delayMs: (r: EmailR
       .set(
         next
           ? { nextAttemptAt: next, lastError: message }
-          : { status: "failed", nextAttemptAt: null, lastError: `${message}; not retried past 24 h` },
+          : {
+              status: "failed",
+              nextAttemptAt: null,
+              lastError: `${message}; not retried past 24 h`,
+            },
       )
       .where(eq(emails.id, r.id));
   }
@@ -202,33 +309,59 @@ async function markFailed(db: Db, rows: EmailRow[], message: string) {
 }
 
 function errorText(e: ResendError): string {
-  return `${e.name ?? "error"}${e.statusCode ? ` (${e.statusCode})` : ""}: ${e.message ?? ""}`.slice(0, 500);
+  return `${e.name ?? "error"}${e.statusCode ? ` (${e.statusCode})` : ""}: ${e.message ?? ""}`.slice(
+    0,
+    500,
+  );
 }
 
 type SendOutcome = "sent" | "retry" | "failed" | "rate_limited";
 
-async function sendClaim(db: Db, resend: Resend, claim: Claim, at: Date): Promise<SendOutcome> {
+async function sendClaim(
+  db: Db,
+  resend: Resend,
+  claim: Claim,
+  at: Date,
+): Promise<SendOutcome> {
   const from = env().EMAIL_FROM;
-  const payload = (r: EmailRow) => ({ from, to: r.to, subject: r.subject, html: r.html, text: r.text });
+  const payload = (r: EmailRow) => ({
+    from,
+    to: r.to,
+    subject: r.subject,
+    html: r.html,
+    text: r.text,
+  });
   await takeSlot();
   const batchKey = isBatch(claim) ? claim.batchKey : null;
   const res =
     batchKey === null
-      ? await resend.emails.send(payload(claim.rows[0]!), { idempotencyKey: claim.rows[0]!.idempotencyKey })
-      : await resend.batch.send(claim.rows.map(payload), { idempotencyKey: batchKey });
+      ? await resend.emails.send(payload(claim.rows[0]!), {
+          idempotencyKey: claim.rows[0]!.idempotencyKey,
+        })
+      : await resend.batch.send(claim.rows.map(payload), {
+          idempotencyKey: batchKey,
+        });
   const doneAt = now();
   if (!res.error) {
     const data = res.data as { id?: string; data?: { id: string }[] };
-    const ids = batchKey === null ? [data.id ?? ""] : (data.data ?? []).map((d) => d.id);
+    const ids =
+      batchKey === null ? [data.id ?? ""] : (data.data ?? []).map((d) => d.id);
     await markSent(db, claim.rows, ids, doneAt);
     metrics.emails.inc({ outcome: "sent" }, claim.rows.length);
-    for (const r of claim.rows) metrics.deliveryLatencySeconds.observe({ channel: "email" }, Math.max(0, doneAt.getTime() - r.createdAt.getTime()) / 1000);
+    for (const r of claim.rows)
+      metrics.deliveryLatencySeconds.observe(
+        { channel: "email" },
+        Math.max(0, doneAt.getTime() - r.createdAt.getTime()) / 1000,
+      );
     return "sent";
   }
   const cls = classifyResendError(res.error, res.headers);
   const message = errorText(res.error);
   if (cls.kind === "rate") {
-    pace.pausedUntil = Math.max(pace.pausedUntil, doneAt.getTime() + cls.retryAfterMs);
+    pace.pausedUntil = Math.max(
+      pace.pausedUntil,
+      doneAt.getTime() + cls.retryAfterMs,
+    );
     await markRetry(db, claim.rows, doneAt, () => cls.retryAfterMs, message);
     metrics.emails.inc({ outcome: "rate_limited" }, claim.rows.length);
     return "rate_limited";
@@ -239,24 +372,41 @@ async function sendClaim(db: Db, resend: Resend, claim: Claim, at: Date): Promis
       for (const r of claim.rows) {
         await db
           .update(emails)
-          .set({ batchKey: `${SINGLE}${r.id}`, nextAttemptAt: doneAt, lastError: message })
+          .set({
+            batchKey: `${SINGLE}${r.id}`,
+            nextAttemptAt: doneAt,
+            lastError: message,
+          })
           .where(eq(emails.id, r.id));
       }
       return "retry";
     }
     await markFailed(db, claim.rows, message);
     metrics.emails.inc({ outcome: "failed" }, claim.rows.length);
-    log.warn("email not sendable", { ids: claim.rows.map((r) => r.id), error: message });
+    log.warn("email not sendable", {
+      ids: claim.rows.map((r) => r.id),
+      error: message,
+    });
     return "failed";
   }
-  await markRetry(db, claim.rows, doneAt, (r) => backoffMs(r.attempts + 1), message);
+  await markRetry(
+    db,
+    claim.rows,
+    doneAt,
+    (r) => backoffMs(r.attempts + 1),
+    message,
+  );
   metrics.emails.inc({ outcome: "retry" }, claim.rows.length);
   return "retry";
 }
 
 // Sends every queued email that is due, paced and in batches; stops for this round on a 429.
 // Without RESEND_API_KEY nothing is sent (new mail goes to the outbox when it is queued).
-export async function sendDueEmails(db: Db, at: Date, opts: { maxRequests?: number; budgetMs?: number } = {}): Promise<number> {
+export async function sendDueEmails(
+  db: Db,
+  at: Date,
+  opts: { maxRequests?: number; budgetMs?: number } = {},
+): Promise<number> {
   const resend = resendClient();
   if (!resend) return 0;
   if (pace.pausedUntil > at.getTime()) return 0;
@@ -274,6 +424,10 @@ export async function sendDueEmails(db: Db, at: Date, opts: { maxRequests?: numb
   return sent;
 }
 
-defineWorker("email", async () => {
-  await sendDueEmails(await getDb(), now());
-}, { batchSize: 100 } as never);
+defineWorker(
+  "email",
+  async () => {
+    await sendDueEmails(await getDb(), now());
+  },
+  { batchSize: 100 } as never,
+);

@@ -5,7 +5,12 @@ import { consoleUrls, ownerEmails } from "./recipients";
 import type { WebhookEndpointRow } from "./webhook-messages";
 
 // One endpoint_disabled email per owner, in the transaction that disabled the endpoint.
-export async function notifyEndpointDisabled(tx: Db, ep: WebhookEndpointRow, reason: string, at: Date): Promise<void> {
+export async function notifyEndpointDisabled(
+  tx: Db,
+  ep: WebhookEndpointRow,
+  reason: string,
+  at: Date,
+): Promise<void> {
   const { tenantName, emails } = await ownerEmails(tx, ep.tenantId);
   const urls = consoleUrls();
   for (const to of emails) {

@@ -1,5 +1,14 @@
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type OutgoingHttpHeaders } from "node:http";
+import {
+  lookup as dnsLookup,
+  type LookupAddress,
+  type LookupOptions,
+} from "node:dns";
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type ClientRequest,
+  type OutgoingHttpHeaders,
+} from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { performance } from "node:perf_hooks";
@@ -19,11 +28,16 @@ export type DeliveryResult = {
 
 export type DeliveryOutcome = "success" | "gone" | "retry";
 
-export type ResolveHost = (hostname: string, options: Pick<LookupOptions, "family" | "hints">) => Promise<LookupAddress[]>;
+export type ResolveHost = (
+  hostname: string,
+  options: Pick<LookupOptions, "family" | "hints">,
+) => Promise<LookupAddress[]>;
 
 const systemResolveHost: ResolveHost = (hostname, options) =>
   new Promise((resolve, reject) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => (err ? reject(err) : resolve(addresses)));
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) =>
+      err ? reject(err) : resolve(addresses),
+    );
   });
 
 // Node skips `lookup` for IP-literal hosts, so those are refused earlier by validateWebhookUrl;
@@ -36,9 +50,14 @@ export function guardedLookup({
   resolveHost?: ResolveHost;
 }): LookupFunction {
   return (hostname, options, callback) => {
-    resolveHost(hostname, { family: options.family, hints: options.hints }).then(
+    resolveHost(hostname, {
+      family: options.family,
+      hints: options.hints,
+    }).then(
       (addresses) => {
-        const allowed = allowPrivate ? addresses : addresses.filter((a) => isPublicAddress(a.address));
+        const allowed = allowPrivate
+          ? addresses
+          : addresses.filter((a) => isPublicAddress(a.address));
         const first = allowed[0];
         process.nextTick(() => {
           if (first === undefined) {
@@ -73,15 +92,22 @@ const agents = {
   "https:": { private: new HttpsAgent(POOL), public: new HttpsAgent(POOL) },
 };
 
-export function agentFor(protocol: string, allowPrivate: boolean): HttpAgent | HttpsAgent {
+export function agentFor(
+  protocol: string,
+  allowPrivate: boolean,
+): HttpAgent | HttpsAgent {
   const pool = agents[protocol === "https:" ? "https:" : "http:"];
   return allowPrivate ? pool.private : pool.public;
 }
 
-export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | undefined,
+  nowMs: number = Date.now(),
+): number | undefined {
   if (value === undefined) return undefined;
   const text = value.trim();
-  if (/^\d+$/.test(text)) return Math.min(Number(text), Number.MAX_SAFE_INTEGER);
+  if (/^\d+$/.test(text))
+    return Math.min(Number(text), Number.MAX_SAFE_INTEGER);
   // HTTP-dates always contain a day or month name; this keeps Date.parse from accepting bare numbers.
   if (!/[a-z]/i.test(text)) return undefined;
   const at = Date.parse(text);
@@ -120,7 +146,10 @@ export function deliverHttp({
     let received = 0;
 
     const excerpt = () =>
-      new TextDecoder().decode(Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES), { stream: true });
+      new TextDecoder().decode(
+        Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES),
+        { stream: true },
+      );
 
     // Once a status has arrived it decides the outcome; later body or socket trouble only shortens the excerpt.
     // Only a response read to its end leaves the connection open for the next delivery.
@@ -135,7 +164,8 @@ export function deliverHttp({
         responseExcerpt: excerpt(),
       };
       if (statusCode === null) result.error = error ?? "no response";
-      if (retryAfterSeconds !== undefined) result.retryAfterSeconds = retryAfterSeconds;
+      if (retryAfterSeconds !== undefined)
+        result.retryAfterSeconds = retryAfterSeconds;
       resolve(result);
     };
 
@@ -145,7 +175,8 @@ export function deliverHttp({
       const target = new URL(url);
 
       const outgoing: OutgoingHttpHeaders = { "user-agent": USER_AGENT };
-      for (const [name, value] of Object.entries(headers)) outgoing[name.toLowerCase()] = value;
+      for (const [name, value] of Object.entries(headers))
+        outgoing[name.toLowerCase()] = value;
       outgoing["content-type"] = "application/json";
       outgoing["content-length"] = Buffer.byteLength(body);
 
@@ -179,9 +210,12 @@ export function deliverHttp({
   });
 }
 
-export function classifyDelivery(result: Pick<DeliveryResult, "statusCode">): DeliveryOutcome {
+export function classifyDelivery(
+  result: Pick<DeliveryResult, "statusCode">,
+): DeliveryOutcome {
   const { statusCode } = result;
-  if (statusCode !== null && statusCode >= 200 && statusCode < 300) return "success";
+  if (statusCode !== null && statusCode >= 200 && statusCode < 300)
+    return "success";
   if (statusCode === 410) return "gone";
   return "retry";
 }

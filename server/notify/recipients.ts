@@ -17,7 +17,10 @@ function uniqueLower(list: string[]): string[] {
   return [...new Set(list.map((e) => e.trim().toLowerCase()).filter(Boolean))];
 }
 
-export async function tenantNotifyInfo(db: Db, tenantIds: string[]): Promise<Map<string, TenantNotifyInfo>> {
+export async function tenantNotifyInfo(
+  db: Db,
+  tenantIds: string[],
+): Promise<Map<string, TenantNotifyInfo>> {
   const ids = [...new Set(tenantIds)];
   const out = new Map<string, TenantNotifyInfo>();
   if (!ids.length) return out;
@@ -35,17 +38,31 @@ export async function tenantNotifyInfo(db: Db, tenantIds: string[]): Promise<Map
 }
 
 // The tenant's owners, or its contact emails when it has no owner yet.
-export async function ownerEmails(db: Db, tenantId: string): Promise<{ tenantName: string; emails: string[] }> {
-  const [t] = await db.select({ name: tenants.name, contactEmails: tenants.contactEmails }).from(tenants).where(eq(tenants.id, tenantId));
+export async function ownerEmails(
+  db: Db,
+  tenantId: string,
+): Promise<{ tenantName: string; emails: string[] }> {
+  const [t] = await db
+    .select({ name: tenants.name, contactEmails: tenants.contactEmails })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId));
   const owners = await db
     .select({ email: memberships.email })
     .from(memberships)
-    .where(and(eq(memberships.tenantId, tenantId), eq(memberships.role, "owner")));
-  const emails = uniqueLower(owners.length ? owners.map((o) => o.email) : (t?.contactEmails ?? []));
+    .where(
+      and(eq(memberships.tenantId, tenantId), eq(memberships.role, "owner")),
+    );
+  const emails = uniqueLower(
+    owners.length ? owners.map((o) => o.email) : (t?.contactEmails ?? []),
+  );
   return { tenantName: t?.name ?? tenantId, emails };
 }
 
 export function consoleUrls() {
   const base = env().publicUrl;
-  return { consoleUrl: base, manageUrl: `${base}/settings/notifications`, webhookUrl: (id: string) => `${base}/settings/webhooks/${id}` };
+  return {
+    consoleUrl: base,
+    manageUrl: `${base}/settings/notifications`,
+    webhookUrl: (id: string) => `${base}/settings/webhooks/${id}`,
+  };
 }

@@ -40,7 +40,11 @@ function oneLine(s: string, max = MAX_SUBJECT): string {
 }
 
 // Named by the VM and what happened; the id is in the body, never leading.
-function incidentSubject(tag: string, p: IncidentEmailProps, what: string): string {
+function incidentSubject(
+  tag: string,
+  p: IncidentEmailProps,
+  what: string,
+): string {
   return oneLine(`[${tag}] ${incidentName(p.incident)}: ${what}`);
 }
 
@@ -48,7 +52,11 @@ function build(t: EmailTemplate): { subject: string; element: ReactElement } {
   switch (t.kind) {
     case "incident_opened":
       return {
-        subject: incidentSubject(t.props.incident.severity, t.props, "incident opened"),
+        subject: incidentSubject(
+          t.props.incident.severity,
+          t.props,
+          "incident opened",
+        ),
         element: createElement(IncidentOpenedEmail, t.props),
       };
     case "incident_updated":
@@ -75,22 +83,32 @@ function build(t: EmailTemplate): { subject: string; element: ReactElement } {
       };
     }
     case "sign_in_link":
-      return { subject: "Your Poisonwatch sign-in link", element: createElement(SignInLinkEmail, t.props) };
+      return {
+        subject: "Your Poisonwatch sign-in link",
+        element: createElement(SignInLinkEmail, t.props),
+      };
     case "member_invite":
       return {
-        subject: oneLine(`You are invited to join ${t.props.tenantName} on Poisonwatch`),
+        subject: oneLine(
+          `You are invited to join ${t.props.tenantName} on Poisonwatch`,
+        ),
         element: createElement(MemberInviteEmail, t.props),
       };
     case "endpoint_disabled":
       return {
-        subject: oneLine(`Webhook endpoint disabled for ${t.props.tenantName}: ${t.props.endpointUrl}`),
+        subject: oneLine(
+          `Webhook endpoint disabled for ${t.props.tenantName}: ${t.props.endpointUrl}`,
+        ),
         element: createElement(EndpointDisabledEmail, t.props),
       };
   }
 }
 
 // html-to-text upper-cases headings by default, which would mangle VM names in the text part.
-const TEXT_SELECTORS = ["h1", "h2", "h3"].map((selector) => ({ selector, options: { uppercase: false } }));
+const TEXT_SELECTORS = ["h1", "h2", "h3"].map((selector) => ({
+  selector,
+  options: { uppercase: false },
+}));
 
 export async function renderEmail(t: EmailTemplate): Promise<RenderedEmail> {
   const { subject, element } = build(t);

@@ -29,7 +29,9 @@ export function nextAttemptDelayMs(
   opts: { retryAfterSeconds?: number; random?: () => number } = {},
 ): number | null {
   if (!Number.isInteger(attemptNumber) || attemptNumber < 1) {
-    throw new RangeError(`attemptNumber must be an integer ≥ 1, got ${attemptNumber}`);
+    throw new RangeError(
+      `attemptNumber must be an integer ≥ 1, got ${attemptNumber}`,
+    );
   }
   const base = BASE_DELAYS_MS[attemptNumber - 1];
   if (base === undefined) return null;
@@ -37,7 +39,11 @@ export function nextAttemptDelayMs(
   const r = Number.isFinite(raw) ? Math.min(1, Math.max(0, raw)) : 0.5;
   let delay = base * (1 + JITTER_RATIO * (2 * r - 1));
   const { retryAfterSeconds } = opts;
-  if (retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0) {
+  if (
+    retryAfterSeconds !== undefined &&
+    Number.isFinite(retryAfterSeconds) &&
+    retryAfterSeconds > 0
+  ) {
     delay = Math.max(delay, retryAfterSeconds * SECOND);
   }
   return Math.round(Math.min(delay, MAX_DELAY_MS));

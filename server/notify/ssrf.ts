@@ -32,7 +32,9 @@ const NON_PUBLIC_V4_RANGES = NON_PUBLIC_V4.map(([base, bits]) => {
 });
 
 function isPublicV4Int(value: number): boolean {
-  return !NON_PUBLIC_V4_RANGES.some(({ start, end }) => value >= start && value <= end);
+  return !NON_PUBLIC_V4_RANGES.some(
+    ({ start, end }) => value >= start && value <= end,
+  );
 }
 
 /** Eight 16-bit groups; the input must already satisfy `isIPv6` (a zone id is ignored). */
@@ -45,11 +47,16 @@ function parseV6(ip: string): number[] {
     text = `${text.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
   }
   const [head = "", rest] = text.split("::");
-  const parse = (s: string) => (s === "" ? [] : s.split(":").map((g) => parseInt(g, 16)));
+  const parse = (s: string) =>
+    s === "" ? [] : s.split(":").map((g) => parseInt(g, 16));
   const left = parse(head);
   if (rest === undefined) return left;
   const right = parse(rest);
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  return [
+    ...left,
+    ...new Array<number>(8 - left.length - right.length).fill(0),
+    ...right,
+  ];
 }
 
 function embeddedV4(high: number, low: number): number {
@@ -68,7 +75,14 @@ export function isPublicAddress(ip: string): boolean {
     if (g5 === 0xffff) return isPublicV4Int(embeddedV4(g6, g7));
     return false; // ::, ::1, IPv4-compatible
   }
-  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) {
+  if (
+    g0 === 0x64 &&
+    g1 === 0xff9b &&
+    g2 === 0 &&
+    g3 === 0 &&
+    g4 === 0 &&
+    g5 === 0
+  ) {
     return isPublicV4Int(embeddedV4(g6, g7));
   }
   if ((g0 & 0xe000) !== 0x2000) return false; // ULA, link-local, multicast, 64:ff9b:1::/48, …
@@ -82,9 +96,15 @@ export function isPublicAddress(ip: string): boolean {
 export type UrlCheck = { ok: true } | { ok: false; message: string };
 
 // Syntactic check at save time; the address actually connected to is checked again at delivery.
-export function validateWebhookUrl(url: string, { allowPrivate }: { allowPrivate: boolean }): UrlCheck {
+export function validateWebhookUrl(
+  url: string,
+  { allowPrivate }: { allowPrivate: boolean },
+): UrlCheck {
   if (url.length > MAX_WEBHOOK_URL_LENGTH) {
-    return { ok: false, message: `URL must be at most ${MAX_WEBHOOK_URL_LENGTH} characters` };
+    return {
+      ok: false,
+      message: `URL must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`,
+    };
   }
   let parsed: URL;
   try {
@@ -92,8 +112,16 @@ export function validateWebhookUrl(url: string, { allowPrivate }: { allowPrivate
   } catch {
     return { ok: false, message: "URL must be a valid absolute URL" };
   }
-  const schemeOk = parsed.protocol === "https:" || (allowPrivate && parsed.protocol === "http:");
-  if (!schemeOk) return { ok: false, message: allowPrivate ? "URL must use http or https" : "URL must use https" };
+  const schemeOk =
+    parsed.protocol === "https:" ||
+    (allowPrivate && parsed.protocol === "http:");
+  if (!schemeOk)
+    return {
+      ok: false,
+      message: allowPrivate
+        ? "URL must use http or https"
+        : "URL must use https",
+    };
   if (parsed.username !== "" || parsed.password !== "") {
     return { ok: false, message: "URL must not contain credentials" };
   }
@@ -103,7 +131,11 @@ export function validateWebhookUrl(url: string, { allowPrivate }: { allowPrivate
   if (isIPv4(host) || isIPv6(host)) {
     return isPublicAddress(host)
       ? { ok: true }
-      : { ok: false, message: "URL must not target a loopback, private, link-local or reserved address" };
+      : {
+          ok: false,
+          message:
+            "URL must not target a loopback, private, link-local or reserved address",
+        };
   }
   const name = host.replace(/\.$/, "");
   if (name === "localhost" || name.endsWith(".localhost")) {

@@ -21,9 +21,16 @@ const limiters = {
   recover: new RateLimiter(WEBHOOK_ACTION_LIMITS.recover, clock),
 };
 
-const WHAT = { test: "test messages", retry: "delivery retries", recover: "recoveries" };
+const WHAT = {
+  test: "test messages",
+  retry: "delivery retries",
+  recover: "recoveries",
+};
 
 // 429 with Retry-After once the tenant's allowance of this action is used up.
-export function takeWebhookAction(tenantId: string, action: keyof typeof limiters): void {
+export function takeWebhookAction(
+  tenantId: string,
+  action: keyof typeof limiters,
+): void {
   limiters[action].take(tenantId, 1, `webhook ${WHAT[action]} for this tenant`);
 }

@@ -3,14 +3,25 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { WEBHOOK_EVENT_TYPES } from "@/db/constants";
 import { newId } from "@/db/ids";
-import { projects, tenants, webhookDeliveries, webhookEndpoints } from "@/db/schema";
+import {
+  projects,
+  tenants,
+  webhookDeliveries,
+  webhookEndpoints,
+} from "@/db/schema";
 import { audit } from "@/server/audit";
 import { now } from "@/server/clock";
 import type { ServiceContext } from "@/server/context";
 import { env } from "@/server/env";
 import { ConflictError, NotFoundError, ValidationError } from "@/server/errors";
 import type { ErrorDetail } from "@/server/errors";
-import { decodeCursor, iso, ListQuery, OperatorId, page } from "@/server/http/conventions";
+import {
+  decodeCursor,
+  iso,
+  ListQuery,
+  OperatorId,
+  page,
+} from "@/server/http/conventions";
 import { validateWebhookUrl } from "./ssrf";
 import { MAX_WEBHOOK_ENDPOINTS, takeWebhookAction } from "./tenant-caps";
 import type { WebhookEndpointRow } from "./webhook-messages";
@@ -26,7 +37,10 @@ export const WebhookEventTypes = z
   .array(z.enum(WEBHOOK_EVENT_TYPES))
   .min(1, "subscribe to at least one event type")
   .max(WEBHOOK_EVENT_TYPES.length * 2);
-const ProjectIds = z.array(OperatorId).min(1, "omit projectIds (or send null) to receive every project").max(200);
+const ProjectIds = z
+  .array(OperatorId)
+  .min(1, "omit projectIds (or send null) to receive every project")
+  .max(200);
 const Url = z.string().min(1, "url is required").max(4096);
 const Description = z.string().max(500);
 const EndpointStatus = z.enum(["enabled", "disabled"]);
@@ -38,7 +52,9 @@ export const CreateWebhookEndpointInput = z.strictObject({
   description: Description.optional(),
   status: EndpointStatus.optional(),
 });
-export type CreateWebhookEndpointInput = z.infer<typeof CreateWebhookEndpointInput>;
+export type CreateWebhookEndpointInput = z.infer<
+  typeof CreateWebhookEndpointInput
+>;
 
 // PATCH body: omitted fields keep their value; projectIds/description null clears them.
 export const WebhookEndpointPatch = z.strictObject({
@@ -50,14 +66,20 @@ export const WebhookEndpointPatch = z.strictObject({
 });
 export type WebhookEndpointPatch = z.infer<typeof WebhookEndpointPatch>;
 
-export const UpdateWebhookEndpointInput = WebhookEndpointPatch.extend({ id: z.string().max(64) });
-export type UpdateWebhookEndpointInput = z.infer<typeof UpdateWebhookEndpointInput>;
+export const UpdateWebhookEndpointInput = WebhookEndpointPatch.extend({
+  id: z.string().max(64),
+});
+export type UpdateWebhookEndpointInput = z.infer<
+  typeof UpdateWebhookEndpointInput
+>;
 
 export const WebhookEndpointIdInput = z.object({ id: z.string().max(64) });
 export type WebhookEndpointIdInput = z.infer<typeof WebhookEndpointIdInput>;
 
 export const ListWebhookEndpointsInput = ListQuery;
-export type ListWebhookEndpointsInput = z.infer<typeof ListWebhookEndpointsInput>;
+export type ListWebhookEndpointsInput = z.infer<
+  typeof ListWebhookEndpointsInput
+>;
 
 export function webhookEndpointView(r: WebhookEndpointRow) {
   return {
@@ -67,77 +89,128 @@ export function webhookEndpointView(r: WebhookEndpointRow) {
     ...(r.projectIds?.length ? { projectIds: r.projectIds } : {}),
     ...(r.description ? { description: r.description } : {}),
     status: r.status,
-    ...(r.status === "disabled" && r.disabledReason ? { disabledReason: r.disabledReason } : {}),
+    ...(r.status === "disabled" && r.disabledReason
+      ? { disabledReason: r.disabledReason }
+      : {}),
     createdAt: iso(r.createdAt),
     updatedAt: iso(r.updatedAt),
   };
 }
 export type WebhookEndpointView = ReturnType<typeof webhookEndpointView>;
 
-export async function getWebhookEndpointRowForTenant(db: Db, tenantId: string, id: string): Promise<WebhookEndpointRow> {
+export async function getWebhookEndpointRowForTenant(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<WebhookEndpointRow> {
   const [row] = await db
     .select()
     .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.tenantId, tenantId), eq(webhookEndpoints.id, id)));
+    .where(
+      and(eq(webhookEndpoints.tenantId, tenantId), eq(webhookEndpoints.id, id)),
+    );
   if (!row) throw new NotFoundError(`No webhook endpoint ${id}`);
   return row;
 }
 
 function checkUrl(url: string): string {
-  const check = validateWebhookUrl(url, { allowPrivate: env().webhookAllowPrivate });
-  if (!check.ok) throw new ValidationError(`Invalid webhook URL: ${check.message}`, [{ path: "url", message: check.message }]);
+  const check = validateWebhookUrl(url, {
+    allowPrivate: env().webhookAllowPrivate,
+  });
+  if (!check.ok)
+    throw new ValidationError(`Invalid webhook URL: ${check.message}`, [
+      { path: "url", message: check.message },
+    ]);
   return url;
 }
 
-async function checkProjects(db: Db, tenantId: string, ids: string[]): Promise<string[]> {
+async function checkProjects(
+  db: Db,
+  tenantId: string,
+  ids: string[],
+): Promise<string[]> {
   const unique = [...new Set(ids)];
   const known = new Set(
     (
       await db
         .select({ id: projects.id })
         .from(projects)
-        .where(and(eq(projects.tenantId, tenantId), inArray(projects.id, unique)))
+        .where(
+          and(eq(projects.tenantId, tenantId), inArray(projects.id, unique)),
+        )
     ).map((p) => p.id),
   );
   const details: ErrorDetail[] = [];
   ids.forEach((id, i) => {
-    if (!known.has(id)) details.push({ path: `projectIds.${i}`, message: `unknown project ${id}` });
+    if (!known.has(id))
+      details.push({
+        path: `projectIds.${i}`,
+        message: `unknown project ${id}`,
+      });
   });
-  if (details.length) throw new ValidationError("projectIds names a project this tenant does not have", details);
+  if (details.length)
+    throw new ValidationError(
+      "projectIds names a project this tenant does not have",
+      details,
+    );
   return unique;
 }
 
-export async function listWebhookEndpoints(ctx: TenantServiceContext, input: Partial<ListWebhookEndpointsInput> = {}) {
+export async function listWebhookEndpoints(
+  ctx: TenantServiceContext,
+  input: Partial<ListWebhookEndpointsInput> = {},
+) {
   const q = ListWebhookEndpointsInput.parse(input);
   const c = decodeCursor(q.cursor, 1) as [string] | null;
   const rows = await ctx.db
     .select()
     .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.tenantId, ctx.tenantId), c ? lt(webhookEndpoints.id, c[0]) : undefined))
+    .where(
+      and(
+        eq(webhookEndpoints.tenantId, ctx.tenantId),
+        c ? lt(webhookEndpoints.id, c[0]) : undefined,
+      ),
+    )
     .orderBy(desc(webhookEndpoints.id))
     .limit(q.limit + 1);
   const p = page(rows, q.limit, (r) => [r.id]);
   return { data: p.data.map(webhookEndpointView), nextCursor: p.nextCursor };
 }
 
-export async function getWebhookEndpoint(ctx: TenantServiceContext, input: WebhookEndpointIdInput) {
-  return webhookEndpointView(await getWebhookEndpointRowForTenant(ctx.db, ctx.tenantId, input.id));
+export async function getWebhookEndpoint(
+  ctx: TenantServiceContext,
+  input: WebhookEndpointIdInput,
+) {
+  return webhookEndpointView(
+    await getWebhookEndpointRowForTenant(ctx.db, ctx.tenantId, input.id),
+  );
 }
 
 // Answers the secret: this and rotateWebhookSecret are the only times it is shown.
-export async function createWebhookEndpoint(ctx: TenantServiceContext, input: CreateWebhookEndpointInput) {
+export async function createWebhookEndpoint(
+  ctx: TenantServiceContext,
+  input: CreateWebhookEndpointInput,
+) {
   const url = checkUrl(input.url);
   return ctx.db.transaction(async (tx) => {
     // one create at a time per tenant, so the cap holds under concurrent requests
-    await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, ctx.tenantId)).for("update");
+    await tx
+      .select({ id: tenants.id })
+      .from(tenants)
+      .where(eq(tenants.id, ctx.tenantId))
+      .for("update");
     const [{ n } = { n: 0 }] = await tx
       .select({ n: sql<number>`count(*)::int` })
       .from(webhookEndpoints)
       .where(eq(webhookEndpoints.tenantId, ctx.tenantId));
     if (n >= MAX_WEBHOOK_ENDPOINTS) {
-      throw new ConflictError(`A tenant has at most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one before adding another`);
+      throw new ConflictError(
+        `A tenant has at most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one before adding another`,
+      );
     }
-    const projectIds = input.projectIds ? await checkProjects(tx, ctx.tenantId, input.projectIds) : null;
+    const projectIds = input.projectIds
+      ? await checkProjects(tx, ctx.tenantId, input.projectIds)
+      : null;
     const at = now();
     const [row] = await tx
       .insert(webhookEndpoints)
@@ -149,7 +222,8 @@ export async function createWebhookEndpoint(ctx: TenantServiceContext, input: Cr
         projectIds,
         description: input.description ?? null,
         status: input.status ?? "enabled",
-        disabledReason: input.status === "disabled" ? "disabled by a member" : null,
+        disabledReason:
+          input.status === "disabled" ? "disabled by a member" : null,
         secret: generateWebhookSecret(),
         createdAt: at,
         updatedAt: at,
@@ -166,56 +240,105 @@ export async function createWebhookEndpoint(ctx: TenantServiceContext, input: Cr
   });
 }
 
-export async function updateWebhookEndpoint(ctx: TenantServiceContext, input: UpdateWebhookEndpointInput) {
+export async function updateWebhookEndpoint(
+  ctx: TenantServiceContext,
+  input: UpdateWebhookEndpointInput,
+) {
   const { id, ...patch } = input;
   if (patch.url !== undefined) checkUrl(patch.url);
   return ctx.db.transaction(async (tx) => {
     const cur = await getWebhookEndpointRowForTenant(tx, ctx.tenantId, id);
     const at = now();
-    const set: Partial<typeof webhookEndpoints.$inferInsert> = { updatedAt: at };
+    const set: Partial<typeof webhookEndpoints.$inferInsert> = {
+      updatedAt: at,
+    };
     if (patch.url !== undefined) set.url = patch.url;
-    if (patch.eventTypes !== undefined) set.eventTypes = [...new Set(patch.eventTypes)];
-    if (patch.projectIds !== undefined) set.projectIds = patch.projectIds === null ? null : await checkProjects(tx, ctx.tenantId, patch.projectIds);
+    if (patch.eventTypes !== undefined)
+      set.eventTypes = [...new Set(patch.eventTypes)];
+    if (patch.projectIds !== undefined)
+      set.projectIds =
+        patch.projectIds === null
+          ? null
+          : await checkProjects(tx, ctx.tenantId, patch.projectIds);
     if (patch.description !== undefined) set.description = patch.description;
     if (patch.status !== undefined && patch.status !== cur.status) {
       set.status = patch.status;
       // re-enabling starts afresh: the 5-day failure clock and the reason are cleared
-      set.disabledReason = patch.status === "disabled" ? "disabled by a member" : null;
+      set.disabledReason =
+        patch.status === "disabled" ? "disabled by a member" : null;
       set.failingSince = null;
     }
-    const [row] = await tx.update(webhookEndpoints).set(set).where(eq(webhookEndpoints.id, cur.id)).returning();
+    const [row] = await tx
+      .update(webhookEndpoints)
+      .set(set)
+      .where(eq(webhookEndpoints.id, cur.id))
+      .returning();
     if (set.status === "disabled") {
       await tx
         .update(webhookDeliveries)
         .set({ status: "failed", nextAttemptAt: null, updatedAt: at })
-        .where(and(eq(webhookDeliveries.endpointId, cur.id), eq(webhookDeliveries.status, "pending")));
+        .where(
+          and(
+            eq(webhookDeliveries.endpointId, cur.id),
+            eq(webhookDeliveries.status, "pending"),
+          ),
+        );
     }
-    await audit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, action: "webhook.update", target: cur.id, details: patch });
+    await audit(tx, {
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action: "webhook.update",
+      target: cur.id,
+      details: patch,
+    });
     return webhookEndpointView(row!);
   });
 }
 
 // Deliveries still pending for it fail; its delivery history stays until retention removes it.
-export async function deleteWebhookEndpoint(ctx: TenantServiceContext, input: WebhookEndpointIdInput): Promise<void> {
+export async function deleteWebhookEndpoint(
+  ctx: TenantServiceContext,
+  input: WebhookEndpointIdInput,
+): Promise<void> {
   await ctx.db.transaction(async (tx) => {
-    const cur = await getWebhookEndpointRowForTenant(tx, ctx.tenantId, input.id);
+    const cur = await getWebhookEndpointRowForTenant(
+      tx,
+      ctx.tenantId,
+      input.id,
+    );
     const at = now();
     await tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, cur.id));
     await tx
       .update(webhookDeliveries)
       .set({ status: "failed", nextAttemptAt: null, updatedAt: at })
-      .where(and(eq(webhookDeliveries.endpointId, cur.id), eq(webhookDeliveries.status, "pending")));
-    await audit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, action: "webhook.delete", target: cur.id, details: { url: cur.url } });
+      .where(
+        and(
+          eq(webhookDeliveries.endpointId, cur.id),
+          eq(webhookDeliveries.status, "pending"),
+        ),
+      );
+    await audit(tx, {
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action: "webhook.delete",
+      target: cur.id,
+      details: { url: cur.url },
+    });
   });
 }
 
 export function requireEnabled(ep: WebhookEndpointRow): void {
   if (ep.status !== "enabled") {
-    throw new ConflictError(`Webhook endpoint ${ep.id} is disabled; re-enable it first (PATCH { "status": "enabled" })`);
+    throw new ConflictError(
+      `Webhook endpoint ${ep.id} is disabled; re-enable it first (PATCH { "status": "enabled" })`,
+    );
   }
 }
 
-export async function sendTestWebhook(ctx: TenantServiceContext, input: WebhookEndpointIdInput): Promise<{ messageId: string }> {
+export async function sendTestWebhook(
+  ctx: TenantServiceContext,
+  input: WebhookEndpointIdInput,
+): Promise<{ messageId: string }> {
   return ctx.db.transaction(async (tx) => {
     const ep = await getWebhookEndpointRowForTenant(tx, ctx.tenantId, input.id);
     requireEnabled(ep);
@@ -228,21 +351,37 @@ export async function sendTestWebhook(ctx: TenantServiceContext, input: WebhookE
           tenantId: ctx.tenantId,
           type: "webhook.test",
           projectId: null,
-          data: { endpointId: ep.id, message: "This is a test message from Poisonwatch." },
+          data: {
+            endpointId: ep.id,
+            message: "This is a test message from Poisonwatch.",
+          },
         },
       ],
       at,
       { endpoints: new Map([[ctx.tenantId, [ep]]]), onlyEndpointId: ep.id },
     );
-    await audit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, action: "webhook.test", target: ep.id, details: { messageId: messageIds[0] } });
+    await audit(tx, {
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action: "webhook.test",
+      target: ep.id,
+      details: { messageId: messageIds[0] },
+    });
     return { messageId: messageIds[0]! };
   });
 }
 
 // The previous secret keeps signing for 24 h beside the new one, so receivers can switch over.
-export async function rotateWebhookSecret(ctx: TenantServiceContext, input: WebhookEndpointIdInput) {
+export async function rotateWebhookSecret(
+  ctx: TenantServiceContext,
+  input: WebhookEndpointIdInput,
+) {
   return ctx.db.transaction(async (tx) => {
-    const cur = await getWebhookEndpointRowForTenant(tx, ctx.tenantId, input.id);
+    const cur = await getWebhookEndpointRowForTenant(
+      tx,
+      ctx.tenantId,
+      input.id,
+    );
     const at = now();
     const [row] = await tx
       .update(webhookEndpoints)
@@ -254,7 +393,16 @@ export async function rotateWebhookSecret(ctx: TenantServiceContext, input: Webh
       })
       .where(eq(webhookEndpoints.id, cur.id))
       .returning();
-    await audit(tx, { tenantId: ctx.tenantId, actor: ctx.actor, action: "webhook.rotate_secret", target: cur.id });
-    return { ...webhookEndpointView(row!), secret: row!.secret, previousSecretExpiresAt: iso(row!.previousSecretExpiresAt) };
+    await audit(tx, {
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      action: "webhook.rotate_secret",
+      target: cur.id,
+    });
+    return {
+      ...webhookEndpointView(row!),
+      secret: row!.secret,
+      previousSecretExpiresAt: iso(row!.previousSecretExpiresAt),
+    };
   });
 }

@@ -5,7 +5,11 @@ import { getDbHandle } from "@/db";
 import { sendInTx } from "@/server/jobs/boss";
 import type { WebhookEventType } from "@/db/constants";
 import { newId } from "@/db/ids";
-import { webhookDeliveries, webhookEndpoints, webhookMessages } from "@/db/schema";
+import {
+  webhookDeliveries,
+  webhookEndpoints,
+  webhookMessages,
+} from "@/db/schema";
 import { iso } from "@/server/http/conventions";
 
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
@@ -26,14 +30,22 @@ export type WebhookPayload = { type: string; timestamp: string; data: unknown };
 const JOB_CHUNK = 100;
 const INSERT_CHUNK = 1000;
 
-export async function loadEnabledEndpoints(tx: Db, tenantIds: string[]): Promise<Map<string, WebhookEndpointRow[]>> {
+export async function loadEnabledEndpoints(
+  tx: Db,
+  tenantIds: string[],
+): Promise<Map<string, WebhookEndpointRow[]>> {
   const out = new Map<string, WebhookEndpointRow[]>();
   const ids = [...new Set(tenantIds)];
   if (!ids.length) return out;
   const rows = await tx
     .select()
     .from(webhookEndpoints)
-    .where(and(inArray(webhookEndpoints.tenantId, ids), eq(webhookEndpoints.status, "enabled")));
+    .where(
+      and(
+        inArray(webhookEndpoints.tenantId, ids),
+        eq(webhookEndpoints.status, "enabled"),
+      ),
+    );
   for (const r of rows) {
     const list = out.get(r.tenantId) ?? [];
     list.push(r);
@@ -42,10 +54,19 @@ export async function loadEnabledEndpoints(tx: Db, tenantIds: string[]): Promise
   return out;
 }
 
-export function isSubscribed(ep: WebhookEndpointRow, type: string, projectId: string | null): boolean {
+export function isSubscribed(
+  ep: WebhookEndpointRow,
+  type: string,
+  projectId: string | null,
+): boolean {
   if (ep.status !== "enabled") return false;
   if (type !== "webhook.test" && !ep.eventTypes.includes(type)) return false;
-  if (projectId !== null && ep.projectIds?.length && !ep.projectIds.includes(projectId)) return false;
+  if (
+    projectId !== null &&
+    ep.projectIds?.length &&
+    !ep.projectIds.includes(projectId)
+  )
+    return false;
   return true;
 }
 
@@ -56,17 +77,27 @@ function chunks<T>(list: T[], size: number): T[][] {
 }
 
 // Wakes a webhook worker for these deliveries; the due-scan delivers them anyway if no worker runs.
-export async function scheduleDeliveryJobs(tx: Db, deliveryIds: string[]): Promise<void> {
+export async function scheduleDeliveryJobs(
+  tx: Db,
+  deliveryIds: string[],
+): Promise<void> {
   if (!deliveryIds.length) return;
-  for (const ids of chunks(deliveryIds, JOB_CHUNK)) await sendInTx(await getDbHandle(), tx, "webhook", { deliveryIds: ids });
+  for (const ids of chunks(deliveryIds, JOB_CHUNK))
+    await sendInTx(await getDbHandle(), tx, "webhook", { deliveryIds: ids });
 }
 
 type MessageRow = typeof webhookMessages.$inferInsert;
 type DeliveryRow = typeof webhookDeliveries.$inferInsert;
 
-async function insertAll(tx: Db, messages: MessageRow[], deliveries: DeliveryRow[]): Promise<void> {
-  for (const c of chunks(messages, INSERT_CHUNK)) await tx.execute(bulkInsert(webhookMessages, c));
-  for (const c of chunks(deliveries, INSERT_CHUNK)) await tx.execute(bulkInsert(webhookDeliveries, c));
+async function insertAll(
+  tx: Db,
+  messages: MessageRow[],
+  deliveries: DeliveryRow[],
+): Promise<void> {
+  for (const c of chunks(messages, INSERT_CHUNK))
+    await tx.execute(bulkInsert(webhookMessages, c));
+  for (const c of chunks(deliveries, INSERT_CHUNK))
+    await tx.execute(bulkInsert(webhookDeliveries, c));
   await scheduleDeliveryJobs(
     tx,
     deliveries.map((d) => d.id),
@@ -94,15 +125,25 @@ export async function emitWebhooks(
   tx: Db,
   items: OutgoingWebhook[],
   at: Date,
-  opts: { endpoints?: Map<string, WebhookEndpointRow[]>; onlyEndpointId?: string } = {},
+  opts: {
+    endpoints?: Map<string, WebhookEndpointRow[]>;
+    onlyEndpointId?: string;
+  } = {},
 ): Promise<{ messageIds: string[]; deliveryIds: string[] }> {
   if (!items.length) return { messageIds: [], deliveryIds: [] };
-  const endpoints = opts.endpoints ?? (await loadEnabledEndpoints(tx, items.map((i) => i.tenantId)));
+  const endpoints =
+    opts.endpoints ??
+    (await loadEnabledEndpoints(
+      tx,
+      items.map((i) => i.tenantId),
+    ));
   const messages: MessageRow[] = [];
   const deliveries: DeliveryRow[] = [];
   for (const item of items) {
     const targets = (endpoints.get(item.tenantId) ?? []).filter(
-      (ep) => (opts.onlyEndpointId === undefined || ep.id === opts.onlyEndpointId) && isSubscribed(ep, item.type, item.projectId),
+      (ep) =>
+        (opts.onlyEndpointId === undefined || ep.id === opts.onlyEndpointId) &&
+        isSubscribed(ep, item.type, item.projectId),
     );
     if (!targets.length) continue;
     const m: MessageRow = {
@@ -116,14 +157,28 @@ export async function emitWebhooks(
     for (const ep of targets) deliveries.push(deliveryRow(m, ep.id, at));
   }
   await insertAll(tx, messages, deliveries);
-  return { messageIds: messages.map((m) => m.id!), deliveryIds: deliveries.map((d) => d.id!) };
+  return {
+    messageIds: messages.map((m) => m.id!),
+    deliveryIds: deliveries.map((d) => d.id!),
+  };
 }
 
 // vm.evacuation_requested / vm.evacuation_cancelled to the control plane: delivered to whatever
 // callback URL is set when it is attempted, so a message made before the operator configured one
 // is not lost.
-export async function emitCallback(tx: Db, type: string, data: unknown, at: Date): Promise<{ messageId: string; deliveryId: string }> {
-  const m: MessageRow = { id: newId("msg"), tenantId: null, type, payload: { type, timestamp: iso(at), data }, createdAt: at };
+export async function emitCallback(
+  tx: Db,
+  type: string,
+  data: unknown,
+  at: Date,
+): Promise<{ messageId: string; deliveryId: string }> {
+  const m: MessageRow = {
+    id: newId("msg"),
+    tenantId: null,
+    type,
+    payload: { type, timestamp: iso(at), data },
+    createdAt: at,
+  };
   const d = deliveryRow(m, CALLBACK_ENDPOINT_ID, at);
   await insertAll(tx, [m], [d]);
   return { messageId: m.id!, deliveryId: d.id! };

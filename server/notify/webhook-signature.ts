@@ -13,7 +13,8 @@ export function generateWebhookSecret(): string {
 }
 
 function secretKey(secret: string): Buffer {
-  if (!secret.startsWith(SECRET_PREFIX)) throw new Error("Webhook secret must start with whsec_");
+  if (!secret.startsWith(SECRET_PREFIX))
+    throw new Error("Webhook secret must start with whsec_");
   const key = Buffer.from(secret.slice(SECRET_PREFIX.length), "base64");
   if (key.length === 0) throw new Error("Webhook secret is empty");
   return key;
@@ -31,12 +32,20 @@ export function signPayload({
   body: string;
   secrets: string[];
 }): WebhookSignatureHeaders {
-  if (secrets.length === 0) throw new Error("At least one webhook secret is required");
+  if (secrets.length === 0)
+    throw new Error("At least one webhook secret is required");
   const seconds = Math.floor(timestamp.getTime() / 1000);
   if (!Number.isFinite(seconds)) throw new Error("Invalid webhook timestamp");
   const signedContent = `${msgId}.${seconds}.${body}`;
   const signature = secrets
-    .map((secret) => `v1,${createHmac("sha256", secretKey(secret)).update(signedContent, "utf8").digest("base64")}`)
+    .map(
+      (secret) =>
+        `v1,${createHmac("sha256", secretKey(secret)).update(signedContent, "utf8").digest("base64")}`,
+    )
     .join(" ");
-  return { "webhook-id": msgId, "webhook-timestamp": String(seconds), "webhook-signature": signature };
+  return {
+    "webhook-id": msgId,
+    "webhook-timestamp": String(seconds),
+    "webhook-signature": signature,
+  };
 }

@@ -4,7 +4,12 @@ import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
 import { getDb } from "@/db";
 import { newId } from "@/db/ids";
-import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookMessages } from "@/db/schema";
+import {
+  webhookAttempts,
+  webhookDeliveries,
+  webhookEndpoints,
+  webhookMessages,
+} from "@/db/schema";
 import { audit } from "@/server/audit";
 import { now } from "@/server/clock";
 import { env } from "@/server/env";
@@ -29,9 +34,17 @@ const CLAIM_BATCH = 100;
 const CONCURRENCY = 64;
 const PARALLEL_CHUNKS = 4;
 
-export type ClaimedDelivery = { id: string; messageId: string; endpointId: string; tenantId: string | null; attemptCount: number; createdAt: Date };
+export type ClaimedDelivery = {
+  id: string;
+  messageId: string;
+  endpointId: string;
+  tenantId: string | null;
+  attemptCount: number;
+  createdAt: Date;
+};
 
-type Target = { url: string; secrets: string[]; allowPrivate: boolean } | { skip: string };
+type Target =
+  { url: string; secrets: string[]; allowPrivate: boolean } | { skip: string };
 
 type Outcome = {
   claim: ClaimedDelivery;
@@ -47,11 +60,22 @@ function idList(ids: string[]) {
 }
 
 // FOR UPDATE SKIP LOCKED: concurrent workers (and processes) claim disjoint rows.
-export async function claimDueDeliveries(db: Db, at: Date, opts: { ids?: string[]; limit?: number } = {}): Promise<ClaimedDelivery[]> {
+export async function claimDueDeliveries(
+  db: Db,
+  at: Date,
+  opts: { ids?: string[]; limit?: number } = {},
+): Promise<ClaimedDelivery[]> {
   if (opts.ids && !opts.ids.length) return [];
   const lease = new Date(at.getTime() + CLAIM_LEASE_MS).toISOString();
   const only = opts.ids ? sql`and id in (${idList(opts.ids)})` : sql``;
-  const rows = await rawRows<{ id: string; message_id: string; endpoint_id: string; tenant_id: string | null; attempt_count: number; created_at: string | Date }>(
+  const rows = await rawRows<{
+    id: string;
+    message_id: string;
+    endpoint_id: string;
+    tenant_id: string | null;
+    attempt_count: number;
+    created_at: string | Date;
+  }>(
     db,
     sql`update webhook_deliveries set next_attempt_at = ${lease}::timestamptz
         where id in (
@@ -72,7 +96,11 @@ export async function claimDueDeliveries(db: Db, at: Date, opts: { ids?: string[
   }));
 }
 
-async function mapPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapPool<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const run = async () => {
@@ -85,15 +113,37 @@ async function mapPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise
   return out;
 }
 
-function secretsOf(secret: string, previous: string | null | undefined, previousExpiresAt: Date | null, at: Date): string[] {
-  return previous && previousExpiresAt && previousExpiresAt.getTime() > at.getTime() ? [secret, previous] : [secret];
+function secretsOf(
+  secret: string,
+  previous: string | null | undefined,
+  previousExpiresAt: Date | null,
+  at: Date,
+): string[] {
+  return previous &&
+    previousExpiresAt &&
+    previousExpiresAt.getTime() > at.getTime()
+    ? [secret, previous]
+    : [secret];
 }
 
-async function targetsOf(db: Db, claims: ClaimedDelivery[], at: Date): Promise<Map<string, Target>> {
+async function targetsOf(
+  db: Db,
+  claims: ClaimedDelivery[],
+  at: Date,
+): Promise<Map<string, Target>> {
   const out = new Map<string, Target>();
-  const ids = [...new Set(claims.map((c) => c.endpointId).filter((id) => id !== CALLBACK_ENDPOINT_ID))];
+  const ids = [
+    ...new Set(
+      claims
+        .map((c) => c.endpointId)
+        .filter((id) => id !== CALLBACK_ENDPOINT_ID),
+    ),
+  ];
   if (ids.length) {
-    const rows = await db.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, ids));
+    const rows = await db
+      .select()
+      .from(webhookEndpoints)
+      .where(inArray(webhookEndpoints.id, ids));
     for (const ep of rows) {
       out.set(
         ep.id,
@@ -101,12 +151,18 @@ async function targetsOf(db: Db, claims: ClaimedDelivery[], at: Date): Promise<M
           ? { skip: "endpoint disabled" }
           : {
               url: ep.url,
-              secrets: secretsOf(ep.secret, ep.previousSecret, ep.previousSecretExpiresAt, at),
+              secrets: secretsOf(
+                ep.secret,
+                ep.previousSecret,
+                ep.previousSecretExpiresAt,
+                at,
+              ),
               allowPrivate: env().webhookAllowPrivate,
             },
       );
     }
-    for (const id of ids) if (!out.has(id)) out.set(id, { skip: "endpoint deleted" });
+    for (const id of ids)
+      if (!out.has(id)) out.set(id, { skip: "endpoint deleted" });
   }
   if (claims.some((c) => c.endpointId === CALLBACK_ENDPOINT_ID)) {
     const cb = await getCallback(db);
@@ -116,7 +172,14 @@ async function targetsOf(db: Db, claims: ClaimedDelivery[], at: Date): Promise<M
       cb
         ? {
             url: cb.url,
-            secrets: secretsOf(cb.secret, cb.previousSecret, cb.previousSecretExpiresAt ? new Date(cb.previousSecretExpiresAt) : null, at),
+            secrets: secretsOf(
+              cb.secret,
+              cb.previousSecret,
+              cb.previousSecretExpiresAt
+                ? new Date(cb.previousSecretExpiresAt)
+                : null,
+              at,
+            ),
             allowPrivate: true,
           }
         : { url: "", secrets: [], allowPrivate: true },
@@ -125,43 +188,98 @@ async function targetsOf(db: Db, claims: ClaimedDelivery[], at: Date): Promise<M
   return out;
 }
 
-async function attempt(claim: ClaimedDelivery, payload: WebhookPayload | undefined, target: Target | undefined): Promise<Outcome> {
-  if (!payload) return { claim, kind: "abandon", result: { statusCode: null, error: "message not found", latencyMs: 0, responseExcerpt: "" } };
+async function attempt(
+  claim: ClaimedDelivery,
+  payload: WebhookPayload | undefined,
+  target: Target | undefined,
+): Promise<Outcome> {
+  if (!payload)
+    return {
+      claim,
+      kind: "abandon",
+      result: {
+        statusCode: null,
+        error: "message not found",
+        latencyMs: 0,
+        responseExcerpt: "",
+      },
+    };
   if (!target || "skip" in target) {
-    return { claim, kind: "abandon", result: { statusCode: null, error: target?.skip ?? "endpoint deleted", latencyMs: 0, responseExcerpt: "" } };
+    return {
+      claim,
+      kind: "abandon",
+      result: {
+        statusCode: null,
+        error: target?.skip ?? "endpoint deleted",
+        latencyMs: 0,
+        responseExcerpt: "",
+      },
+    };
   }
   if (!target.url) {
-    return { claim, kind: "retry", result: { statusCode: null, error: "no callback URL is configured", latencyMs: 0, responseExcerpt: "" } };
+    return {
+      claim,
+      kind: "retry",
+      result: {
+        statusCode: null,
+        error: "no callback URL is configured",
+        latencyMs: 0,
+        responseExcerpt: "",
+      },
+    };
   }
   const body = payloadBody(payload);
   // Wall-clock time: receivers compare webhook-timestamp with their own clock.
-  const headers = signPayload({ msgId: claim.messageId, timestamp: new Date(), body, secrets: target.secrets });
-  const result = await deliverHttp({ url: target.url, headers, body, allowPrivate: target.allowPrivate });
+  const headers = signPayload({
+    msgId: claim.messageId,
+    timestamp: new Date(),
+    body,
+    secrets: target.secrets,
+  });
+  const result = await deliverHttp({
+    url: target.url,
+    headers,
+    body,
+    allowPrivate: target.allowPrivate,
+  });
   return { claim, result, kind: classifyDelivery(result) };
 }
 
 // Sends claimed deliveries (signed afresh, same webhook-id) and records every attempt.
-export async function deliverClaimed(db: Db, claims: ClaimedDelivery[]): Promise<Outcome[]> {
+export async function deliverClaimed(
+  db: Db,
+  claims: ClaimedDelivery[],
+): Promise<Outcome[]> {
   if (!claims.length) return [];
   const started = now();
   const msgRows = await db
     .select({ id: webhookMessages.id, payload: webhookMessages.payload })
     .from(webhookMessages)
-    .where(inArray(webhookMessages.id, [...new Set(claims.map((c) => c.messageId))]));
+    .where(
+      inArray(webhookMessages.id, [...new Set(claims.map((c) => c.messageId))]),
+    );
   const payloads = new Map(msgRows.map((m) => [m.id, m.payload]));
   const targets = await targetsOf(db, claims, started);
-  const outcomes = await mapPool(claims, CONCURRENCY, (c) => attempt(c, payloads.get(c.messageId), targets.get(c.endpointId)));
+  const outcomes = await mapPool(claims, CONCURRENCY, (c) =>
+    attempt(c, payloads.get(c.messageId), targets.get(c.endpointId)),
+  );
   await recordOutcomes(db, outcomes, now());
   return outcomes;
 }
 
-async function recordOutcomes(db: Db, outcomes: Outcome[], at: Date): Promise<void> {
+async function recordOutcomes(
+  db: Db,
+  outcomes: Outcome[],
+  at: Date,
+): Promise<void> {
   const updates = outcomes.map((o) => {
     let status: "pending" | "succeeded" | "failed" = "failed";
     let nextAt: Date | null = null;
     if (o.kind === "success") status = "succeeded";
     else if (o.kind === "retry") {
-      const delay = nextAttemptDelayMs(o.claim.attemptCount + 1, { retryAfterSeconds: o.result.retryAfterSeconds });
+      const delay = nextAttemptDelayMs(o.claim.attemptCount + 1, {
+        retryAfterSeconds: o.result.retryAfterSeconds,
+      });
       if (delay !== null) {
         status = "pending";
         nextAt = new Date(at.getTime() + delay);
@@ -177,7 +295,13 @@ async function recordOutcomes(db: Db, outcomes: Outcome[], at: Date): Promise<vo
     if (ep === CALLBACK_ENDPOINT_ID || o.kind === "abandon") continue;
     if (o.kind === "success") succeededFor.add(ep);
     else if (o.kind === "gone") goneFor.add(ep);
-    else failedFor.set(ep, o.result.statusCode !== null ? `HTTP ${o.result.statusCode}` : (o.result.error ?? "no response"));
+    else
+      failedFor.set(
+        ep,
+        o.result.statusCode !== null
+          ? `HTTP ${o.result.statusCode}`
+          : (o.result.error ?? "no response"),
+      );
   }
 
   const disabled: WebhookEndpointRow[] = [];
@@ -190,7 +314,13 @@ async function recordOutcomes(db: Db, outcomes: Outcome[], at: Date): Promise<vo
           deliveryId: o.claim.id,
           at,
           statusCode: o.result.statusCode,
-          error: o.result.error ?? (o.kind === "success" ? null : o.result.statusCode !== null ? `HTTP ${o.result.statusCode}` : null),
+          error:
+            o.result.error ??
+            (o.kind === "success"
+              ? null
+              : o.result.statusCode !== null
+                ? `HTTP ${o.result.statusCode}`
+                : null),
           latencyMs: o.result.latencyMs,
           responseExcerpt: o.result.responseExcerpt,
         })),
@@ -213,9 +343,16 @@ async function recordOutcomes(db: Db, outcomes: Outcome[], at: Date): Promise<vo
       await tx
         .update(webhookEndpoints)
         .set({ failingSince: null })
-        .where(and(inArray(webhookEndpoints.id, [...succeededFor]), isNotNull(webhookEndpoints.failingSince)));
+        .where(
+          and(
+            inArray(webhookEndpoints.id, [...succeededFor]),
+            isNotNull(webhookEndpoints.failingSince),
+          ),
+        );
     }
-    const stillFailing = [...failedFor.keys()].filter((id) => !succeededFor.has(id));
+    const stillFailing = [...failedFor.keys()].filter(
+      (id) => !succeededFor.has(id),
+    );
     if (stillFailing.length) {
       const rows = await rawRows<{ id: string; failing_since: string | Date }>(
         tx,
@@ -223,32 +360,66 @@ async function recordOutcomes(db: Db, outcomes: Outcome[], at: Date): Promise<vo
             where id in (${idList(stillFailing)}) returning id, failing_since`,
       );
       for (const r of rows) {
-        if (at.getTime() - new Date(r.failing_since).getTime() < DISABLE_AFTER_FAILING_MS) continue;
+        if (
+          at.getTime() - new Date(r.failing_since).getTime() <
+          DISABLE_AFTER_FAILING_MS
+        )
+          continue;
         const reason = `every delivery failed for 5 days (last attempt: ${failedFor.get(r.id)})`;
-        for (const ep of await disableEndpoints(tx, [r.id], reason, at)) disabled.push(ep);
+        for (const ep of await disableEndpoints(tx, [r.id], reason, at))
+          disabled.push(ep);
       }
     }
     const gone = [...goneFor].filter((id) => !succeededFor.has(id));
-    for (const ep of await disableEndpoints(tx, gone, "it answered 410 Gone", at)) disabled.push(ep);
+    for (const ep of await disableEndpoints(
+      tx,
+      gone,
+      "it answered 410 Gone",
+      at,
+    ))
+      disabled.push(ep);
   });
 
   for (const o of outcomes) {
-    const kind = o.claim.endpointId === CALLBACK_ENDPOINT_ID ? "callback" : "webhook";
+    const kind =
+      o.claim.endpointId === CALLBACK_ENDPOINT_ID ? "callback" : "webhook";
     metrics.webhookAttempts.inc({ outcome: o.kind });
-    if (o.result.latencyMs) metrics.webhookAttemptSeconds.observe({ kind }, o.result.latencyMs / 1000);
-    if (o.kind === "success") metrics.deliveryLatencySeconds.observe({ channel: kind }, Math.max(0, at.getTime() - o.claim.createdAt.getTime()) / 1000);
+    if (o.result.latencyMs)
+      metrics.webhookAttemptSeconds.observe(
+        { kind },
+        o.result.latencyMs / 1000,
+      );
+    if (o.kind === "success")
+      metrics.deliveryLatencySeconds.observe(
+        { channel: kind },
+        Math.max(0, at.getTime() - o.claim.createdAt.getTime()) / 1000,
+      );
   }
-  for (const ep of disabled) log.warn("webhook endpoint disabled", { endpointId: ep.id, reason: ep.disabledReason });
+  for (const ep of disabled)
+    log.warn("webhook endpoint disabled", {
+      endpointId: ep.id,
+      reason: ep.disabledReason,
+    });
 }
 
 // Disables enabled endpoints, fails their pending deliveries and emails the tenant's owners,
 // inside the caller's transaction.
-export async function disableEndpoints(tx: Db, ids: string[], reason: string, at: Date): Promise<WebhookEndpointRow[]> {
+export async function disableEndpoints(
+  tx: Db,
+  ids: string[],
+  reason: string,
+  at: Date,
+): Promise<WebhookEndpointRow[]> {
   if (!ids.length) return [];
   const rows = await tx
     .update(webhookEndpoints)
     .set({ status: "disabled", disabledReason: reason, updatedAt: at })
-    .where(and(inArray(webhookEndpoints.id, ids), eq(webhookEndpoints.status, "enabled")))
+    .where(
+      and(
+        inArray(webhookEndpoints.id, ids),
+        eq(webhookEndpoints.status, "enabled"),
+      ),
+    )
     .returning();
   if (!rows.length) return [];
   await tx
@@ -264,7 +435,13 @@ export async function disableEndpoints(tx: Db, ids: string[], reason: string, at
       ),
     );
   for (const ep of rows) {
-    await audit(tx, { tenantId: ep.tenantId, actor: "system", action: "webhook.disable", target: ep.id, details: { reason } });
+    await audit(tx, {
+      tenantId: ep.tenantId,
+      actor: "system",
+      action: "webhook.disable",
+      target: ep.id,
+      details: { reason },
+    });
     await notifyEndpointDisabled(tx, ep, reason, at);
   }
   return rows;
@@ -272,13 +449,19 @@ export async function disableEndpoints(tx: Db, ids: string[], reason: string, at
 
 // The due-scan: every pending delivery whose time has come (first attempts whose job was lost,
 // retries, leases of dead workers). Tests drive it by moving the app clock.
-export async function deliverDueWebhooks(db: Db, at: Date, opts: { max?: number; budgetMs?: number } = {}): Promise<number> {
+export async function deliverDueWebhooks(
+  db: Db,
+  at: Date,
+  opts: { max?: number; budgetMs?: number } = {},
+): Promise<number> {
   const max = opts.max ?? 2000;
   // a tick claims no new work after its budget, so slow receivers cannot pile ticks up
   const stopAt = performance.now() + (opts.budgetMs ?? 10_000);
   let done = 0;
   while (done < max && performance.now() < stopAt) {
-    const claims = await claimDueDeliveries(db, at, { limit: Math.min(CLAIM_BATCH, max - done) });
+    const claims = await claimDueDeliveries(db, at, {
+      limit: Math.min(CLAIM_BATCH, max - done),
+    });
     if (!claims.length) break;
     await deliverClaimed(db, claims);
     done += claims.length;
@@ -287,8 +470,14 @@ export async function deliverDueWebhooks(db: Db, at: Date, opts: { max?: number;
 }
 
 // The fast path: a job names the deliveries its transaction created.
-export async function deliverWebhookIds(db: Db, deliveryIds: string[]): Promise<number> {
-  const claims = await claimDueDeliveries(db, now(), { ids: deliveryIds, limit: deliveryIds.length });
+export async function deliverWebhookIds(
+  db: Db,
+  deliveryIds: string[],
+): Promise<number> {
+  const claims = await claimDueDeliveries(db, now(), {
+    ids: deliveryIds,
+    limit: deliveryIds.length,
+  });
   await deliverClaimed(db, claims);
   return claims.length;
 }
@@ -299,7 +488,8 @@ defineWorker(
     const db = await getDb();
     const ids = [...new Set(jobs.flatMap((j) => j.data.deliveryIds ?? []))];
     const chunks: string[][] = [];
-    for (let i = 0; i < ids.length; i += CLAIM_BATCH) chunks.push(ids.slice(i, i + CLAIM_BATCH));
+    for (let i = 0; i < ids.length; i += CLAIM_BATCH)
+      chunks.push(ids.slice(i, i + CLAIM_BATCH));
     // a few chunks at once, so one chunk's database work overlaps another's HTTP waits
     await mapPool(chunks, PARALLEL_CHUNKS, (c) => deliverWebhookIds(db, c));
   },

@@ -14,7 +14,8 @@ export const SIGN_IN_EMAIL_KINDS = ["sign_in_link", "member_invite"];
 export const OutboxQuery = ListQuery.extend({});
 
 // tenant: a tenant's outbox seen by one person of it; operator: every email, whole
-export type OutboxScope = { tenantId: string; email: string; role: Role } | { operator: true };
+export type OutboxScope =
+  { tenantId: string; email: string; role: Role } | { operator: true };
 
 const isSignInMail = (kind: string) => SIGN_IN_EMAIL_KINDS.includes(kind);
 
@@ -24,22 +25,40 @@ function visibleTo(scope: OutboxScope): SQL | undefined {
   if (scope.role === "owner") return own;
   return and(
     own,
-    or(notInArray(emails.kind, SIGN_IN_EMAIL_KINDS), sql`${emails.to} @> ${JSON.stringify([scope.email])}::jsonb`),
+    or(
+      notInArray(emails.kind, SIGN_IN_EMAIL_KINDS),
+      sql`${emails.to} @> ${JSON.stringify([scope.email])}::jsonb`,
+    ),
   )!;
 }
 
 // Whether this person may read the mail's body: never another person's sign-in link.
-function bodyReadable(scope: OutboxScope, m: { kind: string; to: string[] }): boolean {
+function bodyReadable(
+  scope: OutboxScope,
+  m: { kind: string; to: string[] },
+): boolean {
   if ("operator" in scope) return true;
-  return !isSignInMail(m.kind) || (m.to.length === 1 && m.to[0] === scope.email.toLowerCase());
+  return (
+    !isSignInMail(m.kind) ||
+    (m.to.length === 1 && m.to[0] === scope.email.toLowerCase())
+  );
 }
 
-export async function listOutboxEmails(db: Db, scope: OutboxScope, q: { limit: number; cursor?: string }) {
+export async function listOutboxEmails(
+  db: Db,
+  scope: OutboxScope,
+  q: { limit: number; cursor?: string },
+) {
   const c = decodeCursor(q.cursor, 2) as [string, string] | null;
   const conds = [visibleTo(scope)];
   if (c) {
     const t = new Date(c[0]);
-    conds.push(or(lt(emails.createdAt, t), and(eq(emails.createdAt, t), lt(emails.id, c[1])))!);
+    conds.push(
+      or(
+        lt(emails.createdAt, t),
+        and(eq(emails.createdAt, t), lt(emails.id, c[1])),
+      )!,
+    );
   }
   const rows = await db
     .select({
@@ -59,7 +78,11 @@ export async function listOutboxEmails(db: Db, scope: OutboxScope, q: { limit: n
     .limit(q.limit + 1);
   const p = page(rows, q.limit, (r) => [iso(r.createdAt), r.id]);
   return {
-    data: p.data.map((r) => ({ ...r, createdAt: iso(r.createdAt), sentAt: iso(r.sentAt) })),
+    data: p.data.map((r) => ({
+      ...r,
+      createdAt: iso(r.createdAt),
+      sentAt: iso(r.sentAt),
+    })),
     nextCursor: p.nextCursor,
   };
 }

@@ -44,8 +44,10 @@ export function journalSince(d: Date): string {
 export function duration(seconds: number): string {
   const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   if (seconds === 86_400) return "24 hours";
-  if (seconds > 0 && seconds % 86_400 === 0) return unit(seconds / 86_400, "day");
-  if (seconds > 0 && seconds % 3_600 === 0) return unit(seconds / 3_600, "hour");
+  if (seconds > 0 && seconds % 86_400 === 0)
+    return unit(seconds / 86_400, "day");
+  if (seconds > 0 && seconds % 3_600 === 0)
+    return unit(seconds / 3_600, "hour");
   if (seconds > 0 && seconds % 60 === 0) return unit(seconds / 60, "minute");
   return unit(seconds, "second");
 }
@@ -71,7 +73,10 @@ export function guestPages(f: PlaybookFacts): GuestPage[] {
 
 function listedPages(f: PlaybookFacts): { shown: GuestPage[]; more: number } {
   const all = guestPages(f);
-  return { shown: all.slice(0, MAX_LISTED_PAGES), more: Math.max(0, all.length - MAX_LISTED_PAGES) };
+  return {
+    shown: all.slice(0, MAX_LISTED_PAGES),
+    more: Math.max(0, all.length - MAX_LISTED_PAGES),
+  };
 }
 
 export function summaryStep(f: PlaybookFacts): PlaybookStep {
@@ -107,16 +112,22 @@ const ACTION_TEXT: Record<string, string> = {
     "reported the error to the guest as a synchronous external abort (arm64), so that the guest kernel could stop only the process that read the page",
   mce_injected:
     "reported the error to the guest as a machine-check exception (x86), so that the guest kernel could stop only the process that read the page",
-  serror_injected: "delivered the error to the guest as an asynchronous SError (arm64), which guests usually cannot recover from",
+  serror_injected:
+    "delivered the error to the guest as an asynchronous SError (arm64), which guests usually cannot recover from",
   page_unmapped:
     "unmapped the poisoned memory from the VM, so a later access is reported as an error again instead of returning corrupted data",
-  memslot_split: "fenced the poisoned page off from the rest of the VM's memory, so its corrupted data cannot be read",
-  vm_stopped: "stopped the VM, because the error could not be contained inside it",
+  memslot_split:
+    "fenced the poisoned page off from the rest of the VM's memory, so its corrupted data cannot be read",
+  vm_stopped:
+    "stopped the VM, because the error could not be contained inside it",
   vm_reset: "reset the VM, because the error could not be contained inside it",
 };
 
 export function wasReportedToGuest(f: PlaybookFacts): boolean {
-  return f.actions.some((a) => a === "sea_injected" || a === "mce_injected" || a === "serror_injected");
+  return f.actions.some(
+    (a) =>
+      a === "sea_injected" || a === "mce_injected" || a === "serror_injected",
+  );
 }
 
 // Every error hit memory QEMU uses itself: nothing in the guest read it or can see it.
@@ -132,19 +143,27 @@ export type Arm64Replay = "without_record" | "record_unknown" | null;
 
 export function arm64Replay(f: PlaybookFacts): Arm64Replay {
   if (f.arch !== "arm64" || !f.actions.includes("sea_injected")) return null;
-  return f.mechanisms.includes("kvm_exit_arm_sea") ? "without_record" : "record_unknown";
+  return f.mechanisms.includes("kvm_exit_arm_sea")
+    ? "without_record"
+    : "record_unknown";
 }
 
 // An error nothing consumed (every entry a WARNING) was injected so the guest retires the page, not to stop a process.
 const LATENT_ACTION_TEXT: Record<string, string> = {
-  sea_injected: "reported the error to the guest as a synchronous external abort (arm64)",
+  sea_injected:
+    "reported the error to the guest as a synchronous external abort (arm64)",
   mce_injected:
     "reported the error to the guest as a machine-check exception (x86), so that the guest kernel can take the page out of service before anything reads it",
 };
 
 export function platformActionsStep(f: PlaybookFacts): PlaybookStep {
-  const text = (a: string) => (f.severity === "WARNING" ? (LATENT_ACTION_TEXT[a] ?? ACTION_TEXT[a]) : ACTION_TEXT[a]);
-  const done = [...new Set(f.actions)].flatMap((a) => (text(a) ? [text(a)!] : []));
+  const text = (a: string) =>
+    f.severity === "WARNING"
+      ? (LATENT_ACTION_TEXT[a] ?? ACTION_TEXT[a])
+      : ACTION_TEXT[a];
+  const done = [...new Set(f.actions)].flatMap((a) =>
+    text(a) ? [text(a)!] : [],
+  );
   const head = done.length
     ? ["The platform has already:", ...done.map((t) => `- ${t}.`)]
     : ["The platform recorded the error; it took no action on the VM."];
@@ -187,7 +206,10 @@ export function findProcessStep(f: PlaybookFacts): PlaybookStep {
         '"Memory failure:" is the guest page frame number; with 4 KiB guest pages it is the guest-physical address ' +
         "divided by 4096.",
     );
-    if (shown.length) lines.push(...shown.map((p) => `  guest-physical ${p.gpa} = page frame ${p.pfn}`));
+    if (shown.length)
+      lines.push(
+        ...shown.map((p) => `  guest-physical ${p.gpa} = page frame ${p.pfn}`),
+      );
     lines.push(
       ...(f.arch === "arm64"
         ? [
@@ -263,14 +285,19 @@ export function dataLossStep(): PlaybookStep {
   };
 }
 
-export function checkDataStep(f: PlaybookFacts, who: "process" | "processes"): PlaybookStep {
+export function checkDataStep(
+  f: PlaybookFacts,
+  who: "process" | "processes",
+): PlaybookStep {
   const one = who === "process";
   const when =
     f.lastErrorAt.getTime() === f.openedAt.getTime()
       ? `at ${iso(f.openedAt)}`
       : `between ${iso(f.openedAt)} and ${iso(f.lastErrorAt)}`;
   return {
-    title: one ? "Restart the process and check its data" : "Restart the processes and check their data",
+    title: one
+      ? "Restart the process and check its data"
+      : "Restart the processes and check their data",
     body: [
       `${one ? "The process was" : "Each process was"} stopped at an arbitrary point, as if killed with kill -9. ` +
         `Restart ${one ? "it" : "each one"} through whatever manages it (systemd may already have restarted it):`,
@@ -297,7 +324,10 @@ export function hardOfflineStep(f: PlaybookFacts): PlaybookStep | null {
         'log has a "Memory failure" line for a page, the guest kernel has already retired it and there is nothing ' +
         "to do. Otherwise, on a Linux guest built with CONFIG_MEMORY_FAILURE (the file below exists), root can " +
         "retire the page so the guest never uses it again:",
-      ...shown.map((p) => `$ echo ${p.gpa} | sudo tee /sys/devices/system/memory/hard_offline_page`),
+      ...shown.map(
+        (p) =>
+          `$ echo ${p.gpa} | sudo tee /sys/devices/system/memory/hard_offline_page`,
+      ),
       "This stops any process that still uses the page and lasts only until the guest restarts. Other guest " +
         "operating systems have no equivalent documented here. A stop and start of the VM gives it fresh memory, " +
         "which makes this unnecessary.",

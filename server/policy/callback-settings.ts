@@ -10,7 +10,12 @@ export const CallbackInput = z.strictObject({
   rotateSecret: z.boolean().optional(),
 });
 
-export type CallbackSetting = { url: string; secret: string; previousSecret?: string; previousSecretExpiresAt?: string };
+export type CallbackSetting = {
+  url: string;
+  secret: string;
+  previousSecret?: string;
+  previousSecretExpiresAt?: string;
+};
 
 const KEY = "callback";
 const OVERLAP_MS = 24 * 3600 * 1000;
@@ -19,17 +24,35 @@ export async function getCallback(db: Db): Promise<CallbackSetting | null> {
   return getSetting<CallbackSetting>(db, KEY);
 }
 
-export async function putCallback(ctx: ServiceContext, input: z.infer<typeof CallbackInput>, at: Date) {
+export async function putCallback(
+  ctx: ServiceContext,
+  input: z.infer<typeof CallbackInput>,
+  at: Date,
+) {
   const current = await getCallback(ctx.db);
   const makeSecret = !current || input.rotateSecret === true;
   const next: CallbackSetting = makeSecret
     ? {
         url: input.url,
         secret: generateWebhookSecret(),
-        ...(current ? { previousSecret: current.secret, previousSecretExpiresAt: new Date(at.getTime() + OVERLAP_MS).toISOString() } : {}),
+        ...(current
+          ? {
+              previousSecret: current.secret,
+              previousSecretExpiresAt: new Date(
+                at.getTime() + OVERLAP_MS,
+              ).toISOString(),
+            }
+          : {}),
       }
     : { ...current, url: input.url };
   await putSetting(ctx.db, KEY, next);
-  await audit(ctx.db, { tenantId: null, actor: ctx.actor, action: "callback.update", details: { url: input.url, rotated: makeSecret } });
-  return makeSecret ? { url: next.url, secret: next.secret } : { url: next.url };
+  await audit(ctx.db, {
+    tenantId: null,
+    actor: ctx.actor,
+    action: "callback.update",
+    details: { url: input.url, rotated: makeSecret },
+  });
+  return makeSecret
+    ? { url: next.url, secret: next.secret }
+    : { url: next.url };
 }

@@ -1,8 +1,16 @@
 import type { Db } from "@/db/client";
 import type { IncidentChange } from "@/server/incidents/record-events";
 import type { EvacuationRequest } from "./evacuations";
-import { attachIncidentsToEvacuations, scheduleEvacuations } from "./evacuations";
-import { hostSummaries, latestEvacuations, runningVmsOnHosts, vmSummaries } from "./health";
+import {
+  attachIncidentsToEvacuations,
+  scheduleEvacuations,
+} from "./evacuations";
+import {
+  hostSummaries,
+  latestEvacuations,
+  runningVmsOnHosts,
+  vmSummaries,
+} from "./health";
 import { decideHostVm, decideVm } from "./policy";
 import type { Policy } from "./policy-settings";
 
@@ -16,7 +24,12 @@ import type { Policy } from "./policy-settings";
 // storm, once the VMs are being evacuated, a batch costs no aggregate over the window.
 export async function evaluatePolicyAfterIngest(
   tx: Db,
-  input: { changes: IncidentChange[]; hostIds: string[]; at: Date; policy: Policy },
+  input: {
+    changes: IncidentChange[];
+    hostIds: string[];
+    at: Date;
+    policy: Policy;
+  },
 ): Promise<void> {
   const changes = input.changes.filter((c) => c.kind !== "resolved");
   if (!changes.length) return;
@@ -25,7 +38,9 @@ export async function evaluatePolicyAfterIngest(
   const hostIds = [...new Set(input.hostIds)].sort();
 
   const running = await runningVmsOnHosts(tx, hostIds);
-  const latest = await latestEvacuations(tx, [...new Set([...vmIds, ...running.map((v) => v.id)])]);
+  const latest = await latestEvacuations(tx, [
+    ...new Set([...vmIds, ...running.map((v) => v.id)]),
+  ]);
   // an evacuation decided before the VM had an incident (or by a transaction that could not see
   // it) is joined by the incident; read after `latest` so an evacuation seen there is joined here
   await attachIncidentsToEvacuations(
@@ -44,22 +59,40 @@ export async function evaluatePolicyAfterIngest(
   };
 
   const openVms = vmIds.filter((v) => !isActive(v));
-  const openHosts = hostIds.filter((h) => running.some((v) => v.host_id === h && !isActive(v.id)));
-  const [vmSums, hostSums] = [await vmSummaries(tx, openVms, at, policy), await hostSummaries(tx, openHosts, at, policy)];
+  const openHosts = hostIds.filter((h) =>
+    running.some((v) => v.host_id === h && !isActive(v.id)),
+  );
+  const [vmSums, hostSums] = [
+    await vmSummaries(tx, openVms, at, policy),
+    await hostSummaries(tx, openHosts, at, policy),
+  ];
 
   const requests: EvacuationRequest[] = [];
   for (const vmId of openVms) {
     const s = vmSums.get(vmId);
     if (!s) continue;
     const d = decideVm(s, policy, { cancelledAt: cancelledAtOf(vmId) });
-    if (d.evacuate) requests.push({ vmId, reason: d.reason, distinctPages: s.distinctPages, requestedBy: "policy" });
+    if (d.evacuate)
+      requests.push({
+        vmId,
+        reason: d.reason,
+        distinctPages: s.distinctPages,
+        requestedBy: "policy",
+      });
   }
   for (const v of running) {
     const host = hostSums.get(v.host_id);
-    if (!host || isActive(v.id) || requests.some((r) => r.vmId === v.id)) continue;
+    if (!host || isActive(v.id) || requests.some((r) => r.vmId === v.id))
+      continue;
     if (decideHostVm(host, policy, { cancelledAt: cancelledAtOf(v.id) })) {
-      requests.push({ vmId: v.id, reason: "host_evacuate", distinctPages: host.distinctPages, requestedBy: "policy" });
+      requests.push({
+        vmId: v.id,
+        reason: "host_evacuate",
+        distinctPages: host.distinctPages,
+        requestedBy: "policy",
+      });
     }
   }
-  if (requests.length) await scheduleEvacuations(tx, requests, at, { skipLocked: true, policy });
+  if (requests.length)
+    await scheduleEvacuations(tx, requests, at, { skipLocked: true, policy });
 }

@@ -9,7 +9,12 @@ import { NotFoundError, ValidationError } from "@/server/errors";
 import { decodeCursor, ListQuery } from "@/server/http/conventions";
 import { MAX_FUTURE_SKEW_MS } from "@/server/ingest/event-schema";
 import type { HostState, HostSummary, VmSummary } from "./policy";
-import { HOST_STATES, hostPressure, hostStateOf, windowStartOf } from "./policy";
+import {
+  HOST_STATES,
+  hostPressure,
+  hostStateOf,
+  windowStartOf,
+} from "./policy";
 import type { Policy } from "./policy-settings";
 import { getPolicy } from "./policy-settings";
 
@@ -21,8 +26,13 @@ import { getPolicy } from "./policy-settings";
 type EvacuationRow = typeof evacuations.$inferSelect;
 
 const ms = (col: SQL) => sql`floor(extract(epoch from ${col}) * 1000)::float8`;
-const dateOf = (v: unknown) => (v === null || v === undefined ? null : new Date(Number(v)));
-const list = (ids: string[]) => sql.join(ids.map((v) => sql`${v}`), sql`, `);
+const dateOf = (v: unknown) =>
+  v === null || v === undefined ? null : new Date(Number(v));
+const list = (ids: string[]) =>
+  sql.join(
+    ids.map((v) => sql`${v}`),
+    sql`, `,
+  );
 
 // Fleet-wide scans also bound received_at, which is indexed: ingestion refuses events more than
 // MAX_FUTURE_SKEW_MS ahead of their receipt, so eventTime >= since implies this bound.
@@ -31,13 +41,25 @@ function receivedBound(since: Date): SQL {
 }
 
 // vmIds null = every VM with events in the window.
-export async function vmSummaries(db: Db, vmIds: string[] | null, at: Date, policy: Pick<Policy, "windowSeconds">) {
+export async function vmSummaries(
+  db: Db,
+  vmIds: string[] | null,
+  at: Date,
+  policy: Pick<Policy, "windowSeconds">,
+) {
   const out = new Map<string, VmSummary>();
   if (vmIds && !vmIds.length) return out;
   const since = windowStartOf(at, policy);
-  const vmFilter = vmIds ? sql`e.vm_id in (${list(vmIds)})` : receivedBound(since);
+  const vmFilter = vmIds
+    ? sql`e.vm_id in (${list(vmIds)})`
+    : receivedBound(since);
   const resetFilter = vmIds ? sql`and x.vm_id in (${list(vmIds)})` : sql``;
-  const rows = await rawRows<{ vm_id: string; pages: number; gk: boolean; last_new: number | null }>(
+  const rows = await rawRows<{
+    vm_id: string;
+    pages: number;
+    gk: boolean;
+    last_new: number | null;
+  }>(
     db,
     sql`with resets as (
           select x.vm_incarnation, max(x.completed_at) as reset from evacuations x
@@ -57,18 +79,34 @@ export async function vmSummaries(db: Db, vmIds: string[] | null, at: Date, poli
         from pages group by vm_id`,
   );
   for (const r of rows) {
-    out.set(r.vm_id, { distinctPages: Number(r.pages), guestKernel: r.gk === true, lastNewEvidenceAt: dateOf(r.last_new) });
+    out.set(r.vm_id, {
+      distinctPages: Number(r.pages),
+      guestKernel: r.gk === true,
+      lastNewEvidenceAt: dateOf(r.last_new),
+    });
   }
   return out;
 }
 
 // hostIds null = every host with events in the window.
-export async function hostSummaries(db: Db, hostIds: string[] | null, at: Date, policy: Pick<Policy, "windowSeconds">) {
+export async function hostSummaries(
+  db: Db,
+  hostIds: string[] | null,
+  at: Date,
+  policy: Pick<Policy, "windowSeconds">,
+) {
   const out = new Map<string, HostSummary>();
   if (hostIds && !hostIds.length) return out;
   const since = windowStartOf(at, policy);
-  const hostFilter = hostIds ? sql`e.host_id in (${list(hostIds)})` : receivedBound(since);
-  const rows = await rawRows<{ host_id: string; pages: number; vms: string; last_new: number | null }>(
+  const hostFilter = hostIds
+    ? sql`e.host_id in (${list(hostIds)})`
+    : receivedBound(since);
+  const rows = await rawRows<{
+    host_id: string;
+    pages: number;
+    vms: string;
+    last_new: number | null;
+  }>(
     db,
     sql`with pairs as (
           select e.host_id, e.vm_id, coalesce(e.page_key, 'unlocated:' || e.id) as page, min(e.received_at) as first_received
@@ -92,21 +130,39 @@ export async function hostSummaries(db: Db, hostIds: string[] | null, at: Date, 
 }
 
 // The newest evacuation of each VM (of its incarnation in the inventory), whatever its status.
-export async function latestEvacuations(db: Db, vmIds: string[]): Promise<Map<string, EvacuationRow>> {
+export async function latestEvacuations(
+  db: Db,
+  vmIds: string[],
+): Promise<Map<string, EvacuationRow>> {
   const out = new Map<string, EvacuationRow>();
   if (!vmIds.length) return out;
-  const current = db.select({ incarnation: vms.incarnation }).from(vms).where(inArray(vms.id, vmIds));
+  const current = db
+    .select({ incarnation: vms.incarnation })
+    .from(vms)
+    .where(inArray(vms.id, vmIds));
   const rows = await db
     .selectDistinctOn([evacuations.vmId])
     .from(evacuations)
-    .where(and(inArray(evacuations.vmId, vmIds), inArray(evacuations.vmIncarnation, current)))
-    .orderBy(evacuations.vmId, desc(evacuations.requestedAt), desc(evacuations.id));
+    .where(
+      and(
+        inArray(evacuations.vmId, vmIds),
+        inArray(evacuations.vmIncarnation, current),
+      ),
+    )
+    .orderBy(
+      evacuations.vmId,
+      desc(evacuations.requestedAt),
+      desc(evacuations.id),
+    );
   for (const r of rows) out.set(r.vmId, r);
   return out;
 }
 
 export async function getHostHealth(db: Db, hostId: string, at: Date) {
-  const [host] = await db.select({ id: hosts.id }).from(hosts).where(eq(hosts.id, hostId));
+  const [host] = await db
+    .select({ id: hosts.id })
+    .from(hosts)
+    .where(eq(hosts.id, hostId));
   if (!host) throw new NotFoundError(`No host ${hostId}`);
   const policy = await getPolicy(db);
   const s = (await hostSummaries(db, [hostId], at, policy)).get(hostId);
@@ -121,7 +177,9 @@ export async function getHostHealth(db: Db, hostId: string, at: Date) {
 }
 export type HostHealth = Awaited<ReturnType<typeof getHostHealth>>;
 
-export const HostListQuery = ListQuery.extend({ state: z.enum(HOST_STATES).optional() });
+export const HostListQuery = ListQuery.extend({
+  state: z.enum(HOST_STATES).optional(),
+});
 
 type HostListRow = {
   id: string;
@@ -142,7 +200,10 @@ function hostRowView(r: HostListRow, policy: Policy) {
     pressure: hostPressure(Number(r.pages), policy),
     runningVms: Number(r.running),
     activeEvacuations: Number(r.evacuating),
-    lastErrorAt: r.last_error === null ? null : new Date(Number(r.last_error)).toISOString(),
+    lastErrorAt:
+      r.last_error === null
+        ? null
+        : new Date(Number(r.last_error)).toISOString(),
   };
 }
 export type HostListItem = ReturnType<typeof hostRowView>;
@@ -150,15 +211,25 @@ export type HostListItem = ReturnType<typeof hostRowView>;
 // The fleet: every host with its state now, by id (or by pressure, for the console's trend list).
 export async function listHostHealth(
   db: Db,
-  q: { limit: number; cursor?: string; state?: HostState; order?: "id" | "pressure"; minPages?: number },
+  q: {
+    limit: number;
+    cursor?: string;
+    state?: HostState;
+    order?: "id" | "pressure";
+    minPages?: number;
+  },
   at: Date,
   policyIn?: Policy,
 ) {
   const policy = policyIn ?? (await getPolicy(db));
   const since = windowStartOf(at, policy);
   const order = q.order ?? "id";
-  const c = order === "id" ? (decodeCursor(q.cursor, 1) as [string] | null) : null;
-  if (c && !OPERATOR_ID_PATTERN.test(c[0])) throw new ValidationError("Invalid cursor", [{ path: "cursor", message: "not a cursor this API made" }]);
+  const c =
+    order === "id" ? (decodeCursor(q.cursor, 1) as [string] | null) : null;
+  if (c && !OPERATOR_ID_PATTERN.test(c[0]))
+    throw new ValidationError("Invalid cursor", [
+      { path: "cursor", message: "not a cursor this API made" },
+    ]);
   const conds: SQL[] = [sql`true`];
   if (q.state) conds.push(sql`state = ${q.state}`);
   if (c) conds.push(sql`id > ${c[0]}`);
@@ -190,17 +261,33 @@ export async function listHostHealth(
         limit ${q.limit + 1}`,
   );
   const hasMore = rows.length > q.limit;
-  const data = (hasMore ? rows.slice(0, q.limit) : rows).map((r) => hostRowView(r, policy));
+  const data = (hasMore ? rows.slice(0, q.limit) : rows).map((r) =>
+    hostRowView(r, policy),
+  );
   const last = data[data.length - 1];
-  const nextCursor = order === "id" && hasMore && last ? Buffer.from(JSON.stringify([last.id])).toString("base64url") : null;
+  const nextCursor =
+    order === "id" && hasMore && last
+      ? Buffer.from(JSON.stringify([last.id])).toString("base64url")
+      : null;
   return { data, nextCursor };
 }
 
-export async function countHostsByState(db: Db, at: Date, policyIn?: Policy): Promise<Record<HostState, number>> {
+export async function countHostsByState(
+  db: Db,
+  at: Date,
+  policyIn?: Policy,
+): Promise<Record<HostState, number>> {
   const policy = policyIn ?? (await getPolicy(db));
-  const out: Record<HostState, number> = { healthy: 0, degraded: 0, evacuate: 0 };
+  const out: Record<HostState, number> = {
+    healthy: 0,
+    degraded: 0,
+    evacuate: 0,
+  };
   const summaries = await hostSummaries(db, null, at, policy);
-  const [{ n }] = (await rawRows<{ n: number }>(db, sql`select count(*)::int as n from hosts`)) as [{ n: number }];
+  const [{ n }] = (await rawRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from hosts`,
+  )) as [{ n: number }];
   let counted = 0;
   for (const s of summaries.values()) {
     out[hostStateOf(s.distinctPages, policy)] += 1;
@@ -226,12 +313,22 @@ export async function getHostDetail(db: Db, hostId: string, at: Date) {
   if (!host) throw new NotFoundError(`No host ${hostId}`);
   const policy = await getPolicy(db);
   const health = await getHostHealth(db, hostId, at);
-  const onHost = await rawRows<{ id: string; name: string; tenant_id: string; project_id: string }>(
+  const onHost = await rawRows<{
+    id: string;
+    name: string;
+    tenant_id: string;
+    project_id: string;
+  }>(
     db,
     sql`select id, name, tenant_id, project_id from vms where host_id = ${hostId} order by id limit 1000`,
   );
-  const ids = [...new Set([...onHost.map((v) => v.id), ...health.affectedVmIds])];
-  const [sums, latest] = [await vmSummaries(db, ids, at, policy), await latestEvacuations(db, ids)];
+  const ids = [
+    ...new Set([...onHost.map((v) => v.id), ...health.affectedVmIds]),
+  ];
+  const [sums, latest] = [
+    await vmSummaries(db, ids, at, policy),
+    await latestEvacuations(db, ids),
+  ];
   const vmsView = onHost.map((v) => {
     const e = latest.get(v.id);
     return {
@@ -241,7 +338,14 @@ export async function getHostDetail(db: Db, hostId: string, at: Date) {
       projectId: v.project_id,
       distinctPages: sums.get(v.id)?.distinctPages ?? 0,
       guestKernel: sums.get(v.id)?.guestKernel ?? false,
-      evacuation: e ? { id: e.id, status: e.status, reason: e.reason, scheduledFor: e.scheduledFor.toISOString() } : null,
+      evacuation: e
+        ? {
+            id: e.id,
+            status: e.status,
+            reason: e.reason,
+            scheduledFor: e.scheduledFor.toISOString(),
+          }
+        : null,
     };
   });
   const evacs = await db
@@ -251,7 +355,11 @@ export async function getHostDetail(db: Db, hostId: string, at: Date) {
     .orderBy(desc(evacuations.requestedAt), desc(evacuations.id))
     .limit(50);
   return {
-    host: { id: host.id, zone: host.zone, createdAt: host.createdAt.toISOString() },
+    host: {
+      id: host.id,
+      zone: host.zone,
+      createdAt: host.createdAt.toISOString(),
+    },
     health,
     policy,
     pressure: hostPressure(health.distinctPages, policy),

@@ -16,16 +16,32 @@ export type PolicyEvent = {
 };
 
 export type HostState = "healthy" | "degraded" | "evacuate";
-export const HOST_STATES = ["healthy", "degraded", "evacuate"] as const satisfies readonly HostState[];
+export const HOST_STATES = [
+  "healthy",
+  "degraded",
+  "evacuate",
+] as const satisfies readonly HostState[];
 
-export type EvacuationReason = "guest_kernel" | "distinct_pages" | "host_evacuate" | "operator";
+export type EvacuationReason =
+  "guest_kernel" | "distinct_pages" | "host_evacuate" | "operator";
 
 // Evidence of a VM or host: distinct pages, and the last moment something new was learnt (a
 // page first received, or a guest-kernel consumption received), which a cancellation is weighed against.
-export type VmSummary = { distinctPages: number; guestKernel: boolean; lastNewEvidenceAt: Date | null };
-export type HostSummary = { distinctPages: number; affectedVmIds: string[]; lastNewEvidenceAt: Date | null };
+export type VmSummary = {
+  distinctPages: number;
+  guestKernel: boolean;
+  lastNewEvidenceAt: Date | null;
+};
+export type HostSummary = {
+  distinctPages: number;
+  affectedVmIds: string[];
+  lastNewEvidenceAt: Date | null;
+};
 
-export function windowStartOf(at: Date, policy: Pick<Policy, "windowSeconds">): Date {
+export function windowStartOf(
+  at: Date,
+  policy: Pick<Policy, "windowSeconds">,
+): Date {
   return new Date(at.getTime() - policy.windowSeconds * 1000);
 }
 
@@ -41,7 +57,11 @@ function maxDate(a: Date | null, b: Date | null): Date | null {
   return b.getTime() > a.getTime() ? b : a;
 }
 
-function inWindow(e: PolicyEvent, since: Date, countFrom: Date | null | undefined): boolean {
+function inWindow(
+  e: PolicyEvent,
+  since: Date,
+  countFrom: Date | null | undefined,
+): boolean {
   if (e.eventTime.getTime() < since.getTime()) return false;
   return !countFrom || e.eventTime.getTime() >= countFrom.getTime();
 }
@@ -62,7 +82,8 @@ export function summarizeVm(
     if (!inWindow(e, since, opts.countFrom)) continue;
     const id = pageIdOf(e);
     const prev = firstReceived.get(id);
-    if (!prev || e.receivedAt.getTime() < prev.getTime()) firstReceived.set(id, e.receivedAt);
+    if (!prev || e.receivedAt.getTime() < prev.getTime())
+      firstReceived.set(id, e.receivedAt);
     if (e.guestKernel) {
       guestKernel = true;
       lastGuestKernel = maxDate(lastGuestKernel, e.receivedAt);
@@ -70,11 +91,19 @@ export function summarizeVm(
   }
   let lastNew: Date | null = lastGuestKernel;
   for (const d of firstReceived.values()) lastNew = maxDate(lastNew, d);
-  return { distinctPages: firstReceived.size, guestKernel, lastNewEvidenceAt: lastNew };
+  return {
+    distinctPages: firstReceived.size,
+    guestKernel,
+    lastNewEvidenceAt: lastNew,
+  };
 }
 
 // A host's pages are distinct (vm, page) pairs: the same guest address in two VMs is two host pages.
-export function summarizeHost(events: PolicyEvent[], at: Date, policy: Pick<Policy, "windowSeconds">): HostSummary {
+export function summarizeHost(
+  events: PolicyEvent[],
+  at: Date,
+  policy: Pick<Policy, "windowSeconds">,
+): HostSummary {
   const since = windowStartOf(at, policy);
   const firstReceived = new Map<string, Date>();
   const vms = new Set<string>();
@@ -82,15 +111,23 @@ export function summarizeHost(events: PolicyEvent[], at: Date, policy: Pick<Poli
     if (!inWindow(e, since, null)) continue;
     const id = `${e.vmId}\u0000${pageIdOf(e)}`;
     const prev = firstReceived.get(id);
-    if (!prev || e.receivedAt.getTime() < prev.getTime()) firstReceived.set(id, e.receivedAt);
+    if (!prev || e.receivedAt.getTime() < prev.getTime())
+      firstReceived.set(id, e.receivedAt);
     vms.add(e.vmId);
   }
   let lastNew: Date | null = null;
   for (const d of firstReceived.values()) lastNew = maxDate(lastNew, d);
-  return { distinctPages: firstReceived.size, affectedVmIds: [...vms].sort(), lastNewEvidenceAt: lastNew };
+  return {
+    distinctPages: firstReceived.size,
+    affectedVmIds: [...vms].sort(),
+    lastNewEvidenceAt: lastNew,
+  };
 }
 
-export function hostStateOf(distinctPages: number, policy: Pick<Policy, "hostDegradedPages" | "hostEvacuatePages">): HostState {
+export function hostStateOf(
+  distinctPages: number,
+  policy: Pick<Policy, "hostDegradedPages" | "hostEvacuatePages">,
+): HostState {
   if (distinctPages >= policy.hostEvacuatePages) return "evacuate";
   if (distinctPages >= policy.hostDegradedPages) return "degraded";
   return "healthy";
@@ -108,9 +145,16 @@ export function decideVm(
   policy: Pick<Policy, "vmPages" | "evacuateOnGuestKernel">,
   opts: { cancelledAt?: Date | null } = {},
 ): VmDecision {
-  const reason = s.guestKernel && policy.evacuateOnGuestKernel ? "guest_kernel" : s.distinctPages >= policy.vmPages ? "distinct_pages" : null;
-  if (!reason) return { evacuate: false, reason: null, suppressedByCancel: false };
-  if (isSuppressedByCancel(s.lastNewEvidenceAt, opts.cancelledAt)) return { evacuate: false, reason: null, suppressedByCancel: true };
+  const reason =
+    s.guestKernel && policy.evacuateOnGuestKernel
+      ? "guest_kernel"
+      : s.distinctPages >= policy.vmPages
+        ? "distinct_pages"
+        : null;
+  if (!reason)
+    return { evacuate: false, reason: null, suppressedByCancel: false };
+  if (isSuppressedByCancel(s.lastNewEvidenceAt, opts.cancelledAt))
+    return { evacuate: false, reason: null, suppressedByCancel: true };
   return { evacuate: true, reason };
 }
 
@@ -125,12 +169,20 @@ export function decideHostVm(
   return !isSuppressedByCancel(host.lastNewEvidenceAt, opts.cancelledAt);
 }
 
-export function isSuppressedByCancel(lastNewEvidenceAt: Date | null, cancelledAt: Date | null | undefined): boolean {
+export function isSuppressedByCancel(
+  lastNewEvidenceAt: Date | null,
+  cancelledAt: Date | null | undefined,
+): boolean {
   if (!cancelledAt) return false;
-  return !lastNewEvidenceAt || lastNewEvidenceAt.getTime() <= cancelledAt.getTime();
+  return (
+    !lastNewEvidenceAt || lastNewEvidenceAt.getTime() <= cancelledAt.getTime()
+  );
 }
 
 // How far a host is toward its next threshold (1 = at evacuate), for the console's "trending" list.
-export function hostPressure(distinctPages: number, policy: Pick<Policy, "hostEvacuatePages">): number {
+export function hostPressure(
+  distinctPages: number,
+  policy: Pick<Policy, "hostEvacuatePages">,
+): number {
   return Math.min(1, distinctPages / policy.hostEvacuatePages);
 }

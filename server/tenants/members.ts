@@ -17,12 +17,23 @@ export function roleAtLeast(role: Role, min: Role): boolean {
   return RANK[role] >= RANK[min];
 }
 
-export type TenantMembership = { tenantId: string; tenantName: string; role: Role };
+export type TenantMembership = {
+  tenantId: string;
+  tenantName: string;
+  role: Role;
+};
 
 // A signed-in person's tenants: the memberships that name their email.
-export async function listMembershipsOfEmail(db: Db, email: string): Promise<TenantMembership[]> {
+export async function listMembershipsOfEmail(
+  db: Db,
+  email: string,
+): Promise<TenantMembership[]> {
   const rows = await db
-    .select({ tenantId: memberships.tenantId, tenantName: tenants.name, role: memberships.role })
+    .select({
+      tenantId: memberships.tenantId,
+      tenantName: tenants.name,
+      role: memberships.role,
+    })
     .from(memberships)
     .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
     .where(eq(memberships.email, email.toLowerCase()))
@@ -38,7 +49,10 @@ export async function listMembers(db: Db, tenantId: string) {
     .orderBy(asc(memberships.email));
   const emails = rows.map((r) => r.email);
   const users = emails.length
-    ? await db.select({ email: authUsers.email }).from(authUsers).where(inArray(authUsers.email, emails))
+    ? await db
+        .select({ email: authUsers.email })
+        .from(authUsers)
+        .where(inArray(authUsers.email, emails))
     : [];
   const signedUp = new Set(users.map((u) => u.email.toLowerCase()));
   return rows.map((r) => ({
@@ -52,27 +66,49 @@ export async function listMembers(db: Db, tenantId: string) {
 }
 
 // Adding someone who is already a member is a conflict here: the console changes roles explicitly.
-export async function inviteMember(ctx: ServiceContext, tenantId: string, input: MemberInput) {
+export async function inviteMember(
+  ctx: ServiceContext,
+  tenantId: string,
+  input: MemberInput,
+) {
   const email = input.email.toLowerCase();
   const [existing] = await ctx.db
     .select({ id: memberships.id })
     .from(memberships)
-    .where(and(eq(memberships.tenantId, tenantId), eq(memberships.email, email)));
+    .where(
+      and(eq(memberships.tenantId, tenantId), eq(memberships.email, email)),
+    );
   if (existing) throw new ConflictError(`${email} is already a member`);
   return addMember(ctx, tenantId, { email, role: input.role });
 }
 
 async function lockMembers(tx: Db, tenantId: string) {
-  return tx.select().from(memberships).where(eq(memberships.tenantId, tenantId)).for("update");
+  return tx
+    .select()
+    .from(memberships)
+    .where(eq(memberships.tenantId, tenantId))
+    .for("update");
 }
 
 // A tenant always keeps at least one owner, so nobody can lock everyone out of its settings.
-function assertOwnerRemains(rows: (typeof memberships.$inferSelect)[], changedId: string, newRole: Role | null) {
-  const owners = rows.filter((r) => r.role === "owner" && !(r.id === changedId && newRole !== "owner"));
-  if (owners.length === 0) throw new ConflictError("A tenant needs at least one owner");
+function assertOwnerRemains(
+  rows: (typeof memberships.$inferSelect)[],
+  changedId: string,
+  newRole: Role | null,
+) {
+  const owners = rows.filter(
+    (r) => r.role === "owner" && !(r.id === changedId && newRole !== "owner"),
+  );
+  if (owners.length === 0)
+    throw new ConflictError("A tenant needs at least one owner");
 }
 
-export async function changeMemberRole(ctx: ServiceContext, tenantId: string, memberId: string, role: Role) {
+export async function changeMemberRole(
+  ctx: ServiceContext,
+  tenantId: string,
+  memberId: string,
+  role: Role,
+) {
   return ctx.db.transaction(async (tx) => {
     const rows = await lockMembers(tx, tenantId);
     const target = rows.find((r) => r.id === memberId);
@@ -81,7 +117,9 @@ export async function changeMemberRole(ctx: ServiceContext, tenantId: string, me
     const [row] = await tx
       .update(memberships)
       .set({ role, updatedAt: now() })
-      .where(and(eq(memberships.id, memberId), eq(memberships.tenantId, tenantId)))
+      .where(
+        and(eq(memberships.id, memberId), eq(memberships.tenantId, tenantId)),
+      )
       .returning();
     await audit(tx, {
       tenantId,
@@ -94,13 +132,27 @@ export async function changeMemberRole(ctx: ServiceContext, tenantId: string, me
   });
 }
 
-export async function removeMember(ctx: ServiceContext, tenantId: string, memberId: string) {
+export async function removeMember(
+  ctx: ServiceContext,
+  tenantId: string,
+  memberId: string,
+) {
   await ctx.db.transaction(async (tx) => {
     const rows = await lockMembers(tx, tenantId);
     const target = rows.find((r) => r.id === memberId);
     if (!target) throw new NotFoundError(`No member ${memberId}`);
     assertOwnerRemains(rows, memberId, null);
-    await tx.delete(memberships).where(and(eq(memberships.id, memberId), eq(memberships.tenantId, tenantId)));
-    await audit(tx, { tenantId, actor: ctx.actor, action: "member.remove", target: target.email, details: { role: target.role } });
+    await tx
+      .delete(memberships)
+      .where(
+        and(eq(memberships.id, memberId), eq(memberships.tenantId, tenantId)),
+      );
+    await audit(tx, {
+      tenantId,
+      actor: ctx.actor,
+      action: "member.remove",
+      target: target.email,
+      details: { role: target.role },
+    });
   });
 }

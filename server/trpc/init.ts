@@ -5,7 +5,11 @@ import { getDb } from "@/db";
 import type { Db } from "@/db/client";
 import type { Role } from "@/db/constants";
 import type { SessionUser } from "@/server/auth";
-import { getSessionFromHeaders, isOperatorEmail, pickTenant } from "@/server/auth";
+import {
+  getSessionFromHeaders,
+  isOperatorEmail,
+  pickTenant,
+} from "@/server/auth";
 import type { ErrorCode, ErrorDetail } from "@/server/errors";
 import { ApiError, ValidationError } from "@/server/errors";
 import { jsonLimitProblem } from "@/server/http/json-limits";
@@ -14,9 +18,15 @@ import type { TenantMembership } from "@/server/tenants/members";
 import { listMembershipsOfEmail, roleAtLeast } from "@/server/tenants/members";
 
 // memberships: already loaded for this request (server components pass the viewer's), else queried
-export type TRPCContext = { db: Db; session: SessionUser | null; memberships?: TenantMembership[] };
+export type TRPCContext = {
+  db: Db;
+  session: SessionUser | null;
+  memberships?: TenantMembership[];
+};
 
-export async function createTRPCContext(opts: { headers: Headers }): Promise<TRPCContext> {
+export async function createTRPCContext(opts: {
+  headers: Headers;
+}): Promise<TRPCContext> {
   const db = await getDb();
   return { db, session: await getSessionFromHeaders(opts.headers, db) };
 }
@@ -39,24 +49,44 @@ const TRPC_CODE: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
 
 // The one mapping point from server/errors.ts to tRPC; unknown errors never leak their message.
 export function toTRPCError(e: unknown): TRPCError {
-  if (e instanceof ApiError) return new TRPCError({ code: TRPC_CODE[e.code], message: e.message, cause: e });
+  if (e instanceof ApiError)
+    return new TRPCError({
+      code: TRPC_CODE[e.code],
+      message: e.message,
+      cause: e,
+    });
   if (e instanceof TRPCError) {
     if (e.cause instanceof ApiError) return toTRPCError(e.cause);
     if (e.code !== "INTERNAL_SERVER_ERROR") return e;
     if (e.message === "Internal server error") return e;
-    return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Internal server error", cause: e.cause ?? e });
+    return new TRPCError({
+      code: "INTERNAL_SERVER_ERROR",
+      message: "Internal server error",
+      cause: e.cause ?? e,
+    });
   }
-  return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Internal server error", cause: e });
+  return new TRPCError({
+    code: "INTERNAL_SERVER_ERROR",
+    message: "Internal server error",
+    cause: e,
+  });
 }
 
-type Issue = { path?: readonly PropertyKey[] | readonly { key: PropertyKey }[]; message: string };
+type Issue = {
+  path?: readonly PropertyKey[] | readonly { key: PropertyKey }[];
+  message: string;
+};
 
 function issueDetails(cause: unknown): ErrorDetail[] | null {
   if (cause instanceof ApiError) return cause.details ?? null;
   const issues = (cause as { issues?: Issue[] } | undefined)?.issues;
   if (!Array.isArray(issues)) return null;
   return issues.map((i) => ({
-    path: (i.path ?? []).map((p) => String(typeof p === "object" && p !== null && "key" in p ? p.key : p)).join("."),
+    path: (i.path ?? [])
+      .map((p) =>
+        String(typeof p === "object" && p !== null && "key" in p ? p.key : p),
+      )
+      .join("."),
     message: i.message,
   }));
 }
@@ -68,7 +98,14 @@ const t = initTRPC
     transformer: superjson,
     errorFormatter({ shape, error }) {
       // field errors of zod input validation and of ValidationError, for forms
-      return { ...shape, data: { ...shape.data, stack: undefined, details: issueDetails(error.cause) } };
+      return {
+        ...shape,
+        data: {
+          ...shape.data,
+          stack: undefined,
+          details: issueDetails(error.cause),
+        },
+      };
     },
   });
 
@@ -78,8 +115,11 @@ export const createCallerFactory = t.createCallerFactory;
 const errorMapping = t.middleware(async ({ next, path }) => {
   const res = await next();
   if (res.ok) return res;
-  const mapped = toTRPCError(res.error.cause instanceof ApiError ? res.error.cause : res.error);
-  if (mapped.code === "INTERNAL_SERVER_ERROR") log.error("trpc procedure failed", { path, err: mapped.cause ?? mapped });
+  const mapped = toTRPCError(
+    res.error.cause instanceof ApiError ? res.error.cause : res.error,
+  );
+  if (mapped.code === "INTERNAL_SERVER_ERROR")
+    log.error("trpc procedure failed", { path, err: mapped.cause ?? mapped });
   throw mapped;
 });
 
@@ -87,7 +127,10 @@ const errorMapping = t.middleware(async ({ next, path }) => {
 // never a database error.
 const inputLimits = t.middleware(async ({ getRawInput, next }) => {
   const problem = jsonLimitProblem(await getRawInput());
-  if (problem) throw new ValidationError(`Input not accepted: ${problem.message}`, [problem]);
+  if (problem)
+    throw new ValidationError(`Input not accepted: ${problem.message}`, [
+      problem,
+    ]);
   return next();
 });
 
@@ -99,24 +142,42 @@ export const publicProcedure = base.use(inputLimits);
 
 const signedIn = base.use(({ ctx, next }) => {
   // UNAUTHORIZED = no session; FORBIDDEN = a session without the permission
-  if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
-  return next({ ctx: { session: ctx.session, actor: `user:${ctx.session.email}` } });
+  if (!ctx.session)
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+  return next({
+    ctx: { session: ctx.session, actor: `user:${ctx.session.email}` },
+  });
 });
 
 export const authedProcedure = signedIn.use(inputLimits);
 
 // Tenant data is reachable only here: ctx.tenantId comes from the session's membership.
-export const tenantProcedure = signedIn.use(async ({ ctx, meta, type, next }) => {
-  const minRole = meta?.minRole ?? (type === "query" ? "viewer" : undefined);
-  if (!minRole) throw new TRPCError({ code: "FORBIDDEN", message: "This action declares no role" });
-  const memberships = ctx.memberships ?? (await listMembershipsOfEmail(ctx.db, ctx.session.email));
-  const m = pickTenant(memberships, ctx.session.activeTenantId);
-  if (!m) throw new TRPCError({ code: "FORBIDDEN", message: "You are not a member of any tenant" });
-  if (!roleAtLeast(m.role, minRole)) {
-    throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${minRole} role; you are a ${m.role}` });
-  }
-  return next({ ctx: { tenantId: m.tenantId, role: m.role, tenant: m } });
-}).use(inputLimits);
+export const tenantProcedure = signedIn
+  .use(async ({ ctx, meta, type, next }) => {
+    const minRole = meta?.minRole ?? (type === "query" ? "viewer" : undefined);
+    if (!minRole)
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: "This action declares no role",
+      });
+    const memberships =
+      ctx.memberships ??
+      (await listMembershipsOfEmail(ctx.db, ctx.session.email));
+    const m = pickTenant(memberships, ctx.session.activeTenantId);
+    if (!m)
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: "You are not a member of any tenant",
+      });
+    if (!roleAtLeast(m.role, minRole)) {
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: `This needs the ${minRole} role; you are a ${m.role}`,
+      });
+    }
+    return next({ ctx: { tenantId: m.tenantId, role: m.role, tenant: m } });
+  })
+  .use(inputLimits);
 
 export const memberProcedure = tenantProcedure.meta({ minRole: "member" });
 export const ownerProcedure = tenantProcedure.meta({ minRole: "owner" });
@@ -125,7 +186,10 @@ export const ownerProcedure = tenantProcedure.meta({ minRole: "owner" });
 export const operatorProcedure = signedIn
   .use(async ({ ctx, next }) => {
     if (!(await isOperatorEmail(ctx.db, ctx.session.email))) {
-      throw new TRPCError({ code: "FORBIDDEN", message: "Only operators can do this" });
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: "Only operators can do this",
+      });
     }
     return next({ ctx: { actor: `operator:${ctx.session.email}` } });
   })

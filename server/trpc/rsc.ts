@@ -1,6 +1,9 @@
 import "server-only";
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
-import type { FetchInfiniteQueryOptions, FetchQueryOptions } from "@tanstack/react-query";
+import type {
+  FetchInfiniteQueryOptions,
+  FetchQueryOptions,
+} from "@tanstack/react-query";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import { cache, createElement } from "react";
 import type { ReactNode } from "react";
@@ -16,33 +19,57 @@ export const getQueryClient = cache(makeQueryClient);
 // The viewer that the console layout resolved for this request: one session lookup per page.
 const createContext = cache(async (): Promise<TRPCContext> => {
   const viewer = await getViewer();
-  return { db: await getDb(), session: viewer, memberships: viewer?.memberships };
+  return {
+    db: await getDb(),
+    session: viewer,
+    memberships: viewer?.memberships,
+  };
 });
 
-export const trpc = createTRPCOptionsProxy({ ctx: createContext, router: appRouter, queryClient: getQueryClient });
+export const trpc = createTRPCOptionsProxy({
+  ctx: createContext,
+  router: appRouter,
+  queryClient: getQueryClient,
+});
 
 export function HydrateClient({ children }: { children: ReactNode }) {
-  return createElement(HydrationBoundary, { state: dehydrate(getQueryClient()) }, children);
+  return createElement(
+    HydrationBoundary,
+    { state: dehydrate(getQueryClient()) },
+    children,
+  );
 }
 
 // Start a query on the server without waiting for it; the client picks it up when it streams in.
 export function prefetch(options: { queryKey: readonly unknown[] }) {
   const qc = getQueryClient();
-  if ((options.queryKey[1] as { type?: string } | undefined)?.type === "infinite") {
-    void qc.prefetchInfiniteQuery(options as unknown as FetchInfiniteQueryOptions);
+  if (
+    (options.queryKey[1] as { type?: string } | undefined)?.type === "infinite"
+  ) {
+    void qc.prefetchInfiniteQuery(
+      options as unknown as FetchInfiniteQueryOptions,
+    );
   } else {
     void qc.prefetchQuery(options as FetchQueryOptions);
   }
 }
 
 // Wait for a query on the server (e.g. to answer 404 for another tenant's id) and keep it for hydration.
-export function fetchQuery<T extends { queryKey: readonly unknown[] }>(options: T) {
-  return getQueryClient().fetchQuery(options as unknown as FetchQueryOptions) as Promise<
+export function fetchQuery<T extends { queryKey: readonly unknown[] }>(
+  options: T,
+) {
+  return getQueryClient().fetchQuery(
+    options as unknown as FetchQueryOptions,
+  ) as Promise<
     T extends { queryFn?: (...a: never[]) => infer R } ? Awaited<R> : unknown
   >;
 }
 
 // The same for an infinite (cursor) query: its first page, awaited.
-export async function fetchFirstPage(options: { queryKey: readonly unknown[] }): Promise<void> {
-  await getQueryClient().fetchInfiniteQuery(options as unknown as FetchInfiniteQueryOptions);
+export async function fetchFirstPage(options: {
+  queryKey: readonly unknown[];
+}): Promise<void> {
+  await getQueryClient().fetchInfiniteQuery(
+    options as unknown as FetchInfiniteQueryOptions,
+  );
 }

@@ -15,7 +15,12 @@ type VmRow = typeof vms.$inferSelect;
 
 // The evacuation a VM's memory-health gauge shows: the active one, or the latest that ended within
 // the policy window (so a tenant sees "completed at …" after the restart, not nothing).
-async function shownEvacuations(db: Db, vmIds: string[], at: Date, policy: Policy) {
+async function shownEvacuations(
+  db: Db,
+  vmIds: string[],
+  at: Date,
+  policy: Policy,
+) {
   const since = at.getTime() - policy.windowSeconds * 1000;
   const out = new Map<string, typeof evacuations.$inferSelect>();
   for (const [vmId, e] of await latestEvacuations(db, vmIds)) {
@@ -25,7 +30,12 @@ async function shownEvacuations(db: Db, vmIds: string[], at: Date, policy: Polic
   return out;
 }
 
-function vmView(v: VmRow, pages: number, policy: Policy, evac: typeof evacuations.$inferSelect | undefined) {
+function vmView(
+  v: VmRow,
+  pages: number,
+  policy: Policy,
+  evac: typeof evacuations.$inferSelect | undefined,
+) {
   return {
     id: v.id,
     name: v.name,
@@ -52,28 +62,56 @@ async function viewsOf(db: Db, rows: VmRow[], at: Date) {
   const policy = await getPolicy(db);
   const ids = rows.map((r) => r.id);
   // the policy's own count: repeats once, unlocated errors each a page, reset by a completed evacuation
-  const [pages, evacs] = [await vmSummaries(db, ids, at, policy), await shownEvacuations(db, ids, at, policy)];
-  return rows.map((r) => vmView(r, pages.get(r.id)?.distinctPages ?? 0, policy, evacs.get(r.id)));
+  const [pages, evacs] = [
+    await vmSummaries(db, ids, at, policy),
+    await shownEvacuations(db, ids, at, policy),
+  ];
+  return rows.map((r) =>
+    vmView(r, pages.get(r.id)?.distinctPages ?? 0, policy, evacs.get(r.id)),
+  );
 }
 
-export async function listVms(db: Db, tenantId: string, q: { limit: number; cursor?: string; projectId?: string }, at: Date) {
+export async function listVms(
+  db: Db,
+  tenantId: string,
+  q: { limit: number; cursor?: string; projectId?: string },
+  at: Date,
+) {
   const c = decodeCursor(q.cursor, 1) as [string] | null;
   const conds = [eq(vms.tenantId, tenantId)];
   if (q.projectId) conds.push(eq(vms.projectId, q.projectId));
   if (c) conds.push(gt(vms.id, c[0]));
-  const rows = await db.select().from(vms).where(and(...conds)).orderBy(asc(vms.id)).limit(q.limit + 1);
+  const rows = await db
+    .select()
+    .from(vms)
+    .where(and(...conds))
+    .orderBy(asc(vms.id))
+    .limit(q.limit + 1);
   const p = page(rows, q.limit, (r) => [r.id]);
   return { data: await viewsOf(db, p.data, at), nextCursor: p.nextCursor };
 }
 
-export async function getVmForTenant(db: Db, tenantId: string, vmId: string, at: Date) {
-  const [row] = await db.select().from(vms).where(and(eq(vms.tenantId, tenantId), eq(vms.id, vmId)));
+export async function getVmForTenant(
+  db: Db,
+  tenantId: string,
+  vmId: string,
+  at: Date,
+) {
+  const [row] = await db
+    .select()
+    .from(vms)
+    .where(and(eq(vms.tenantId, tenantId), eq(vms.id, vmId)));
   if (!row) throw new NotFoundError(`No VM ${vmId}`);
   return (await viewsOf(db, [row], at))[0]!;
 }
 
 // Distinct pages of one VM per day, for the console's memory-health chart.
-export async function vmPagesOverTime(db: Db, tenantId: string, vmId: string, since: Date) {
+export async function vmPagesOverTime(
+  db: Db,
+  tenantId: string,
+  vmId: string,
+  since: Date,
+) {
   return rawRows<{ day: string; pages: number; errors: number }>(
     db,
     sql`select to_char(date_trunc('day', event_time at time zone 'UTC'), 'YYYY-MM-DD') as day,
@@ -83,4 +121,3 @@ export async function vmPagesOverTime(db: Db, tenantId: string, vmId: string, si
         group by 1 order by 1`,
   );
 }
-

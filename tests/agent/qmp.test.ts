@@ -38,7 +38,11 @@ function watcher(dir: string, arch: "x86_64" | "arm64" = "x86_64") {
   return { w, timers, events, logs };
 }
 
-const QMP_DATA = { recipient: "guest", action: "inject", flags: { "action-required": true, recursive: false } };
+const QMP_DATA = {
+  recipient: "guest",
+  action: "inject",
+  flags: { "action-required": true, recursive: false },
+};
 
 describe("the fake QEMU speaks QMP as QEMU does", () => {
   it("greets, refuses commands before negotiation with CommandNotFound, ends lines with CRLF", async () => {
@@ -49,13 +53,25 @@ describe("the fake QEMU speaks QMP as QEMU does", () => {
     expect(JSON.parse(greeting!)).toEqual(QMP_GREETING);
     c.send('{"execute": "query-status", "id": 7}\n');
     const [refused] = await c.next(1);
-    expect(JSON.parse(refused!)).toEqual({ id: 7, error: { class: "CommandNotFound", desc: "Expecting capabilities negotiation with 'qmp_capabilities'" } });
+    expect(JSON.parse(refused!)).toEqual({
+      id: 7,
+      error: {
+        class: "CommandNotFound",
+        desc: "Expecting capabilities negotiation with 'qmp_capabilities'",
+      },
+    });
     c.send('{"execute": "qmp_capabilities"}\r\n');
     expect(JSON.parse((await c.next(1))[0]!)).toEqual({ return: {} });
     c.send('{"execute": "query-status"}\n');
-    expect(JSON.parse((await c.next(1))[0]!)).toEqual({ return: { status: "running", running: true } });
+    expect(JSON.parse((await c.next(1))[0]!)).toEqual({
+      return: { status: "running", running: true },
+    });
     q.memoryFailure(QMP_DATA);
-    expect(JSON.parse((await c.next(1))[0]!)).toEqual({ timestamp: { seconds: 1733212345, microseconds: 123456 }, event: "MEMORY_FAILURE", data: QMP_DATA });
+    expect(JSON.parse((await c.next(1))[0]!)).toEqual({
+      timestamp: { seconds: 1733212345, microseconds: 123456 },
+      event: "MEMORY_FAILURE",
+      data: QMP_DATA,
+    });
     const messages = c.received().split("\r\n");
     expect(messages.pop()).toBe("");
     expect(messages).toHaveLength(5);
@@ -72,24 +88,57 @@ describe("QMP client", () => {
     await w.start();
     await q.waitNegotiated();
     // the client sent qmp_capabilities and nothing before it
-    expect(q.commands).toEqual([{ execute: "qmp_capabilities", negotiated: false }]);
+    expect(q.commands).toEqual([
+      { execute: "qmp_capabilities", negotiated: false },
+    ]);
     expect(q.commandNotFound).toBe(0);
     await until("ready", () => w.states()["vm-3f9c2a"] === "ready");
     q.emit("RESUME", undefined);
     q.memoryFailure(QMP_DATA, { seconds: 1733212345, microseconds: 123456 });
-    q.memoryFailure({ recipient: "hypervisor", action: "fatal", flags: { "action-required": false, recursive: true } }, { seconds: 1733212346, microseconds: 7 });
-    q.memoryFailure({ recipient: "guest", action: "reset", flags: { "action-required": true, recursive: false } });
-    q.memoryFailure({ recipient: "guest", action: "ignore", flags: { "action-required": false, recursive: false } });
+    q.memoryFailure(
+      {
+        recipient: "hypervisor",
+        action: "fatal",
+        flags: { "action-required": false, recursive: true },
+      },
+      { seconds: 1733212346, microseconds: 7 },
+    );
+    q.memoryFailure({
+      recipient: "guest",
+      action: "reset",
+      flags: { "action-required": true, recursive: false },
+    });
+    q.memoryFailure({
+      recipient: "guest",
+      action: "ignore",
+      flags: { "action-required": false, recursive: false },
+    });
     await until("four events", () => events.length === 4);
     expect(events[0]).toEqual({
       vmId: "vm-3f9c2a",
       time: "2024-12-03T07:52:25.123456Z",
-      data: { vmId: "vm-3f9c2a", hostId: "host-a17", arch: "x86_64", mechanism: "qemu_memory_failure", qemu: QMP_DATA, actions: ["mce_injected"] },
+      data: {
+        vmId: "vm-3f9c2a",
+        hostId: "host-a17",
+        arch: "x86_64",
+        mechanism: "qemu_memory_failure",
+        qemu: QMP_DATA,
+        actions: ["mce_injected"],
+      },
     });
     expect(events[1]!.time).toBe("2024-12-03T07:52:26.000007Z");
-    expect(events.map((e) => e.data.actions)).toEqual([["mce_injected"], ["vm_stopped"], ["vm_reset"], ["none"]]);
+    expect(events.map((e) => e.data.actions)).toEqual([
+      ["mce_injected"],
+      ["vm_stopped"],
+      ["vm_reset"],
+      ["none"],
+    ]);
     // verbatim: the hyphenated keys as QEMU sent them
-    expect(events[1]!.data.qemu).toEqual({ recipient: "hypervisor", action: "fatal", flags: { "action-required": false, recursive: true } });
+    expect(events[1]!.data.qemu).toEqual({
+      recipient: "hypervisor",
+      action: "fatal",
+      flags: { "action-required": false, recursive: true },
+    });
   });
 
   it("inject is sea_injected on arm64", async () => {
@@ -101,7 +150,10 @@ describe("QMP client", () => {
     await until("ready", () => w.states()["vm-arm"] === "ready");
     q.memoryFailure(QMP_DATA);
     await until("event", () => events.length === 1);
-    expect(events[0]!.data).toMatchObject({ arch: "arm64", actions: ["sea_injected"] });
+    expect(events[0]!.data).toMatchObject({
+      arch: "arm64",
+      actions: ["sea_injected"],
+    });
   });
 
   it("follows sockets that appear later and drops sockets that go; ignores other files and bad names", async () => {
@@ -140,7 +192,12 @@ describe("QMP client", () => {
     const from = timers.requested.length;
     for (let i = 0; i < 3; i++) {
       await timers.advance(timers.pending()[0]!);
-      await until("waiting again", () => w.states()["vm-r"] === "waiting" && timers.requested.length > from + i);
+      await until(
+        "waiting again",
+        () =>
+          w.states()["vm-r"] === "waiting" &&
+          timers.requested.length > from + i,
+      );
     }
     const waits = timers.requested.slice(from).filter((ms) => ms !== 5000);
     expect(waits).toHaveLength(3);
@@ -173,7 +230,10 @@ describe("QMP client", () => {
     cleanups.push(() => new Promise<void>((r) => srv.close(() => r())));
     const { w, timers, logs } = watcher(dir);
     await w.start();
-    await until("refused once", () => answered === 1 && w.states()["vm-x"] === "waiting");
+    await until(
+      "refused once",
+      () => answered === 1 && w.states()["vm-x"] === "waiting",
+    );
     expect(logs.has("error", "refused capabilities negotiation")).toBe(true);
     await timers.advance(timers.pending()[0]!);
     await until("refused twice", () => answered === 2);

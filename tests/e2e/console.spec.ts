@@ -1,6 +1,14 @@
 import type { BrowserContext, Page } from "@playwright/test";
 import { expect, test } from "@playwright/test";
-import { env, expectAccessible, ownerContext, ownerStatePath, requestSignInLink, shot, signInLinkFor } from "./helpers";
+import {
+  env,
+  expectAccessible,
+  ownerContext,
+  ownerStatePath,
+  requestSignInLink,
+  shot,
+  signInLinkFor,
+} from "./helpers";
 
 // One demo installation, walked through in order: sign-in through email, the incident and its
 // playbook, the logs explorer, a VM's memory health, tenant isolation, roles, accessibility.
@@ -18,12 +26,16 @@ test.afterAll(async () => {
   await viewer?.close();
 });
 
-test("the start banner's one-time link signs the demo owner in", async ({ browser }) => {
+test("the start banner's one-time link signs the demo owner in", async ({
+  browser,
+}) => {
   owner = await browser.newContext();
   ownerPage = await owner.newPage();
   await ownerPage.goto(env("PW_E2E_OWNER_LINK"));
   await expect(ownerPage).toHaveURL(/\/overview$/);
-  await expect(ownerPage.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
+  await expect(
+    ownerPage.getByRole("heading", { level: 1, name: "Overview" }),
+  ).toBeVisible();
   await expect(ownerPage.getByText(OWNER)).toBeVisible();
   await owner.storageState({ path: ownerStatePath() });
   // one-time: the same link does not work again
@@ -31,12 +43,16 @@ test("the start banner's one-time link signs the demo owner in", async ({ browse
   const p = await again.newPage();
   await p.goto(env("PW_E2E_OWNER_LINK"));
   await expect(p).toHaveURL(/\/login\?error=INVALID_TOKEN/);
-  await expect(p.getByText("That sign-in link was already used or has expired")).toBeVisible();
+  await expect(
+    p.getByText("That sign-in link was already used or has expired"),
+  ).toBeVisible();
   await shot(p, "login-link-used");
   await again.close();
 });
 
-test("sign in through the magic-link email (built-in outbox)", async ({ browser }) => {
+test("sign in through the magic-link email (built-in outbox)", async ({
+  browser,
+}) => {
   // the viewer asks for a link; without an email service the operator reads it (operator outbox)
   const v = await requestSignInLink(browser, VIEWER);
   await shot(v.page, "login-sent");
@@ -59,15 +75,23 @@ test("sign in through the magic-link email (built-in outbox)", async ({ browser 
 test("overview: open incidents, affected VMs, errors over 30 days", async () => {
   await ownerPage.goto("/overview");
   await expect(ownerPage.getByText("Open incidents").first()).toBeVisible();
-  await expect(ownerPage.getByRole("img", { name: /Memory errors per day over the last 30 days/ })).toBeVisible();
-  await expect(ownerPage.locator("#open-incidents").getByRole("row")).not.toHaveCount(0);
+  await expect(
+    ownerPage.getByRole("img", {
+      name: /Memory errors per day over the last 30 days/,
+    }),
+  ).toBeVisible();
+  await expect(
+    ownerPage.locator("#open-incidents").getByRole("row"),
+  ).not.toHaveCount(0);
   await shot(ownerPage, "overview");
   await expectAccessible(ownerPage, "overview");
 });
 
 test("open a demo incident and its playbook", async () => {
   await ownerPage.goto("/incidents");
-  await expect(ownerPage.getByRole("heading", { level: 1, name: "Incidents" })).toBeVisible();
+  await expect(
+    ownerPage.getByRole("heading", { level: 1, name: "Incidents" }),
+  ).toBeVisible();
   await shot(ownerPage, "incidents");
   await expectAccessible(ownerPage, "incidents");
   // acme's db-1 has several errors today: its incident is open
@@ -77,8 +101,12 @@ test("open a demo incident and its playbook", async () => {
   await row.getByRole("link", { name: /^db-1 — / }).click();
   await expect(ownerPage).toHaveURL(/\/incidents\/inc_/);
   const playbook = ownerPage.locator("#playbook");
-  await expect(playbook.getByRole("heading", { name: "Playbook: what to do" })).toBeVisible();
-  await expect(playbook.getByRole("heading", { name: "What happened" })).toBeVisible();
+  await expect(
+    playbook.getByRole("heading", { name: "Playbook: what to do" }),
+  ).toBeVisible();
+  await expect(
+    playbook.getByRole("heading", { name: "What happened" }),
+  ).toBeVisible();
   await expect(playbook.getByRole("listitem")).not.toHaveCount(0);
   await expect(playbook).toContainText("acme-prod-db-1");
   await expect(ownerPage.locator("#timeline li").first()).toBeVisible();
@@ -89,18 +117,34 @@ test("open a demo incident and its playbook", async () => {
   // log entries of the incident, with their JSON
   const entries = ownerPage.locator("#log-entries");
   await entries.getByRole("button").first().click();
-  await expect(entries.locator("pre").first()).toContainText('"insertId": "log_');
+  await expect(entries.locator("pre").first()).toContainText(
+    '"insertId": "log_',
+  );
   // and one sentence a person understands beside the raw fields
-  await expect(entries.getByTestId("plain-words").first()).toContainText(/uncorrectable (memory )?error/);
+  await expect(entries.getByTestId("plain-words").first()).toContainText(
+    /uncorrectable (memory )?error/,
+  );
   await shot(ownerPage, "incident");
   await expectAccessible(ownerPage, "incident");
   // a process killed by a consumed error: the playbook says how to find it, with commands
   await ownerPage.goto("/incidents?status=resolved");
-  await ownerPage.getByRole("link", { name: / — memory error in a user process$/ }).first().click();
-  await expect(playbook.getByRole("heading", { name: "Find the affected process" })).toBeVisible();
-  await expect(playbook.locator("pre").filter({ hasText: "journalctl" }).first()).toBeVisible();
+  await ownerPage
+    .getByRole("link", { name: / — memory error in a user process$/ })
+    .first()
+    .click();
+  await expect(
+    playbook.getByRole("heading", { name: "Find the affected process" }),
+  ).toBeVisible();
+  await expect(
+    playbook.locator("pre").filter({ hasText: "journalctl" }).first(),
+  ).toBeVisible();
   // what the guest kernel prints: "Memory failure:" lines, or on arm64 without an error record the process's abort
-  await expect(playbook.locator("pre").filter({ hasText: /Memory failure:|unhandled exception/ }).first()).toBeVisible();
+  await expect(
+    playbook
+      .locator("pre")
+      .filter({ hasText: /Memory failure:|unhandled exception/ })
+      .first(),
+  ).toBeVisible();
   await shot(ownerPage, "incident-user-process");
 });
 
@@ -110,7 +154,10 @@ test("the incident page does not shift while it loads", async () => {
     const w = window as unknown as { __cls: number };
     w.__cls = 0;
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[]) {
+      for (const e of list.getEntries() as (PerformanceEntry & {
+        value: number;
+        hadRecentInput: boolean;
+      })[]) {
         if (!e.hadRecentInput) w.__cls += e.value;
       }
     }).observe({ type: "layout-shift", buffered: true });
@@ -118,7 +165,9 @@ test("the incident page does not shift while it loads", async () => {
   await ownerPage.goto(url);
   await ownerPage.waitForLoadState("networkidle");
   await ownerPage.waitForTimeout(500);
-  const shift = await ownerPage.evaluate(() => (window as unknown as { __cls: number }).__cls);
+  const shift = await ownerPage.evaluate(
+    () => (window as unknown as { __cls: number }).__cls,
+  );
   expect(shift).toBeLessThan(0.01);
 });
 
@@ -131,7 +180,9 @@ test("filter the logs explorer; its URL is a permalink", async () => {
   await expect(ownerPage).toHaveURL(/severity=CRITICAL/);
   await ownerPage.getByLabel("Project").selectOption("acme-prod");
   await expect(ownerPage).toHaveURL(/project=acme-prod/);
-  await ownerPage.getByLabel("VM", { exact: true }).selectOption("acme-prod-db-1");
+  await ownerPage
+    .getByLabel("VM", { exact: true })
+    .selectOption("acme-prod-db-1");
   await expect(ownerPage).toHaveURL(/vm=acme-prod-db-1/);
   await expect(ownerPage).toHaveURL(/range=30d/);
   const rows = list.getByRole("listitem");
@@ -145,12 +196,16 @@ test("filter the logs explorer; its URL is a permalink", async () => {
   }
   // expand an entry: its JSON and a permalink
   await rows.first().getByRole("button").click();
-  await expect(rows.first().locator("pre")).toContainText('"severity": "CRITICAL"');
+  await expect(rows.first().locator("pre")).toContainText(
+    '"severity": "CRITICAL"',
+  );
   await shot(ownerPage, "logs-filtered");
   await expectAccessible(ownerPage, "logs explorer");
   await rows.first().getByRole("link", { name: "Permalink" }).click();
   await expect(ownerPage).toHaveURL(/\/logs\?entry=log_/);
-  await expect(ownerPage.locator("#linked-entry pre")).toContainText('"insertId": "log_');
+  await expect(ownerPage.locator("#linked-entry pre")).toContainText(
+    '"insertId": "log_',
+  );
   await shot(ownerPage, "logs-permalink");
   // the filtered URL, opened afresh, shows the same filters
   await ownerPage.goto("/logs?severity=WARNING&range=30d");
@@ -160,38 +215,58 @@ test("filter the logs explorer; its URL is a permalink", async () => {
   await expect(filters.getByLabel("Time range")).toHaveValue("30d");
   const warnings = list.getByRole("listitem");
   const w = await warnings.count();
-  for (let i = 0; i < w; i++) await expect(warnings.nth(i)).toContainText("WARNING");
+  for (let i = 0; i < w; i++)
+    await expect(warnings.nth(i)).toContainText("WARNING");
   await ownerPage.goto("/logs");
-  await expect(ownerPage.getByRole("heading", { level: 1, name: "Logs" })).toBeVisible();
+  await expect(
+    ownerPage.getByRole("heading", { level: 1, name: "Logs" }),
+  ).toBeVisible();
   await shot(ownerPage, "logs");
 });
 
 test("open a VM's memory health", async () => {
   await ownerPage.goto("/vms");
-  await expect(ownerPage.getByRole("heading", { level: 1, name: "VMs" })).toBeVisible();
+  await expect(
+    ownerPage.getByRole("heading", { level: 1, name: "VMs" }),
+  ).toBeVisible();
   await shot(ownerPage, "vms");
   await expectAccessible(ownerPage, "VMs");
   await ownerPage.getByRole("link", { name: "db-1" }).first().click();
   await expect(ownerPage).toHaveURL(/\/vms\/acme-prod-db-1$/);
   const health = ownerPage.locator("#memory-health");
-  await expect(health.getByRole("img", { name: /Distinct poisoned pages per day over the last 30 days, against the threshold of 4/ })).toBeVisible();
-  await expect(health.getByRole("meter")).toHaveAttribute("aria-valuenow", /[1-9]/);
+  await expect(
+    health.getByRole("img", {
+      name: /Distinct poisoned pages per day over the last 30 days, against the threshold of 4/,
+    }),
+  ).toBeVisible();
+  await expect(health.getByRole("meter")).toHaveAttribute(
+    "aria-valuenow",
+    /[1-9]/,
+  );
   await expect(health).toContainText("threshold 4");
   await shot(ownerPage, "vm");
   await expectAccessible(ownerPage, "VM memory health");
 });
 
-test("another tenant's incident and VM URLs give a not-found page", async ({ request }) => {
+test("another tenant's incident and VM URLs give a not-found page", async ({
+  request,
+}) => {
   // globex's incident id, found the way its automation would: a globex API key on the REST API
   const op = env("PW_E2E_OPERATOR_TOKEN");
-  const key = await request.post("/api/v1/admin/tenants/globex/api-keys", { headers: { authorization: `Bearer ${op}` } });
+  const key = await request.post("/api/v1/admin/tenants/globex/api-keys", {
+    headers: { authorization: `Bearer ${op}` },
+  });
   expect(key.status()).toBe(201);
-  const list = await request.get("/api/v1/incidents", { headers: { authorization: `Bearer ${(await key.json()).key}` } });
+  const list = await request.get("/api/v1/incidents", {
+    headers: { authorization: `Bearer ${(await key.json()).key}` },
+  });
   const incidents = (await list.json()).data as { id: string; vmId: string }[];
   expect(incidents.length).toBeGreaterThan(0);
   const res = await ownerPage.goto(`/incidents/${incidents[0]!.id}`);
   expect(res?.status()).toBe(404);
-  await expect(ownerPage.getByRole("heading", { level: 1, name: "Not found" })).toBeVisible();
+  await expect(
+    ownerPage.getByRole("heading", { level: 1, name: "Not found" }),
+  ).toBeVisible();
   await expect(ownerPage.locator("body")).not.toContainText(incidents[0]!.vmId);
   await shot(ownerPage, "not-found-other-tenant");
   await expectAccessible(ownerPage, "not found");
@@ -199,7 +274,9 @@ test("another tenant's incident and VM URLs give a not-found page", async ({ req
   expect(vm?.status()).toBe(404);
   // and the API the console uses answers the same
   const trpc = await ownerPage.evaluate(async (id) => {
-    const r = await fetch(`/api/trpc/incident.byId?input=${encodeURIComponent(JSON.stringify({ json: { id } }))}`);
+    const r = await fetch(
+      `/api/trpc/incident.byId?input=${encodeURIComponent(JSON.stringify({ json: { id } }))}`,
+    );
     return r.status;
   }, incidents[0]!.id);
   expect(trpc).toBe(404);
@@ -215,35 +292,57 @@ test("a viewer cannot change settings", async () => {
   await shot(page, "settings-members-viewer");
   await expectAccessible(page, "members (viewer)");
   await page.goto("/settings/api-keys");
-  await expect(page.getByText("Only owners can create or revoke API keys")).toBeVisible();
+  await expect(
+    page.getByText("Only owners can create or revoke API keys"),
+  ).toBeVisible();
   await expect(page.getByRole("button", { name: "Create key" })).toHaveCount(0);
   await shot(page, "settings-api-keys-viewer");
   await page.goto("/settings/audit");
-  await expect(page.getByText("Only owners can read the audit log")).toBeVisible();
+  await expect(
+    page.getByText("Only owners can read the audit log"),
+  ).toBeVisible();
   // the server refuses too, whatever the page shows
   const statuses = await page.evaluate(async () => {
     const call = (path: string, json: unknown) =>
-      fetch(`/api/trpc/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ json }) }).then((r) => r.status);
+      fetch(`/api/trpc/${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ json }),
+      }).then((r) => r.status);
     return [
-      await call("settings.inviteMember", { email: "intruder@acme.example", role: "owner" }),
+      await call("settings.inviteMember", {
+        email: "intruder@acme.example",
+        role: "owner",
+      }),
       await call("settings.createApiKey", {}),
     ];
   });
   expect(statuses).toEqual([403, 403]);
   await page.goto("/outbox");
   // the owner's sign-in mail is not the viewer's to read
-  await expect(page.getByRole("row").filter({ hasText: OWNER }).filter({ hasText: "sign-in link" })).toHaveCount(0);
+  await expect(
+    page
+      .getByRole("row")
+      .filter({ hasText: OWNER })
+      .filter({ hasText: "sign-in link" }),
+  ).toHaveCount(0);
   await shot(page, "outbox-viewer");
   await page.close();
 });
 
 test("an owner invites a member and makes an API key that is shown once", async () => {
   await ownerPage.goto("/settings/members");
-  await ownerPage.getByLabel("Email", { exact: true }).fill("new.person@acme.example");
+  await ownerPage
+    .getByLabel("Email", { exact: true })
+    .fill("new.person@acme.example");
   await ownerPage.getByLabel("Role", { exact: true }).selectOption("member");
   await ownerPage.getByRole("button", { name: "Invite" }).click();
-  await expect(ownerPage.getByText("Invited new.person@acme.example as member")).toBeVisible();
-  await expect(ownerPage.getByRole("row").filter({ hasText: "new.person@acme.example" })).toBeVisible();
+  await expect(
+    ownerPage.getByText("Invited new.person@acme.example as member"),
+  ).toBeVisible();
+  await expect(
+    ownerPage.getByRole("row").filter({ hasText: "new.person@acme.example" }),
+  ).toBeVisible();
   await shot(ownerPage, "settings-members");
   await expectAccessible(ownerPage, "members (owner)");
   await ownerPage.goto("/settings/api-keys");
@@ -254,21 +353,37 @@ test("an owner invites a member and makes an API key that is shown once", async 
   await shot(ownerPage, "settings-api-keys-new");
   await expectAccessible(ownerPage, "API keys (owner)");
   await ownerPage.reload();
-  await expect(ownerPage.getByRole("row").filter({ hasText: "e2e" })).toBeVisible();
+  await expect(
+    ownerPage.getByRole("row").filter({ hasText: "e2e" }),
+  ).toBeVisible();
   await expect(ownerPage.locator("body")).not.toContainText(key);
   await ownerPage.goto("/settings/audit");
-  await expect(ownerPage.getByRole("row").filter({ hasText: "api_key.create" }).first()).toBeVisible();
-  await expect(ownerPage.getByRole("row").filter({ hasText: "member.add" }).first()).toBeVisible();
+  await expect(
+    ownerPage.getByRole("row").filter({ hasText: "api_key.create" }).first(),
+  ).toBeVisible();
+  await expect(
+    ownerPage.getByRole("row").filter({ hasText: "member.add" }).first(),
+  ).toBeVisible();
   await shot(ownerPage, "settings-audit");
   await expectAccessible(ownerPage, "audit log");
   await ownerPage.goto("/outbox");
-  await expect(ownerPage.getByRole("row").filter({ hasText: "new.person@acme.example" }).first()).toBeVisible();
+  await expect(
+    ownerPage
+      .getByRole("row")
+      .filter({ hasText: "new.person@acme.example" })
+      .first(),
+  ).toBeVisible();
   await shot(ownerPage, "outbox");
   await expectAccessible(ownerPage, "outbox");
 });
 
-test("dark mode, small screens, and the signed-out pages", async ({ browser }) => {
-  const dark = await browser.newContext({ colorScheme: "dark", storageState: await owner.storageState() });
+test("dark mode, small screens, and the signed-out pages", async ({
+  browser,
+}) => {
+  const dark = await browser.newContext({
+    colorScheme: "dark",
+    storageState: await owner.storageState(),
+  });
   const page = await dark.newPage();
   for (const [path, name] of [
     ["/overview", "overview"],
@@ -283,13 +398,21 @@ test("dark mode, small screens, and the signed-out pages", async ({ browser }) =
     await expectAccessible(page, `${name} (dark)`);
   }
   await page.getByRole("link", { name: "Incidents" }).first().click();
-  await page.getByRole("row").filter({ hasText: "db-1" }).first().getByRole("link", { name: /^db-1 — / }).click();
+  await page
+    .getByRole("row")
+    .filter({ hasText: "db-1" })
+    .first()
+    .getByRole("link", { name: /^db-1 — / })
+    .click();
   await expect(page.locator("#playbook")).toBeVisible();
   await shot(page, "dark-incident");
   await expectAccessible(page, "incident (dark)");
   await dark.close();
 
-  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await owner.storageState() });
+  const phone = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    storageState: await owner.storageState(),
+  });
   const p = await phone.newPage();
   for (const [path, name] of [
     ["/overview", "overview"],
@@ -301,7 +424,10 @@ test("dark mode, small screens, and the signed-out pages", async ({ browser }) =
     await shot(p, `mobile-${name}`);
   }
   await p.goto("/incidents");
-  await p.getByRole("link", { name: /^db-1 — / }).first().click();
+  await p
+    .getByRole("link", { name: /^db-1 — / })
+    .first()
+    .click();
   await expect(p.locator("#playbook")).toBeVisible();
   await shot(p, "mobile-incident");
   await phone.close();
@@ -321,10 +447,15 @@ test("dark mode, small screens, and the signed-out pages", async ({ browser }) =
 test("keyboard: skip link, navigation and an expandable entry", async () => {
   await ownerPage.goto("/overview");
   await ownerPage.keyboard.press("Tab");
-  await expect(ownerPage.getByRole("link", { name: "Skip to content" })).toBeFocused();
+  await expect(
+    ownerPage.getByRole("link", { name: "Skip to content" }),
+  ).toBeFocused();
   await ownerPage.keyboard.press("Enter");
   await ownerPage.goto("/logs?range=30d");
-  const first = ownerPage.getByRole("list", { name: "Log entries" }).getByRole("button").first();
+  const first = ownerPage
+    .getByRole("list", { name: "Log entries" })
+    .getByRole("button")
+    .first();
   await first.focus();
   await ownerPage.keyboard.press("Enter");
   await expect(first).toHaveAttribute("aria-expanded", "true");
@@ -332,28 +463,51 @@ test("keyboard: skip link, navigation and an expandable entry", async () => {
   await expect(first).toHaveAttribute("aria-expanded", "false");
 });
 
-test("every page runs under a per-request nonce policy, with no script blocked", async ({ browser }) => {
+test("every page runs under a per-request nonce policy, with no script blocked", async ({
+  browser,
+}) => {
   const ctx = await ownerContext(browser);
   // Playwright's init scripts are not subject to the page's policy: they record what it blocks
   await ctx.addInitScript(() => {
     const w = window as unknown as { __cspViolations: string[] };
     w.__cspViolations = [];
-    document.addEventListener("securitypolicyviolation", (e) => w.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener("securitypolicyviolation", (e) =>
+      w.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
   });
   const page = await ctx.newPage();
   const nonces = new Set<string>();
-  for (const path of ["/overview", "/incidents", "/logs?range=30d", "/vms", "/settings/webhooks", "/login", "/no-such-page"]) {
+  for (const path of [
+    "/overview",
+    "/incidents",
+    "/logs?range=30d",
+    "/vms",
+    "/settings/webhooks",
+    "/login",
+    "/no-such-page",
+  ]) {
     const res = await page.goto(path);
     const csp = res!.headers()["content-security-policy"] ?? "";
-    expect(csp, path).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic';/);
+    expect(csp, path).toMatch(
+      /script-src 'self' 'nonce-[^']+' 'strict-dynamic';/,
+    );
     nonces.add(/'nonce-([^']+)'/.exec(csp)![1]!);
     await page.waitForLoadState("networkidle");
-    expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations), path).toEqual([]);
+    expect(
+      await page.evaluate(
+        () =>
+          (window as unknown as { __cspViolations: string[] }).__cspViolations,
+      ),
+      path,
+    ).toEqual([]);
   }
   expect(nonces.size).toBe(7);
   // hydrated under the policy: a client-side control works
   await page.goto("/logs?range=30d");
-  const entry = page.getByRole("list", { name: "Log entries" }).getByRole("button").first();
+  const entry = page
+    .getByRole("list", { name: "Log entries" })
+    .getByRole("button")
+    .first();
   await entry.click();
   await expect(entry).toHaveAttribute("aria-expanded", "true");
   // what markup injected into a page could carry, an inline handler, is refused (and seen refused)
@@ -366,6 +520,11 @@ test("every page runs under a per-request nonce policy, with no script blocked",
     return (window as unknown as { __injected?: boolean }).__injected ?? false;
   });
   expect(ran).toBe(false);
-  expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual(["script-src-attr inline"]);
+  expect(
+    await page.evaluate(
+      () =>
+        (window as unknown as { __cspViolations: string[] }).__cspViolations,
+    ),
+  ).toEqual(["script-src-attr inline"]);
   await ctx.close();
 });

@@ -4,7 +4,9 @@ import { env } from "./helpers";
 // The methods Next.js itself cannot serve, against the real server (`next start`): TRACE used to
 // be a plain-text 500 with a logged TypeError on every path, PROPFIND an empty 400.
 test.describe("HTTP methods on the real server", () => {
-  test("TRACE and PROPFIND are 405 with Allow in the error shape, on API paths and pages", async ({ request }) => {
+  test("TRACE and PROPFIND are 405 with Allow in the error shape, on API paths and pages", async ({
+    request,
+  }) => {
     for (const [method, path, allow] of [
       ["TRACE", "/api/v1/incidents", "GET, HEAD, OPTIONS"],
       ["TRACE", "/api/v1/events", "OPTIONS, POST"],
@@ -21,7 +23,9 @@ test.describe("HTTP methods on the real server", () => {
     expect(nf.status()).toBe(404);
   });
 
-  test("OPTIONS names the path's methods, HEAD answers like GET, a wrong method is 405, a 401 challenges", async ({ request }) => {
+  test("OPTIONS names the path's methods, HEAD answers like GET, a wrong method is 405, a 401 challenges", async ({
+    request,
+  }) => {
     const opts = await request.fetch("/api/v1/webhooks", { method: "OPTIONS" });
     expect(opts.status()).toBe(204);
     expect(opts.headers()["allow"]).toBe("GET, HEAD, OPTIONS, POST");
@@ -33,8 +37,12 @@ test.describe("HTTP methods on the real server", () => {
     expect(wrong.headers()["allow"]).toBe("GET, HEAD, OPTIONS");
     const unauth = await request.get("/api/v1/incidents");
     expect(unauth.status()).toBe(401);
-    expect(unauth.headers()["www-authenticate"]).toBe('Bearer realm="poisonwatch"');
-    const ok = await request.get("/api/v1/admin/policy", { headers: { authorization: `Bearer ${env("PW_E2E_OPERATOR_TOKEN")}` } });
+    expect(unauth.headers()["www-authenticate"]).toBe(
+      'Bearer realm="poisonwatch"',
+    );
+    const ok = await request.get("/api/v1/admin/policy", {
+      headers: { authorization: `Bearer ${env("PW_E2E_OPERATOR_TOKEN")}` },
+    });
     expect(ok.status()).toBe(200);
   });
 });

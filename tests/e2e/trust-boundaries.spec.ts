@@ -1,6 +1,12 @@
 import type { Page } from "@playwright/test";
 import { expect, test } from "@playwright/test";
-import { expectAccessible, ownerContext, requestSignInLink, shot, signInLinkFor } from "./helpers";
+import {
+  expectAccessible,
+  ownerContext,
+  requestSignInLink,
+  shot,
+  signInLinkFor,
+} from "./helpers";
 
 // Issue 11, finding 1: an owner who invites another tenant's owner (or makes the public form mail
 // them a sign-in link) must find no working link anywhere the console shows them.
@@ -11,12 +17,18 @@ const VERIFY = /magic-link\/verify|[?&]token=/;
 
 // Every link target, the visible text and the iframes' documents of the page, as one string.
 async function everythingOn(page: Page): Promise<string> {
-  const hrefs = await page.locator("a[href]").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
-  const srcdocs = await page.locator("iframe").evaluateAll((fs) => fs.map((f) => (f as HTMLIFrameElement).srcdoc));
+  const hrefs = await page
+    .locator("a[href]")
+    .evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+  const srcdocs = await page
+    .locator("iframe")
+    .evaluateAll((fs) => fs.map((f) => (f as HTMLIFrameElement).srcdoc));
   return [page.url(), ...hrefs, ...srcdocs, await page.content()].join("\n");
 }
 
-test("an owner who invites another tenant's owner finds no working link anywhere they can see", async ({ browser }) => {
+test("an owner who invites another tenant's owner finds no working link anywhere they can see", async ({
+  browser,
+}) => {
   const owner = await ownerContext(browser);
   const page = await owner.newPage();
   await page.goto("/settings/members");
@@ -45,7 +57,17 @@ test("an owner who invites another tenant's owner finds no working link anywhere
   await expectAccessible(page, "a withheld invitation");
 
   // nowhere else either, and the operator's outbox is not theirs to open
-  for (const path of ["/overview", "/incidents", "/logs", "/vms", "/settings/members", "/settings/audit", "/settings/api-keys", "/settings/notifications", "/settings/webhooks"]) {
+  for (const path of [
+    "/overview",
+    "/incidents",
+    "/logs",
+    "/vms",
+    "/settings/members",
+    "/settings/audit",
+    "/settings/api-keys",
+    "/settings/notifications",
+    "/settings/webhooks",
+  ]) {
     await page.goto(path);
     expect(await everythingOn(page), path).not.toMatch(VERIFY);
   }
@@ -55,7 +77,11 @@ test("an owner who invites another tenant's owner finds no working link anywhere
   await page.close();
 
   // the invitation itself exists and signs in its recipient (read by the operator, passed on)
-  const link = await signInLinkFor(browser, VICTIM, "You are invited to join Acme Analytics on Poisonwatch");
+  const link = await signInLinkFor(
+    browser,
+    VICTIM,
+    "You are invited to join Acme Analytics on Poisonwatch",
+  );
   const victim = await browser.newContext();
   const v = await victim.newPage();
   await v.goto(link);

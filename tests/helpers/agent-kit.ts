@@ -7,8 +7,16 @@ import { jsonLogger } from "@/agent/log";
 
 export function memoryLog() {
   const lines: Record<string, unknown>[] = [];
-  const log = jsonLogger((l) => lines.push(JSON.parse(l) as Record<string, unknown>), { debug: true });
-  return { log, lines, has: (level: string, text: string) => lines.some((l) => l.level === level && String(l.msg).includes(text)) };
+  const log = jsonLogger(
+    (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
+    { debug: true },
+  );
+  return {
+    log,
+    lines,
+    has: (level: string, text: string) =>
+      lines.some((l) => l.level === level && String(l.msg).includes(text)),
+  };
 }
 
 export function tempDir(prefix = "pw-agent-"): string {
@@ -47,7 +55,10 @@ export async function lineClient(socketPath: string) {
     async next(n: number, timeoutMs = 10_000): Promise<string[]> {
       const deadline = Date.now() + timeoutMs;
       while (lines.length < n) {
-        if (Date.now() > deadline) throw new Error(`only ${lines.length} of ${n} lines: ${lines.join(" | ")}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `only ${lines.length} of ${n} lines: ${lines.join(" | ")}`,
+          );
         await new Promise<void>((r) => {
           waiters.push(r);
           setTimeout(r, 50);

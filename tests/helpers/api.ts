@@ -10,15 +10,24 @@ export type ApiAnswer<T = any> = { status: number; body: T; headers: Headers };
 export async function api<T = any>(
   method: string,
   path: string,
-  opts: { token?: string; body?: unknown; rawBody?: string | Uint8Array<ArrayBuffer>; contentType?: string; headers?: Record<string, string> } = {},
+  opts: {
+    token?: string;
+    body?: unknown;
+    rawBody?: string | Uint8Array<ArrayBuffer>;
+    contentType?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<ApiAnswer<T>> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: string | Uint8Array<ArrayBuffer> | undefined;
   if (opts.rawBody !== undefined) body = opts.rawBody;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-  if (body !== undefined) headers["content-type"] ??= opts.contentType ?? "application/json";
-  const res = await apiRouter.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+  if (body !== undefined)
+    headers["content-type"] ??= opts.contentType ?? "application/json";
+  const res = await apiRouter.handle(
+    new Request(`http://localhost${path}`, { method, headers, body }),
+  );
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -26,9 +35,17 @@ export async function api<T = any>(
   } catch {
     /* not JSON (e.g. Prometheus text) */
   }
-  const problems = documentProblems(method, path, res.status, res.headers, parsed);
+  const problems = documentProblems(
+    method,
+    path,
+    res.status,
+    res.headers,
+    parsed,
+  );
   if (problems.length) {
-    throw new Error(`The answer does not match the OpenAPI document (fix the answer, or the route's responses in server/http/routes / the schemas in server/http/schemas.ts):\n${problems.join("\n")}`);
+    throw new Error(
+      `The answer does not match the OpenAPI document (fix the answer, or the route's responses in server/http/routes / the schemas in server/http/schemas.ts):\n${problems.join("\n")}`,
+    );
   }
   return { status: res.status, body: parsed as T, headers: res.headers };
 }
@@ -39,7 +56,11 @@ let operatorToken: string | undefined;
 export async function operator(): Promise<string> {
   if (!operatorToken) {
     operatorToken = newSecretToken("operator");
-    await putSetting(await getDb(), OPERATOR_TOKEN_SETTING, hashToken(operatorToken));
+    await putSetting(
+      await getDb(),
+      OPERATOR_TOKEN_SETTING,
+      hashToken(operatorToken),
+    );
   }
   return operatorToken;
 }
@@ -56,19 +77,50 @@ export async function fleet(opts: { vms?: number } = {}) {
   const tenantId = uid("t");
   const projectId = uid("p");
   const hostId = uid("h");
-  await api("PUT", `/api/v1/admin/tenants/${tenantId}`, { token: op, body: { name: "Tenant " + tenantId, contactEmails: [`ops@${tenantId}.example`] } });
-  await api("PUT", `/api/v1/admin/projects/${projectId}`, { token: op, body: { tenantId, name: "Project" } });
-  await api("PUT", `/api/v1/admin/hosts/${hostId}`, { token: op, body: { zone: "zone-a" } });
-  const tok = await api("POST", `/api/v1/admin/hosts/${hostId}/tokens`, { token: op });
-  const key = await api("POST", `/api/v1/admin/tenants/${tenantId}/api-keys`, { token: op });
+  await api("PUT", `/api/v1/admin/tenants/${tenantId}`, {
+    token: op,
+    body: {
+      name: "Tenant " + tenantId,
+      contactEmails: [`ops@${tenantId}.example`],
+    },
+  });
+  await api("PUT", `/api/v1/admin/projects/${projectId}`, {
+    token: op,
+    body: { tenantId, name: "Project" },
+  });
+  await api("PUT", `/api/v1/admin/hosts/${hostId}`, {
+    token: op,
+    body: { zone: "zone-a" },
+  });
+  const tok = await api("POST", `/api/v1/admin/hosts/${hostId}/tokens`, {
+    token: op,
+  });
+  const key = await api("POST", `/api/v1/admin/tenants/${tenantId}/api-keys`, {
+    token: op,
+  });
   const vmIds: string[] = [];
   for (let i = 0; i < (opts.vms ?? 1); i++) {
     const vmId = uid("vm");
     await api("PUT", `/api/v1/admin/vms/${vmId}`, {
       token: op,
-      body: { projectId, name: `web-${i + 1}`, zone: "zone-a", hostId, placedAt: "2020-01-01T00:00:00Z" },
+      body: {
+        projectId,
+        name: `web-${i + 1}`,
+        zone: "zone-a",
+        hostId,
+        placedAt: "2020-01-01T00:00:00Z",
+      },
     });
     vmIds.push(vmId);
   }
-  return { op, tenantId, projectId, hostId, hostToken: tok.body.token as string, apiKey: key.body.key as string, vmIds, vmId: vmIds[0]! };
+  return {
+    op,
+    tenantId,
+    projectId,
+    hostId,
+    hostToken: tok.body.token as string,
+    apiKey: key.body.key as string,
+    vmIds,
+    vmId: vmIds[0]!,
+  };
 }

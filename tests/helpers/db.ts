@@ -3,12 +3,16 @@ import type { DbHandle } from "@/db/client";
 import { openPglite, openPostgres } from "@/db/client";
 
 // A fresh, migrated database for one test file, copied from the run's template.
-export async function openTestDatabase(): Promise<DbHandle & { drop: () => Promise<void> }> {
+export async function openTestDatabase(): Promise<
+  DbHandle & { drop: () => Promise<void> }
+> {
   const url = process.env.DATABASE_URL;
   if (url) {
     const u = new URL(url);
     if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(u.hostname)) {
-      throw new Error(`Refusing to run tests against a non-local database (${u.hostname})`);
+      throw new Error(
+        `Refusing to run tests against a non-local database (${u.hostname})`,
+      );
     }
     const tpl = process.env.PW_TEST_PG_TEMPLATE;
     if (!tpl) throw new Error("global setup did not make a template database");
@@ -38,6 +42,10 @@ export async function openTestDatabase(): Promise<DbHandle & { drop: () => Promi
   const file = process.env.PW_TEST_PGLITE_TEMPLATE;
   if (!file) throw new Error("global setup did not make a PGlite template");
   const blob = new Blob([readFileSync(file)]);
-  const h = await openPglite("memory://", { migrate: false, lock: false, loadDataDir: blob });
+  const h = await openPglite("memory://", {
+    migrate: false,
+    lock: false,
+    loadDataDir: blob,
+  });
   return { ...h, drop: () => h.close() };
 }

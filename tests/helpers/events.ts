@@ -26,17 +26,39 @@ export function memoryEvent(o: EventOpts): Record<string, unknown> {
     arch: mechanism === "kvm_exit_arm_sea" ? "arm64" : "x86_64",
     mechanism,
     guestMode: o.guestMode ?? "user",
-    actions: o.actions ?? (mechanism === "kvm_exit_arm_sea" ? ["sea_injected", "page_unmapped"] : ["mce_injected", "page_unmapped"]),
+    actions:
+      o.actions ??
+      (mechanism === "kvm_exit_arm_sea"
+        ? ["sea_injected", "page_unmapped"]
+        : ["mce_injected", "page_unmapped"]),
   };
   if (mechanism === "kvm_exit_arm_sea") {
     data.armSea =
       o.gpa === null
-        ? { flags: 0, esr: o.esr ?? "0x0000000092000610", gva: "0x0000000000000000", gpa: "0x0000000000000000" }
-        : { flags: 1, esr: o.esr ?? "0x0000000092000010", gva: "0x0000ffff9a2b3c40", gpa: o.gpa ?? "0x00000001234f8000" };
+        ? {
+            flags: 0,
+            esr: o.esr ?? "0x0000000092000610",
+            gva: "0x0000000000000000",
+            gpa: "0x0000000000000000",
+          }
+        : {
+            flags: 1,
+            esr: o.esr ?? "0x0000000092000010",
+            gva: "0x0000ffff9a2b3c40",
+            gpa: o.gpa ?? "0x00000001234f8000",
+          };
   } else if (mechanism === "sigbus") {
-    data.sigbus = { code: o.sigbusCode ?? "BUS_MCEERR_AR", addrLsb: 12, ...(o.gpa === null ? {} : { gpa: o.gpa ?? "0x00000000b7a41000" }) };
+    data.sigbus = {
+      code: o.sigbusCode ?? "BUS_MCEERR_AR",
+      addrLsb: 12,
+      ...(o.gpa === null ? {} : { gpa: o.gpa ?? "0x00000000b7a41000" }),
+    };
   } else {
-    data.qemu = { recipient: "guest", action: o.qemuAction ?? "inject", flags: { "action-required": o.actionRequired ?? true, recursive: false } };
+    data.qemu = {
+      recipient: "guest",
+      action: o.qemuAction ?? "inject",
+      flags: { "action-required": o.actionRequired ?? true, recursive: false },
+    };
   }
   return {
     specversion: "1.0",

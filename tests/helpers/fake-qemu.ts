@@ -7,7 +7,13 @@ import { rmSync } from "node:fs";
 import net from "node:net";
 
 export const QMP_GREETING = {
-  QMP: { version: { qemu: { micro: 0, minor: 2, major: 9 }, package: "Debian 1:9.2.0+ds-1" }, capabilities: ["oob"] },
+  QMP: {
+    version: {
+      qemu: { micro: 0, minor: 2, major: 9 },
+      package: "Debian 1:9.2.0+ds-1",
+    },
+    capabilities: ["oob"],
+  },
 };
 
 type Client = { sock: net.Socket; negotiated: boolean; buf: string };
@@ -71,11 +77,19 @@ export class FakeQemu {
     try {
       cmd = JSON.parse(line) as typeof cmd;
     } catch {
-      this.send(c, { error: { class: "GenericError", desc: "JSON parse error, expecting value" } });
+      this.send(c, {
+        error: {
+          class: "GenericError",
+          desc: "JSON parse error, expecting value",
+        },
+      });
       return;
     }
     const id = cmd.id === undefined ? {} : { id: cmd.id };
-    this.commands.push({ execute: String(cmd.execute), negotiated: c.negotiated });
+    this.commands.push({
+      execute: String(cmd.execute),
+      negotiated: c.negotiated,
+    });
     if (!c.negotiated) {
       if (cmd.execute === "qmp_capabilities") {
         c.negotiated = true;
@@ -83,23 +97,43 @@ export class FakeQemu {
         for (const w of this.negotiatedWaiters.splice(0)) w();
       } else {
         this.commandNotFound += 1;
-        this.send(c, { ...id, error: { class: "CommandNotFound", desc: "Expecting capabilities negotiation with 'qmp_capabilities'" } });
+        this.send(c, {
+          ...id,
+          error: {
+            class: "CommandNotFound",
+            desc: "Expecting capabilities negotiation with 'qmp_capabilities'",
+          },
+        });
       }
       return;
     }
     if (cmd.execute === "qmp_capabilities") {
-      this.send(c, { ...id, error: { class: "CommandNotFound", desc: "Capabilities negotiation is already complete, command ignored" } });
+      this.send(c, {
+        ...id,
+        error: {
+          class: "CommandNotFound",
+          desc: "Capabilities negotiation is already complete, command ignored",
+        },
+      });
     } else if (cmd.execute === "query-status") {
       this.send(c, { return: { status: "running", running: true }, ...id });
     } else {
       this.commandNotFound += 1;
-      this.send(c, { ...id, error: { class: "CommandNotFound", desc: `The command ${cmd.execute} has not been found` } });
+      this.send(c, {
+        ...id,
+        error: {
+          class: "CommandNotFound",
+          desc: `The command ${cmd.execute} has not been found`,
+        },
+      });
     }
   }
 
   private send(c: Client, msg: unknown): void {
     // QEMU's JSON writer puts a space after ':' and ',' and ends each message with CRLF
-    c.sock.write(JSON.stringify(msg).replace(/":/g, '": ').replace(/,"/g, ', "') + "\r\n");
+    c.sock.write(
+      JSON.stringify(msg).replace(/":/g, '": ').replace(/,"/g, ', "') + "\r\n",
+    );
   }
 
   get negotiated(): boolean {
@@ -112,12 +146,19 @@ export class FakeQemu {
   }
 
   // An event to the negotiated client, as QEMU prints it.
-  emit(event: string, data: Record<string, unknown> | undefined, timestamp = { seconds: 1733212345, microseconds: 123456 }): void {
+  emit(
+    event: string,
+    data: Record<string, unknown> | undefined,
+    timestamp = { seconds: 1733212345, microseconds: 123456 },
+  ): void {
     if (!this.active?.negotiated) throw new Error("no negotiated QMP client");
     this.send(this.active, { timestamp, event, ...(data ? { data } : {}) });
   }
 
-  memoryFailure(data: Record<string, unknown>, timestamp?: { seconds: number; microseconds: number }): void {
+  memoryFailure(
+    data: Record<string, unknown>,
+    timestamp?: { seconds: number; microseconds: number },
+  ): void {
     this.emit("MEMORY_FAILURE", data, timestamp);
   }
 
@@ -136,6 +177,10 @@ export class FakeQemu {
 // QEMU leaves its socket file behind when it is killed: a file nobody listens on. Made the same
 // way, by a process that listens and is SIGKILLed.
 export function staleSocket(path: string): void {
-  const r = spawnSync(process.execPath, ["-e", `require("node:net").createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, "SIGKILL"))`]);
-  if (r.signal !== "SIGKILL") throw new Error(`could not make a stale socket: ${r.stderr}`);
+  const r = spawnSync(process.execPath, [
+    "-e",
+    `require("node:net").createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, "SIGKILL"))`,
+  ]);
+  if (r.signal !== "SIGKILL")
+    throw new Error(`could not make a stale socket: ${r.stderr}`);
 }

@@ -4,8 +4,15 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 
-export type Received = { headers: http.IncomingHttpHeaders; events: { id: string; [k: string]: unknown }[]; rawBytes: number };
-type Plain = { status: number; headers?: Record<string, string>; body?: unknown } | "default" | "hang";
+export type Received = {
+  headers: http.IncomingHttpHeaders;
+  events: { id: string; [k: string]: unknown }[];
+  rawBytes: number;
+};
+type Plain =
+  | { status: number; headers?: Record<string, string>; body?: unknown }
+  | "default"
+  | "hang";
 type Answer = Plain | ((events: Received["events"]) => Plain);
 
 export async function fakeService() {
@@ -18,7 +25,8 @@ export async function fakeService() {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const raw = Buffer.concat(chunks);
-      const body = req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw;
+      const body =
+        req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw;
       const events = JSON.parse(body.toString("utf8")) as Received["events"];
       requests.push({ headers: req.headers, events, rawBytes: raw.length });
       const next = script.shift() ?? fallback;
@@ -30,10 +38,21 @@ export async function fakeService() {
           stored.set(e.id, e);
           return { id: e.id, status: dup ? "duplicate" : "accepted" };
         });
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ results }));
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ results }));
         return;
       }
-      res.writeHead(a.status, { "content-type": "application/json", ...(a.headers ?? {}) }).end(JSON.stringify(a.body ?? { error: { code: "x", message: "scripted" } }));
+      res
+        .writeHead(a.status, {
+          "content-type": "application/json",
+          ...(a.headers ?? {}),
+        })
+        .end(
+          JSON.stringify(
+            a.body ?? { error: { code: "x", message: "scripted" } },
+          ),
+        );
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));

@@ -37,7 +37,9 @@ export class FakeTimers implements Timers {
     const target = this.t + ms;
     for (;;) {
       await settle();
-      const due = this.entries.filter((e) => e.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      const due = this.entries
+        .filter((e) => e.at <= target)
+        .sort((a, b) => a.at - b.at || a.id - b.id)[0];
       if (!due) break;
       this.entries = this.entries.filter((e) => e !== due);
       this.t = Math.max(this.t, due.at);
@@ -53,7 +55,11 @@ export async function settle(rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
 }
 
-export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function until(
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

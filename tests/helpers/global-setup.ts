@@ -25,7 +25,9 @@ export default async function setup() {
         `select datname from pg_database where datname like 'pw\\_t\\_${runId}\\_%' escape '\\' or datname = '${name}'`,
       );
       for (const d of dbs) {
-        await admin.unsafe(`drop database if exists "${d.datname}" with (force)`).catch(() => {});
+        await admin
+          .unsafe(`drop database if exists "${d.datname}" with (force)`)
+          .catch(() => {});
       }
       await admin.end();
     };

@@ -47,50 +47,65 @@ export async function startReceiver() {
   const secrets = new Map<string, string[]>();
   const plans = new Map<string, Planned[]>();
   const received: ReceivedWebhook[] = [];
-  const unverified: { path: string; id: string | undefined; error: string }[] = [];
+  const unverified: { path: string; id: string | undefined; error: string }[] =
+    [];
   const waiters: { pred: () => boolean; resolve: () => void }[] = [];
 
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    const body = await readBody(req);
-    const path = req.url ?? "/";
-    const h = req.headers;
-    const id = String(h["webhook-id"] ?? "");
-    const pathSecrets = secrets.get(path) ?? [];
-    const verifiedWith = pathSecrets.filter((s) => {
-      try {
-        new Webhook(s).verify(body, {
-          "webhook-id": id,
-          "webhook-timestamp": String(h["webhook-timestamp"] ?? ""),
-          "webhook-signature": String(h["webhook-signature"] ?? ""),
+  const server = createServer(
+    async (req: IncomingMessage, res: ServerResponse) => {
+      const body = await readBody(req);
+      const path = req.url ?? "/";
+      const h = req.headers;
+      const id = String(h["webhook-id"] ?? "");
+      const pathSecrets = secrets.get(path) ?? [];
+      const verifiedWith = pathSecrets.filter((s) => {
+        try {
+          new Webhook(s).verify(body, {
+            "webhook-id": id,
+            "webhook-timestamp": String(h["webhook-timestamp"] ?? ""),
+            "webhook-signature": String(h["webhook-signature"] ?? ""),
+          });
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      if (!verifiedWith.length)
+        unverified.push({
+          path,
+          id,
+          error: pathSecrets.length
+            ? "signature did not verify"
+            : "no secret registered",
         });
-        return true;
-      } catch {
-        return false;
+      const plan = plans.get(path)?.shift() ?? { status: 200 };
+      if (plan.delayMs) await new Promise((r) => setTimeout(r, plan.delayMs));
+      received.push({
+        path,
+        id,
+        timestamp: String(h["webhook-timestamp"] ?? ""),
+        signature: String(h["webhook-signature"] ?? ""),
+        body,
+        payload: JSON.parse(body),
+        verifiedWith,
+        answered: plan.status,
+        receivedAt: performance.now(),
+      });
+      res.writeHead(plan.status, {
+        "content-type": "text/plain",
+        ...(plan.headers ?? {}),
+      });
+      res.end(
+        plan.body ?? (plan.status < 300 ? "ok" : `status ${plan.status}`),
+      );
+      for (const w of [...waiters]) {
+        if (w.pred()) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
       }
-    });
-    if (!verifiedWith.length) unverified.push({ path, id, error: pathSecrets.length ? "signature did not verify" : "no secret registered" });
-    const plan = plans.get(path)?.shift() ?? { status: 200 };
-    if (plan.delayMs) await new Promise((r) => setTimeout(r, plan.delayMs));
-    received.push({
-      path,
-      id,
-      timestamp: String(h["webhook-timestamp"] ?? ""),
-      signature: String(h["webhook-signature"] ?? ""),
-      body,
-      payload: JSON.parse(body),
-      verifiedWith,
-      answered: plan.status,
-      receivedAt: performance.now(),
-    });
-    res.writeHead(plan.status, { "content-type": "text/plain", ...(plan.headers ?? {}) });
-    res.end(plan.body ?? (plan.status < 300 ? "ok" : `status ${plan.status}`));
-    for (const w of [...waiters]) {
-      if (w.pred()) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  });
+    },
+  );
   server.keepAliveTimeout = 1;
   const base = await listen(server);
   let n = 0;
@@ -119,7 +134,10 @@ export async function startReceiver() {
     waitFor(pred: () => boolean, timeoutMs = 10_000): Promise<void> {
       if (pred()) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error("timed out waiting for webhooks")), timeoutMs);
+        const t = setTimeout(
+          () => reject(new Error("timed out waiting for webhooks")),
+          timeoutMs,
+        );
         waiters.push({
           pred,
           resolve: () => {
@@ -135,21 +153,41 @@ export async function startReceiver() {
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 /** Points the control-plane callback at a new path of the receiver, which verifies with its secret. */
-export async function pointCallbackAt(rx: Receiver, operatorToken: string): Promise<{ path: string; secret: string }> {
+export async function pointCallbackAt(
+  rx: Receiver,
+  operatorToken: string,
+): Promise<{ path: string; secret: string }> {
   const path = rx.newPath();
-  const cb = await api("PUT", "/api/v1/admin/callback", { token: operatorToken, body: { url: rx.url(path) } });
-  if (cb.status !== 200) throw new Error(`PUT /api/v1/admin/callback answered ${cb.status}: ${JSON.stringify(cb.body)}`);
+  const cb = await api("PUT", "/api/v1/admin/callback", {
+    token: operatorToken,
+    body: { url: rx.url(path) },
+  });
+  if (cb.status !== 200)
+    throw new Error(
+      `PUT /api/v1/admin/callback answered ${cb.status}: ${JSON.stringify(cb.body)}`,
+    );
   rx.setSecrets(path, [cb.body.secret]);
   return { path, secret: cb.body.secret };
 }
 
-export type ResendRequest = { path: string; idempotencyKey: string | undefined; auth: string | undefined; body: any; answered: number; at: number };
+export type ResendRequest = {
+  path: string;
+  idempotencyKey: string | undefined;
+  auth: string | undefined;
+  body: any;
+  answered: number;
+  at: number;
+};
 
 // POST /emails and /emails/batch like Resend: Bearer key required, Idempotency-Key replays the
 // first answer, a plan can answer 429 / 422 / 500 first.
 export async function startFakeResend() {
   const requests: ResendRequest[] = [];
-  const delivered: { id: string; email: any; idempotencyKey: string | undefined }[] = [];
+  const delivered: {
+    id: string;
+    email: any;
+    idempotencyKey: string | undefined;
+  }[] = [];
   const plans: Planned[] = [];
   const byKey = new Map<string, { status: number; body: string }>();
   let n = 0;
@@ -166,18 +204,49 @@ export async function startFakeResend() {
     } catch {
       /* keep null */
     }
-    const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      requests.push({ path, idempotencyKey: key, auth, body, answered: status, at: arrived });
+    const answer = (
+      status: number,
+      payload: unknown,
+      headers: Record<string, string> = {},
+    ) => {
+      requests.push({
+        path,
+        idempotencyKey: key,
+        auth,
+        body,
+        answered: status,
+        at: arrived,
+      });
       res.writeHead(status, { "content-type": "application/json", ...headers });
       res.end(typeof payload === "string" ? payload : JSON.stringify(payload));
     };
-    if (req.method !== "POST" || (path !== "/emails" && path !== "/emails/batch")) {
-      return answer(404, { statusCode: 404, name: "not_found", message: "Not found" });
+    if (
+      req.method !== "POST" ||
+      (path !== "/emails" && path !== "/emails/batch")
+    ) {
+      return answer(404, {
+        statusCode: 404,
+        name: "not_found",
+        message: "Not found",
+      });
     }
-    if (!auth?.startsWith("Bearer ")) return answer(401, { statusCode: 401, name: "missing_api_key", message: "Missing API key" });
+    if (!auth?.startsWith("Bearer "))
+      return answer(401, {
+        statusCode: 401,
+        name: "missing_api_key",
+        message: "Missing API key",
+      });
     const plan = plans.shift();
     if (plan && plan.status >= 300 && !plan.dropAfterAccept) {
-      return answer(plan.status, plan.body ?? { statusCode: plan.status, name: "application_error", message: "planned" }, plan.headers);
+      return answer(
+        plan.status,
+        plan.body ?? {
+          statusCode: plan.status,
+          name: "application_error",
+          message: "planned",
+        },
+        plan.headers,
+      );
     }
     if (key && byKey.has(key)) {
       const prev = byKey.get(key)!;
@@ -190,10 +259,21 @@ export async function startFakeResend() {
       delivered.push({ id, email, idempotencyKey: key });
       return id;
     });
-    const payload = JSON.stringify(path === "/emails/batch" ? { data: ids.map((id) => ({ id })) } : { id: ids[0] });
+    const payload = JSON.stringify(
+      path === "/emails/batch"
+        ? { data: ids.map((id) => ({ id })) }
+        : { id: ids[0] },
+    );
     if (key) byKey.set(key, { status: 200, body: payload });
     if (plan?.dropAfterAccept) {
-      requests.push({ path, idempotencyKey: key, auth, body, answered: 0, at: arrived });
+      requests.push({
+        path,
+        idempotencyKey: key,
+        auth,
+        body,
+        answered: 0,
+        at: arrived,
+      });
       req.socket.destroy();
       return;
     }

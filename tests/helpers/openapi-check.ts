@@ -15,7 +15,12 @@ let ajv: Ajv2020 | undefined;
 const validators = new Map<string, ValidateFunction>();
 
 function withRefs(schema: unknown): unknown {
-  return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', `"${BASE}#/$defs/`));
+  return JSON.parse(
+    JSON.stringify(schema).replaceAll(
+      '"#/components/schemas/',
+      `"${BASE}#/$defs/`,
+    ),
+  );
 }
 
 function ajvOf(doc: Json): Ajv2020 {
@@ -28,7 +33,12 @@ function ajvOf(doc: Json): Ajv2020 {
   return ajv;
 }
 
-export function validatorOf(operationId: string, status: number, mediaType: string, schema: unknown): ValidateFunction {
+export function validatorOf(
+  operationId: string,
+  status: number,
+  mediaType: string,
+  schema: unknown,
+): ValidateFunction {
   const key = `${operationId} ${status} ${mediaType}`;
   let v = validators.get(key);
   if (!v) {
@@ -38,29 +48,61 @@ export function validatorOf(operationId: string, status: number, mediaType: stri
   return v;
 }
 
-export function operationOf(method: string, path: string): { operationId: string; op: Json } | null {
-  const route = apiRouter.match(method, new URL(path, "http://localhost").pathname);
+export function operationOf(
+  method: string,
+  path: string,
+): { operationId: string; op: Json } | null {
+  const route = apiRouter.match(
+    method,
+    new URL(path, "http://localhost").pathname,
+  );
   if (!route) return null;
-  const op = (openApiDocument() as Json).paths[route.path][route.method.toLowerCase()];
+  const op = (openApiDocument() as Json).paths[route.path][
+    route.method.toLowerCase()
+  ];
   return { operationId: route.operationId, op };
 }
 
 // The problems of one answer against the document ([] when it matches).
-export function documentProblems(method: string, path: string, status: number, headers: Headers, body: unknown): string[] {
+export function documentProblems(
+  method: string,
+  path: string,
+  status: number,
+  headers: Headers,
+  body: unknown,
+): string[] {
   if (method === "OPTIONS" || status === 405) return []; // the path's, not an operation's (Allow)
   const hit = operationOf(method, path);
-  if (!hit) return status === 404 ? [] : [`${method} ${path} answered ${status} but is no operation of the document`];
+  if (!hit)
+    return status === 404
+      ? []
+      : [
+          `${method} ${path} answered ${status} but is no operation of the document`,
+        ];
   const what = `${hit.operationId} (${method} ${path}) answered ${status}`;
   const resp = hit.op.responses[String(status)];
-  if (!resp) return [`${what}, which the OpenAPI document does not list for it (add it to the route's responses)`];
+  if (!resp)
+    return [
+      `${what}, which the OpenAPI document does not list for it (add it to the route's responses)`,
+    ];
   if (method === "HEAD" || status === 204) return [];
   const contentType = (headers.get("content-type") ?? "").split(";")[0]!.trim();
   const content = resp.content as Json | undefined;
-  if (!content) return body === null || body === "" ? [] : [`${what} with a body, documented without one`];
-  const mt = Object.keys(content).find((k) => k.split(";")[0]!.trim() === contentType);
-  if (!mt) return [`${what} as ${contentType}, documented as ${Object.keys(content).join(", ")}`];
+  if (!content)
+    return body === null || body === ""
+      ? []
+      : [`${what} with a body, documented without one`];
+  const mt = Object.keys(content).find(
+    (k) => k.split(";")[0]!.trim() === contentType,
+  );
+  if (!mt)
+    return [
+      `${what} as ${contentType}, documented as ${Object.keys(content).join(", ")}`,
+    ];
   if (!contentType.endsWith("json")) return [];
   const v = validatorOf(hit.operationId, status, mt, content[mt].schema);
   if (v(body)) return [];
-  return [`${what}: the body does not match the document: ${JSON.stringify(v.errors?.slice(0, 5))}`];
+  return [
+    `${what}: the body does not match the document: ${JSON.stringify(v.errors?.slice(0, 5))}`,
+  ];
 }

@@ -10,10 +10,17 @@ export async function serveApp(port = 0) {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const headers = new Headers();
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+      for (const [k, v] of Object.entries(req.headers))
+        if (typeof v === "string") headers.set(k, v);
       const body = chunks.length ? Buffer.concat(chunks) : undefined;
       apiRouter
-        .handle(new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers, body }))
+        .handle(
+          new Request(`http://127.0.0.1${req.url}`, {
+            method: req.method,
+            headers,
+            body,
+          }),
+        )
         .then(async (r) => {
           res.writeHead(r.status, Object.fromEntries(r.headers));
           res.end(Buffer.from(await r.arrayBuffer()));

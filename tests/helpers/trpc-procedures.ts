@@ -6,14 +6,23 @@ import type { Caller } from "./trpc";
 // The router's procedure map (flat, dotted paths) and a way to call any of them by path, so
 // tests iterate every procedure, also one added after they were written.
 
-type AnyProc = { _def: { type: "query" | "mutation" | "subscription"; inputs?: unknown[] } };
+type AnyProc = {
+  _def: { type: "query" | "mutation" | "subscription"; inputs?: unknown[] };
+};
 
-export const procedureMap = (appRouter._def as unknown as { procedures: Record<string, AnyProc> }).procedures;
+export const procedureMap = (
+  appRouter._def as unknown as { procedures: Record<string, AnyProc> }
+).procedures;
 export const procedurePaths = Object.keys(procedureMap).sort();
 
-export function callPath(c: Caller, path: string, input: unknown): Promise<unknown> {
+export function callPath(
+  c: Caller,
+  path: string,
+  input: unknown,
+): Promise<unknown> {
   let fn: unknown = c;
-  for (const part of path.split(".")) fn = (fn as Record<string, unknown>)[part];
+  for (const part of path.split("."))
+    fn = (fn as Record<string, unknown>)[part];
   return (fn as (i: unknown) => Promise<unknown>)(input);
 }
 
@@ -32,7 +41,8 @@ export async function codeOf(p: Promise<unknown>): Promise<string> {
 export function inputKeys(path: string): string[] {
   const keys = new Set<string>();
   for (const p of procedureMap[path]?._def.inputs ?? []) {
-    if (p instanceof z.ZodObject) for (const k of Object.keys(p.shape as object)) keys.add(k);
+    if (p instanceof z.ZodObject)
+      for (const k of Object.keys(p.shape as object)) keys.add(k);
   }
   return [...keys];
 }

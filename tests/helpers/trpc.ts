@@ -9,15 +9,27 @@ import { memoryEvent } from "./events";
 export type Caller = ReturnType<typeof createCaller>;
 
 // A tRPC caller with a fake session (what createTRPCContext would make from a session cookie).
-export async function callerFor(email: string | null, activeTenantId: string | null = null): Promise<Caller> {
+export async function callerFor(
+  email: string | null,
+  activeTenantId: string | null = null,
+): Promise<Caller> {
   const db = await getDb();
   const session: SessionUser | null = email
-    ? { userId: `usr_${email}`, email: email.toLowerCase(), name: "", sessionId: `ses_${email}`, activeTenantId }
+    ? {
+        userId: `usr_${email}`,
+        email: email.toLowerCase(),
+        name: "",
+        sessionId: `ses_${email}`,
+        activeTenantId,
+      }
     : null;
   return createCaller({ db, session });
 }
 
-export async function expectTRPCError(p: Promise<unknown>, code: TRPCError["code"]): Promise<TRPCError> {
+export async function expectTRPCError(
+  p: Promise<unknown>,
+  code: TRPCError["code"],
+): Promise<TRPCError> {
   let caught: unknown;
   try {
     await p;
@@ -33,13 +45,23 @@ export async function expectTRPCError(p: Promise<unknown>, code: TRPCError["code
 export async function tenantWorld() {
   const f = await fleet({ vms: 2 });
   const op = await operator();
-  const emails = { owner: `owner@${f.tenantId}.example`, member: `member@${f.tenantId}.example`, viewer: `viewer@${f.tenantId}.example` };
+  const emails = {
+    owner: `owner@${f.tenantId}.example`,
+    member: `member@${f.tenantId}.example`,
+    viewer: `viewer@${f.tenantId}.example`,
+  };
   for (const [role, email] of Object.entries(emails)) {
-    const r = await api("POST", `/api/v1/admin/tenants/${f.tenantId}/members`, { token: op, body: { email, role } });
+    const r = await api("POST", `/api/v1/admin/tenants/${f.tenantId}/members`, {
+      token: op,
+      body: { email, role },
+    });
     expect(r.status).toBe(201);
   }
   for (const gpa of ["0x0000000100001000", "0x0000000100002000"]) {
-    const r = await api("POST", "/api/v1/events", { token: f.hostToken, body: memoryEvent({ hostId: f.hostId, vmId: f.vmId, gpa }) });
+    const r = await api("POST", "/api/v1/events", {
+      token: f.hostToken,
+      body: memoryEvent({ hostId: f.hostId, vmId: f.vmId, gpa }),
+    });
     expect(r.body.accepted).toBe(1);
   }
   const owner = await callerFor(emails.owner);
@@ -55,7 +77,9 @@ export async function tenantWorld() {
     incidentId,
     logEntryId: logs.data[0]!.insertId,
     apiKeyId: keys.data[0]!.id,
-    memberIds: Object.fromEntries(members.map((m) => [m.email, m.id])) as Record<string, string>,
+    memberIds: Object.fromEntries(
+      members.map((m) => [m.email, m.id]),
+    ) as Record<string, string>,
     emailId: outbox.data[0]!.id,
     db: await getDb(),
   };

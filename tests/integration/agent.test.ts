@@ -9,7 +9,15 @@ import { Metrics } from "@/agent/metrics";
 import { encodeRecord, Spool } from "@/agent/spool";
 import { freePort } from "@/scripts/bench/harness";
 import { memoryLog, tempDir } from "../helpers/agent-kit";
-import { buildAgent, intakeAll, killAgents, runAgent, sigbusLine, startAgentInProcess, storedOf } from "../helpers/agent-app";
+import {
+  buildAgent,
+  intakeAll,
+  killAgents,
+  runAgent,
+  sigbusLine,
+  startAgentInProcess,
+  storedOf,
+} from "../helpers/agent-app";
 import { fleet } from "../helpers/api";
 import { until } from "../helpers/fake-timers";
 import { serveApp } from "../helpers/serve-app";
@@ -31,24 +39,44 @@ describe("host agent → real app", () => {
     const dir = tempDir();
     const spoolDir = path.join(dir, "spool");
     const intake = path.join(dir, "intake.sock");
-    const args = { url: `http://127.0.0.1:${port}`, token: f.hostToken, host: f.hostId, "spool-dir": spoolDir, intake, "retry-max-seconds": "1" };
+    const args = {
+      url: `http://127.0.0.1:${port}`,
+      token: f.hostToken,
+      host: f.hostId,
+      "spool-dir": spoolDir,
+      intake,
+      "retry-max-seconds": "1",
+    };
 
     const first = runAgent(bundle, args);
-    const lines = Array.from({ length: 1000 }, (_, i) => sigbusLine(f.vmIds[i % 5]!, i));
+    const lines = Array.from({ length: 1000 }, (_, i) =>
+      sigbusLine(f.vmIds[i % 5]!, i),
+    );
     const acked = await intakeAll(intake, lines);
     expect(new Set(acked).size).toBe(1000);
-    await until("a failed try", () => /shipping failed; will retry/.test(first.output()));
+    await until("a failed try", () =>
+      /shipping failed; will retry/.test(first.output()),
+    );
     first.proc.kill("SIGKILL");
     expect((await first.exited).signal).toBe("SIGKILL");
 
     // a write the crash tore: half a record at the end of the last segment (never acknowledged)
-    const segs = readdirSync(spoolDir).filter((n) => n.endsWith(".seg")).sort();
-    appendFileSync(path.join(spoolDir, segs.at(-1)!), encodeRecord(JSON.stringify({ id: "never-acked" })).subarray(0, 20));
+    const segs = readdirSync(spoolDir)
+      .filter((n) => n.endsWith(".seg"))
+      .sort();
+    appendFileSync(
+      path.join(spoolDir, segs.at(-1)!),
+      encodeRecord(JSON.stringify({ id: "never-acked" })).subarray(0, 20),
+    );
 
     const app = await serveApp(port);
     cleanups.push(app.close);
     const second = runAgent(bundle, args);
-    await until("all stored", async () => (await storedOf(f.hostId)).length >= 1000, 60_000);
+    await until(
+      "all stored",
+      async () => (await storedOf(f.hostId)).length >= 1000,
+      60_000,
+    );
     second.proc.kill("SIGTERM");
     expect((await second.exited).code).toBe(0);
     expect(second.output()).toMatch(/torn last record/);
@@ -57,7 +85,10 @@ describe("host agent → real app", () => {
     expect(rows).toHaveLength(1000);
     expect(new Set(rows.map((r) => r.sourceEventId))).toEqual(new Set(acked));
     expect(rows.every((r) => r.tenantId === f.tenantId)).toBe(true);
-    const spool = await Spool.open(spoolDir, { log: memoryLog().log, metrics: new Metrics() });
+    const spool = await Spool.open(spoolDir, {
+      log: memoryLog().log,
+      metrics: new Metrics(),
+    });
     expect(spool.pendingEvents).toBe(0);
     await spool.close();
   });
@@ -68,11 +99,23 @@ describe("host agent → real app", () => {
     cleanups.push(app.close);
     const dir = tempDir();
     const intake = path.join(dir, "intake.sock");
-    const agent = runAgent(bundle, { url: app.url, token: f.hostToken, host: f.hostId, "spool-dir": path.join(dir, "spool"), intake, "linger-ms": "1000" });
-    const acked = await intakeAll(intake, Array.from({ length: 20 }, (_, i) => sigbusLine(f.vmId, i)));
+    const agent = runAgent(bundle, {
+      url: app.url,
+      token: f.hostToken,
+      host: f.hostId,
+      "spool-dir": path.join(dir, "spool"),
+      intake,
+      "linger-ms": "1000",
+    });
+    const acked = await intakeAll(
+      intake,
+      Array.from({ length: 20 }, (_, i) => sigbusLine(f.vmId, i)),
+    );
     agent.proc.kill("SIGTERM");
     expect((await agent.exited).code).toBe(0);
-    expect(new Set((await storedOf(f.hostId)).map((r) => r.sourceEventId))).toEqual(new Set(acked));
+    expect(
+      new Set((await storedOf(f.hostId)).map((r) => r.sourceEventId)),
+    ).toEqual(new Set(acked));
   });
 
   it("a token the service refuses (401) stops shipping and keeps every event", async () => {
@@ -81,14 +124,22 @@ describe("host agent → real app", () => {
     cleanups.push(app.close);
     const intake = path.join(tempDir(), "intake.sock");
     const { agent, logs } = await startAgentInProcess(
-      { url: app.url, token: "pwh_wrong_token_000000000000", hostId: f.hostId, intakePath: intake, metricsListen: { host: "127.0.0.1", port: 0 } },
+      {
+        url: app.url,
+        token: "pwh_wrong_token_000000000000",
+        hostId: f.hostId,
+        intakePath: intake,
+        metricsListen: { host: "127.0.0.1", port: 0 },
+      },
       cleanups,
     );
     await intakeAll(intake, [sigbusLine(f.vmId, 1), sigbusLine(f.vmId, 2)]);
     await until("refused", () => agent.shipper.unauthorized);
     expect(logs.has("error", "REFUSED THE HOST TOKEN")).toBe(true);
     expect(agent.spool.pendingEvents).toBe(2);
-    expect((await fetch(`http://127.0.0.1:${agent.metricsPort}/healthz`)).status).toBe(503);
+    expect(
+      (await fetch(`http://127.0.0.1:${agent.metricsPort}/healthz`)).status,
+    ).toBe(503);
     expect(await storedOf(f.hostId)).toHaveLength(0);
   });
 });

@@ -11,8 +11,13 @@ const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 // Any id will do: the method is refused before the path's resource is looked up.
 const anyIds = new Proxy({} as SecurityWorld, { get: () => "some-id" });
 const byPath = new Map<string, typeof allRoutes>();
-for (const r of allRoutes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
-const paths = [...byPath.entries()].map(([path, defs]) => ({ path, defs, url: fillPath(defs[0]!, anyIds) }));
+for (const r of allRoutes)
+  byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
+const paths = [...byPath.entries()].map(([path, defs]) => ({
+  path,
+  defs,
+  url: fillPath(defs[0]!, anyIds),
+}));
 
 function expectedAllow(defs: typeof allRoutes): string {
   const m = new Set<string>(defs.map((d) => d.method));
@@ -24,20 +29,28 @@ function expectedAllow(defs: typeof allRoutes): string {
 afterEach(() => vi.restoreAllMocks());
 
 describe("methods", () => {
-  it.each(paths)("$path: OPTIONS names the real methods; any other method is 405 with Allow in the error shape", async ({ defs, url }) => {
-    const op = await operator();
-    const allow = expectedAllow(defs);
-    const opts = await api("OPTIONS", url, { token: op });
-    expect(opts.status).toBe(204);
-    expect(opts.headers.get("allow")).toBe(allow);
-    for (const m of METHODS.filter((m) => !defs.some((d) => d.method === m))) {
-      const r = await api(m, url, { token: op, ...(m === "GET" || m === "DELETE" ? {} : { body: {} }) });
-      expect(r.status, `${m} ${url}`).toBe(405);
-      expect(r.headers.get("allow"), `${m} ${url}`).toBe(allow);
-      expect(r.body.error).toMatchObject({ code: "method_not_allowed" });
-      expect(r.body.error.message).toContain(allow);
-    }
-  });
+  it.each(paths)(
+    "$path: OPTIONS names the real methods; any other method is 405 with Allow in the error shape",
+    async ({ defs, url }) => {
+      const op = await operator();
+      const allow = expectedAllow(defs);
+      const opts = await api("OPTIONS", url, { token: op });
+      expect(opts.status).toBe(204);
+      expect(opts.headers.get("allow")).toBe(allow);
+      for (const m of METHODS.filter(
+        (m) => !defs.some((d) => d.method === m),
+      )) {
+        const r = await api(m, url, {
+          token: op,
+          ...(m === "GET" || m === "DELETE" ? {} : { body: {} }),
+        });
+        expect(r.status, `${m} ${url}`).toBe(405);
+        expect(r.headers.get("allow"), `${m} ${url}`).toBe(allow);
+        expect(r.body.error).toMatchObject({ code: "method_not_allowed" });
+        expect(r.body.error.message).toContain(allow);
+      }
+    },
+  );
 
   it("answers HEAD wherever GET is: the GET answer's status and headers, no body", async () => {
     const f = await fleet();
@@ -46,13 +59,23 @@ describe("methods", () => {
     expect(get.status).toBe(200);
     expect(head.status).toBe(200);
     expect(head.body).toBeNull();
-    expect(head.headers.get("content-type")).toBe(get.headers.get("content-type"));
+    expect(head.headers.get("content-type")).toBe(
+      get.headers.get("content-type"),
+    );
     const unauth = await api("HEAD", "/api/v1/vms");
     expect(unauth.status).toBe(401);
     expect(unauth.body).toBeNull();
-    expect(unauth.headers.get("www-authenticate")).toBe('Bearer realm="poisonwatch"');
+    expect(unauth.headers.get("www-authenticate")).toBe(
+      'Bearer realm="poisonwatch"',
+    );
     expect((await api("HEAD", "/api/v1/openapi.json")).status).toBe(200);
-    expect((await api("HEAD", `/api/v1/admin/hosts/${f.hostId}/tokens`, { token: f.op })).status).toBe(200);
+    expect(
+      (
+        await api("HEAD", `/api/v1/admin/hosts/${f.hostId}/tokens`, {
+          token: f.op,
+        })
+      ).status,
+    ).toBe(200);
     // HEAD is not offered where there is no GET
     const events = await api("HEAD", "/api/v1/events", { token: f.hostToken });
     expect(events.status).toBe(405);
@@ -86,11 +109,18 @@ describe("401", () => {
   it("carries WWW-Authenticate: Bearer, with error=invalid_token for a token it does not know (RFC 6750)", async () => {
     const none = await api("GET", "/api/v1/incidents");
     expect(none.status).toBe(401);
-    expect(none.headers.get("www-authenticate")).toBe('Bearer realm="poisonwatch"');
+    expect(none.headers.get("www-authenticate")).toBe(
+      'Bearer realm="poisonwatch"',
+    );
     expect(none.body.error.code).toBe("unauthorized");
-    const bad = await api("POST", "/api/v1/events", { token: "pwh_not-a-token", body: {} });
+    const bad = await api("POST", "/api/v1/events", {
+      token: "pwh_not-a-token",
+      body: {},
+    });
     expect(bad.status).toBe(401);
-    expect(bad.headers.get("www-authenticate")).toBe('Bearer realm="poisonwatch", error="invalid_token"');
+    expect(bad.headers.get("www-authenticate")).toBe(
+      'Bearer realm="poisonwatch", error="invalid_token"',
+    );
     // a 403 is no challenge
     const f = await fleet();
     const forbidden = await api("GET", "/api/v1/incidents", { token: f.op });
@@ -103,7 +133,11 @@ describe("GET /api/health", () => {
   it("answers the database and workers state without credentials: 503 while the workers are not running", async () => {
     const r = await api("GET", "/api/health");
     expect(r.status).toBe(503);
-    expect(r.body).toEqual({ status: "degraded", database: true, workers: false });
+    expect(r.body).toEqual({
+      status: "degraded",
+      database: true,
+      workers: false,
+    });
     expect((await api("POST", "/api/health", { body: {} })).status).toBe(405);
   });
 });

@@ -1,5 +1,13 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+} from "vitest";
 import { getDb, getDbHandle } from "@/db";
 import { emails } from "@/db/schema";
 import { setClock } from "@/server/clock";
@@ -40,7 +48,9 @@ beforeEach(() => {
   resend.reset();
 });
 afterEach(async () => {
-  await (await getDb()).execute(sql`update emails set status = 'failed' where status = 'queued'`);
+  await (
+    await getDb()
+  ).execute(sql`update emails set status = 'failed' where status = 'queued'`);
 });
 afterAll(async () => {
   await stopBoss();
@@ -49,10 +59,19 @@ afterAll(async () => {
   setKey(undefined);
 });
 
-async function sendEvent(f: { hostToken: string; hostId: string }, vmId: string, extra: Record<string, unknown> = {}) {
+async function sendEvent(
+  f: { hostToken: string; hostId: string },
+  vmId: string,
+  extra: Record<string, unknown> = {},
+) {
   const r = await api("POST", "/api/v1/events", {
     token: f.hostToken,
-    body: memoryEvent({ hostId: f.hostId, vmId, time: at().toISOString(), ...extra }),
+    body: memoryEvent({
+      hostId: f.hostId,
+      vmId,
+      time: at().toISOString(),
+      ...extra,
+    }),
     contentType: CE,
   });
   expect(r.status).toBe(200);
@@ -60,7 +79,11 @@ async function sendEvent(f: { hostToken: string; hostId: string }, vmId: string,
 }
 
 async function mailOf(tenantId: string) {
-  return (await getDb()).select().from(emails).where(eq(emails.tenantId, tenantId)).orderBy(asc(emails.createdAt), asc(emails.id));
+  return (await getDb())
+    .select()
+    .from(emails)
+    .where(eq(emails.tenantId, tenantId))
+    .orderBy(asc(emails.createdAt), asc(emails.id));
 }
 
 const send = async () => sendDueEmails(await getDb(), at());
@@ -70,7 +93,11 @@ describe("incident email through Resend", () => {
     const f = await fleet();
     await sendEvent(f, f.vmId);
     const [row] = await mailOf(f.tenantId);
-    expect(row).toMatchObject({ kind: "incident_opened", status: "queued", to: [`ops@${f.tenantId}.example`.toLowerCase()] });
+    expect(row).toMatchObject({
+      kind: "incident_opened",
+      status: "queued",
+      to: [`ops@${f.tenantId}.example`.toLowerCase()],
+    });
     expect(row!.subject).toContain("web-1");
     expect(await send()).toBe(1);
     expect(resend.requests).toHaveLength(1);
@@ -88,24 +115,45 @@ describe("incident email through Resend", () => {
     expect(req.body.text).toContain(row!.incidentId);
     expect(req.body.html).toContain("http://localhost:3000/incidents/");
     const [sent] = await mailOf(f.tenantId);
-    expect(sent).toMatchObject({ status: "sent", providerId: resend.delivered[0]!.id, attempts: 1, lastError: null });
+    expect(sent).toMatchObject({
+      status: "sent",
+      providerId: resend.delivered[0]!.id,
+      attempts: 1,
+      lastError: null,
+    });
     expect(await send()).toBe(0);
   });
 
   it("sends several due emails in one batch call, retried whole under one key", async () => {
     const f = await fleet();
-    const put = await api("PUT", "/api/v1/notification-settings", { token: f.apiKey, body: { emails: ["a@example.com", "B@example.com", "c@example.com"] } });
+    const put = await api("PUT", "/api/v1/notification-settings", {
+      token: f.apiKey,
+      body: { emails: ["a@example.com", "B@example.com", "c@example.com"] },
+    });
     expect(put.status).toBe(200);
-    expect(put.body.emails).toEqual(["a@example.com", "b@example.com", "c@example.com"]);
+    expect(put.body.emails).toEqual([
+      "a@example.com",
+      "b@example.com",
+      "c@example.com",
+    ]);
     await sendEvent(f, f.vmId);
     resend.plan([{ status: 500 }]);
     expect(await send()).toBe(0);
     t += 10 * 60_000;
     expect(await send()).toBe(3);
-    expect(resend.requests.map((r) => r.path)).toEqual(["/emails/batch", "/emails/batch"]);
+    expect(resend.requests.map((r) => r.path)).toEqual([
+      "/emails/batch",
+      "/emails/batch",
+    ]);
     expect(resend.requests[0]!.idempotencyKey).toMatch(/^batch_/);
-    expect(resend.requests[1]!.idempotencyKey).toBe(resend.requests[0]!.idempotencyKey);
-    expect(resend.requests[1]!.body.map((e: any) => e.to[0]).sort()).toEqual(["a@example.com", "b@example.com", "c@example.com"]);
+    expect(resend.requests[1]!.idempotencyKey).toBe(
+      resend.requests[0]!.idempotencyKey,
+    );
+    expect(resend.requests[1]!.body.map((e: any) => e.to[0]).sort()).toEqual([
+      "a@example.com",
+      "b@example.com",
+      "c@example.com",
+    ]);
     const rows = await mailOf(f.tenantId);
     expect(rows.map((r) => r.status)).toEqual(["sent", "sent", "sent"]);
     expect(new Set(rows.map((r) => r.providerId)).size).toBe(3);
@@ -114,7 +162,17 @@ describe("incident email through Resend", () => {
   it("waits for retry-after on 429 and sends the same bytes under the same key", async () => {
     const f = await fleet();
     await sendEvent(f, f.vmId);
-    resend.plan([{ status: 429, headers: { "retry-after": "30" }, body: JSON.stringify({ statusCode: 429, name: "rate_limit_exceeded", message: "Too many requests" }) }]);
+    resend.plan([
+      {
+        status: 429,
+        headers: { "retry-after": "30" },
+        body: JSON.stringify({
+          statusCode: 429,
+          name: "rate_limit_exceeded",
+          message: "Too many requests",
+        }),
+      },
+    ]);
     expect(await send()).toBe(0);
     let [row] = await mailOf(f.tenantId);
     expect(row!.status).toBe("queued");
@@ -126,7 +184,9 @@ describe("incident email through Resend", () => {
     t += 15_000;
     expect(await send()).toBe(1);
     expect(resend.requests).toHaveLength(2);
-    expect(resend.requests[1]!.idempotencyKey).toBe(resend.requests[0]!.idempotencyKey);
+    expect(resend.requests[1]!.idempotencyKey).toBe(
+      resend.requests[0]!.idempotencyKey,
+    );
     expect(resend.requests[1]!.body).toEqual(resend.requests[0]!.body);
     [row] = await mailOf(f.tenantId);
     expect(row).toMatchObject({ status: "sent", attempts: 2 });
@@ -138,19 +198,37 @@ describe("incident email through Resend", () => {
     resend.plan([{ status: 200, dropAfterAccept: true }]);
     expect(await send()).toBe(0);
     let [row] = await mailOf(f.tenantId);
-    expect(row).toMatchObject({ status: "queued", lastError: expect.stringMatching(/application_error/) });
+    expect(row).toMatchObject({
+      status: "queued",
+      lastError: expect.stringMatching(/application_error/),
+    });
     t += 60_000;
     expect(await send()).toBe(1);
-    expect(resend.requests.map((r) => r.idempotencyKey)).toEqual([row!.idempotencyKey, row!.idempotencyKey]);
+    expect(resend.requests.map((r) => r.idempotencyKey)).toEqual([
+      row!.idempotencyKey,
+      row!.idempotencyKey,
+    ]);
     expect(resend.delivered).toHaveLength(1);
     [row] = await mailOf(f.tenantId);
-    expect(row).toMatchObject({ status: "sent", providerId: resend.delivered[0]!.id });
+    expect(row).toMatchObject({
+      status: "sent",
+      providerId: resend.delivered[0]!.id,
+    });
   });
 
   it("does not retry validation and auth errors", async () => {
     const f = await fleet();
     await sendEvent(f, f.vmId);
-    resend.plan([{ status: 422, body: JSON.stringify({ statusCode: 422, name: "validation_error", message: "Invalid `to` field" }) }]);
+    resend.plan([
+      {
+        status: 422,
+        body: JSON.stringify({
+          statusCode: 422,
+          name: "validation_error",
+          message: "Invalid `to` field",
+        }),
+      },
+    ]);
     expect(await send()).toBe(0);
     t += 24 * HOUR - 60_000;
     expect(await send()).toBe(0);
@@ -161,26 +239,61 @@ describe("incident email through Resend", () => {
 
     const g = await fleet();
     await sendEvent(g, g.vmId);
-    resend.plan([{ status: 401, body: JSON.stringify({ statusCode: 401, name: "invalid_api_key", message: "API key is invalid" }) }]);
+    resend.plan([
+      {
+        status: 401,
+        body: JSON.stringify({
+          statusCode: 401,
+          name: "invalid_api_key",
+          message: "API key is invalid",
+        }),
+      },
+    ]);
     await send();
     expect((await mailOf(g.tenantId))[0]).toMatchObject({ status: "failed" });
   });
 
   it("splits a batch refused for one bad email and sends the others alone", async () => {
     const f = await fleet();
-    await api("PUT", "/api/v1/notification-settings", { token: f.apiKey, body: { emails: ["a@example.com", "b@example.com"] } });
+    await api("PUT", "/api/v1/notification-settings", {
+      token: f.apiKey,
+      body: { emails: ["a@example.com", "b@example.com"] },
+    });
     await sendEvent(f, f.vmId);
     resend.plan([
-      { status: 422, body: JSON.stringify({ statusCode: 422, name: "validation_error", message: "emails[1].to is invalid" }) },
+      {
+        status: 422,
+        body: JSON.stringify({
+          statusCode: 422,
+          name: "validation_error",
+          message: "emails[1].to is invalid",
+        }),
+      },
       { status: 200 },
-      { status: 422, body: JSON.stringify({ statusCode: 422, name: "validation_error", message: "to is invalid" }) },
+      {
+        status: 422,
+        body: JSON.stringify({
+          statusCode: 422,
+          name: "validation_error",
+          message: "to is invalid",
+        }),
+      },
     ]);
     await send();
-    expect(resend.requests.map((r) => r.path)).toEqual(["/emails/batch", "/emails", "/emails"]);
+    expect(resend.requests.map((r) => r.path)).toEqual([
+      "/emails/batch",
+      "/emails",
+      "/emails",
+    ]);
     const rows = await mailOf(f.tenantId);
     expect(rows.map((r) => r.status).sort()).toEqual(["failed", "sent"]);
     // alone, each goes under its own key
-    expect(resend.requests.slice(1).map((r) => r.idempotencyKey).sort()).toEqual(rows.map((r) => r.idempotencyKey).sort());
+    expect(
+      resend.requests
+        .slice(1)
+        .map((r) => r.idempotencyKey)
+        .sort(),
+    ).toEqual(rows.map((r) => r.idempotencyKey).sort());
   });
 
   it("retries transient errors with backoff, never past 24 h", async () => {
@@ -196,7 +309,9 @@ describe("incident email through Resend", () => {
     expect(row!.status).toBe("failed");
     expect(row!.lastError).toMatch(/24 h/);
     expect(row!.attempts).toBeGreaterThanOrEqual(5);
-    expect(new Set(resend.requests.map((r) => r.idempotencyKey))).toEqual(new Set([row!.idempotencyKey]));
+    expect(new Set(resend.requests.map((r) => r.idempotencyKey))).toEqual(
+      new Set([row!.idempotencyKey]),
+    );
     expect(t - start).toBeGreaterThan(24 * HOUR);
   });
 
@@ -207,7 +322,10 @@ describe("incident email through Resend", () => {
       queueEmail(tx, {
         tenantId: f.tenantId,
         to: ["late@example.com"],
-        template: { kind: "sign_in_link", props: { url: "http://localhost:3000/x", expiresInMinutes: 15 } },
+        template: {
+          kind: "sign_in_link",
+          props: { url: "http://localhost:3000/x", expiresInMinutes: 15 },
+        },
         at: at(),
       }),
     );
@@ -215,7 +333,10 @@ describe("incident email through Resend", () => {
     expect(await send()).toBe(0);
     expect(resend.requests).toHaveLength(0);
     const [row] = await mailOf(f.tenantId);
-    expect(row).toMatchObject({ status: "failed", lastError: expect.stringMatching(/24 h/) });
+    expect(row).toMatchObject({
+      status: "failed",
+      lastError: expect.stringMatching(/24 h/),
+    });
   });
 
   it("paces requests to Resend's rate", async () => {
@@ -228,7 +349,10 @@ describe("incident email through Resend", () => {
         queueEmail(tx, {
           tenantId: f.tenantId,
           to: [`p${i}@example.com`],
-          template: { kind: "sign_in_link", props: { url: "http://localhost:3000/x", expiresInMinutes: 15 } },
+          template: {
+            kind: "sign_in_link",
+            props: { url: "http://localhost:3000/x", expiresInMinutes: 15 },
+          },
           at: at(),
         }),
       );
@@ -236,7 +360,9 @@ describe("incident email through Resend", () => {
     }
     expect(resend.requests).toHaveLength(3);
     // 5 requests/s: three requests span at least two 200 ms slots (less a little connection jitter)
-    expect(resend.requests[2]!.at - resend.requests[0]!.at).toBeGreaterThanOrEqual(360);
+    expect(
+      resend.requests[2]!.at - resend.requests[0]!.at,
+    ).toBeGreaterThanOrEqual(360);
   });
 
   it("keeps mail in the outbox without RESEND_API_KEY", async () => {
@@ -268,8 +394,11 @@ describe("email worker", () => {
       });
       expect(r.body.accepted).toBe(1);
       const deadline = Date.now() + 15_000;
-      while (!resend.delivered.length && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
-      expect(resend.delivered.map((d) => d.email.to)).toEqual([[`ops@${f.tenantId}.example`.toLowerCase()]]);
+      while (!resend.delivered.length && Date.now() < deadline)
+        await new Promise((res) => setTimeout(res, 50));
+      expect(resend.delivered.map((d) => d.email.to)).toEqual([
+        [`ops@${f.tenantId}.example`.toLowerCase()],
+      ]);
       // the worker marks the row sent after Resend has answered: wait for that write too
       let [row] = await mailOf(f.tenantId);
       while (row?.status !== "sent" && Date.now() < deadline) {
@@ -288,15 +417,42 @@ describe("email worker", () => {
 describe("notification settings", () => {
   it("answers the defaults and stores a partial PUT", async () => {
     const f = await fleet();
-    const g = await api("GET", "/api/v1/notification-settings", { token: f.apiKey });
+    const g = await api("GET", "/api/v1/notification-settings", {
+      token: f.apiKey,
+    });
     expect(g.status).toBe(200);
-    expect(g.body).toEqual({ emails: null, minSeverity: "WARNING", digest: "off" });
-    const p = await api("PUT", "/api/v1/notification-settings", { token: f.apiKey, body: { minSeverity: "CRITICAL" } });
-    expect(p.body).toEqual({ emails: null, minSeverity: "CRITICAL", digest: "off" });
-    const q = await api("PUT", "/api/v1/notification-settings", { token: f.apiKey, body: { emails: [], minSeverity: "WARNING", digest: "daily" } });
-    expect(q.body).toEqual({ emails: [], minSeverity: "WARNING", digest: "daily" });
-    expect((await api("GET", "/api/v1/notification-settings", { token: f.apiKey })).body).toEqual(q.body);
-    const trail = await (await getDb()).execute(sql`select count(*)::int as n from audit_log where tenant_id = ${f.tenantId} and action = 'notification_settings.update'`);
+    expect(g.body).toEqual({
+      emails: null,
+      minSeverity: "WARNING",
+      digest: "off",
+    });
+    const p = await api("PUT", "/api/v1/notification-settings", {
+      token: f.apiKey,
+      body: { minSeverity: "CRITICAL" },
+    });
+    expect(p.body).toEqual({
+      emails: null,
+      minSeverity: "CRITICAL",
+      digest: "off",
+    });
+    const q = await api("PUT", "/api/v1/notification-settings", {
+      token: f.apiKey,
+      body: { emails: [], minSeverity: "WARNING", digest: "daily" },
+    });
+    expect(q.body).toEqual({
+      emails: [],
+      minSeverity: "WARNING",
+      digest: "daily",
+    });
+    expect(
+      (await api("GET", "/api/v1/notification-settings", { token: f.apiKey }))
+        .body,
+    ).toEqual(q.body);
+    const trail = await (
+      await getDb()
+    ).execute(
+      sql`select count(*)::int as n from audit_log where tenant_id = ${f.tenantId} and action = 'notification_settings.update'`,
+    );
     expect(JSON.stringify(trail)).toContain('"n":2');
   });
 
@@ -312,30 +468,59 @@ describe("notification settings", () => {
       { contactEmails: [] },
     ];
     for (const body of bad) {
-      const r = await api("PUT", "/api/v1/notification-settings", { token: a.apiKey, body });
+      const r = await api("PUT", "/api/v1/notification-settings", {
+        token: a.apiKey,
+        body,
+      });
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.error.code).toBe("invalid_request");
     }
-    await api("PUT", "/api/v1/notification-settings", { token: b.apiKey, body: { emails: ["b-only@example.com"] } });
-    expect((await api("GET", "/api/v1/notification-settings", { token: a.apiKey })).body.emails).toBeNull();
-    expect((await api("GET", "/api/v1/notification-settings", { token: b.apiKey })).body.emails).toEqual(["b-only@example.com"]);
-    expect((await api("GET", "/api/v1/notification-settings")).status).toBe(401);
-    expect((await api("GET", "/api/v1/notification-settings", { token: a.op })).status).toBe(403);
+    await api("PUT", "/api/v1/notification-settings", {
+      token: b.apiKey,
+      body: { emails: ["b-only@example.com"] },
+    });
+    expect(
+      (await api("GET", "/api/v1/notification-settings", { token: a.apiKey }))
+        .body.emails,
+    ).toBeNull();
+    expect(
+      (await api("GET", "/api/v1/notification-settings", { token: b.apiKey }))
+        .body.emails,
+    ).toEqual(["b-only@example.com"]);
+    expect((await api("GET", "/api/v1/notification-settings")).status).toBe(
+      401,
+    );
+    expect(
+      (await api("GET", "/api/v1/notification-settings", { token: a.op }))
+        .status,
+    ).toBe(403);
   });
 
   it("mails nobody for [] and respects minSeverity", async () => {
     const f = await fleet({ vms: 2 });
-    await api("PUT", "/api/v1/notification-settings", { token: f.apiKey, body: { emails: [] } });
+    await api("PUT", "/api/v1/notification-settings", {
+      token: f.apiKey,
+      body: { emails: [] },
+    });
     await sendEvent(f, f.vmIds[0]!);
     expect(await mailOf(f.tenantId)).toEqual([]);
 
-    await api("PUT", "/api/v1/notification-settings", { token: f.apiKey, body: { emails: null, minSeverity: "CRITICAL" } });
+    await api("PUT", "/api/v1/notification-settings", {
+      token: f.apiKey,
+      body: { emails: null, minSeverity: "CRITICAL" },
+    });
     // found by scrubbing, not consumed: WARNING
-    await sendEvent(f, f.vmIds[1]!, { mechanism: "sigbus", sigbusCode: "BUS_MCEERR_AO" });
+    await sendEvent(f, f.vmIds[1]!, {
+      mechanism: "sigbus",
+      sigbusCode: "BUS_MCEERR_AO",
+    });
     expect(await mailOf(f.tenantId)).toEqual([]);
     // then consumed on the same VM: the incident becomes CRITICAL and mail starts with that update
     t += 60_000;
-    await sendEvent(f, f.vmIds[1]!, { mechanism: "sigbus", sigbusCode: "BUS_MCEERR_AR" });
+    await sendEvent(f, f.vmIds[1]!, {
+      mechanism: "sigbus",
+      sigbusCode: "BUS_MCEERR_AR",
+    });
     t += 5 * 60_000;
     await runMaintenance(await getDb(), at());
     const rows = await mailOf(f.tenantId);
@@ -347,22 +532,38 @@ describe("notification settings", () => {
   it("sends the daily digest at 00:00 UTC, once", async () => {
     const f = await fleet();
     const day = new Date(t);
-    const noon = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() + 2, 12);
+    const noon = Date.UTC(
+      day.getUTCFullYear(),
+      day.getUTCMonth(),
+      day.getUTCDate() + 2,
+      12,
+    );
     t = noon;
-    await api("PUT", "/api/v1/notification-settings", { token: f.apiKey, body: { digest: "daily", emails: ["digest@example.com"] } });
+    await api("PUT", "/api/v1/notification-settings", {
+      token: f.apiKey,
+      body: { digest: "daily", emails: ["digest@example.com"] },
+    });
     await sendEvent(f, f.vmId);
     await runMaintenance(await getDb(), at());
-    expect((await mailOf(f.tenantId)).map((r) => r.kind)).toEqual(["incident_opened"]);
+    expect((await mailOf(f.tenantId)).map((r) => r.kind)).toEqual([
+      "incident_opened",
+    ]);
     t = noon + 11 * HOUR + 59 * 60_000;
     await runMaintenance(await getDb(), at());
-    expect((await mailOf(f.tenantId)).filter((r) => r.kind === "daily_digest")).toHaveLength(0);
+    expect(
+      (await mailOf(f.tenantId)).filter((r) => r.kind === "daily_digest"),
+    ).toHaveLength(0);
     t = noon + 12 * HOUR + 30_000;
     await runMaintenance(await getDb(), at());
     await runMaintenance(await getDb(), at());
-    const digests = (await mailOf(f.tenantId)).filter((r) => r.kind === "daily_digest");
+    const digests = (await mailOf(f.tenantId)).filter(
+      (r) => r.kind === "daily_digest",
+    );
     expect(digests).toHaveLength(1);
     expect(digests[0]!.to).toEqual(["digest@example.com"]);
-    expect(digests[0]!.subject).toContain(new Date(noon).toISOString().slice(0, 10));
+    expect(digests[0]!.subject).toContain(
+      new Date(noon).toISOString().slice(0, 10),
+    );
     expect(digests[0]!.text).toContain("web-1");
   });
 });

@@ -46,13 +46,23 @@ describe("an error storm on one VM", () => {
       const path = rx.newPath();
       const r = await api("POST", "/api/v1/webhooks", {
         token: f.apiKey,
-        body: { url: rx.url(path), eventTypes: ["incident.opened", "incident.updated", "incident.resolved"] },
+        body: {
+          url: rx.url(path),
+          eventTypes: [
+            "incident.opened",
+            "incident.updated",
+            "incident.resolved",
+          ],
+        },
       });
       rx.setSecrets(path, [r.body.secret]);
       subscribers.push(path);
     }
     const noisyPath = rx.newPath();
-    const noisy = await api("POST", "/api/v1/webhooks", { token: f.apiKey, body: { url: rx.url(noisyPath), eventTypes: ["memory_error.detected"] } });
+    const noisy = await api("POST", "/api/v1/webhooks", {
+      token: f.apiKey,
+      body: { url: rx.url(noisyPath), eventTypes: ["memory_error.detected"] },
+    });
     rx.setSecrets(noisyPath, [noisy.body.secret]);
 
     const start = t;
@@ -62,9 +72,18 @@ describe("an error storm on one VM", () => {
       t = start + Math.floor((i * STORM_MS) / requests);
       const batch = Array.from({ length: PER_REQUEST }, (_, j) =>
         // three pages over and over: below the evacuation threshold, so only errors change
-        memoryEvent({ hostId: f.hostId, vmId: f.vmId, time: new Date(t).toISOString(), gpa: gpaOf((i * PER_REQUEST + j) % 3) }),
+        memoryEvent({
+          hostId: f.hostId,
+          vmId: f.vmId,
+          time: new Date(t).toISOString(),
+          gpa: gpaOf((i * PER_REQUEST + j) % 3),
+        }),
       );
-      const r = await api("POST", "/api/v1/events", { token: f.hostToken, body: batch, contentType: BATCH });
+      const r = await api("POST", "/api/v1/events", {
+        token: f.hostToken,
+        body: batch,
+        contentType: BATCH,
+      });
       expect(r.status).toBe(200);
       expect(r.body.accepted).toBe(PER_REQUEST);
       // the maintenance timer keeps ticking through the storm
@@ -77,9 +96,17 @@ describe("an error storm on one VM", () => {
     await drain();
 
     const db = await getDb();
-    const [inc] = await db.select().from(incidents).where(eq(incidents.vmId, f.vmId));
-    expect(inc).toMatchObject({ errorCount: EVENTS, distinctPages: 3, status: "open" });
-    for (const p of subscribers) expect(rx.on(p).map((m) => m.payload.type)).toEqual(["incident.opened"]);
+    const [inc] = await db
+      .select()
+      .from(incidents)
+      .where(eq(incidents.vmId, f.vmId));
+    expect(inc).toMatchObject({
+      errorCount: EVENTS,
+      distinctPages: 3,
+      status: "open",
+    });
+    for (const p of subscribers)
+      expect(rx.on(p).map((m) => m.payload.type)).toEqual(["incident.opened"]);
 
     // the coalescing window closes: one update carrying the whole storm
     t = start + 300_000 + 1000;
@@ -88,7 +115,10 @@ describe("an error storm on one VM", () => {
     for (const p of subscribers) {
       const types = rx.on(p).map((m) => m.payload.type);
       expect(types).toEqual(["incident.opened", "incident.updated"]);
-      expect(rx.on(p)[1]!.payload.data).toMatchObject({ id: inc!.id, errorCount: EVENTS });
+      expect(rx.on(p)[1]!.payload.data).toMatchObject({
+        id: inc!.id,
+        errorCount: EVENTS,
+      });
     }
     // nothing more while nothing changes
     t += 600_000;
@@ -99,15 +129,24 @@ describe("an error storm on one VM", () => {
     const mail = await db
       .select({ kind: emails.kind, to: emails.to, subject: emails.subject })
       .from(emails)
-      .where(and(eq(emails.tenantId, f.tenantId), eq(emails.incidentId, inc!.id)));
-    expect(mail.map((m) => m.kind).sort()).toEqual(["incident_opened", "incident_updated"]);
-    expect(mail.find((m) => m.kind === "incident_updated")!.subject).toMatch(/updated: 1995 new errors on pages already known/);
+      .where(
+        and(eq(emails.tenantId, f.tenantId), eq(emails.incidentId, inc!.id)),
+      );
+    expect(mail.map((m) => m.kind).sort()).toEqual([
+      "incident_opened",
+      "incident_updated",
+    ]);
+    expect(mail.find((m) => m.kind === "incident_updated")!.subject).toMatch(
+      /updated: 1995 new errors on pages already known/,
+    );
 
     // opt-in: one memory_error.detected per log entry, each its own message
     const noisyGot = rx.on(noisyPath);
     expect(noisyGot).toHaveLength(EVENTS);
     expect(new Set(noisyGot.map((m) => m.id)).size).toBe(EVENTS);
-    expect(new Set(noisyGot.map((m) => m.payload.data.insertId)).size).toBe(EVENTS);
+    expect(new Set(noisyGot.map((m) => m.payload.data.insertId)).size).toBe(
+      EVENTS,
+    );
     expect(rx.unverified).toEqual([]);
   });
 });

@@ -27,7 +27,10 @@ describe("operator console router", () => {
   it("refuses tenant sessions (FORBIDDEN) and anonymous callers (UNAUTHORIZED) on every procedure", async () => {
     const f = await fleet();
     const owner = `owner@${f.tenantId}.example`;
-    await api("POST", `/api/v1/admin/tenants/${f.tenantId}/members`, { token: f.op, body: { email: owner, role: "owner" } });
+    await api("POST", `/api/v1/admin/tenants/${f.tenantId}/members`, {
+      token: f.op,
+      body: { email: owner, role: "owner" },
+    });
     const tenant = await callerFor(owner);
     const anon = await callerFor(null);
     const calls = (c: Caller) => [
@@ -42,41 +45,82 @@ describe("operator console router", () => {
       () => c.operator.previewPolicy({ vmPages: 1 }),
       () => c.operator.updatePolicy({ vmPages: 1 }),
     ];
-    for (const call of calls(tenant)) await expectTRPCError(call(), "FORBIDDEN");
-    for (const call of calls(anon)) await expectTRPCError(call(), "UNAUTHORIZED");
+    for (const call of calls(tenant))
+      await expectTRPCError(call(), "FORBIDDEN");
+    for (const call of calls(anon))
+      await expectTRPCError(call(), "UNAUTHORIZED");
     expect((await op.operator.evacuations({ vmId: f.vmId })).data).toEqual([]);
     expect((await op.operator.policy()).vmPages).toBe(4);
   });
 
   it("shows the fleet, a host, evacuations; evacuates, cancels and edits the policy with the operator's name in the audit log", async () => {
     const f = await fleet({ vms: 2 });
-    const evs = Array.from({ length: 9 }, (_, i) => memoryEvent({ hostId: f.hostId, vmId: f.vmIds[i % 2]!, gpa: gpaOf(i) }));
-    await api("POST", "/api/v1/events", { token: f.hostToken, body: evs, contentType: "application/cloudevents-batch+json" });
+    const evs = Array.from({ length: 9 }, (_, i) =>
+      memoryEvent({ hostId: f.hostId, vmId: f.vmIds[i % 2]!, gpa: gpaOf(i) }),
+    );
+    await api("POST", "/api/v1/events", {
+      token: f.hostToken,
+      body: evs,
+      contentType: "application/cloudevents-batch+json",
+    });
     const overview = await op.operator.overview();
     expect(overview.hostsByState.degraded).toBeGreaterThanOrEqual(1);
     expect(overview.trendingHosts.map((h) => h.id)).toContain(f.hostId);
     expect(overview.evacuations.scheduled).toBeGreaterThanOrEqual(2);
-    expect(overview.ingestion.perHour.reduce((n, h) => n + h.events, 0)).toBeGreaterThanOrEqual(9);
-    expect(overview.backlog).toMatchObject({ emailsQueued: expect.any(Number), webhookPending: expect.any(Number) });
-    expect(overview.uncorrelated).toMatchObject({ unknown_vm: expect.any(Number), host_mismatch: expect.any(Number) });
+    expect(
+      overview.ingestion.perHour.reduce((n, h) => n + h.events, 0),
+    ).toBeGreaterThanOrEqual(9);
+    expect(overview.backlog).toMatchObject({
+      emailsQueued: expect.any(Number),
+      webhookPending: expect.any(Number),
+    });
+    expect(overview.uncorrelated).toMatchObject({
+      unknown_vm: expect.any(Number),
+      host_mismatch: expect.any(Number),
+    });
 
     const host = await op.operator.host({ hostId: f.hostId });
     expect(host.health).toMatchObject({ state: "degraded", distinctPages: 9 });
     expect(host.vms.map((v) => v.id).sort()).toEqual([...f.vmIds].sort());
-    expect(host.vms.every((v) => v.evacuation?.status === "scheduled" && v.evacuation.reason === "distinct_pages")).toBe(true);
-    await expectTRPCError(op.operator.host({ hostId: "no-such-host" }), "NOT_FOUND");
+    expect(
+      host.vms.every(
+        (v) =>
+          v.evacuation?.status === "scheduled" &&
+          v.evacuation.reason === "distinct_pages",
+      ),
+    ).toBe(true);
+    await expectTRPCError(
+      op.operator.host({ hostId: "no-such-host" }),
+      "NOT_FOUND",
+    );
 
     const list = await op.operator.evacuations({ hostId: f.hostId });
     expect(list.data).toHaveLength(2);
-    const cancelled = await op.operator.cancelEvacuation({ evacuationId: list.data[0]!.id });
+    const cancelled = await op.operator.cancelEvacuation({
+      evacuationId: list.data[0]!.id,
+    });
     expect(cancelled.status).toBe("cancelled");
-    await expectTRPCError(op.operator.cancelEvacuation({ evacuationId: list.data[0]!.id }), "CONFLICT");
+    await expectTRPCError(
+      op.operator.cancelEvacuation({ evacuationId: list.data[0]!.id }),
+      "CONFLICT",
+    );
     const again = await op.operator.evacuate({ vmId: cancelled.vmId });
     expect(again.created).toBe(true);
 
     const preview = await op.operator.previewPolicy({ hostEvacuatePages: 9 });
-    expect(preview.hostChanges.items).toContainEqual({ hostId: f.hostId, from: "degraded", to: "evacuate", distinctPages: 9 });
-    await expectTRPCError(op.operator.previewPolicy({ hostDegradedPages: 20, hostEvacuatePages: 10 }), "BAD_REQUEST");
+    expect(preview.hostChanges.items).toContainEqual({
+      hostId: f.hostId,
+      from: "degraded",
+      to: "evacuate",
+      distinctPages: 9,
+    });
+    await expectTRPCError(
+      op.operator.previewPolicy({
+        hostDegradedPages: 20,
+        hostEvacuatePages: 10,
+      }),
+      "BAD_REQUEST",
+    );
     const saved = await op.operator.updatePolicy({ coalesceSeconds: 301 });
     expect(saved.coalesceSeconds).toBe(301);
     await op.operator.updatePolicy({ coalesceSeconds: 300 });
@@ -85,6 +129,12 @@ describe("operator console router", () => {
       await getDb(),
       sql`select actor, action from audit_log where actor = ${`operator:${OPERATOR_EMAIL}`} order by at`,
     );
-    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(["evacuation.cancel", "evacuation.request", "policy.update"]));
+    expect(audit.map((a) => a.action)).toEqual(
+      expect.arrayContaining([
+        "evacuation.cancel",
+        "evacuation.request",
+        "policy.update",
+      ]),
+    );
   });
 });

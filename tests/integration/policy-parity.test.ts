@@ -14,12 +14,24 @@ import { uid } from "../helpers/api";
 
 const AT = new Date("2026-05-01T12:00:00.000Z");
 const WINDOW = 3600;
-const EDGE_OFFSETS_MS = [-WINDOW * 1000 - 1, -WINDOW * 1000, -WINDOW * 1000 + 1, -60_000, -1, 0, 300_000, -2 * WINDOW * 1000];
+const EDGE_OFFSETS_MS = [
+  -WINDOW * 1000 - 1,
+  -WINDOW * 1000,
+  -WINDOW * 1000 + 1,
+  -60_000,
+  -1,
+  0,
+  300_000,
+  -2 * WINDOW * 1000,
+];
 
 const arbEvent = fc.record({
   vm: fc.integer({ min: 0, max: 3 }),
   page: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null, freq: 4 }),
-  offset: fc.oneof(fc.constantFrom(...EDGE_OFFSETS_MS), fc.integer({ min: -2 * WINDOW * 1000, max: 300_000 })),
+  offset: fc.oneof(
+    fc.constantFrom(...EDGE_OFFSETS_MS),
+    fc.integer({ min: -2 * WINDOW * 1000, max: 300_000 }),
+  ),
   // ingestion accepts an event up to 5 minutes ahead of its receipt
   recvDelay: fc.integer({ min: -300_000, max: 600_000 }),
   guestKernel: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
@@ -39,7 +51,8 @@ describe("policy summaries: SQL and pure functions agree", () => {
         async (evs, resetOffset, previousResetOffset) => {
           const hostId = uid("h");
           const vmIds = [0, 1, 2, 3].map(() => uid("vm"));
-          const incarnationOf = (vmId: string, previous: boolean) => `${previous ? "vmi_old" : "vmi_now"}.${vmId}`;
+          const incarnationOf = (vmId: string, previous: boolean) =>
+            `${previous ? "vmi_old" : "vmi_now"}.${vmId}`;
           await db.insert(vms).values(
             vmIds.map((id) => ({
               id,
@@ -61,25 +74,38 @@ describe("policy summaries: SQL and pure functions agree", () => {
               hostId,
               sourceEventId: newId("evt"),
               vmId: vmIds[e.vm]!,
-              vmIncarnation: e.correlated ? incarnationOf(vmIds[e.vm]!, e.previous) : null,
+              vmIncarnation: e.correlated
+                ? incarnationOf(vmIds[e.vm]!, e.previous)
+                : null,
               tenantId: e.correlated ? "t-parity" : null,
               projectId: e.correlated ? "p-parity" : null,
-              uncorrelatedReason: e.correlated ? null : ("host_mismatch" as const),
+              uncorrelatedReason: e.correlated
+                ? null
+                : ("host_mismatch" as const),
               eventTime,
               receivedAt: new Date(eventTime.getTime() + e.recvDelay),
               severity: "CRITICAL" as const,
               consumed: true,
               guestKernel: e.guestKernel,
-              pageKey: e.page === null ? null : `0x${(0x1000 * (e.page + 1)).toString(16)}`,
+              pageKey:
+                e.page === null
+                  ? null
+                  : `0x${(0x1000 * (e.page + 1)).toString(16)}`,
               mechanism: "kvm_exit_arm_sea",
               raw: {},
             };
           });
           if (rows.length) await db.insert(memoryErrorEvents).values(rows);
-          const resetAt = resetOffset === null ? null : new Date(AT.getTime() + resetOffset);
+          const resetAt =
+            resetOffset === null ? null : new Date(AT.getTime() + resetOffset);
           for (const [at, previous] of [
             [resetAt, false],
-            [previousResetOffset === null ? null : new Date(AT.getTime() + previousResetOffset), true],
+            [
+              previousResetOffset === null
+                ? null
+                : new Date(AT.getTime() + previousResetOffset),
+              true,
+            ],
           ] as const) {
             if (!at) continue;
             await db.insert(evacuations).values({
@@ -102,8 +128,19 @@ describe("policy summaries: SQL and pure functions agree", () => {
           const policy = { windowSeconds: WINDOW };
           const pure: PolicyEvent[] = rows
             .filter((r) => r.tenantId !== null)
-            .map((r) => ({ id: r.id, vmId: r.vmId, pageKey: r.pageKey, eventTime: r.eventTime, receivedAt: r.receivedAt, guestKernel: r.guestKernel }));
-          const current = new Set(rows.filter((r) => r.vmIncarnation === incarnationOf(r.vmId, false)).map((r) => r.id));
+            .map((r) => ({
+              id: r.id,
+              vmId: r.vmId,
+              pageKey: r.pageKey,
+              eventTime: r.eventTime,
+              receivedAt: r.receivedAt,
+              guestKernel: r.guestKernel,
+            }));
+          const current = new Set(
+            rows
+              .filter((r) => r.vmIncarnation === incarnationOf(r.vmId, false))
+              .map((r) => r.id),
+          );
           const sqlVms = await vmSummaries(db, vmIds, AT, policy);
           for (const vmId of vmIds) {
             const expected = summarizeVm(
@@ -112,18 +149,32 @@ describe("policy summaries: SQL and pure functions agree", () => {
               policy,
               { countFrom: vmId === vmIds[0] ? resetAt : null },
             );
-            const got = sqlVms.get(vmId) ?? { distinctPages: 0, guestKernel: false, lastNewEvidenceAt: null };
+            const got = sqlVms.get(vmId) ?? {
+              distinctPages: 0,
+              guestKernel: false,
+              lastNewEvidenceAt: null,
+            };
             expect(got).toEqual(expected);
           }
-          const sqlHost = (await hostSummaries(db, [hostId], AT, policy)).get(hostId) ?? {
+          const sqlHost = (await hostSummaries(db, [hostId], AT, policy)).get(
+            hostId,
+          ) ?? {
             distinctPages: 0,
             affectedVmIds: [],
             lastNewEvidenceAt: null,
           };
           expect(sqlHost).toEqual(summarizeHost(pure, AT, policy));
           // the fleet-wide form (no id filter) sees the same host
-          const fleetWide = (await hostSummaries(db, null, AT, policy)).get(hostId);
-          expect(fleetWide ?? { distinctPages: 0, affectedVmIds: [], lastNewEvidenceAt: null }).toEqual(sqlHost);
+          const fleetWide = (await hostSummaries(db, null, AT, policy)).get(
+            hostId,
+          );
+          expect(
+            fleetWide ?? {
+              distinctPages: 0,
+              affectedVmIds: [],
+              lastNewEvidenceAt: null,
+            },
+          ).toEqual(sqlHost);
         },
       ),
       { numRuns: 40 },

@@ -17,20 +17,36 @@ describe("retention", () => {
     for (const at of [old, recent]) {
       const r = await ingestEvents(db, {
         hostId: f.hostId,
-        events: [memoryEvent({ hostId: f.hostId, vmId: f.vmId, time: at.toISOString() })],
+        events: [
+          memoryEvent({
+            hostId: f.hostId,
+            vmId: f.vmId,
+            time: at.toISOString(),
+          }),
+        ],
         mode: "single",
         receivedAt: at,
       });
       expect(r.accepted).toBe(1);
     }
     const count = async (table: string) =>
-      (await rawRows<{ n: number }>(db, sql`select count(*)::int as n from ${sql.identifier(table)} where tenant_id = ${f.tenantId}`))[0]!.n;
+      (
+        await rawRows<{ n: number }>(
+          db,
+          sql`select count(*)::int as n from ${sql.identifier(table)} where tenant_id = ${f.tenantId}`,
+        )
+      )[0]!.n;
     expect(await count("memory_error_events")).toBe(2);
     expect(await count("log_entries")).toBe(2);
     await runMaintenance(db, now);
     expect(await count("memory_error_events")).toBe(1);
     expect(await count("log_entries")).toBe(1);
-    const left = await rawRows<{ received_at: Date }>(db, sql`select received_at from memory_error_events where tenant_id = ${f.tenantId}`);
-    expect(new Date(left[0]!.received_at).toISOString()).toBe(recent.toISOString());
+    const left = await rawRows<{ received_at: Date }>(
+      db,
+      sql`select received_at from memory_error_events where tenant_id = ${f.tenantId}`,
+    );
+    expect(new Date(left[0]!.received_at).toISOString()).toBe(
+      recent.toISOString(),
+    );
   });
 });

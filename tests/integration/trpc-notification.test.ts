@@ -18,19 +18,28 @@ import { callerFor, expectTRPCError, tenantWorld } from "../helpers/trpc";
 let A: TenantWorld;
 let B: TenantWorld;
 let rx: Receiver;
-const hookOf = new Map<string, { id: string; deliveryId: string; path: string }>();
+const hookOf = new Map<
+  string,
+  { id: string; deliveryId: string; path: string }
+>();
 
 async function makeHook(W: TenantWorld) {
   const owner = await callerFor(W.emails.owner);
   const path = rx.newPath();
-  const made = await owner.notification.createWebhook({ url: rx.url(path), eventTypes: ["incident.opened", "incident.resolved"] });
+  const made = await owner.notification.createWebhook({
+    url: rx.url(path),
+    eventTypes: ["incident.opened", "incident.resolved"],
+  });
   rx.setSecrets(path, [made.secret]);
   await owner.notification.sendTest({ id: made.id });
-  const deliveryId = (await owner.notification.listDeliveries({ endpointId: made.id })).data[0]!.id;
+  const deliveryId = (
+    await owner.notification.listDeliveries({ endpointId: made.id })
+  ).data[0]!.id;
   return { id: made.id, deliveryId, path, secret: made.secret };
 }
 
-const deliver = async () => deliverDueWebhooks(await getDb(), new Date(Date.now() + 1000));
+const deliver = async () =>
+  deliverDueWebhooks(await getDb(), new Date(Date.now() + 1000));
 
 beforeAll(async () => {
   rx = await startReceiver();
@@ -56,9 +65,21 @@ type Case = {
 };
 
 const cases: Case[] = [
-  { name: "settings", minRole: "viewer", run: (c) => c.notification.settings() },
-  { name: "updateSettings", minRole: "member", run: (c) => c.notification.updateSettings({ digest: "off" }) },
-  { name: "listWebhooks", minRole: "viewer", run: (c) => c.notification.listWebhooks({}) },
+  {
+    name: "settings",
+    minRole: "viewer",
+    run: (c) => c.notification.settings(),
+  },
+  {
+    name: "updateSettings",
+    minRole: "member",
+    run: (c) => c.notification.updateSettings({ digest: "off" }),
+  },
+  {
+    name: "listWebhooks",
+    minRole: "viewer",
+    run: (c) => c.notification.listWebhooks({}),
+  },
   {
     name: "webhookById",
     minRole: "viewer",
@@ -68,20 +89,34 @@ const cases: Case[] = [
   {
     name: "createWebhook",
     minRole: "member",
-    run: (c) => c.notification.createWebhook({ url: rx.url(rx.newPath()), eventTypes: ["incident.opened"], status: "disabled" }),
+    run: (c) =>
+      c.notification.createWebhook({
+        url: rx.url(rx.newPath()),
+        eventTypes: ["incident.opened"],
+        status: "disabled",
+      }),
   },
   {
     name: "updateWebhook",
     minRole: "member",
-    run: (c) => c.notification.updateWebhook({ id: hook(A).id, description: "by role test" }),
-    foreign: (c) => c.notification.updateWebhook({ id: hook(B).id, status: "disabled" }),
+    run: (c) =>
+      c.notification.updateWebhook({
+        id: hook(A).id,
+        description: "by role test",
+      }),
+    foreign: (c) =>
+      c.notification.updateWebhook({ id: hook(B).id, status: "disabled" }),
   },
   {
     name: "deleteWebhook",
     minRole: "member",
     run: async (c) => {
       const owner = await callerFor(A.emails.owner);
-      const { id } = await owner.notification.createWebhook({ url: rx.url(rx.newPath()), eventTypes: ["incident.opened"], status: "disabled" });
+      const { id } = await owner.notification.createWebhook({
+        url: rx.url(rx.newPath()),
+        eventTypes: ["incident.opened"],
+        status: "disabled",
+      });
       return c.notification.deleteWebhook({ id });
     },
     foreign: (c) => c.notification.deleteWebhook({ id: hook(B).id }),
@@ -111,14 +146,24 @@ const cases: Case[] = [
   {
     name: "retryDelivery",
     minRole: "member",
-    run: (c) => c.notification.retryDelivery({ endpointId: hook(A).id, deliveryId: hook(A).deliveryId }),
-    foreign: (c) => c.notification.retryDelivery({ endpointId: hook(B).id, deliveryId: hook(B).deliveryId }),
+    run: (c) =>
+      c.notification.retryDelivery({
+        endpointId: hook(A).id,
+        deliveryId: hook(A).deliveryId,
+      }),
+    foreign: (c) =>
+      c.notification.retryDelivery({
+        endpointId: hook(B).id,
+        deliveryId: hook(B).deliveryId,
+      }),
   },
   {
     name: "recover",
     minRole: "member",
-    run: (c) => c.notification.recover({ endpointId: hook(A).id, since: hourAgo() }),
-    foreign: (c) => c.notification.recover({ endpointId: hook(B).id, since: hourAgo() }),
+    run: (c) =>
+      c.notification.recover({ endpointId: hook(A).id, since: hourAgo() }),
+    foreign: (c) =>
+      c.notification.recover({ endpointId: hook(B).id, since: hourAgo() }),
   },
 ];
 
@@ -136,45 +181,99 @@ describe.each(cases)("tRPC notification.$name", (tc) => {
         return;
       }
       const s = JSON.stringify(await tc.run(c)) ?? "";
-      for (const v of [B.tenantId, hook(B).id, hook(B).deliveryId, B.emails.owner]) expect(s).not.toContain(v);
+      for (const v of [
+        B.tenantId,
+        hook(B).id,
+        hook(B).deliveryId,
+        B.emails.owner,
+      ])
+        expect(s).not.toContain(v);
     });
   }
 
-  itWhen(Boolean(tc.foreign))("answers NOT_FOUND for tenant B's endpoint, to every role allowed", async () => {
-    for (const role of ROLES) {
-      if (!roleAtLeast(role, tc.minRole)) continue;
-      await expectTRPCError(tc.foreign!(await callerFor(A.emails[role])), "NOT_FOUND");
-    }
-    // B's endpoint is untouched
-    expect((await (await callerFor(B.emails.owner)).notification.webhookById({ id: hook(B).id })).status).toBe("enabled");
-  });
+  itWhen(Boolean(tc.foreign))(
+    "answers NOT_FOUND for tenant B's endpoint, to every role allowed",
+    async () => {
+      for (const role of ROLES) {
+        if (!roleAtLeast(role, tc.minRole)) continue;
+        await expectTRPCError(
+          tc.foreign!(await callerFor(A.emails[role])),
+          "NOT_FOUND",
+        );
+      }
+      // B's endpoint is untouched
+      expect(
+        (
+          await (
+            await callerFor(B.emails.owner)
+          ).notification.webhookById({ id: hook(B).id })
+        ).status,
+      ).toBe("enabled");
+    },
+  );
 
-  itWhen(Boolean(tc.foreign))("cannot reach tenant A's endpoint from a session of tenant B that names A as active", async () => {
-    await expectTRPCError(tc.run(await callerFor(B.emails.owner, A.tenantId)), "NOT_FOUND");
-  });
+  itWhen(Boolean(tc.foreign))(
+    "cannot reach tenant A's endpoint from a session of tenant B that names A as active",
+    async () => {
+      await expectTRPCError(
+        tc.run(await callerFor(B.emails.owner, A.tenantId)),
+        "NOT_FOUND",
+      );
+    },
+  );
 });
 
 describe("notification settings", () => {
   it("reads the defaults and the contact emails, saves each field, and answers bad emails with field details", async () => {
     const member = await callerFor(A.emails.member);
     const before = await member.notification.settings();
-    expect(before).toMatchObject({ minSeverity: expect.stringMatching(/WARNING|CRITICAL/), digest: expect.stringMatching(/off|daily/) });
+    expect(before).toMatchObject({
+      minSeverity: expect.stringMatching(/WARNING|CRITICAL/),
+      digest: expect.stringMatching(/off|daily/),
+    });
     expect(Array.isArray(before.contactEmails)).toBe(true);
 
-    expect(await member.notification.updateSettings({ emails: ["Oncall@Example.com", "oncall@example.com", "sre@example.com"], minSeverity: "CRITICAL", digest: "daily" })).toEqual({
+    expect(
+      await member.notification.updateSettings({
+        emails: ["Oncall@Example.com", "oncall@example.com", "sre@example.com"],
+        minSeverity: "CRITICAL",
+        digest: "daily",
+      }),
+    ).toEqual({
       emails: ["oncall@example.com", "sre@example.com"],
       minSeverity: "CRITICAL",
       digest: "daily",
     });
-    expect(await member.notification.updateSettings({ emails: [] })).toMatchObject({ emails: [], minSeverity: "CRITICAL" });
-    expect(await member.notification.updateSettings({ emails: null, minSeverity: "WARNING", digest: "off" })).toMatchObject({ emails: null });
+    expect(
+      await member.notification.updateSettings({ emails: [] }),
+    ).toMatchObject({ emails: [], minSeverity: "CRITICAL" });
+    expect(
+      await member.notification.updateSettings({
+        emails: null,
+        minSeverity: "WARNING",
+        digest: "off",
+      }),
+    ).toMatchObject({ emails: null });
     const viewer = await callerFor(A.emails.viewer);
-    expect(await viewer.notification.settings()).toMatchObject({ emails: null, minSeverity: "WARNING", digest: "off" });
+    expect(await viewer.notification.settings()).toMatchObject({
+      emails: null,
+      minSeverity: "WARNING",
+      digest: "off",
+    });
 
-    const e = await expectTRPCError(member.notification.updateSettings({ emails: ["not-an-email"] }), "BAD_REQUEST");
-    expect((e.cause as { issues?: { path: PropertyKey[] }[] } | undefined)?.issues?.[0]?.path).toEqual(["emails", 0]);
+    const e = await expectTRPCError(
+      member.notification.updateSettings({ emails: ["not-an-email"] }),
+      "BAD_REQUEST",
+    );
+    expect(
+      (e.cause as { issues?: { path: PropertyKey[] }[] } | undefined)
+        ?.issues?.[0]?.path,
+    ).toEqual(["emails", 0]);
     // B's settings are B's
-    expect((await (await callerFor(B.emails.owner)).notification.settings()).minSeverity).toBe("WARNING");
+    expect(
+      (await (await callerFor(B.emails.owner)).notification.settings())
+        .minSeverity,
+    ).toBe("WARNING");
   });
 });
 
@@ -189,41 +288,73 @@ describe("webhook endpoints from the console", () => {
       description: "console test",
     });
     rx.setSecrets(path, [made.secret]);
-    expect(made).toMatchObject({ status: "enabled", projectIds: [A.projectId], description: "console test" });
+    expect(made).toMatchObject({
+      status: "enabled",
+      projectIds: [A.projectId],
+      description: "console test",
+    });
     expect(made.secret).toMatch(/^whsec_/);
     const listed = await member.notification.listWebhooks({});
     expect(listed.data.map((w) => w.id)).toContain(made.id);
     expect(JSON.stringify(listed)).not.toContain(made.secret);
-    expect(JSON.stringify(await member.notification.webhookById({ id: made.id }))).not.toContain(made.secret);
+    expect(
+      JSON.stringify(await member.notification.webhookById({ id: made.id })),
+    ).not.toContain(made.secret);
 
     const { messageId } = await member.notification.sendTest({ id: made.id });
     await deliver();
-    expect(rx.on(path).map((r) => [r.id, r.payload.type])).toEqual([[messageId, "webhook.test"]]);
-    const log = await member.notification.listDeliveries({ endpointId: made.id });
+    expect(rx.on(path).map((r) => [r.id, r.payload.type])).toEqual([
+      [messageId, "webhook.test"],
+    ]);
+    const log = await member.notification.listDeliveries({
+      endpointId: made.id,
+    });
     expect(log.data).toHaveLength(1);
     const d = log.data[0]!;
-    expect(d).toMatchObject({ messageId, type: "webhook.test", status: "succeeded", nextAttemptAt: null });
+    expect(d).toMatchObject({
+      messageId,
+      type: "webhook.test",
+      status: "succeeded",
+      nextAttemptAt: null,
+    });
     expect(d.attempts).toHaveLength(1);
     expect(d.attempts[0]).toMatchObject({ statusCode: 200 });
     expect(typeof d.attempts[0]!.latencyMs).toBe("number");
 
-    const replay = await member.notification.retryDelivery({ endpointId: made.id, deliveryId: d.id });
+    const replay = await member.notification.retryDelivery({
+      endpointId: made.id,
+      deliveryId: d.id,
+    });
     expect(replay).toEqual({ deliveryId: d.id, messageId });
     await deliver();
     expect(rx.on(path).map((r) => r.id)).toEqual([messageId, messageId]);
-    expect((await member.notification.listDeliveries({ endpointId: made.id })).data[0]!.attempts).toHaveLength(2);
+    expect(
+      (await member.notification.listDeliveries({ endpointId: made.id }))
+        .data[0]!.attempts,
+    ).toHaveLength(2);
     // a delivery of another endpoint of the same tenant is not this endpoint's
-    await expectTRPCError(member.notification.retryDelivery({ endpointId: made.id, deliveryId: hook(A).deliveryId }), "NOT_FOUND");
+    await expectTRPCError(
+      member.notification.retryDelivery({
+        endpointId: made.id,
+        deliveryId: hook(A).deliveryId,
+      }),
+      "NOT_FOUND",
+    );
     await member.notification.deleteWebhook({ id: made.id });
   });
 
   it("rotates the secret (both sign for 24 h), disables (test refused), re-enables, recovers within 14 days only, deletes", async () => {
     const owner = await callerFor(A.emails.owner);
     const path = rx.newPath();
-    const made = await owner.notification.createWebhook({ url: rx.url(path), eventTypes: ["incident.resolved"] });
+    const made = await owner.notification.createWebhook({
+      url: rx.url(path),
+      eventTypes: ["incident.resolved"],
+    });
     const rotated = await owner.notification.rotateSecret({ id: made.id });
     expect(rotated.secret).not.toBe(made.secret);
-    expect(new Date(rotated.previousSecretExpiresAt!).getTime() - Date.now()).toBeGreaterThan(23 * 3600_000);
+    expect(
+      new Date(rotated.previousSecretExpiresAt!).getTime() - Date.now(),
+    ).toBeGreaterThan(23 * 3600_000);
     rx.setSecrets(path, [made.secret]);
     await owner.notification.sendTest({ id: made.id });
     await deliver();
@@ -233,29 +364,77 @@ describe("webhook endpoints from the console", () => {
     await deliver();
     expect(rx.on(path).at(-1)!.verifiedWith).toEqual([rotated.secret]);
 
-    const off = await owner.notification.updateWebhook({ id: made.id, status: "disabled" });
-    expect(off).toMatchObject({ status: "disabled", disabledReason: expect.any(String) });
-    await expectTRPCError(owner.notification.sendTest({ id: made.id }), "CONFLICT");
-    await expectTRPCError(owner.notification.recover({ endpointId: made.id, since: hourAgo() }), "CONFLICT");
-    const on = await owner.notification.updateWebhook({ id: made.id, status: "enabled" });
+    const off = await owner.notification.updateWebhook({
+      id: made.id,
+      status: "disabled",
+    });
+    expect(off).toMatchObject({
+      status: "disabled",
+      disabledReason: expect.any(String),
+    });
+    await expectTRPCError(
+      owner.notification.sendTest({ id: made.id }),
+      "CONFLICT",
+    );
+    await expectTRPCError(
+      owner.notification.recover({ endpointId: made.id, since: hourAgo() }),
+      "CONFLICT",
+    );
+    const on = await owner.notification.updateWebhook({
+      id: made.id,
+      status: "enabled",
+    });
     expect(on.status).toBe("enabled");
     expect(on).not.toHaveProperty("disabledReason");
 
     const old = await expectTRPCError(
-      owner.notification.recover({ endpointId: made.id, since: new Date(Date.now() - 15 * 24 * 3600_000).toISOString() }),
+      owner.notification.recover({
+        endpointId: made.id,
+        since: new Date(Date.now() - 15 * 24 * 3600_000).toISOString(),
+      }),
       "BAD_REQUEST",
     );
     expect(old.message).toMatch(/14 days/);
-    expect(await owner.notification.recover({ endpointId: made.id, since: hourAgo() })).toEqual({ count: 0 });
-    await expectTRPCError(owner.notification.recover({ endpointId: made.id, since: "yesterday" }), "BAD_REQUEST");
+    expect(
+      await owner.notification.recover({
+        endpointId: made.id,
+        since: hourAgo(),
+      }),
+    ).toEqual({ count: 0 });
+    await expectTRPCError(
+      owner.notification.recover({ endpointId: made.id, since: "yesterday" }),
+      "BAD_REQUEST",
+    );
 
-    const bad = await expectTRPCError(owner.notification.createWebhook({ url: "ftp://nope", eventTypes: ["incident.opened"] }), "BAD_REQUEST");
+    const bad = await expectTRPCError(
+      owner.notification.createWebhook({
+        url: "ftp://nope",
+        eventTypes: ["incident.opened"],
+      }),
+      "BAD_REQUEST",
+    );
     expect(bad.message).toMatch(/url/i);
-    await expectTRPCError(owner.notification.createWebhook({ url: rx.url("/x"), eventTypes: [] }), "BAD_REQUEST");
-    await expectTRPCError(owner.notification.createWebhook({ url: rx.url("/x"), eventTypes: ["incident.opened"], projectIds: [B.projectId] }), "BAD_REQUEST");
+    await expectTRPCError(
+      owner.notification.createWebhook({ url: rx.url("/x"), eventTypes: [] }),
+      "BAD_REQUEST",
+    );
+    await expectTRPCError(
+      owner.notification.createWebhook({
+        url: rx.url("/x"),
+        eventTypes: ["incident.opened"],
+        projectIds: [B.projectId],
+      }),
+      "BAD_REQUEST",
+    );
 
     await owner.notification.deleteWebhook({ id: made.id });
-    await expectTRPCError(owner.notification.webhookById({ id: made.id }), "NOT_FOUND");
-    await expectTRPCError(owner.notification.deleteWebhook({ id: made.id }), "NOT_FOUND");
+    await expectTRPCError(
+      owner.notification.webhookById({ id: made.id }),
+      "NOT_FOUND",
+    );
+    await expectTRPCError(
+      owner.notification.deleteWebhook({ id: made.id }),
+      "NOT_FOUND",
+    );
   });
 });

@@ -32,14 +32,26 @@ type Case = {
 
 const notB = (v: unknown) => {
   const s = JSON.stringify(v);
-  for (const id of [B.tenantId, B.projectId, B.incidentId, B.logEntryId, B.apiKeyId, B.emailId, ...B.vmIds, ...Object.values(B.emails)]) {
+  for (const id of [
+    B.tenantId,
+    B.projectId,
+    B.incidentId,
+    B.logEntryId,
+    B.apiKeyId,
+    B.emailId,
+    ...B.vmIds,
+    ...Object.values(B.emails),
+  ]) {
     expect(s, `leaked ${id}`).not.toContain(id);
   }
 };
 
 async function freshMember(role: Role = "viewer") {
   const owner = await callerFor(A.emails.owner);
-  return owner.settings.inviteMember({ email: `${uid("m")}@${A.tenantId}.example`, role });
+  return owner.settings.inviteMember({
+    email: `${uid("m")}@${A.tenantId}.example`,
+    role,
+  });
 }
 
 const cases: Case[] = [
@@ -57,7 +69,10 @@ const cases: Case[] = [
     name: "incident.byId",
     minRole: "viewer",
     run: (c) => c.incident.byId({ id: A.incidentId }),
-    check: (r) => expect((r as { playbook: { steps: unknown[] } }).playbook.steps.length).toBeGreaterThan(2),
+    check: (r) =>
+      expect(
+        (r as { playbook: { steps: unknown[] } }).playbook.steps.length,
+      ).toBeGreaterThan(2),
     foreign: (c) => c.incident.byId({ id: B.incidentId }),
   },
   {
@@ -65,7 +80,9 @@ const cases: Case[] = [
     minRole: "viewer",
     run: (c) => c.incident.overview(),
     check: (r) => {
-      expect((r as { affectedVmIds: string[] }).affectedVmIds).toEqual([A.vmId]);
+      expect((r as { affectedVmIds: string[] }).affectedVmIds).toEqual([
+        A.vmId,
+      ]);
       notB(r);
     },
   },
@@ -104,7 +121,9 @@ const cases: Case[] = [
     minRole: "viewer",
     run: (c) => c.vm.list({}),
     check: (r) => {
-      expect((r as { data: { id: string }[] }).data.map((v) => v.id).sort()).toEqual([...A.vmIds].sort());
+      expect(
+        (r as { data: { id: string }[] }).data.map((v) => v.id).sort(),
+      ).toEqual([...A.vmIds].sort());
       notB(r);
     },
   },
@@ -131,35 +150,53 @@ const cases: Case[] = [
     minRole: "viewer",
     run: (c) => c.settings.listMembers(),
     check: (r) => {
-      expect((r as { email: string }[]).map((m) => m.email)).toEqual(expect.arrayContaining(Object.values(A.emails)));
+      expect((r as { email: string }[]).map((m) => m.email)).toEqual(
+        expect.arrayContaining(Object.values(A.emails)),
+      );
       notB(r);
     },
   },
   {
     name: "settings.inviteMember",
     minRole: "owner",
-    run: (c) => c.settings.inviteMember({ email: `${uid("inv")}@${A.tenantId}.example`, role: "viewer" }),
+    run: (c) =>
+      c.settings.inviteMember({
+        email: `${uid("inv")}@${A.tenantId}.example`,
+        role: "viewer",
+      }),
     check: (r) => expect((r as { tenantId: string }).tenantId).toBe(A.tenantId),
   },
   {
     name: "settings.changeMemberRole",
     minRole: "owner",
-    run: async (c) => c.settings.changeMemberRole({ memberId: (await freshMember()).id, role: "member" }),
+    run: async (c) =>
+      c.settings.changeMemberRole({
+        memberId: (await freshMember()).id,
+        role: "member",
+      }),
     check: (r) => expect((r as { role: string }).role).toBe("member"),
-    foreign: (c) => c.settings.changeMemberRole({ memberId: B.memberIds[B.emails.viewer]!, role: "owner" }),
+    foreign: (c) =>
+      c.settings.changeMemberRole({
+        memberId: B.memberIds[B.emails.viewer]!,
+        role: "owner",
+      }),
   },
   {
     name: "settings.removeMember",
     minRole: "owner",
-    run: async (c) => c.settings.removeMember({ memberId: (await freshMember()).id }),
-    foreign: (c) => c.settings.removeMember({ memberId: B.memberIds[B.emails.viewer]! }),
+    run: async (c) =>
+      c.settings.removeMember({ memberId: (await freshMember()).id }),
+    foreign: (c) =>
+      c.settings.removeMember({ memberId: B.memberIds[B.emails.viewer]! }),
   },
   {
     name: "settings.listApiKeys",
     minRole: "viewer",
     run: (c) => c.settings.listApiKeys(),
     check: (r) => {
-      expect((r as { data: { id: string }[] }).data.map((k) => k.id)).toContain(A.apiKeyId);
+      expect((r as { data: { id: string }[] }).data.map((k) => k.id)).toContain(
+        A.apiKeyId,
+      );
       expect(JSON.stringify(r)).not.toMatch(/pwk_|keyHash/);
       notB(r);
     },
@@ -187,7 +224,9 @@ const cases: Case[] = [
     check: (r) => {
       const list = r as { data: { tenantId: string }[] };
       expect(list.data.length).toBeGreaterThan(0);
-      expect(new Set(list.data.map((e) => e.tenantId))).toEqual(new Set([A.tenantId]));
+      expect(new Set(list.data.map((e) => e.tenantId))).toEqual(
+        new Set([A.tenantId]),
+      );
       notB(r);
     },
   },
@@ -254,7 +293,10 @@ describe.each(cases)("tRPC $name", (tc) => {
 
   if (tc.foreign) {
     it("answers NOT_FOUND for tenant B's id", async () => {
-      await expectTRPCError(tc.foreign!(await callerFor(A.emails.owner)), "NOT_FOUND");
+      await expectTRPCError(
+        tc.foreign!(await callerFor(A.emails.owner)),
+        "NOT_FOUND",
+      );
     });
   }
 
@@ -273,7 +315,14 @@ describe.each(cases)("tRPC $name", (tc) => {
       return;
     }
     const s = JSON.stringify(r);
-    for (const id of [A.incidentId, A.logEntryId, A.apiKeyId, ...A.vmIds, A.emails.viewer]) expect(s).not.toContain(id);
+    for (const id of [
+      A.incidentId,
+      A.logEntryId,
+      A.apiKeyId,
+      ...A.vmIds,
+      A.emails.viewer,
+    ])
+      expect(s).not.toContain(id);
   });
 });
 
@@ -286,13 +335,22 @@ describe("outbox: sign-in mail", () => {
     const toMember = invites.find((m) => m.to.includes(A.emails.member))!;
     expect(toViewer && toMember).toBeTruthy();
     const viewer = await callerFor(A.emails.viewer);
-    const seen = (await viewer.outbox.list({ limit: 500 })).data.map((m) => m.id);
+    const seen = (await viewer.outbox.list({ limit: 500 })).data.map(
+      (m) => m.id,
+    );
     expect(seen).toContain(toViewer.id);
     expect(seen).not.toContain(toMember.id);
-    expect((await viewer.outbox.byId({ id: toViewer.id })).text).toContain("/api/auth/magic-link/verify?token=");
+    expect((await viewer.outbox.byId({ id: toViewer.id })).text).toContain(
+      "/api/auth/magic-link/verify?token=",
+    );
     await expectTRPCError(viewer.outbox.byId({ id: toMember.id }), "NOT_FOUND");
     const seenByOwner = await owner.outbox.byId({ id: toMember.id });
-    expect(seenByOwner).toMatchObject({ to: [A.emails.member], html: null, text: null, withheld: true });
+    expect(seenByOwner).toMatchObject({
+      to: [A.emails.member],
+      html: null,
+      text: null,
+      withheld: true,
+    });
     expect(seenByOwner.subject).toContain("invited");
   });
 });
@@ -303,14 +361,29 @@ describe("settings guards", () => {
     const members = await owner.settings.listMembers();
     const owners = members.filter((m) => m.role === "owner");
     expect(owners).toHaveLength(1);
-    await expectTRPCError(owner.settings.changeMemberRole({ memberId: owners[0]!.id, role: "viewer" }), "CONFLICT");
-    await expectTRPCError(owner.settings.removeMember({ memberId: owners[0]!.id }), "CONFLICT");
+    await expectTRPCError(
+      owner.settings.changeMemberRole({
+        memberId: owners[0]!.id,
+        role: "viewer",
+      }),
+      "CONFLICT",
+    );
+    await expectTRPCError(
+      owner.settings.removeMember({ memberId: owners[0]!.id }),
+      "CONFLICT",
+    );
   });
 
   it("refuses to invite an existing member, and validates input with field details", async () => {
     const owner = await callerFor(A.emails.owner);
-    await expectTRPCError(owner.settings.inviteMember({ email: A.emails.viewer, role: "owner" }), "CONFLICT");
-    const e = await expectTRPCError(owner.settings.inviteMember({ email: "not-an-email", role: "viewer" }), "BAD_REQUEST");
+    await expectTRPCError(
+      owner.settings.inviteMember({ email: A.emails.viewer, role: "owner" }),
+      "CONFLICT",
+    );
+    const e = await expectTRPCError(
+      owner.settings.inviteMember({ email: "not-an-email", role: "viewer" }),
+      "BAD_REQUEST",
+    );
     expect(e.message).toMatch(/email/i);
   });
 
@@ -318,26 +391,43 @@ describe("settings guards", () => {
     const owner = await callerFor(A.emails.owner);
     const made = await owner.settings.createApiKey({ name: "deploy bot" });
     const listed = await owner.settings.listApiKeys();
-    expect(listed.data.find((k) => k.id === made.id)).toMatchObject({ name: "deploy bot" });
+    expect(listed.data.find((k) => k.id === made.id)).toMatchObject({
+      name: "deploy bot",
+    });
     expect(JSON.stringify(listed)).not.toContain(made.key);
     await owner.settings.revokeApiKey({ keyId: made.id });
-    expect((await owner.settings.listApiKeys()).data.map((k) => k.id)).not.toContain(made.id);
+    expect(
+      (await owner.settings.listApiKeys()).data.map((k) => k.id),
+    ).not.toContain(made.id);
     const audit = await owner.settings.listAudit({});
-    expect(audit.data.slice(0, 2).map((a) => a.action)).toEqual(["api_key.revoke", "api_key.create"]);
+    expect(audit.data.slice(0, 2).map((a) => a.action)).toEqual([
+      "api_key.revoke",
+      "api_key.create",
+    ]);
     expect(audit.data[0]!.actor).toBe(`user:${A.emails.owner}`);
   });
 
   it("switches the active tenant of a session only to the person's own tenants", async () => {
     const op = await operator();
-    const r = await api("POST", `/api/v1/admin/tenants/${B.tenantId}/members`, { token: op, body: { email: A.emails.member, role: "viewer" } });
+    const r = await api("POST", `/api/v1/admin/tenants/${B.tenantId}/members`, {
+      token: op,
+      body: { email: A.emails.member, role: "viewer" },
+    });
     expect(r.status).toBe(201);
     const inA = await callerFor(A.emails.member, A.tenantId);
-    expect((await inA.tenant.mine()).memberships.map((m) => m.tenantId).sort()).toEqual([A.tenantId, B.tenantId].sort());
+    expect(
+      (await inA.tenant.mine()).memberships.map((m) => m.tenantId).sort(),
+    ).toEqual([A.tenantId, B.tenantId].sort());
     // the same person, with B active, sees B's incident and can no longer see A's
     const inB = await callerFor(A.emails.member, B.tenantId);
-    expect((await inB.incident.byId({ id: B.incidentId })).id).toBe(B.incidentId);
+    expect((await inB.incident.byId({ id: B.incidentId })).id).toBe(
+      B.incidentId,
+    );
     await expectTRPCError(inB.incident.byId({ id: A.incidentId }), "NOT_FOUND");
     // and as a viewer of B, not a member: B's roles apply
-    expect((await inB.tenant.mine()).active).toMatchObject({ tenantId: B.tenantId, role: "viewer" });
+    expect((await inB.tenant.mine()).active).toMatchObject({
+      tenantId: B.tenantId,
+      role: "viewer",
+    });
   });
 });

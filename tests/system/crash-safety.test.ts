@@ -5,7 +5,15 @@ import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, describe, expect, it } from "vitest";
 import { openPglite } from "@/db/client";
 import { freePort } from "@/scripts/bench/harness";
-import { allLoggedEventIds, loadClients, makeFleet, startApp, startReceiver, waitFor, waitHealthy } from "./fleet-harness";
+import {
+  allLoggedEventIds,
+  loadClients,
+  makeFleet,
+  startApp,
+  startReceiver,
+  waitFor,
+  waitHealthy,
+} from "./fleet-harness";
 import type { Proc, Receiver } from "./fleet-harness";
 import { createTestDatabase } from "./pg";
 
@@ -50,7 +58,11 @@ async function crashRun(engine: "postgres" | "pglite") {
   const fleet = await makeFleet(base, receiver, { hosts: 4, vmsPerHost: 5 });
 
   const load = loadClients([base], fleet, 4, 20);
-  await waitFor("some acknowledged events", () => load.acknowledged.size >= 200, 60_000);
+  await waitFor(
+    "some acknowledged events",
+    () => load.acknowledged.size >= 200,
+    60_000,
+  );
   await first.kill("SIGKILL");
   await load.stop();
   const acknowledged = [...load.acknowledged];
@@ -59,19 +71,33 @@ async function crashRun(engine: "postgres" | "pglite") {
   procs.push(second);
   await waitHealthy(base, second);
   const logged = await allLoggedEventIds(base, fleet.apiKey);
-  await waitFor("every stored event's webhook", () => logged.every((id) => receiver.eventIds.has(id)), 120_000);
+  await waitFor(
+    "every stored event's webhook",
+    () => logged.every((id) => receiver.eventIds.has(id)),
+    120_000,
+  );
   await second.kill("SIGTERM");
   const stored = await storedSourceIds(acknowledged);
   const missing = acknowledged.filter((id) => !stored.has(id));
-  const duplicatedMessages = [...receiver.messagesOfEvent.values()].filter((s) => s.size > 1).length;
-  const redelivered = [...receiver.received.values()].filter((n) => n > 1).length;
+  const duplicatedMessages = [...receiver.messagesOfEvent.values()].filter(
+    (s) => s.size > 1,
+  ).length;
+  const redelivered = [...receiver.received.values()].filter(
+    (n) => n > 1,
+  ).length;
   console.log(
     `crash safety (${engine}): ${acknowledged.length} events acknowledged, ${acknowledged.length - missing.length} found after the SIGKILL and restart; ` +
       `${logged.length} stored events, ${logged.filter((id) => receiver.eventIds.has(id)).length} memory_error.detected delivered; ` +
       `${redelivered} messages received more than once (same webhook-id), ${duplicatedMessages} events with more than one message, ${receiver.invalid} unverifiable`,
   );
   await cleanup();
-  return { missing, acknowledged, logged, duplicatedMessages, invalid: receiver.invalid };
+  return {
+    missing,
+    acknowledged,
+    logged,
+    duplicatedMessages,
+    invalid: receiver.invalid,
+  };
 }
 
 function expectNothingLost(r: Awaited<ReturnType<typeof crashRun>>) {

@@ -2,7 +2,10 @@
 import postgres from "postgres";
 
 export async function createTestDatabase() {
-  const base = process.env.SYSTEM_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const base =
+    process.env.SYSTEM_DATABASE_URL ??
+    process.env.DATABASE_URL ??
+    "postgres://postgres@127.0.0.1:5432/postgres";
   const admin = postgres(base, { max: 1, onnotice: () => {} });
   const name = `pw_sys_${process.pid}_${Date.now().toString(36)}`;
   await admin.unsafe(`create database ${name}`);
@@ -13,7 +16,9 @@ export async function createTestDatabase() {
     url,
     storedSourceIds: async (ids: string[]) => {
       const c = postgres(url, { max: 1, onnotice: () => {} });
-      const rows = await c<{ source_event_id: string }[]>`select source_event_id from memory_error_events where source_event_id = any(${ids})`;
+      const rows = await c<
+        { source_event_id: string }[]
+      >`select source_event_id from memory_error_events where source_event_id = any(${ids})`;
       await c.end();
       return new Set(rows.map((r) => r.source_event_id));
     },

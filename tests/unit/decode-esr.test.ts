@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { classifyEsr, decodeEsr, ecName, fscName, isHexU64 } from "@/server/ingest/decode-esr";
+import {
+  classifyEsr,
+  decodeEsr,
+  ecName,
+  fscName,
+  isHexU64,
+} from "@/server/ingest/decode-esr";
 
 // ESR with EC, IL = 32 bits and the given ISS, as 16 hex digits
 function esr(ec: number, iss: number, il = 1): string {
@@ -8,7 +14,8 @@ function esr(ec: number, iss: number, il = 1): string {
   return `0x${v.toString(16).padStart(16, "0")}`;
 }
 const dabt = (fsc: number, extra = 0) => esr(0x24, extra | fsc);
-const serror = (dfsc: number, aet: number, ids = 0, extra = 0) => esr(0x2f, (ids << 24) | (aet << 10) | extra | dfsc);
+const serror = (dfsc: number, aet: number, ids = 0, extra = 0) =>
+  esr(0x2f, (ids << 24) | (aet << 10) | extra | dfsc);
 
 describe("decodeEsr", () => {
   it("decodes the spec's example exactly", () => {
@@ -55,7 +62,9 @@ describe("decodeEsr", () => {
     const a = decodeEsr("0x92000610");
     expect(decodeEsr("0x0000000092000610")).toEqual(a);
     expect(decodeEsr("0X92000610")).toEqual(a);
-    expect(decodeEsr("0x0000000092000610".toUpperCase().replace("0X", "0x"))).toEqual(a);
+    expect(
+      decodeEsr("0x0000000092000610".toUpperCase().replace("0X", "0x")),
+    ).toEqual(a);
     expect(decodeEsr("0x1").value).toBe("0x0000000000000001");
     expect(decodeEsr("0xFFFFFFFFFFFFFFFF").value).toBe("0xffffffffffffffff");
   });
@@ -72,13 +81,22 @@ describe("decodeEsr", () => {
     expect(decodeEsr(esr(0x24, 0x10, 1)).il).toBe(32);
   });
 
-  it.each(["92000610", "0x", "0xZZ", "0x12345678901234567", " 0x1", "0x1 ", "-0x1", "0x-1", "", "0b101", "1e3"])(
-    "throws on %j",
-    (s) => {
-      expect(isHexU64(s)).toBe(false);
-      expect(() => decodeEsr(s)).toThrow();
-    },
-  );
+  it.each([
+    "92000610",
+    "0x",
+    "0xZZ",
+    "0x12345678901234567",
+    " 0x1",
+    "0x1 ",
+    "-0x1",
+    "0x-1",
+    "",
+    "0b101",
+    "1e3",
+  ])("throws on %j", (s) => {
+    expect(isHexU64(s)).toBe(false);
+    expect(() => decodeEsr(s)).toThrow();
+  });
 
   it("isHexU64 accepts 1-16 hex digits after 0x in any case and nothing else", () => {
     expect(isHexU64("0x0")).toBe(true);
@@ -112,19 +130,59 @@ describe("memory-error FSCs (fault.c fault_info names)", () => {
   });
 
   it("classifies each memory-error FSC with its table-walk level", () => {
-    expect(classifyEsr(decodeEsr(dabt(0x10)))).toEqual({ kind: "sea", ttwLevel: null });
-    for (const [fsc, level] of [[0x12, -2], [0x13, -1], [0x14, 0], [0x15, 1], [0x16, 2], [0x17, 3]] as const) {
-      expect(classifyEsr(decodeEsr(dabt(fsc)))).toEqual({ kind: "sea_ttw", ttwLevel: level });
+    expect(classifyEsr(decodeEsr(dabt(0x10)))).toEqual({
+      kind: "sea",
+      ttwLevel: null,
+    });
+    for (const [fsc, level] of [
+      [0x12, -2],
+      [0x13, -1],
+      [0x14, 0],
+      [0x15, 1],
+      [0x16, 2],
+      [0x17, 3],
+    ] as const) {
+      expect(classifyEsr(decodeEsr(dabt(fsc)))).toEqual({
+        kind: "sea_ttw",
+        ttwLevel: level,
+      });
     }
-    expect(classifyEsr(decodeEsr(dabt(0x18)))).toEqual({ kind: "parity_ecc", ttwLevel: null });
-    for (const [fsc, level] of [[0x1b, -1], [0x1c, 0], [0x1d, 1], [0x1e, 2], [0x1f, 3]] as const) {
-      expect(classifyEsr(decodeEsr(dabt(fsc)))).toEqual({ kind: "parity_ecc_ttw", ttwLevel: level });
+    expect(classifyEsr(decodeEsr(dabt(0x18)))).toEqual({
+      kind: "parity_ecc",
+      ttwLevel: null,
+    });
+    for (const [fsc, level] of [
+      [0x1b, -1],
+      [0x1c, 0],
+      [0x1d, 1],
+      [0x1e, 2],
+      [0x1f, 3],
+    ] as const) {
+      expect(classifyEsr(decodeEsr(dabt(fsc)))).toEqual({
+        kind: "parity_ecc_ttw",
+        ttwLevel: level,
+      });
     }
-    expect(classifyEsr(decodeEsr(esr(0x20, 0x10)))).toEqual({ kind: "sea", ttwLevel: null });
-    expect(classifyEsr(decodeEsr(dabt(0x07)))).toEqual({ kind: "other", ttwLevel: null });
-    expect(classifyEsr(decodeEsr(dabt(0x11)))).toEqual({ kind: "other", ttwLevel: null });
-    expect(classifyEsr(decodeEsr(esr(0x15, 0)))).toEqual({ kind: "other", ttwLevel: null });
-    expect(classifyEsr(decodeEsr(serror(0x11, 0)))).toEqual({ kind: "serror", ttwLevel: null });
+    expect(classifyEsr(decodeEsr(esr(0x20, 0x10)))).toEqual({
+      kind: "sea",
+      ttwLevel: null,
+    });
+    expect(classifyEsr(decodeEsr(dabt(0x07)))).toEqual({
+      kind: "other",
+      ttwLevel: null,
+    });
+    expect(classifyEsr(decodeEsr(dabt(0x11)))).toEqual({
+      kind: "other",
+      ttwLevel: null,
+    });
+    expect(classifyEsr(decodeEsr(esr(0x15, 0)))).toEqual({
+      kind: "other",
+      ttwLevel: null,
+    });
+    expect(classifyEsr(decodeEsr(serror(0x11, 0)))).toEqual({
+      kind: "serror",
+      ttwLevel: null,
+    });
   });
 
   it("names the rest of the table as v6.19 prints it, with unknown N (decimal) for unassigned codes", () => {
@@ -143,7 +201,10 @@ describe("memory-error FSCs (fault.c fault_info names)", () => {
     expect(fscName(0x35)).toBe("implementation fault (unsupported exclusive)");
     expect(fscName(0x3d)).toBe("section domain fault");
     expect(fscName(0x3e)).toBe("page domain fault");
-    for (const n of [18, 25, 26, 32, 34, 35, 36, 37, 38, 39, 40, 42, 44, 45, 46, 47, 50, 51, 54, 55, 56, 57, 58, 59, 60, 63]) {
+    for (const n of [
+      18, 25, 26, 32, 34, 35, 36, 37, 38, 39, 40, 42, 44, 45, 46, 47, 50, 51,
+      54, 55, 56, 57, 58, 59, 60, 63,
+    ]) {
       expect(fscName(n)).toBe(`unknown ${n}`);
     }
     expect(decodeEsr(dabt(0x19)).fscName).toBe("unknown 25");
@@ -206,18 +267,45 @@ describe("abort ISS fields", () => {
 });
 
 describe("KVM_EXIT_ARM_SEA: the bits KVM masks out are not reported", () => {
-  const MASKED = ["isv", "sas", "sse", "srt", "sf", "ar", "vncr", "s1ptw", "iss2"];
+  const MASKED = [
+    "isv",
+    "sas",
+    "sse",
+    "srt",
+    "sf",
+    "ar",
+    "vncr",
+    "s1ptw",
+    "iss2",
+  ];
   const kvm = (hex: string) => decodeEsr(hex, { from: "kvm_exit_arm_sea" });
 
   it("marks ISV, SAS…AR, VNCR, S1PTW, ISS2 and a zero SET as not reported, and shows no value for them", () => {
     const d = kvm("0x0000000092000010");
-    expect(d).toMatchObject({ fsc: "0x10", ea: 0, fnv: 0, wnr: 0, cm: 0, s1ptw: null, set: null, errorState: null });
+    expect(d).toMatchObject({
+      fsc: "0x10",
+      ea: 0,
+      fnv: 0,
+      wnr: 0,
+      cm: 0,
+      s1ptw: null,
+      set: null,
+      errorState: null,
+    });
     expect(d.notReported).toEqual([...MASKED, "set"]);
   });
 
   it("keeps what KVM keeps: EC, IL, FnV, EA, CM, WnR, FSC", () => {
     const d = kvm("0x0000000092000750"); // FnV, EA, CM, WnR set; FSC 0x10
-    expect(d).toMatchObject({ ec: "0x24", il: 32, fnv: 1, ea: 1, cm: 1, wnr: 1, fsc: "0x10" });
+    expect(d).toMatchObject({
+      ec: "0x24",
+      il: 32,
+      fnv: 1,
+      ea: 1,
+      cm: 1,
+      wnr: 1,
+      fsc: "0x10",
+    });
   });
 
   it("reports a non-zero SET (only a guest with FEAT_RAS gets it) with its error state", () => {
@@ -233,7 +321,12 @@ describe("KVM_EXIT_ARM_SEA: the bits KVM masks out are not reported", () => {
 
   it("decodes an instruction abort from the exit without CM or WnR", () => {
     const d = kvm(esr(0x20, (1 << 8) | (1 << 6) | 0x10));
-    expect([d.ecName, d.cm, d.wnr, d.s1ptw]).toEqual(["IABT (lower EL)", null, null, null]);
+    expect([d.ecName, d.cm, d.wnr, d.s1ptw]).toEqual([
+      "IABT (lower EL)",
+      null,
+      null,
+      null,
+    ]);
     expect(d.notReported).toContain("s1ptw");
   });
 });
@@ -255,12 +348,26 @@ describe("SError (EC 0x2F)", () => {
     expect(d.fsc).toBe("0x11");
     expect(d.fscName).toBe("asynchronous SError interrupt");
     expect(d.errorState).toBe(state);
-    expect([d.set, d.fnv, d.s1ptw, d.wnr, d.cm]).toEqual([null, null, null, null, null]);
+    expect([d.set, d.fnv, d.s1ptw, d.wnr, d.cm]).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
   });
 
   it("exposes IDS, and with IDS = 1 (implementation-defined syndrome) gives no DFSC, name, EA or error state", () => {
     const d = decodeEsr(serror(0x11, 0b011, 1, 1 << 9));
-    expect(d).toMatchObject({ ec: "0x2f", ecName: "SError", ids: 1, fsc: null, fscName: null, ea: null, errorState: null });
+    expect(d).toMatchObject({
+      ec: "0x2f",
+      ecName: "SError",
+      ids: 1,
+      fsc: null,
+      fscName: null,
+      ea: null,
+      errorState: null,
+    });
     expect(decodeEsr(serror(0x00, 0, 1)).fscName).toBeNull();
     expect(decodeEsr(serror(0x11, 0b011)).ids).toBe(0);
     expect(decodeEsr(dabt(0x10, 1 << 24)).ids).toBeNull();
@@ -283,9 +390,19 @@ describe("SError (EC 0x2F)", () => {
 
   it("decodes real panic codes: 0xbe000011 is an uncontainable RAS SError, 0xbf000002 is IMP DEF", () => {
     const ras = decodeEsr("0xbe000011");
-    expect([ras.ecName, ras.fscName, ras.errorState]).toEqual(["SError", "asynchronous SError interrupt", "UC"]);
+    expect([ras.ecName, ras.fscName, ras.errorState]).toEqual([
+      "SError",
+      "asynchronous SError interrupt",
+      "UC",
+    ]);
     const impdef = decodeEsr("0xbf000002");
-    expect([impdef.ecName, impdef.ids, impdef.fsc, impdef.fscName, impdef.errorState]).toEqual(["SError", 1, null, null, null]);
+    expect([
+      impdef.ecName,
+      impdef.ids,
+      impdef.fsc,
+      impdef.fscName,
+      impdef.errorState,
+    ]).toEqual(["SError", 1, null, null, null]);
   });
 });
 
@@ -351,9 +468,17 @@ describe("exception classes (traps.c esr_class_str names)", () => {
   it("gives unassigned and non-abort classes all-null abort fields", () => {
     for (const ec of [0x02, 0x0a, 0x23, 0x3f, 0x15, 0x3c]) {
       const d = decodeEsr(esr(ec, 0x1ffffff));
-      expect([d.fsc, d.fscName, d.ea, d.fnv, d.s1ptw, d.wnr, d.cm, d.set, d.errorState]).toEqual([
-        null, null, null, null, null, null, null, null, null,
-      ]);
+      expect([
+        d.fsc,
+        d.fscName,
+        d.ea,
+        d.fnv,
+        d.s1ptw,
+        d.wnr,
+        d.cm,
+        d.set,
+        d.errorState,
+      ]).toEqual([null, null, null, null, null, null, null, null, null]);
     }
     expect(decodeEsr(esr(0x3f, 0)).ecName).toBe("UNRECOGNIZED EC");
   });
@@ -368,7 +493,9 @@ describe("decodeEsr properties", () => {
         expect(d.value).toMatch(/^0x[0-9a-f]{16}$/);
         expect(Number.parseInt(d.ec, 16)).toBe(Number((v >> 26n) & 0x3fn));
         expect(d.ec).toMatch(/^0x[0-9a-f]{2}$/);
-        const abort = [0x20, 0x21, 0x24, 0x25].includes(Number((v >> 26n) & 0x3fn));
+        const abort = [0x20, 0x21, 0x24, 0x25].includes(
+          Number((v >> 26n) & 0x3fn),
+        );
         if (abort) {
           expect(Number.parseInt(d.fsc!, 16)).toBe(Number(v & 0x3fn));
           expect(d.set).toBe(Number((v >> 11n) & 3n));

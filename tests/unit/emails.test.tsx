@@ -38,31 +38,43 @@ describe("email templates", () => {
       const html = await render(el);
       expect(html).toMatch(/^<!DOCTYPE html/);
       expect(html).toContain("Poisonwatch");
-      expect((await render(el, { plainText: true })).length).toBeGreaterThan(50);
+      expect((await render(el, { plainText: true })).length).toBeGreaterThan(
+        50,
+      );
     }
   });
 
-  it.each(previews.map((t) => [t.kind, t] as const))("%s renders a subject, HTML and a plain-text part", async (_kind, t) => {
-    const r = await renderEmail(t);
-    expect(r.subject.length).toBeGreaterThan(10);
-    expect(r.subject).not.toMatch(/[\r\n]/);
-    expect(r.html).toMatch(/^<!DOCTYPE html/);
-    expect(r.html).toContain("Poisonwatch");
-    expect(r.text).toContain("Poisonwatch");
-    expect(r.text).not.toMatch(/<\/?[a-z][^>]*>/i);
-    expect(r.text).not.toContain("Or copy this link");
-  });
+  it.each(previews.map((t) => [t.kind, t] as const))(
+    "%s renders a subject, HTML and a plain-text part",
+    async (_kind, t) => {
+      const r = await renderEmail(t);
+      expect(r.subject.length).toBeGreaterThan(10);
+      expect(r.subject).not.toMatch(/[\r\n]/);
+      expect(r.html).toMatch(/^<!DOCTYPE html/);
+      expect(r.html).toContain("Poisonwatch");
+      expect(r.text).toContain("Poisonwatch");
+      expect(r.text).not.toMatch(/<\/?[a-z][^>]*>/i);
+      expect(r.text).not.toContain("Or copy this link");
+    },
+  );
 });
 
 describe("incident emails", () => {
   it("opened: subject, VM name and the console link in both parts", async () => {
-    const r = await renderEmail({ kind: "incident_opened", props: incidentProps });
-    expect(r.subject).toBe("[CRITICAL] web-1 — memory error in a user process: incident opened");
+    const r = await renderEmail({
+      kind: "incident_opened",
+      props: incidentProps,
+    });
+    expect(r.subject).toBe(
+      "[CRITICAL] web-1 — memory error in a user process: incident opened",
+    );
     expect(r.subject).not.toContain(incidentProps.incident.id);
     for (const part of [r.html, r.text]) {
       expect(part).toContain("web-1");
       expect(part).toContain(incidentLink);
-      expect(part).toContain("https://poisonwatch.example.com/settings/notifications");
+      expect(part).toContain(
+        "https://poisonwatch.example.com/settings/notifications",
+      );
       expect(part).toContain("Manage notifications");
     }
     expect(r.text).toContain("web-1 — memory error in a user process");
@@ -73,12 +85,17 @@ describe("incident emails", () => {
   });
 
   it("updated: the change goes in the subject on one line, and the evacuation is explained", async () => {
-    const props = { ...IncidentUpdatedEmail.PreviewProps, change: "Restart on a healthy host\nscheduled" };
+    const props = {
+      ...IncidentUpdatedEmail.PreviewProps,
+      change: "Restart on a healthy host\nscheduled",
+    };
     const r = await renderEmail({ kind: "incident_updated", props });
     expect(r.subject).toBe(
       "[CRITICAL] web-1 — restart on a healthy host scheduled: updated: Restart on a healthy host scheduled",
     );
-    expect(r.text).toContain("will be stopped and started on a healthy host at 2025-10-13 21:00 UTC");
+    expect(r.text).toContain(
+      "will be stopped and started on a healthy host at 2025-10-13 21:00 UTC",
+    );
     expect(r.text).toContain("not a live migration");
     expect(r.text).toContain(incidentLink);
 
@@ -87,15 +104,26 @@ describe("incident emails", () => {
       props: {
         ...props,
         change: undefined,
-        incident: { ...props.incident, evacuation: { ...props.incident.evacuation, status: "completed" as const } },
+        incident: {
+          ...props.incident,
+          evacuation: {
+            ...props.incident.evacuation,
+            status: "completed" as const,
+          },
+        },
       },
     });
-    expect(done.subject).toBe("[CRITICAL] web-1 — restarted on a healthy host: incident updated");
+    expect(done.subject).toBe(
+      "[CRITICAL] web-1 — restarted on a healthy host: incident updated",
+    );
     expect(done.text).toContain("was restarted on a healthy host");
   });
 
   it("resolved: subject says so and the text carries the resolution time", async () => {
-    const r = await renderEmail({ kind: "incident_resolved", props: IncidentResolvedEmail.PreviewProps });
+    const r = await renderEmail({
+      kind: "incident_resolved",
+      props: IncidentResolvedEmail.PreviewProps,
+    });
     expect(r.subject).toMatch(/^\[RESOLVED\] web-1 — .+: incident resolved$/);
     expect(r.text).toContain("resolved at 2025-10-14 21:05 UTC");
     expect(r.text).toContain(incidentLink);
@@ -108,7 +136,10 @@ describe("incident emails", () => {
         ...incidentProps,
         consoleUrl: "https://poisonwatch.example.com/",
         change: "x".repeat(500),
-        incident: { ...incidentProps.incident, vmName: "<script>alert(1)</script>" },
+        incident: {
+          ...incidentProps.incident,
+          vmName: "<script>alert(1)</script>",
+        },
       },
     });
     expect(r.subject.length).toBeLessThanOrEqual(200);
@@ -124,20 +155,32 @@ describe("other emails", () => {
   it("daily digest lists every incident with its counts and link", async () => {
     const props = DailyDigestEmail.PreviewProps;
     const r = await renderEmail({ kind: "daily_digest", props });
-    expect(r.subject).toBe("Poisonwatch daily digest for Acme Corp, 2025-10-13: 2 incidents");
-    expect(r.text).toContain("2 incidents on 2025-10-13: 1 opened, 1 resolved, 1 still open.");
+    expect(r.subject).toBe(
+      "Poisonwatch daily digest for Acme Corp, 2025-10-13: 2 incidents",
+    );
+    expect(r.text).toContain(
+      "2 incidents on 2025-10-13: 1 opened, 1 resolved, 1 still open.",
+    );
     expect(r.text).toContain("9 new errors reported that day.");
     for (const i of props.incidents) {
       expect(r.text).toContain(`VM ${i.vmName} (${i.vmId})`);
-      expect(r.text).toContain(`https://poisonwatch.example.com/incidents/${i.id}`);
+      expect(r.text).toContain(
+        `https://poisonwatch.example.com/incidents/${i.id}`,
+      );
     }
     expect(r.text).toContain("9 errors on 4 distinct pages (9 that day)");
-    const empty = await renderEmail({ kind: "daily_digest", props: { ...props, incidents: [] } });
+    const empty = await renderEmail({
+      kind: "daily_digest",
+      props: { ...props, incidents: [] },
+    });
     expect(empty.text).toContain("No memory-error incidents on 2025-10-13.");
   });
 
   it("sign-in link carries the link and its expiry, and no notification footer", async () => {
-    const r = await renderEmail({ kind: "sign_in_link", props: SignInLinkEmail.PreviewProps });
+    const r = await renderEmail({
+      kind: "sign_in_link",
+      props: SignInLinkEmail.PreviewProps,
+    });
     expect(r.subject).toBe("Your Poisonwatch sign-in link");
     expect(r.text).toContain(SignInLinkEmail.PreviewProps.url);
     expect(r.text).toContain("expires in 15 minutes");
@@ -145,7 +188,10 @@ describe("other emails", () => {
   });
 
   it("member invite names the tenant, the role and the link", async () => {
-    const r = await renderEmail({ kind: "member_invite", props: MemberInviteEmail.PreviewProps });
+    const r = await renderEmail({
+      kind: "member_invite",
+      props: MemberInviteEmail.PreviewProps,
+    });
     expect(r.subject).toBe("You are invited to join Acme Corp on Poisonwatch");
     expect(r.text).toContain("invited you to Acme Corp as member");
     expect(r.text).toContain(MemberInviteEmail.PreviewProps.inviteUrl);
@@ -154,7 +200,9 @@ describe("other emails", () => {
   it("endpoint disabled names the URL, the reason and the re-enable link", async () => {
     const props = EndpointDisabledEmail.PreviewProps;
     const r = await renderEmail({ kind: "endpoint_disabled", props });
-    expect(r.subject).toBe(`Webhook endpoint disabled for Acme Corp: ${props.endpointUrl}`);
+    expect(r.subject).toBe(
+      `Webhook endpoint disabled for Acme Corp: ${props.endpointUrl}`,
+    );
     expect(r.text).toContain(props.endpointUrl);
     expect(r.text).toContain(`Reason: ${props.reason}`);
     expect(r.text).toContain(props.reenableUrl);

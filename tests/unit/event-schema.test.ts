@@ -1,10 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { CloudEvent, MemoryErrorData, eventIdOf, parseCloudEvent, parseRfc3339 } from "@/server/ingest/event-schema";
+import {
+  CloudEvent,
+  MemoryErrorData,
+  eventIdOf,
+  parseCloudEvent,
+  parseRfc3339,
+} from "@/server/ingest/event-schema";
 
 const NOW = new Date("2025-11-20T10:20:00.000Z");
 
-function armEvent(over: Record<string, unknown> = {}, data: Record<string, unknown> = {}) {
+function armEvent(
+  over: Record<string, unknown> = {},
+  data: Record<string, unknown> = {},
+) {
   return {
     specversion: "1.0",
     id: "ev-1",
@@ -19,7 +28,12 @@ function armEvent(over: Record<string, unknown> = {}, data: Record<string, unkno
       vcpu: 3,
       arch: "arm64",
       mechanism: "kvm_exit_arm_sea",
-      armSea: { flags: 1, esr: "0x0000000092000010", gva: "0x0000ffff9a2b3c40", gpa: "0x00000001234f8000" },
+      armSea: {
+        flags: 1,
+        esr: "0x0000000092000010",
+        gva: "0x0000ffff9a2b3c40",
+        gpa: "0x00000001234f8000",
+      },
       guestMode: "user",
       actions: ["sea_injected", "page_unmapped"],
       ...data,
@@ -38,7 +52,11 @@ const qemuData = {
   arch: "x86_64",
   mechanism: "qemu_memory_failure",
   armSea: undefined,
-  qemu: { recipient: "guest", action: "inject", flags: { "action-required": true, recursive: false } },
+  qemu: {
+    recipient: "guest",
+    action: "inject",
+    flags: { "action-required": true, recursive: false },
+  },
 };
 
 function paths(raw: unknown, now = NOW) {
@@ -66,17 +84,45 @@ describe("parseCloudEvent: valid events", () => {
       '{"timestamp": {"seconds": 1733212345, "microseconds": 123456}, "event": "MEMORY_FAILURE", ' +
         '"data": {"recipient": "guest", "action": "inject", "flags": {"action-required": true, "recursive": false}}}',
     ) as { data: unknown };
-    const fromQemu = parseCloudEvent(armEvent({}, { ...qemuData, actions: undefined, qemu: qmp.data }), NOW);
+    const fromQemu = parseCloudEvent(
+      armEvent({}, { ...qemuData, actions: undefined, qemu: qmp.data }),
+      NOW,
+    );
     // virConnectDomainEventMemoryFailureCallback(conn, dom, recipient = 1, action = 1, flags = 1)
-    const fromLibvirt = parseCloudEvent(armEvent({}, { ...qemuData, actions: undefined, qemu: { recipient: 1, action: 1, flags: 1 } }), NOW);
+    const fromLibvirt = parseCloudEvent(
+      armEvent(
+        {},
+        {
+          ...qemuData,
+          actions: undefined,
+          qemu: { recipient: 1, action: 1, flags: 1 },
+        },
+      ),
+      NOW,
+    );
     const fromFirstVersion = parseCloudEvent(
-      armEvent({}, { ...qemuData, actions: undefined, qemu: { recipient: "guest", action: "inject", flags: { actionRequired: true, recursive: false } } }),
+      armEvent(
+        {},
+        {
+          ...qemuData,
+          actions: undefined,
+          qemu: {
+            recipient: "guest",
+            action: "inject",
+            flags: { actionRequired: true, recursive: false },
+          },
+        },
+      ),
       NOW,
     );
     for (const r of [fromQemu, fromLibvirt, fromFirstVersion]) {
       expect(r.ok, JSON.stringify(r)).toBe(true);
       if (!r.ok) return;
-      expect(r.event.data.qemu).toEqual({ recipient: "guest", action: "inject", flags: { actionRequired: true, recursive: false } });
+      expect(r.event.data.qemu).toEqual({
+        recipient: "guest",
+        action: "inject",
+        flags: { actionRequired: true, recursive: false },
+      });
       expect(r.event.data.actions).toEqual(["mce_injected"]);
     }
   });
@@ -86,10 +132,23 @@ describe("parseCloudEvent: valid events", () => {
     [1, "guest", 2, "fatal", 1, true, false],
     [1, "guest", 3, "reset", 2, false, true],
     [0, "hypervisor", 2, "fatal", 3, true, true],
-  ])("maps libvirt recipient %i, action %i, flags %i", (r, recipient, a, action, f, actionRequired, recursive) => {
-    const p = parseCloudEvent(armEvent({}, { ...qemuData, qemu: { recipient: r, action: a, flags: f } }), NOW);
-    expect(p.ok && p.event.data.qemu).toEqual({ recipient, action, flags: { actionRequired, recursive } });
-  });
+  ])(
+    "maps libvirt recipient %i, action %i, flags %i",
+    (r, recipient, a, action, f, actionRequired, recursive) => {
+      const p = parseCloudEvent(
+        armEvent(
+          {},
+          { ...qemuData, qemu: { recipient: r, action: a, flags: f } },
+        ),
+        NOW,
+      );
+      expect(p.ok && p.event.data.qemu).toEqual({
+        recipient,
+        action,
+        flags: { actionRequired, recursive },
+      });
+    },
+  );
 
   it.each([
     ["inject", "x86_64", [], ["mce_injected"]],
@@ -100,11 +159,21 @@ describe("parseCloudEvent: valid events", () => {
     ["inject", "x86_64", ["page_unmapped"], ["page_unmapped", "mce_injected"]],
     ["fatal", "x86_64", ["vm_stopped"], ["vm_stopped"]],
     ["ignore", "x86_64", ["page_unmapped"], ["page_unmapped"]],
-  ])("takes QEMU's action %s on %s with the agent's actions %j as %j", (action, arch, actions, expected) => {
-    const qemu = { recipient: "guest", action, flags: { "action-required": true, recursive: false } };
-    const p = parseCloudEvent(armEvent({}, { ...qemuData, arch, qemu, actions }), NOW);
-    expect(p.ok && p.event.data.actions).toEqual(expected);
-  });
+  ])(
+    "takes QEMU's action %s on %s with the agent's actions %j as %j",
+    (action, arch, actions, expected) => {
+      const qemu = {
+        recipient: "guest",
+        action,
+        flags: { "action-required": true, recursive: false },
+      };
+      const p = parseCloudEvent(
+        armEvent({}, { ...qemuData, arch, qemu, actions }),
+        NOW,
+      );
+      expect(p.ok && p.event.data.actions).toEqual(expected);
+    },
+  );
 
   it("parses sigbus and qemu events on either architecture", () => {
     for (const data of [sigbusData, qemuData]) {
@@ -127,19 +196,34 @@ describe("parseCloudEvent: valid events", () => {
   });
 
   it("accepts and drops unknown top-level extension attributes", () => {
-    const r = parseCloudEvent(armEvent({ traceparent: "00-abc-def-01", partitionkey: "x", dataschema: "https://x/y" }), NOW);
+    const r = parseCloudEvent(
+      armEvent({
+        traceparent: "00-abc-def-01",
+        partitionkey: "x",
+        dataschema: "https://x/y",
+      }),
+      NOW,
+    );
     expect(r.ok).toBe(true);
   });
 
   it("treats datacontenttype as optional", () => {
     const { datacontenttype: _d, ...ev } = armEvent();
     expect(parseCloudEvent(ev, NOW).ok).toBe(true);
-    expect(paths(armEvent({ datacontenttype: "text/plain" }))).toEqual(["datacontenttype"]);
+    expect(paths(armEvent({ datacontenttype: "text/plain" }))).toEqual([
+      "datacontenttype",
+    ]);
   });
 
   it("accepts a sigbus block without gpa and addrLsb at both bounds", () => {
     for (const addrLsb of [12, 40]) {
-      const r = parseCloudEvent(armEvent({}, { ...sigbusData, sigbus: { code: "BUS_MCEERR_AO", addrLsb } }), NOW);
+      const r = parseCloudEvent(
+        armEvent(
+          {},
+          { ...sigbusData, sigbus: { code: "BUS_MCEERR_AO", addrLsb } },
+        ),
+        NOW,
+      );
       expect(r.ok).toBe(true);
     }
   });
@@ -153,7 +237,10 @@ describe("parseCloudEvent: time", () => {
     ["2025-11-20t10:15:00z", "2025-11-20T10:15:00.000Z"],
     ["2024-02-29T00:00:00Z", "2024-02-29T00:00:00.000Z"],
   ])("accepts %s", (time, iso) => {
-    const r = parseCloudEvent(armEvent({ time }), new Date(Date.parse(iso) + 60_000));
+    const r = parseCloudEvent(
+      armEvent({ time }),
+      new Date(Date.parse(iso) + 60_000),
+    );
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.event.time.toISOString()).toBe(iso);
   });
@@ -175,11 +262,18 @@ describe("parseCloudEvent: time", () => {
 
   it("rejects a time more than 5 minutes after now, and accepts exactly 5 minutes", () => {
     const now = new Date("2025-11-20T10:15:00.000Z");
-    expect(parseCloudEvent(armEvent({ time: "2025-11-20T10:20:00.000Z" }), now).ok).toBe(true);
-    const r = parseCloudEvent(armEvent({ time: "2025-11-20T10:20:00.001Z" }), now);
+    expect(
+      parseCloudEvent(armEvent({ time: "2025-11-20T10:20:00.000Z" }), now).ok,
+    ).toBe(true);
+    const r = parseCloudEvent(
+      armEvent({ time: "2025-11-20T10:20:00.001Z" }),
+      now,
+    );
     expect(r.ok).toBe(false);
     if (!r.ok) {
-      expect(r.details).toEqual([{ path: "time", message: "is more than 5 minutes in the future" }]);
+      expect(r.details).toEqual([
+        { path: "time", message: "is more than 5 minutes in the future" },
+      ]);
       expect(r.message).toContain("time");
     }
   });
@@ -190,7 +284,9 @@ describe("parseCloudEvent: time", () => {
     const older = new Date(NOW.getTime() - 7 * 86400_000 - 1).toISOString();
     expect(paths(armEvent({ time: older }))).toEqual(["time"]);
     expect(paths(armEvent({ time: "2001-01-01T00:00:00Z" }))).toEqual(["time"]);
-    expect(parseCloudEvent(armEvent({ time: "2001-01-01T00:00:00Z" }), null).ok).toBe(true);
+    expect(
+      parseCloudEvent(armEvent({ time: "2001-01-01T00:00:00Z" }), null).ok,
+    ).toBe(true);
   });
 
   it("parseRfc3339 handles leap seconds and rejects impossible dates", () => {
@@ -217,32 +313,52 @@ describe("parseCloudEvent: envelope", () => {
   });
 
   it("accepts an id of exactly 256 characters", () => {
-    expect(parseCloudEvent(armEvent({ id: "x".repeat(256) }), NOW).ok).toBe(true);
+    expect(parseCloudEvent(armEvent({ id: "x".repeat(256) }), NOW).ok).toBe(
+      true,
+    );
   });
 
-  it.each([null, "event", 42, [], [armEvent()]])("rejects a non-object %j", (raw) => {
-    const r = parseCloudEvent(raw, NOW);
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.message).toMatch(/^Invalid event/);
-  });
+  it.each([null, "event", 42, [], [armEvent()]])(
+    "rejects a non-object %j",
+    (raw) => {
+      const r = parseCloudEvent(raw, NOW);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.message).toMatch(/^Invalid event/);
+    },
+  );
 });
 
 describe("parseCloudEvent: data", () => {
   it("requires the block that mechanism names", () => {
     expect(paths(armEvent({}, { armSea: undefined }))).toEqual(["data.armSea"]);
-    expect(paths(armEvent({}, { ...sigbusData, sigbus: undefined }))).toEqual(["data.sigbus"]);
-    expect(paths(armEvent({}, { ...qemuData, qemu: undefined }))).toEqual(["data.qemu"]);
+    expect(paths(armEvent({}, { ...sigbusData, sigbus: undefined }))).toEqual([
+      "data.sigbus",
+    ]);
+    expect(paths(armEvent({}, { ...qemuData, qemu: undefined }))).toEqual([
+      "data.qemu",
+    ]);
   });
 
   it("rejects the blocks that mechanism does not name, each at its path", () => {
-    const r = parseCloudEvent(armEvent({}, { sigbus: sigbusData.sigbus, qemu: qemuData.qemu }), NOW);
+    const r = parseCloudEvent(
+      armEvent({}, { sigbus: sigbusData.sigbus, qemu: qemuData.qemu }),
+      NOW,
+    );
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.details).toEqual([
-        { path: "data.sigbus", message: "must be absent when mechanism is kvm_exit_arm_sea" },
-        { path: "data.qemu", message: "must be absent when mechanism is kvm_exit_arm_sea" },
+        {
+          path: "data.sigbus",
+          message: "must be absent when mechanism is kvm_exit_arm_sea",
+        },
+        {
+          path: "data.qemu",
+          message: "must be absent when mechanism is kvm_exit_arm_sea",
+        },
       ]);
-      expect(r.message).toBe("Invalid event: data.sigbus: must be absent when mechanism is kvm_exit_arm_sea (and 1 more)");
+      expect(r.message).toBe(
+        "Invalid event: data.sigbus: must be absent when mechanism is kvm_exit_arm_sea (and 1 more)",
+      );
     }
   });
 
@@ -261,7 +377,9 @@ describe("parseCloudEvent: data", () => {
     [{ extra: 1 }, "data.armSea"],
   ])("rejects armSea %j at %s", (patch, path) => {
     const ev = armEvent();
-    expect(paths(armEvent({}, { armSea: { ...ev.data.armSea, ...patch } }))).toEqual([path]);
+    expect(
+      paths(armEvent({}, { armSea: { ...ev.data.armSea, ...patch } })),
+    ).toEqual([path]);
   });
 
   it("requires all four KVM_EXIT_ARM_SEA fields", () => {
@@ -276,7 +394,10 @@ describe("parseCloudEvent: data", () => {
     [{ code: "BUS_MCEERR_XX", addrLsb: 12 }, "data.sigbus.code"],
     [{ code: "BUS_MCEERR_AR", addrLsb: 11 }, "data.sigbus.addrLsb"],
     [{ code: "BUS_MCEERR_AR", addrLsb: 41 }, "data.sigbus.addrLsb"],
-    [{ code: "BUS_MCEERR_AR", addrLsb: 12, gpa: "b7a41000" }, "data.sigbus.gpa"],
+    [
+      { code: "BUS_MCEERR_AR", addrLsb: 12, gpa: "b7a41000" },
+      "data.sigbus.gpa",
+    ],
   ])("rejects sigbus %j at %s", (sigbus, path) => {
     expect(paths(armEvent({}, { ...sigbusData, sigbus }))).toEqual([path]);
   });
@@ -288,24 +409,49 @@ describe("parseCloudEvent: data", () => {
     [{ flags: { action_required: true, recursive: false } }, "data.qemu.flags"],
     [{ flags: { "action-required": 1, recursive: false } }, "data.qemu.flags"],
   ])("rejects qemu %j at %s", (patch, path) => {
-    expect(paths(armEvent({}, { ...qemuData, qemu: { ...qemuData.qemu, ...patch } }))).toEqual([path]);
+    expect(
+      paths(
+        armEvent({}, { ...qemuData, qemu: { ...qemuData.qemu, ...patch } }),
+      ),
+    ).toEqual([path]);
   });
 
   it.each([
-    [{ recipient: 2, action: 1, flags: 1 }, "data.qemu.recipient", "0 (hypervisor) or 1 (guest)"],
-    [{ recipient: -1, action: 1, flags: 1 }, "data.qemu.recipient", "0 (hypervisor) or 1 (guest)"],
-    [{ recipient: 1, action: 4, flags: 1 }, "data.qemu.action", "0 (ignore) to 3 (reset)"],
-    [{ recipient: 1, action: 1.5, flags: 1 }, "data.qemu.action", "0 (ignore) to 3 (reset)"],
+    [
+      { recipient: 2, action: 1, flags: 1 },
+      "data.qemu.recipient",
+      "0 (hypervisor) or 1 (guest)",
+    ],
+    [
+      { recipient: -1, action: 1, flags: 1 },
+      "data.qemu.recipient",
+      "0 (hypervisor) or 1 (guest)",
+    ],
+    [
+      { recipient: 1, action: 4, flags: 1 },
+      "data.qemu.action",
+      "0 (ignore) to 3 (reset)",
+    ],
+    [
+      { recipient: 1, action: 1.5, flags: 1 },
+      "data.qemu.action",
+      "0 (ignore) to 3 (reset)",
+    ],
     [{ recipient: 1, action: 1, flags: 4 }, "data.qemu.flags", "bitmask 0-3"],
     [{ recipient: 1, action: 1, flags: -1 }, "data.qemu.flags", "bitmask 0-3"],
     [{ recipient: 1, action: "inject", flags: 1 }, "data.qemu", "not a mix"],
-  ])("rejects libvirt's out-of-range %j at %s with the reason", (qemu, path, reason) => {
-    const r = parseCloudEvent(armEvent({}, { ...qemuData, qemu }), NOW);
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.details).toEqual([{ path, message: expect.stringContaining(reason) }]);
-    expect(r.message).toContain(reason);
-  });
+  ])(
+    "rejects libvirt's out-of-range %j at %s with the reason",
+    (qemu, path, reason) => {
+      const r = parseCloudEvent(armEvent({}, { ...qemuData, qemu }), NOW);
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      expect(r.details).toEqual([
+        { path, message: expect.stringContaining(reason) },
+      ]);
+      expect(r.message).toContain(reason);
+    },
+  );
 
   it.each([
     [{ vmId: "-vm" }, "data.vmId"],
@@ -348,20 +494,46 @@ describe("JSON Schema for OpenAPI", () => {
   it("converts the envelope for input without throwing, keeping the contract visible", () => {
     const js = z.toJSONSchema(CloudEvent, { io: "input" }) as {
       required: string[];
-      properties: Record<string, { properties?: Record<string, unknown>; required?: string[] }>;
+      properties: Record<
+        string,
+        { properties?: Record<string, unknown>; required?: string[] }
+      >;
     };
-    expect(js.required).toEqual(expect.arrayContaining(["specversion", "id", "source", "type", "time", "subject", "data"]));
+    expect(js.required).toEqual(
+      expect.arrayContaining([
+        "specversion",
+        "id",
+        "source",
+        "type",
+        "time",
+        "subject",
+        "data",
+      ]),
+    );
     expect(js.required).not.toContain("datacontenttype");
     const data = js.properties.data!;
     expect(Object.keys(data.properties!)).toEqual(
-      expect.arrayContaining(["vmId", "hostId", "vcpu", "arch", "mechanism", "armSea", "sigbus", "qemu", "guestMode", "actions"]),
+      expect.arrayContaining([
+        "vmId",
+        "hostId",
+        "vcpu",
+        "arch",
+        "mechanism",
+        "armSea",
+        "sigbus",
+        "qemu",
+        "guestMode",
+        "actions",
+      ]),
     );
     expect(data.required).not.toContain("guestMode");
     expect(data.required).not.toContain("actions");
   });
 
   it("converts the data schema for output too", () => {
-    expect(() => z.toJSONSchema(MemoryErrorData, { io: "output" })).not.toThrow();
+    expect(() =>
+      z.toJSONSchema(MemoryErrorData, { io: "output" }),
+    ).not.toThrow();
     expect(() => z.toJSONSchema(CloudEvent, { io: "output" })).not.toThrow();
   });
 });

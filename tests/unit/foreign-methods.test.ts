@@ -11,10 +11,13 @@ let base: string;
 const seen: string[] = [];
 
 beforeAll(async () => {
-  installForeignMethodGuard((p) => (p === "/api/v1/incidents" ? "GET, HEAD, OPTIONS" : null));
+  installForeignMethodGuard((p) =>
+    p === "/api/v1/incidents" ? "GET, HEAD, OPTIONS" : null,
+  );
   server = http.createServer((req, res) => {
     seen.push(req.method!);
-    if (req.method === "TRACE") throw new TypeError("'TRACE' HTTP method is unsupported.");
+    if (req.method === "TRACE")
+      throw new TypeError("'TRACE' HTTP method is unsupported.");
     res.writeHead(req.method === "GET" ? 200 : 400).end("next");
   });
   server.on("error", () => {});
@@ -25,12 +28,18 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 function send(method: string, path: string, body?: string) {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+  return new Promise<{
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    text: string;
+  }>((resolve, reject) => {
     const req = http.request(`${base}${path}`, { method }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode!, headers: res.headers, text }),
+      );
     });
     req.on("error", reject);
     req.end(body);
@@ -44,13 +53,19 @@ describe("methods Next.js does not serve", () => {
     expect(r.headers.allow).toBe("GET, HEAD, OPTIONS");
     expect(r.headers["content-type"]).toMatch(/^application\/json/);
     expect(JSON.parse(r.text)).toEqual({
-      error: { code: "method_not_allowed", message: "TRACE is not supported on /api/v1/incidents; use GET, HEAD, OPTIONS" },
+      error: {
+        code: "method_not_allowed",
+        message:
+          "TRACE is not supported on /api/v1/incidents; use GET, HEAD, OPTIONS",
+      },
     });
     expect(seen).not.toContain("TRACE");
   });
 
   it("PROPFIND and PURGE (with a body) too; an API path that does not exist is 404", async () => {
-    expect((await send("PROPFIND", "/api/v1/incidents", "<propfind/>")).status).toBe(405);
+    expect(
+      (await send("PROPFIND", "/api/v1/incidents", "<propfind/>")).status,
+    ).toBe(405);
     expect((await send("PURGE", "/api/v1/incidents")).status).toBe(405);
     const nf = await send("TRACE", "/api/v1/nothing");
     expect(nf.status).toBe(404);

@@ -19,21 +19,36 @@ const echo = defineRoute({
   query: z.object({ q: z.string().optional() }),
   body: z.object({ s: z.string().optional() }).passthrough(),
   responses: {},
-  handler: async ({ params, query, body }) => ({ status: 200, body: { params, query, body } }),
+  handler: async ({ params, query, body }) => ({
+    status: 200,
+    body: { params, query, body },
+  }),
 });
 const router = createApiRouter([echo], async () => ({}) as Db);
 
 async function post(path: string, body: string = "{}") {
-  const res = await router.handle(new Request(`http://localhost${path}`, { method: "POST", headers: { "content-type": "application/json" }, body }));
+  const res = await router.handle(
+    new Request(`http://localhost${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    }),
+  );
   return { status: res.status, body: (await res.json()) as any };
 }
 
 describe("HTTP boundary: text PostgreSQL cannot store, and undecodable paths", () => {
-  it.each(["%", "%zz", "%E0%A4%A", "%C0%AF", "%ED%A0%80"])("answers 400 (not 500) for the undecodable path id %s", async (seg) => {
-    const r = await post(`/t/${seg}`);
-    expect(r.status).toBe(400);
-    expect(r.body.error).toMatchObject({ code: "invalid_request", details: [{ path: "path.id" }] });
-  });
+  it.each(["%", "%zz", "%E0%A4%A", "%C0%AF", "%ED%A0%80"])(
+    "answers 400 (not 500) for the undecodable path id %s",
+    async (seg) => {
+      const r = await post(`/t/${seg}`);
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatchObject({
+        code: "invalid_request",
+        details: [{ path: "path.id" }],
+      });
+    },
+  );
 
   it("answers 400 for NUL in a path id or a query value, and still decodes good ones", async () => {
     expect((await post("/t/a%00b")).status).toBe(400);
@@ -46,7 +61,12 @@ describe("HTTP boundary: text PostgreSQL cannot store, and undecodable paths", (
     expect(ok.body.query.q).toBe("✓");
   });
 
-  it.each(['{"s":"\\ud800"}', '{"s":"x\\udfffy"}', '{"\\udc00":1}', '{"s":["\\u0000"]}'])("answers 400 for the body %s", async (raw) => {
+  it.each([
+    '{"s":"\\ud800"}',
+    '{"s":"x\\udfffy"}',
+    '{"\\udc00":1}',
+    '{"s":["\\u0000"]}',
+  ])("answers 400 for the body %s", async (raw) => {
     const r = await post("/t/x", raw);
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe("invalid_request");
@@ -79,7 +99,9 @@ describe("Rfc3339: instants a timestamptz holds", () => {
 
 describe("decodeCursor: [id] or [time, id], as page() makes them", () => {
   it("takes what encodeCursor made", () => {
-    expect(decodeCursor(encodeCursor(["2024-01-01T00:00:00.000Z", "evt_01"]), 2)).toEqual(["2024-01-01T00:00:00.000Z", "evt_01"]);
+    expect(
+      decodeCursor(encodeCursor(["2024-01-01T00:00:00.000Z", "evt_01"]), 2),
+    ).toEqual(["2024-01-01T00:00:00.000Z", "evt_01"]);
     expect(decodeCursor(encodeCursor(["vm-1"]), 1)).toEqual(["vm-1"]);
     expect(decodeCursor(undefined, 1)).toBeNull();
   });
@@ -93,6 +115,8 @@ describe("decodeCursor: [id] or [time, id], as page() makes them", () => {
     ["2024-01-01T00:00:00.000Z", "\ud800"],
     ["2024-01-01T00:00:00.000Z", "x".repeat(129)],
   ])("refuses [%j, %j] with a 400", (t, id) => {
-    expect(() => decodeCursor(encodeCursor([t, id]), 2)).toThrow(/Invalid cursor/);
+    expect(() => decodeCursor(encodeCursor([t, id]), 2)).toThrow(
+      /Invalid cursor/,
+    );
   });
 });

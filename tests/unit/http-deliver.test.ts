@@ -1,5 +1,10 @@
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -11,14 +16,31 @@ import {
   type ResolveHost,
 } from "@/server/notify/http-deliver";
 
-type Received = { method?: string; url?: string; headers: IncomingMessage["headers"]; body: string };
+type Received = {
+  method?: string;
+  url?: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+};
 
-type TestServer = { port: number; connections: number; requests: Received[]; server: Server };
+type TestServer = {
+  port: number;
+  connections: number;
+  requests: Received[];
+  server: Server;
+};
 
 const servers: Server[] = [];
 
-async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
-  const state: TestServer = { port: 0, connections: 0, requests: [], server: createServer() };
+async function startServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<TestServer> {
+  const state: TestServer = {
+    port: 0,
+    connections: 0,
+    requests: [],
+    server: createServer(),
+  };
   state.server.on("connection", () => {
     state.connections += 1;
   });
@@ -26,7 +48,12 @@ async function startServer(handler: (req: IncomingMessage, res: ServerResponse) 
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      state.requests.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      state.requests.push({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
       handler(req, res);
     });
   });
@@ -44,14 +71,30 @@ afterEach(async () => {
   }
 });
 
-const body = JSON.stringify({ type: "webhook.test", timestamp: "2025-01-01T00:00:00.000Z", data: {} });
-const signed = { "webhook-id": "msg_1", "webhook-timestamp": "1700000000", "webhook-signature": "v1,abc" };
-const toLoopback: ResolveHost = async () => [{ address: "127.0.0.1", family: 4 }];
+const body = JSON.stringify({
+  type: "webhook.test",
+  timestamp: "2025-01-01T00:00:00.000Z",
+  data: {},
+});
+const signed = {
+  "webhook-id": "msg_1",
+  "webhook-timestamp": "1700000000",
+  "webhook-signature": "v1,abc",
+};
+const toLoopback: ResolveHost = async () => [
+  { address: "127.0.0.1", family: 4 },
+];
 
 describe("deliverHttp", () => {
   it("POSTs JSON with the given headers and reports a 2xx with latency and a 1 KiB excerpt", async () => {
     const srv = await startServer((_req, res) => {
-      setTimeout(() => res.writeHead(200, { "content-type": "text/plain" }).end(`a${"é".repeat(600)}`), 30);
+      setTimeout(
+        () =>
+          res
+            .writeHead(200, { "content-type": "text/plain" })
+            .end(`a${"é".repeat(600)}`),
+        30,
+      );
     });
     const result = await deliverHttp({
       url: `http://127.0.0.1:${srv.port}/hook?x=1`,
@@ -75,16 +118,30 @@ describe("deliverHttp", () => {
   });
 
   it("reports a 500 as retry", async () => {
-    const srv = await startServer((_req, res) => res.writeHead(500).end("boom"));
-    const result = await deliverHttp({ url: `http://127.0.0.1:${srv.port}/`, headers: signed, body, allowPrivate: true });
+    const srv = await startServer((_req, res) =>
+      res.writeHead(500).end("boom"),
+    );
+    const result = await deliverHttp({
+      url: `http://127.0.0.1:${srv.port}/`,
+      headers: signed,
+      body,
+      allowPrivate: true,
+    });
     expect(result).toMatchObject({ statusCode: 500, responseExcerpt: "boom" });
     expect(result.error).toBeUndefined();
     expect(classifyDelivery(result)).toBe("retry");
   });
 
   it("parses Retry-After seconds on 429", async () => {
-    const srv = await startServer((_req, res) => res.writeHead(429, { "retry-after": "7" }).end());
-    const result = await deliverHttp({ url: `http://127.0.0.1:${srv.port}/`, headers: signed, body, allowPrivate: true });
+    const srv = await startServer((_req, res) =>
+      res.writeHead(429, { "retry-after": "7" }).end(),
+    );
+    const result = await deliverHttp({
+      url: `http://127.0.0.1:${srv.port}/`,
+      headers: signed,
+      body,
+      allowPrivate: true,
+    });
     expect(result.statusCode).toBe(429);
     expect(result.retryAfterSeconds).toBe(7);
     expect(classifyDelivery(result)).toBe("retry");
@@ -92,8 +149,15 @@ describe("deliverHttp", () => {
 
   it("parses a Retry-After HTTP date on 503", async () => {
     const at = new Date(Date.now() + 120_000).toUTCString();
-    const srv = await startServer((_req, res) => res.writeHead(503, { "retry-after": at }).end());
-    const result = await deliverHttp({ url: `http://127.0.0.1:${srv.port}/`, headers: signed, body, allowPrivate: true });
+    const srv = await startServer((_req, res) =>
+      res.writeHead(503, { "retry-after": at }).end(),
+    );
+    const result = await deliverHttp({
+      url: `http://127.0.0.1:${srv.port}/`,
+      headers: signed,
+      body,
+      allowPrivate: true,
+    });
     expect(result.statusCode).toBe(503);
     expect(result.retryAfterSeconds).toBeGreaterThanOrEqual(118);
     expect(result.retryAfterSeconds).toBeLessThanOrEqual(120);
@@ -102,9 +166,18 @@ describe("deliverHttp", () => {
   it("never follows a redirect", async () => {
     const target = await startServer((_req, res) => res.writeHead(200).end());
     const srv = await startServer((_req, res) =>
-      res.writeHead(302, { location: `http://127.0.0.1:${target.port}/elsewhere` }).end(),
+      res
+        .writeHead(302, {
+          location: `http://127.0.0.1:${target.port}/elsewhere`,
+        })
+        .end(),
     );
-    const result = await deliverHttp({ url: `http://127.0.0.1:${srv.port}/`, headers: signed, body, allowPrivate: true });
+    const result = await deliverHttp({
+      url: `http://127.0.0.1:${srv.port}/`,
+      headers: signed,
+      body,
+      allowPrivate: true,
+    });
     expect(result.statusCode).toBe(302);
     expect(classifyDelivery(result)).toBe("retry");
     await new Promise((r) => setTimeout(r, 50));
@@ -114,7 +187,12 @@ describe("deliverHttp", () => {
 
   it("reports 410 as gone", async () => {
     const srv = await startServer((_req, res) => res.writeHead(410).end());
-    const result = await deliverHttp({ url: `http://127.0.0.1:${srv.port}/`, headers: signed, body, allowPrivate: true });
+    const result = await deliverHttp({
+      url: `http://127.0.0.1:${srv.port}/`,
+      headers: signed,
+      body,
+      allowPrivate: true,
+    });
     expect(result.statusCode).toBe(410);
     expect(classifyDelivery(result)).toBe("gone");
   });
@@ -128,7 +206,11 @@ describe("deliverHttp", () => {
       allowPrivate: true,
       timeoutMs: 300,
     });
-    expect(result).toMatchObject({ statusCode: null, error: "timeout", responseExcerpt: "" });
+    expect(result).toMatchObject({
+      statusCode: null,
+      error: "timeout",
+      responseExcerpt: "",
+    });
     expect(result.latencyMs).toBeGreaterThanOrEqual(290);
     expect(result.latencyMs).toBeLessThan(3000);
     expect(classifyDelivery(result)).toBe("retry");
@@ -151,16 +233,24 @@ describe("deliverHttp", () => {
     ["http", "127.0.0.1"],
     ["https", "[::ffff:127.0.0.1]"],
     ["https", "localhost"],
-  ])("refuses %s://%s without allowPrivate before connecting", async (scheme, host) => {
-    const srv = await startServer((_req, res) => res.writeHead(200).end());
-    const result = await deliverHttp({ url: `${scheme}://${host}:${srv.port}/`, headers: signed, body, allowPrivate: false });
-    expect(result.statusCode).toBeNull();
-    expect(result.error).toMatch(/^URL must/);
-    expect(classifyDelivery(result)).toBe("retry");
-    await new Promise((r) => setTimeout(r, 50));
-    expect(srv.connections).toBe(0);
-    expect(srv.requests).toHaveLength(0);
-  });
+  ])(
+    "refuses %s://%s without allowPrivate before connecting",
+    async (scheme, host) => {
+      const srv = await startServer((_req, res) => res.writeHead(200).end());
+      const result = await deliverHttp({
+        url: `${scheme}://${host}:${srv.port}/`,
+        headers: signed,
+        body,
+        allowPrivate: false,
+      });
+      expect(result.statusCode).toBeNull();
+      expect(result.error).toMatch(/^URL must/);
+      expect(classifyDelivery(result)).toBe("retry");
+      await new Promise((r) => setTimeout(r, 50));
+      expect(srv.connections).toBe(0);
+      expect(srv.requests).toHaveLength(0);
+    },
+  );
 
   it("refuses a name that resolves to loopback (DNS rebinding) before connecting", async () => {
     const srv = await startServer((_req, res) => res.writeHead(200).end());
@@ -172,7 +262,9 @@ describe("deliverHttp", () => {
       resolveHost: toLoopback,
     });
     expect(result.statusCode).toBeNull();
-    expect(result.error).toBe("refused: rebind.test resolves to a non-public address (127.0.0.1)");
+    expect(result.error).toBe(
+      "refused: rebind.test resolves to a non-public address (127.0.0.1)",
+    );
     await new Promise((r) => setTimeout(r, 50));
     expect(srv.connections).toBe(0);
   });
@@ -186,7 +278,12 @@ describe("deliverHttp", () => {
       allowPrivate: true,
       resolveHost: toLoopback,
     });
-    const byLocalhost = await deliverHttp({ url: `http://localhost:${srv.port}/`, headers: signed, body, allowPrivate: true });
+    const byLocalhost = await deliverHttp({
+      url: `http://localhost:${srv.port}/`,
+      headers: signed,
+      body,
+      allowPrivate: true,
+    });
     expect(byResolver.statusCode).toBe(204);
     expect(byLocalhost.statusCode).toBe(204);
     expect(srv.requests).toHaveLength(2);
@@ -194,9 +291,16 @@ describe("deliverHttp", () => {
   });
 
   it("keeps the connection open for the next delivery to the same origin", async () => {
-    const srv = await startServer((_req, res) => res.writeHead(200, { "content-type": "text/plain" }).end("ok"));
+    const srv = await startServer((_req, res) =>
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok"),
+    );
     for (let i = 0; i < 3; i++) {
-      const r = await deliverHttp({ url: `http://127.0.0.1:${srv.port}/h${i}`, headers: signed, body, allowPrivate: true });
+      const r = await deliverHttp({
+        url: `http://127.0.0.1:${srv.port}/h${i}`,
+        headers: signed,
+        body,
+        allowPrivate: true,
+      });
       expect(r.statusCode).toBe(200);
     }
     expect(srv.requests.map((r) => r.url)).toEqual(["/h0", "/h1", "/h2"]);
@@ -205,16 +309,39 @@ describe("deliverHttp", () => {
 
   it("closes a connection whose response it stopped reading, or that failed", async () => {
     const srv = await startServer((req, res) => {
-      if (req.url === "/big") res.writeHead(200, { "content-type": "text/plain" }).end("x".repeat(64 * 1024));
+      if (req.url === "/big")
+        res
+          .writeHead(200, { "content-type": "text/plain" })
+          .end("x".repeat(64 * 1024));
       else res.writeHead(500).end("no");
     });
-    const big = await deliverHttp({ url: `http://127.0.0.1:${srv.port}/big`, headers: signed, body, allowPrivate: true });
+    const big = await deliverHttp({
+      url: `http://127.0.0.1:${srv.port}/big`,
+      headers: signed,
+      body,
+      allowPrivate: true,
+    });
     expect(big.responseExcerpt).toHaveLength(1024);
-    await deliverHttp({ url: `http://127.0.0.1:${srv.port}/big`, headers: signed, body, allowPrivate: true });
+    await deliverHttp({
+      url: `http://127.0.0.1:${srv.port}/big`,
+      headers: signed,
+      body,
+      allowPrivate: true,
+    });
     expect(srv.connections).toBe(2);
     // a complete error answer is still a complete answer: its connection is kept
-    await deliverHttp({ url: `http://127.0.0.1:${srv.port}/err`, headers: signed, body, allowPrivate: true });
-    await deliverHttp({ url: `http://127.0.0.1:${srv.port}/err`, headers: signed, body, allowPrivate: true });
+    await deliverHttp({
+      url: `http://127.0.0.1:${srv.port}/err`,
+      headers: signed,
+      body,
+      allowPrivate: true,
+    });
+    await deliverHttp({
+      url: `http://127.0.0.1:${srv.port}/err`,
+      headers: signed,
+      body,
+      allowPrivate: true,
+    });
     expect(srv.connections).toBe(3);
   });
 
@@ -230,7 +357,12 @@ describe("deliverHttp", () => {
     const srv = await startServer(() => {});
     const port = srv.port;
     await new Promise((resolve) => srv.server.close(resolve));
-    const refused = await deliverHttp({ url: `http://127.0.0.1:${port}/`, headers: signed, body, allowPrivate: true });
+    const refused = await deliverHttp({
+      url: `http://127.0.0.1:${port}/`,
+      headers: signed,
+      body,
+      allowPrivate: true,
+    });
     expect(refused.statusCode).toBeNull();
     expect(refused.error).toMatch(/ECONNREFUSED/);
 
@@ -249,10 +381,15 @@ describe("deliverHttp", () => {
       body,
       allowPrivate: false,
       resolveHost: async () => {
-        throw Object.assign(new Error("getaddrinfo ENOTFOUND nowhere.test"), { code: "ENOTFOUND" });
+        throw Object.assign(new Error("getaddrinfo ENOTFOUND nowhere.test"), {
+          code: "ENOTFOUND",
+        });
       },
     });
-    expect(dnsFailure).toMatchObject({ statusCode: null, error: "getaddrinfo ENOTFOUND nowhere.test" });
+    expect(dnsFailure).toMatchObject({
+      statusCode: null,
+      error: "getaddrinfo ENOTFOUND nowhere.test",
+    });
   });
 });
 
@@ -264,10 +401,15 @@ describe("guardedLookup", () => {
     { address: "2606:2800:21f:cb07:6820:80da:af6b:8b2c", family: 6 },
   ];
 
-  function run(allowPrivate: boolean, all: boolean): Promise<{ err: Error | null; address: unknown; family?: number }> {
+  function run(
+    allowPrivate: boolean,
+    all: boolean,
+  ): Promise<{ err: Error | null; address: unknown; family?: number }> {
     return new Promise((resolve) => {
-      guardedLookup({ allowPrivate, resolveHost: mixed })("mixed.test", { all }, (err, address, family) =>
-        resolve({ err, address, family }),
+      guardedLookup({ allowPrivate, resolveHost: mixed })(
+        "mixed.test",
+        { all },
+        (err, address, family) => resolve({ err, address, family }),
       );
     });
   }
@@ -281,13 +423,21 @@ describe("guardedLookup", () => {
       ],
       family: undefined,
     });
-    expect(await run(false, false)).toEqual({ err: null, address: "93.184.215.14", family: 4 });
+    expect(await run(false, false)).toEqual({
+      err: null,
+      address: "93.184.215.14",
+      family: 4,
+    });
   });
 
   it("passes every address through when allowPrivate", async () => {
     const { address } = await run(true, true);
     expect(address).toHaveLength(4);
-    expect(await run(true, false)).toEqual({ err: null, address: "10.0.0.5", family: 4 });
+    expect(await run(true, false)).toEqual({
+      err: null,
+      address: "10.0.0.5",
+      family: 4,
+    });
   });
 });
 

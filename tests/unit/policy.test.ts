@@ -1,14 +1,29 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "@/server/policy/policy-settings";
 import type { PolicyEvent } from "@/server/policy/policy";
-import { decideHostVm, decideVm, hostStateOf, pageIdOf, summarizeHost, summarizeVm, windowStartOf } from "@/server/policy/policy";
+import {
+  decideHostVm,
+  decideVm,
+  hostStateOf,
+  pageIdOf,
+  summarizeHost,
+  summarizeVm,
+  windowStartOf,
+} from "@/server/policy/policy";
 
 const AT = new Date("2026-03-10T12:00:00.000Z");
 const P = DEFAULT_POLICY; // window 86400 s, vmPages 4, guest kernel true, host 8 / 16
 
 let n = 0;
 // ago: seconds before AT of the event time; received defaults to the event time
-function ev(o: { vm?: string; page?: string | null; ago?: number; gk?: boolean; recvAgo?: number; id?: string }): PolicyEvent {
+function ev(o: {
+  vm?: string;
+  page?: string | null;
+  ago?: number;
+  gk?: boolean;
+  recvAgo?: number;
+  id?: string;
+}): PolicyEvent {
   n += 1;
   const t = AT.getTime() - (o.ago ?? 60) * 1000;
   return {
@@ -16,33 +31,71 @@ function ev(o: { vm?: string; page?: string | null; ago?: number; gk?: boolean; 
     vmId: o.vm ?? "vm-1",
     pageKey: o.page === undefined ? `0x${(0x1000 * n).toString(16)}` : o.page,
     eventTime: new Date(t),
-    receivedAt: new Date(o.recvAgo !== undefined ? AT.getTime() - o.recvAgo * 1000 : t),
+    receivedAt: new Date(
+      o.recvAgo !== undefined ? AT.getTime() - o.recvAgo * 1000 : t,
+    ),
     guestKernel: o.gk ?? false,
   };
 }
-const pages = (k: number, o: Parameters<typeof ev>[0] = {}) => Array.from({ length: k }, () => ev(o));
+const pages = (k: number, o: Parameters<typeof ev>[0] = {}) =>
+  Array.from({ length: k }, () => ev(o));
 
 describe("summarizeVm + decideVm", () => {
   const W = P.windowSeconds;
-  const cases: { name: string; events: PolicyEvent[]; pages: number; decision: ReturnType<typeof decideVm>; policy?: Partial<typeof P> }[] = [
-    { name: "no events", events: [], pages: 0, decision: { evacuate: false, reason: null, suppressedByCancel: false } },
-    { name: "three distinct pages stay below vmPages", events: pages(3), pages: 3, decision: { evacuate: false, reason: null, suppressedByCancel: false } },
-    { name: "four distinct pages reach vmPages", events: pages(4), pages: 4, decision: { evacuate: true, reason: "distinct_pages" } },
+  const cases: {
+    name: string;
+    events: PolicyEvent[];
+    pages: number;
+    decision: ReturnType<typeof decideVm>;
+    policy?: Partial<typeof P>;
+  }[] = [
+    {
+      name: "no events",
+      events: [],
+      pages: 0,
+      decision: { evacuate: false, reason: null, suppressedByCancel: false },
+    },
+    {
+      name: "three distinct pages stay below vmPages",
+      events: pages(3),
+      pages: 3,
+      decision: { evacuate: false, reason: null, suppressedByCancel: false },
+    },
+    {
+      name: "four distinct pages reach vmPages",
+      events: pages(4),
+      pages: 4,
+      decision: { evacuate: true, reason: "distinct_pages" },
+    },
     {
       name: "repeats of one page count once",
-      events: [ev({ page: "0xa" }), ev({ page: "0xa" }), ev({ page: "0xa" }), ev({ page: "0xa" }), ev({ page: "0xb" })],
+      events: [
+        ev({ page: "0xa" }),
+        ev({ page: "0xa" }),
+        ev({ page: "0xa" }),
+        ev({ page: "0xa" }),
+        ev({ page: "0xb" }),
+      ],
       pages: 2,
       decision: { evacuate: false, reason: null, suppressedByCancel: false },
     },
     {
       name: "each unlocated error is a page of its own",
-      events: [ev({ page: null }), ev({ page: null }), ev({ page: null }), ev({ page: "0xa" })],
+      events: [
+        ev({ page: null }),
+        ev({ page: null }),
+        ev({ page: null }),
+        ev({ page: "0xa" }),
+      ],
       pages: 4,
       decision: { evacuate: true, reason: "distinct_pages" },
     },
     {
       name: "an unlocated error repeated under the same event id is still one page",
-      events: [ev({ page: null, id: "evt_same" }), ev({ page: null, id: "evt_same" })],
+      events: [
+        ev({ page: null, id: "evt_same" }),
+        ev({ page: null, id: "evt_same" }),
+      ],
       pages: 1,
       decision: { evacuate: false, reason: null, suppressedByCancel: false },
     },
@@ -66,11 +119,20 @@ describe("summarizeVm + decideVm", () => {
     },
     {
       name: "a page repeated inside and outside the window counts once, from inside",
-      events: [ev({ page: "0xa", ago: W + 10 }), ev({ page: "0xa", ago: 10 }), ev({ page: "0xb", ago: W + 10 })],
+      events: [
+        ev({ page: "0xa", ago: W + 10 }),
+        ev({ page: "0xa", ago: 10 }),
+        ev({ page: "0xb", ago: W + 10 }),
+      ],
       pages: 1,
       decision: { evacuate: false, reason: null, suppressedByCancel: false },
     },
-    { name: "any guest-kernel consumption evacuates", events: [ev({ gk: true })], pages: 1, decision: { evacuate: true, reason: "guest_kernel" } },
+    {
+      name: "any guest-kernel consumption evacuates",
+      events: [ev({ gk: true })],
+      pages: 1,
+      decision: { evacuate: true, reason: "guest_kernel" },
+    },
     {
       name: "guest kernel wins the reason when both hold",
       events: [...pages(4), ev({ gk: true })],
@@ -90,7 +152,13 @@ describe("summarizeVm + decideVm", () => {
       pages: 0,
       decision: { evacuate: false, reason: null, suppressedByCancel: false },
     },
-    { name: "vmPages 1 evacuates on the first page", events: pages(1), pages: 1, policy: { vmPages: 1 }, decision: { evacuate: true, reason: "distinct_pages" } },
+    {
+      name: "vmPages 1 evacuates on the first page",
+      events: pages(1),
+      pages: 1,
+      policy: { vmPages: 1 },
+      decision: { evacuate: true, reason: "distinct_pages" },
+    },
     {
       name: "a shorter window drops older pages",
       events: [...pages(2, { ago: 30 }), ...pages(2, { ago: 3601 })],
@@ -110,26 +178,57 @@ describe("summarizeVm + decideVm", () => {
 
   it("pages before the last completed evacuation no longer count (countFrom inclusive)", () => {
     const from = new Date(AT.getTime() - 3600_000);
-    const events = [...pages(4, { ago: 7200 }), ev({ ago: 3600 }), ev({ ago: 60 })];
+    const events = [
+      ...pages(4, { ago: 7200 }),
+      ev({ ago: 3600 }),
+      ev({ ago: 60 }),
+    ];
     expect(summarizeVm(events, AT, P).distinctPages).toBe(6);
-    expect(summarizeVm(events, AT, P, { countFrom: from }).distinctPages).toBe(2);
+    expect(summarizeVm(events, AT, P, { countFrom: from }).distinctPages).toBe(
+      2,
+    );
   });
 
   it("a cancel holds until new evidence is received after it", () => {
     const cancelledAt = new Date(AT.getTime() - 600_000);
     const before = pages(4, { ago: 3600 });
     const s1 = summarizeVm(before, AT, P);
-    expect(decideVm(s1, P, { cancelledAt })).toEqual({ evacuate: false, reason: null, suppressedByCancel: true });
+    expect(decideVm(s1, P, { cancelledAt })).toEqual({
+      evacuate: false,
+      reason: null,
+      suppressedByCancel: true,
+    });
     // a repeat of a known page after the cancel is not new evidence
-    const repeat = { ...before[0]!, id: "evt_repeat", receivedAt: new Date(AT.getTime() - 60_000), eventTime: new Date(AT.getTime() - 60_000) };
-    expect(decideVm(summarizeVm([...before, repeat], AT, P), P, { cancelledAt }).evacuate).toBe(false);
+    const repeat = {
+      ...before[0]!,
+      id: "evt_repeat",
+      receivedAt: new Date(AT.getTime() - 60_000),
+      eventTime: new Date(AT.getTime() - 60_000),
+    };
+    expect(
+      decideVm(summarizeVm([...before, repeat], AT, P), P, { cancelledAt })
+        .evacuate,
+    ).toBe(false);
     // a new page is
-    expect(decideVm(summarizeVm([...before, ev({ ago: 60 })], AT, P), P, { cancelledAt })).toEqual({ evacuate: true, reason: "distinct_pages" });
+    expect(
+      decideVm(summarizeVm([...before, ev({ ago: 60 })], AT, P), P, {
+        cancelledAt,
+      }),
+    ).toEqual({ evacuate: true, reason: "distinct_pages" });
     // so is a guest-kernel consumption, even on a known page
-    expect(decideVm(summarizeVm([...before, { ...repeat, guestKernel: true }], AT, P), P, { cancelledAt }).evacuate).toBe(true);
+    expect(
+      decideVm(
+        summarizeVm([...before, { ...repeat, guestKernel: true }], AT, P),
+        P,
+        { cancelledAt },
+      ).evacuate,
+    ).toBe(true);
     // evidence received exactly at the cancel is not after it
     const atCancel = ev({ recvAgo: 600 });
-    expect(decideVm(summarizeVm([...before, atCancel], AT, P), P, { cancelledAt }).evacuate).toBe(false);
+    expect(
+      decideVm(summarizeVm([...before, atCancel], AT, P), P, { cancelledAt })
+        .evacuate,
+    ).toBe(false);
   });
 
   it("lastNewEvidenceAt uses the first receipt of each page", () => {
@@ -143,15 +242,56 @@ describe("summarizeHost + hostStateOf", () => {
   const W = P.windowSeconds;
   const spread = (k: number, vms: number, o: Parameters<typeof ev>[0] = {}) =>
     Array.from({ length: k }, (_, i) => ev({ ...o, vm: `vm-${i % vms}` }));
-  const cases: { name: string; events: PolicyEvent[]; pages: number; state: string; vms: number; policy?: Partial<typeof P> }[] = [
-    { name: "no events is healthy", events: [], pages: 0, state: "healthy", vms: 0 },
-    { name: "7 pairs is healthy", events: spread(7, 3), pages: 7, state: "healthy", vms: 3 },
-    { name: "8 pairs is degraded", events: spread(8, 3), pages: 8, state: "degraded", vms: 3 },
-    { name: "15 pairs is degraded", events: spread(15, 5), pages: 15, state: "degraded", vms: 5 },
-    { name: "16 pairs is evacuate", events: spread(16, 5), pages: 16, state: "evacuate", vms: 5 },
+  const cases: {
+    name: string;
+    events: PolicyEvent[];
+    pages: number;
+    state: string;
+    vms: number;
+    policy?: Partial<typeof P>;
+  }[] = [
+    {
+      name: "no events is healthy",
+      events: [],
+      pages: 0,
+      state: "healthy",
+      vms: 0,
+    },
+    {
+      name: "7 pairs is healthy",
+      events: spread(7, 3),
+      pages: 7,
+      state: "healthy",
+      vms: 3,
+    },
+    {
+      name: "8 pairs is degraded",
+      events: spread(8, 3),
+      pages: 8,
+      state: "degraded",
+      vms: 3,
+    },
+    {
+      name: "15 pairs is degraded",
+      events: spread(15, 5),
+      pages: 15,
+      state: "degraded",
+      vms: 5,
+    },
+    {
+      name: "16 pairs is evacuate",
+      events: spread(16, 5),
+      pages: 16,
+      state: "evacuate",
+      vms: 5,
+    },
     {
       name: "the same address in two VMs is two pairs",
-      events: [ev({ vm: "a", page: "0x1" }), ev({ vm: "b", page: "0x1" }), ev({ vm: "a", page: "0x1" })],
+      events: [
+        ev({ vm: "a", page: "0x1" }),
+        ev({ vm: "b", page: "0x1" }),
+        ev({ vm: "a", page: "0x1" }),
+      ],
       pages: 2,
       state: "healthy",
       vms: 2,
@@ -177,7 +317,14 @@ describe("summarizeHost + hostStateOf", () => {
       state: "healthy",
       vms: 2,
     },
-    { name: "custom thresholds", events: spread(3, 3), pages: 3, state: "evacuate", vms: 3, policy: { hostDegradedPages: 2, hostEvacuatePages: 3 } },
+    {
+      name: "custom thresholds",
+      events: spread(3, 3),
+      pages: 3,
+      state: "evacuate",
+      vms: 3,
+      policy: { hostDegradedPages: 2, hostEvacuatePages: 3 },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -192,16 +339,26 @@ describe("summarizeHost + hostStateOf", () => {
   it("a host in evacuate evacuates its VMs unless a cancel holds", () => {
     const s = summarizeHost(spread(16, 4, { ago: 3600 }), AT, P);
     expect(decideHostVm(s, P)).toBe(true);
-    expect(decideHostVm(s, P, { cancelledAt: new Date(AT.getTime() - 60_000) })).toBe(false);
-    const more = summarizeHost([...spread(16, 4, { ago: 3600 }), ev({ vm: "vm-0", ago: 10 })], AT, P);
-    expect(decideHostVm(more, P, { cancelledAt: new Date(AT.getTime() - 60_000) })).toBe(true);
+    expect(
+      decideHostVm(s, P, { cancelledAt: new Date(AT.getTime() - 60_000) }),
+    ).toBe(false);
+    const more = summarizeHost(
+      [...spread(16, 4, { ago: 3600 }), ev({ vm: "vm-0", ago: 10 })],
+      AT,
+      P,
+    );
+    expect(
+      decideHostVm(more, P, { cancelledAt: new Date(AT.getTime() - 60_000) }),
+    ).toBe(true);
     expect(decideHostVm(summarizeHost(spread(15, 4), AT, P), P)).toBe(false);
   });
 });
 
 describe("helpers", () => {
   it("windowStartOf and pageIdOf", () => {
-    expect(windowStartOf(AT, { windowSeconds: 60 }).toISOString()).toBe("2026-03-10T11:59:00.000Z");
+    expect(windowStartOf(AT, { windowSeconds: 60 }).toISOString()).toBe(
+      "2026-03-10T11:59:00.000Z",
+    );
     expect(pageIdOf({ id: "evt_1", pageKey: null })).toBe("unlocated:evt_1");
     expect(pageIdOf({ id: "evt_1", pageKey: "0x1000" })).toBe("0x1000");
   });

@@ -1,6 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_ATTEMPTS, MAX_DELAY_MS, nextAttemptDelayMs } from "@/server/notify/retry-schedule";
+import {
+  MAX_ATTEMPTS,
+  MAX_DELAY_MS,
+  nextAttemptDelayMs,
+} from "@/server/notify/retry-schedule";
 
 const HOUR = 3_600_000;
 
@@ -14,13 +18,18 @@ function schedule(random: () => number): number[] {
 }
 
 describe("nextAttemptDelayMs", () => {
-  it.each([0, 1])("gives at least 8 attempts over at least 24 h with random=%s", (value) => {
-    const delays = schedule(() => value);
-    expect(delays.length + 1).toBe(MAX_ATTEMPTS);
-    expect(MAX_ATTEMPTS).toBeGreaterThanOrEqual(8);
-    expect(delays.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(24 * HOUR);
-    expect(delays.every((d) => d > 0 && d <= MAX_DELAY_MS)).toBe(true);
-  });
+  it.each([0, 1])(
+    "gives at least 8 attempts over at least 24 h with random=%s",
+    (value) => {
+      const delays = schedule(() => value);
+      expect(delays.length + 1).toBe(MAX_ATTEMPTS);
+      expect(MAX_ATTEMPTS).toBeGreaterThanOrEqual(8);
+      expect(delays.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(
+        24 * HOUR,
+      );
+      expect(delays.every((d) => d > 0 && d <= MAX_DELAY_MS)).toBe(true);
+    },
+  );
 
   it("starts within seconds and returns null once attempts are exhausted", () => {
     const first = nextAttemptDelayMs(1, { random: () => 0.5 });
@@ -42,9 +51,15 @@ describe("nextAttemptDelayMs", () => {
     const random = () => 0.5;
     expect(nextAttemptDelayMs(1, { retryAfterSeconds: 7, random })).toBe(7000);
     expect(nextAttemptDelayMs(1, { retryAfterSeconds: 2, random })).toBe(5000);
-    expect(nextAttemptDelayMs(3, { retryAfterSeconds: 60, random })).toBe(30 * 60_000);
-    expect(nextAttemptDelayMs(1, { retryAfterSeconds: 10 * 24 * 3600, random })).toBe(MAX_DELAY_MS);
-    expect(nextAttemptDelayMs(MAX_ATTEMPTS, { retryAfterSeconds: 7, random })).toBeNull();
+    expect(nextAttemptDelayMs(3, { retryAfterSeconds: 60, random })).toBe(
+      30 * 60_000,
+    );
+    expect(
+      nextAttemptDelayMs(1, { retryAfterSeconds: 10 * 24 * 3600, random }),
+    ).toBe(MAX_DELAY_MS);
+    expect(
+      nextAttemptDelayMs(MAX_ATTEMPTS, { retryAfterSeconds: 7, random }),
+    ).toBeNull();
   });
 
   it("stays within bounds for any random value and Retry-After", () => {
@@ -54,9 +69,13 @@ describe("nextAttemptDelayMs", () => {
         fc.double({ min: 0, max: 1, noNaN: true }),
         fc.option(fc.integer({ min: 0, max: 10 ** 9 }), { nil: undefined }),
         (attempts, r, retryAfterSeconds) => {
-          const delay = nextAttemptDelayMs(attempts, { random: () => r, retryAfterSeconds });
+          const delay = nextAttemptDelayMs(attempts, {
+            random: () => r,
+            retryAfterSeconds,
+          });
           const plain = nextAttemptDelayMs(attempts, { random: () => r });
-          if (delay === null || plain === null) throw new Error("attempts remain, a delay is expected");
+          if (delay === null || plain === null)
+            throw new Error("attempts remain, a delay is expected");
           expect(delay).toBeGreaterThanOrEqual(plain);
           expect(delay).toBeLessThanOrEqual(MAX_DELAY_MS);
           expect(Number.isInteger(delay)).toBe(true);

@@ -12,7 +12,13 @@ async function headersFor(path: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const rule of rules) {
     // Next's path-to-regexp sources: "/:path*" matches every path
-    const re = new RegExp("^" + rule.source.replace(/\/:path\*/g, "(?:/.*)?").replace(/:(\w+)/g, "[^/]+") + "$");
+    const re = new RegExp(
+      "^" +
+        rule.source
+          .replace(/\/:path\*/g, "(?:/.*)?")
+          .replace(/:(\w+)/g, "[^/]+") +
+        "$",
+    );
     if (!re.test(path) || rule.has || rule.missing) continue;
     for (const h of rule.headers) out.set(h.key.toLowerCase(), h.value);
   }
@@ -36,7 +42,12 @@ function expectStrictPolicy(csp: string | undefined) {
   expect(d.get("default-src")).toEqual(["'self'"]);
   // no inline script without the nonce, no foreign script source, no eval; plugins and <base> hijacking closed
   const scripts = d.get("script-src") ?? d.get("default-src")!;
-  expect(scripts.filter((s) => !["'self'", "'strict-dynamic'"].includes(s) && !s.startsWith("'nonce-"))).toEqual([]);
+  expect(
+    scripts.filter(
+      (s) =>
+        !["'self'", "'strict-dynamic'"].includes(s) && !s.startsWith("'nonce-"),
+    ),
+  ).toEqual([]);
   expect(d.get("object-src")).toEqual(["'none'"]);
   expect(d.get("base-uri")).toEqual(["'self'"]);
   expect(d.get("form-action")).toEqual(["'self'"]);
@@ -51,45 +62,76 @@ function proxyRuns(path: string): boolean {
 }
 
 describe("security headers", () => {
-  it.each(["/", "/login", "/overview", "/incidents/inc_01", "/settings/api-keys", "/operator", "/api/v1/vms", "/api/trpc/incident.list", "/api/auth/session"])(
-    "%s: nosniff, no framing, a referrer policy",
-    async (path) => {
-      const h = await headersFor(path);
-      expect(h.get("x-content-type-options")).toBe("nosniff");
-      expect(h.get("x-frame-options")).toBe("DENY");
-      expect(h.get("referrer-policy")).toMatch(/^(no-referrer|strict-origin|strict-origin-when-cross-origin|same-origin)$/);
-    },
-  );
+  it.each([
+    "/",
+    "/login",
+    "/overview",
+    "/incidents/inc_01",
+    "/settings/api-keys",
+    "/operator",
+    "/api/v1/vms",
+    "/api/trpc/incident.list",
+    "/api/auth/session",
+  ])("%s: nosniff, no framing, a referrer policy", async (path) => {
+    const h = await headersFor(path);
+    expect(h.get("x-content-type-options")).toBe("nosniff");
+    expect(h.get("x-frame-options")).toBe("DENY");
+    expect(h.get("referrer-policy")).toMatch(
+      /^(no-referrer|strict-origin|strict-origin-when-cross-origin|same-origin)$/,
+    );
+  });
 
-  it.each(["/api/v1/vms", "/api/trpc/incident.list", "/api/auth/session", "/api/health", "/_next/static/chunks/a.js"])(
-    "%s: a CSP without inline scripts, from next.config.ts",
-    async (path) => {
-      expect(proxyRuns(path)).toBe(false);
-      const d = expectStrictPolicy((await headersFor(path)).get("content-security-policy"));
-      expect(d.get("script-src")).toEqual(["'self'"]);
-    },
-  );
+  it.each([
+    "/api/v1/vms",
+    "/api/trpc/incident.list",
+    "/api/auth/session",
+    "/api/health",
+    "/_next/static/chunks/a.js",
+  ])("%s: a CSP without inline scripts, from next.config.ts", async (path) => {
+    expect(proxyRuns(path)).toBe(false);
+    const d = expectStrictPolicy(
+      (await headersFor(path)).get("content-security-policy"),
+    );
+    expect(d.get("script-src")).toEqual(["'self'"]);
+  });
 
-  it.each(["/", "/login", "/overview", "/incidents/inc_01", "/settings/api-keys", "/operator", "/no-such-page"])(
+  it.each([
+    "/",
+    "/login",
+    "/overview",
+    "/incidents/inc_01",
+    "/settings/api-keys",
+    "/operator",
+    "/no-such-page",
+  ])(
     "%s: a CSP whose scripts need this request's nonce, on the answer and on the request Next renders",
     (path) => {
       expect(proxyRuns(path)).toBe(true);
       const res = proxy(new NextRequest(`http://localhost${path}`));
       const csp = res.headers.get("content-security-policy") ?? undefined;
       const d = expectStrictPolicy(csp);
-      const nonces = d.get("script-src")!.filter((s) => s.startsWith("'nonce-"));
+      const nonces = d
+        .get("script-src")!
+        .filter((s) => s.startsWith("'nonce-"));
       expect(nonces).toHaveLength(1);
       expect(nonces[0]).toMatch(/^'nonce-[A-Za-z0-9+/]{22}=='$/);
       expect(d.get("script-src")).toContain("'strict-dynamic'");
       expect(d.get("script-src")).not.toContain("'unsafe-inline'");
       expect(d.get("script-src")).not.toContain("'unsafe-eval'");
       // Next reads the policy from the request it renders: the override header carries it
-      expect(res.headers.get("x-middleware-request-content-security-policy")).toBe(csp);
+      expect(
+        res.headers.get("x-middleware-request-content-security-policy"),
+      ).toBe(csp);
     },
   );
 
   it("gives every request a nonce of its own", () => {
-    const nonceOf = () => /'nonce-([^']+)'/.exec(proxy(new NextRequest("http://localhost/overview")).headers.get("content-security-policy")!)![1];
+    const nonceOf = () =>
+      /'nonce-([^']+)'/.exec(
+        proxy(new NextRequest("http://localhost/overview")).headers.get(
+          "content-security-policy",
+        )!,
+      )![1];
     const seen = new Set(Array.from({ length: 50 }, nonceOf));
     expect(seen.size).toBe(50);
   });

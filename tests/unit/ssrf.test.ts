@@ -119,9 +119,13 @@ describe("isPublicAddress", () => {
         const hex = (hi: number, lo: number) => ((hi << 8) | lo).toString(16);
         const expected = isPublicAddress(v4);
         expect(isPublicAddress(`::ffff:${v4}`)).toBe(expected);
-        expect(isPublicAddress(`::ffff:${hex(a, b)}:${hex(c, d)}`)).toBe(expected);
+        expect(isPublicAddress(`::ffff:${hex(a, b)}:${hex(c, d)}`)).toBe(
+          expected,
+        );
         expect(isPublicAddress(`64:ff9b::${v4}`)).toBe(expected);
-        expect(isPublicAddress(`2002:${hex(a, b)}:${hex(c, d)}::1`)).toBe(expected);
+        expect(isPublicAddress(`2002:${hex(a, b)}:${hex(c, d)}::1`)).toBe(
+          expected,
+        );
       }),
     );
   });
@@ -129,13 +133,21 @@ describe("isPublicAddress", () => {
   it("never accepts anything in the private IPv4 blocks", () => {
     const inBlock = (prefix: number[], bits: number) =>
       fc.integer({ min: 0, max: 2 ** (32 - bits) - 1 }).map((offset) => {
-        const base = prefix.reduce((acc, o) => acc * 256 + o, 0) * 2 ** (8 * (4 - prefix.length));
+        const base =
+          prefix.reduce((acc, o) => acc * 256 + o, 0) *
+          2 ** (8 * (4 - prefix.length));
         const n = base + offset;
         return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
       });
     fc.assert(
       fc.property(
-        fc.oneof(inBlock([10], 8), inBlock([172, 16], 12), inBlock([192, 168], 16), inBlock([127], 8), inBlock([100, 64], 10)),
+        fc.oneof(
+          inBlock([10], 8),
+          inBlock([172, 16], 12),
+          inBlock([192, 168], 16),
+          inBlock([127], 8),
+          inBlock([100, 64], 10),
+        ),
         (ip) => {
           expect(isPublicAddress(ip)).toBe(false);
         },
@@ -183,7 +195,11 @@ const urlTable: Array<[url: string, allowPrivate: boolean, ok: boolean]> = [
   ["http://127.0.0.1:8080/hook", true, true],
   ["http://[::1]:8080/hook", true, true],
   [long, false, false],
-  [`https://example.com/${"a".repeat(2048 - "https://example.com/".length)}`, false, true],
+  [
+    `https://example.com/${"a".repeat(2048 - "https://example.com/".length)}`,
+    false,
+    true,
+  ],
 ];
 
 describe("validateWebhookUrl", () => {
@@ -194,13 +210,18 @@ describe("validateWebhookUrl", () => {
   });
 
   it("explains why a URL is refused", () => {
-    expect(validateWebhookUrl("http://x.example/", { allowPrivate: false })).toEqual({
+    expect(
+      validateWebhookUrl("http://x.example/", { allowPrivate: false }),
+    ).toEqual({
       ok: false,
       message: "URL must use https",
     });
-    expect(validateWebhookUrl("https://10.1.1.1/", { allowPrivate: false })).toEqual({
+    expect(
+      validateWebhookUrl("https://10.1.1.1/", { allowPrivate: false }),
+    ).toEqual({
       ok: false,
-      message: "URL must not target a loopback, private, link-local or reserved address",
+      message:
+        "URL must not target a loopback, private, link-local or reserved address",
     });
   });
 });

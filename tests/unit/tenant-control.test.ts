@@ -1,11 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { MaintenanceWindow, nextOpening } from "@/server/policy/maintenance-window";
+import {
+  MaintenanceWindow,
+  nextOpening,
+} from "@/server/policy/maintenance-window";
 import { countdownText } from "@/app/(console)/_components/evacuation-banner";
-import { actionBeforeRestart, incidentName } from "@/server/incidents/incident-name";
+import {
+  actionBeforeRestart,
+  incidentName,
+} from "@/server/incidents/incident-name";
 import { plainWords } from "@/server/incidents/plain-words";
 import { fillPlaybook } from "@/server/playbooks/catalog";
 
-const w = (o: Partial<MaintenanceWindow> = {}): MaintenanceWindow => ({ days: ["tue"], start: "02:00", durationMinutes: 60, timeZone: "Europe/Berlin", ...o });
+const w = (o: Partial<MaintenanceWindow> = {}): MaintenanceWindow => ({
+  days: ["tue"],
+  start: "02:00",
+  durationMinutes: 60,
+  timeZone: "Europe/Berlin",
+  ...o,
+});
 const at = (s: string) => nextOpening(w(), new Date(s)).toISOString();
 
 describe("nextOpening", () => {
@@ -22,20 +34,39 @@ describe("nextOpening", () => {
   });
 
   it("handles a window across midnight, several days, and a DST change inside the search", () => {
-    const late = w({ days: ["sat"], start: "23:30", durationMinutes: 120, timeZone: "UTC" });
+    const late = w({
+      days: ["sat"],
+      start: "23:30",
+      durationMinutes: 120,
+      timeZone: "UTC",
+    });
     // Sunday 01:00 UTC is inside Saturday's 23:30–01:30 window
-    expect(nextOpening(late, new Date("2026-12-13T01:00:00Z")).toISOString()).toBe("2026-12-13T01:00:00.000Z");
-    const ny = w({ days: ["mon", "fri"], start: "03:00", timeZone: "America/New_York" });
+    expect(
+      nextOpening(late, new Date("2026-12-13T01:00:00Z")).toISOString(),
+    ).toBe("2026-12-13T01:00:00.000Z");
+    const ny = w({
+      days: ["mon", "fri"],
+      start: "03:00",
+      timeZone: "America/New_York",
+    });
     // Friday 2026-11-06 → next is Monday 2026-11-09 03:00 EST (DST ended on 2026-11-01)
-    expect(nextOpening(ny, new Date("2026-11-06T12:00:00Z")).toISOString()).toBe("2026-11-09T08:00:00.000Z");
+    expect(
+      nextOpening(ny, new Date("2026-11-06T12:00:00Z")).toISOString(),
+    ).toBe("2026-11-09T08:00:00.000Z");
     // a start inside the spring-forward gap (02:30 does not exist on 2026-03-29 in Berlin) lands after the gap
     const gap = w({ days: ["sun"], start: "02:30", timeZone: "Europe/Berlin" });
-    expect(nextOpening(gap, new Date("2026-03-28T12:00:00Z")).toISOString()).toBe("2026-03-29T01:30:00.000Z");
+    expect(
+      nextOpening(gap, new Date("2026-03-28T12:00:00Z")).toISOString(),
+    ).toBe("2026-03-29T01:30:00.000Z");
   });
 
   it("rejects what is not a window", () => {
-    expect(MaintenanceWindow.safeParse(w({ timeZone: "Nowhere/Else" })).success).toBe(false);
-    expect(MaintenanceWindow.safeParse(w({ start: "12:60" })).success).toBe(false);
+    expect(
+      MaintenanceWindow.safeParse(w({ timeZone: "Nowhere/Else" })).success,
+    ).toBe(false);
+    expect(MaintenanceWindow.safeParse(w({ start: "12:60" })).success).toBe(
+      false,
+    );
     expect(MaintenanceWindow.safeParse(w({ days: [] })).success).toBe(false);
     expect(MaintenanceWindow.safeParse(w()).success).toBe(true);
   });
@@ -43,13 +74,33 @@ describe("nextOpening", () => {
 
 describe("incidentName", () => {
   it("names the VM first and what happened, never the id", () => {
-    const base = { vmName: "db-1", status: "evacuating" as const, playbook: { key: "evacuation-scheduled" } };
-    expect(incidentName({ ...base, evacuation: { status: "in_progress" } })).toBe("db-1 — restarting on a healthy host");
-    expect(incidentName({ ...base, evacuation: { status: "scheduled" } })).toBe("db-1 — restart on a healthy host scheduled");
-    expect(incidentName({ ...base, status: "open", playbook: { key: "user-process-memory-error" }, evacuation: null })).toBe("db-1 — memory error in a user process");
-    expect(incidentName({ ...base, status: "open", playbook: { key: "user-process-memory-error" }, evacuation: { status: "cancelled" } })).toBe(
-      "db-1 — memory error in a user process",
+    const base = {
+      vmName: "db-1",
+      status: "evacuating" as const,
+      playbook: { key: "evacuation-scheduled" },
+    };
+    expect(
+      incidentName({ ...base, evacuation: { status: "in_progress" } }),
+    ).toBe("db-1 — restarting on a healthy host");
+    expect(incidentName({ ...base, evacuation: { status: "scheduled" } })).toBe(
+      "db-1 — restart on a healthy host scheduled",
     );
+    expect(
+      incidentName({
+        ...base,
+        status: "open",
+        playbook: { key: "user-process-memory-error" },
+        evacuation: null,
+      }),
+    ).toBe("db-1 — memory error in a user process");
+    expect(
+      incidentName({
+        ...base,
+        status: "open",
+        playbook: { key: "user-process-memory-error" },
+        evacuation: { status: "cancelled" },
+      }),
+    ).toBe("db-1 — memory error in a user process");
   });
 });
 
@@ -77,7 +128,10 @@ describe("the banner's one action before a restart", () => {
 
   it("is a sentence of the evacuation playbook, scheduled or under way, never a command or a heading", () => {
     for (const status of ["scheduled", "in_progress"] as const) {
-      const steps = fillPlaybook("evacuation-scheduled", { ...facts, evacuation: { status, scheduledFor: new Date("2025-10-13T21:00:00Z") } }).steps;
+      const steps = fillPlaybook("evacuation-scheduled", {
+        ...facts,
+        evacuation: { status, scheduledFor: new Date("2025-10-13T21:00:00Z") },
+      }).steps;
       const action = actionBeforeRestart(steps);
       expect(action, status).toBeTruthy();
       expect(action!.length).toBeGreaterThan(20);
@@ -97,15 +151,38 @@ describe("a log entry in plain words", () => {
   it("says what touched the memory, what the hardware said, and what the platform did", () => {
     expect(
       plainWords(
-        { mechanism: "kvm_exit_arm_sea", guestMode: "user", actions: ["sea_injected", "page_unmapped"], esr: { ecName: "DABT (lower EL)", wnr: 0, errorState: "UER" } },
+        {
+          mechanism: "kvm_exit_arm_sea",
+          guestMode: "user",
+          actions: ["sea_injected", "page_unmapped"],
+          esr: { ecName: "DABT (lower EL)", wnr: 0, errorState: "UER" },
+        },
         "CRITICAL",
       ),
-    ).toBe("A data read from a guest user process hit an uncorrectable memory error that the hardware contained (recoverable); the error was passed to the guest, the page was unmapped.");
-    expect(plainWords({ guestMode: "kernel", actions: ["mce_injected"], esr: null }, "CRITICAL")).toBe(
+    ).toBe(
+      "A data read from a guest user process hit an uncorrectable memory error that the hardware contained (recoverable); the error was passed to the guest, the page was unmapped.",
+    );
+    expect(
+      plainWords(
+        { guestMode: "kernel", actions: ["mce_injected"], esr: null },
+        "CRITICAL",
+      ),
+    ).toBe(
       "The guest kernel used memory with an uncorrectable error; a machine check was passed to the guest.",
     );
-    expect(plainWords({ actions: [] }, "WARNING")).toBe("An uncorrectable memory error was found in the guest's memory before anything used it.");
-    expect(plainWords({ esr: { ecName: "IABT (lower EL)", errorState: null }, guestMode: "user", actions: ["vm_stopped"] }, "CRITICAL")).toBe(
+    expect(plainWords({ actions: [] }, "WARNING")).toBe(
+      "An uncorrectable memory error was found in the guest's memory before anything used it.",
+    );
+    expect(
+      plainWords(
+        {
+          esr: { ecName: "IABT (lower EL)", errorState: null },
+          guestMode: "user",
+          actions: ["vm_stopped"],
+        },
+        "CRITICAL",
+      ),
+    ).toBe(
       "An instruction fetch by a guest user process hit an uncorrectable memory error; the VM was stopped.",
     );
   });

@@ -6,7 +6,13 @@ import { useTRPC } from "@/app/_trpc/client";
 
 type Membership = { tenantId: string; tenantName: string; role: string };
 
-export function TenantSwitcher({ memberships, activeTenantId }: { memberships: Membership[]; activeTenantId: string }) {
+export function TenantSwitcher({
+  memberships,
+  activeTenantId,
+}: {
+  memberships: Membership[];
+  activeTenantId: string;
+}) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -22,7 +28,11 @@ export function TenantSwitcher({ memberships, activeTenantId }: { memberships: M
   );
   const active = memberships.find((m) => m.tenantId === activeTenantId);
   if (memberships.length < 2) {
-    return <span className="truncate text-sm font-medium text-slate-800 dark:text-slate-100">{active?.tenantName}</span>;
+    return (
+      <span className="truncate text-sm font-medium text-slate-800 dark:text-slate-100">
+        {active?.tenantName}
+      </span>
+    );
   }
   return (
     <div className="flex items-center gap-2">
@@ -34,7 +44,7 @@ export function TenantSwitcher({ memberships, activeTenantId }: { memberships: M
         value={activeTenantId}
         disabled={sw.isPending}
         onChange={(e) => sw.mutate({ tenantId: e.target.value })}
-        className="max-w-48 truncate rounded-md border border-slate-300 bg-white py-1 pl-2 pr-7 text-sm dark:border-slate-700 dark:bg-slate-900"
+        className="max-w-48 truncate rounded-md border border-slate-300 bg-white py-1 pr-7 pl-2 text-sm dark:border-slate-700 dark:bg-slate-900"
       >
         {memberships.map((m) => (
           <option key={m.tenantId} value={m.tenantId}>
@@ -63,7 +73,11 @@ export function SignOutButton() {
           setPending(true);
           setError(null);
           try {
-            const res = await fetch("/api/auth/sign-out", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+            const res = await fetch("/api/auth/sign-out", {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: "{}",
+            });
             if (!res.ok) throw new Error(`Sign-out failed (${res.status})`);
             window.location.assign("/login");
           } catch (e) {

@@ -17,7 +17,17 @@ function niceMax(n: number) {
 }
 
 // every fifth day, and the last one flush with the right edge (never two labels on top of each other)
-function DayLabel({ i, n, bw, day }: { i: number; n: number; bw: number; day: string }) {
+function DayLabel({
+  i,
+  n,
+  bw,
+  day,
+}: {
+  i: number;
+  n: number;
+  bw: number;
+  day: string;
+}) {
   const last = i === n - 1;
   if (!last && (i % 5 !== 0 || i > n - 6)) return null;
   return (
@@ -45,12 +55,31 @@ export function ErrorsChart({ days }: { days: ErrorsDay[] }) {
   const ticks = [0, max / 2, max];
   return (
     <figure className="p-4">
-      <svg viewBox={`0 0 ${W} ${H}`} className="h-auto w-full" role="img" aria-labelledby="errors-chart-title">
-        <title id="errors-chart-title">Memory errors per day over the last {days.length} days, by severity</title>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        className="h-auto w-full"
+        role="img"
+        aria-labelledby="errors-chart-title"
+      >
+        <title id="errors-chart-title">
+          Memory errors per day over the last {days.length} days, by severity
+        </title>
         {ticks.map((t) => (
           <g key={t}>
-            <line x1={PAD.l} x2={W - PAD.r} y1={y(t)} y2={y(t)} className="stroke-slate-200 dark:stroke-slate-700" strokeWidth={1} />
-            <text x={PAD.l - 6} y={y(t) + 4} textAnchor="end" className="fill-slate-500 text-[24px] sm:text-[11px] dark:fill-slate-400">
+            <line
+              x1={PAD.l}
+              x2={W - PAD.r}
+              y1={y(t)}
+              y2={y(t)}
+              className="stroke-slate-200 dark:stroke-slate-700"
+              strokeWidth={1}
+            />
+            <text
+              x={PAD.l - 6}
+              y={y(t) + 4}
+              textAnchor="end"
+              className="fill-slate-500 text-[24px] sm:text-[11px] dark:fill-slate-400"
+            >
               {t}
             </text>
           </g>
@@ -63,9 +92,33 @@ export function ErrorsChart({ days }: { days: ErrorsDay[] }) {
           return (
             <g key={d.day}>
               <title>{`${d.day}: ${d.critical} critical, ${d.warning} warning`}</title>
-              <rect x={PAD.l + i * bw} y={PAD.t} width={bw} height={ih} fill="transparent" />
-              {hw > 0 ? <rect x={x} y={y(d.critical + d.warning)} width={w} height={hw} rx={1} className="fill-amber-400 dark:fill-amber-500" /> : null}
-              {hc > 0 ? <rect x={x} y={y(d.critical)} width={w} height={hc} rx={1} className="fill-red-600 dark:fill-red-500" /> : null}
+              <rect
+                x={PAD.l + i * bw}
+                y={PAD.t}
+                width={bw}
+                height={ih}
+                fill="transparent"
+              />
+              {hw > 0 ? (
+                <rect
+                  x={x}
+                  y={y(d.critical + d.warning)}
+                  width={w}
+                  height={hw}
+                  rx={1}
+                  className="fill-amber-400 dark:fill-amber-500"
+                />
+              ) : null}
+              {hc > 0 ? (
+                <rect
+                  x={x}
+                  y={y(d.critical)}
+                  width={w}
+                  height={hc}
+                  rx={1}
+                  className="fill-red-600 dark:fill-red-500"
+                />
+              ) : null}
               <DayLabel i={i} n={days.length} bw={bw} day={d.day} />
             </g>
           );
@@ -73,19 +126,31 @@ export function ErrorsChart({ days }: { days: ErrorsDay[] }) {
       </svg>
       <figcaption className="mt-2 flex flex-wrap items-center gap-4 text-xs text-slate-600 dark:text-slate-300">
         <span className="flex items-center gap-1">
-          <span aria-hidden className="inline-block h-2.5 w-2.5 rounded-sm bg-red-600" /> Critical (consumed)
+          <span
+            aria-hidden
+            className="inline-block h-2.5 w-2.5 rounded-sm bg-red-600"
+          />{" "}
+          Critical (consumed)
         </span>
         <span className="flex items-center gap-1">
-          <span aria-hidden className="inline-block h-2.5 w-2.5 rounded-sm bg-amber-400" /> Warning (found, not consumed)
+          <span
+            aria-hidden
+            className="inline-block h-2.5 w-2.5 rounded-sm bg-amber-400"
+          />{" "}
+          Warning (found, not consumed)
         </span>
         <span>Days in UTC.</span>
       </figcaption>
       <details className="mt-2 text-sm">
-        <summary className="cursor-pointer text-slate-600 dark:text-slate-300">Show as a table</summary>
+        <summary className="cursor-pointer text-slate-600 dark:text-slate-300">
+          Show as a table
+        </summary>
         <DataTable
           caption="Memory errors per day"
           head={["Day (UTC)", "Critical", "Warning"]}
-          rows={days.filter((d) => d.critical + d.warning > 0).map((d) => [d.day, d.critical, d.warning])}
+          rows={days
+            .filter((d) => d.critical + d.warning > 0)
+            .map((d) => [d.day, d.critical, d.warning])}
         />
       </details>
     </figure>
@@ -94,7 +159,15 @@ export function ErrorsChart({ days }: { days: ErrorsDay[] }) {
 
 type PagesDay = { day: string; pages: number; errors: number };
 
-export function PagesChart({ series, threshold, windowLabel }: { series: PagesDay[]; threshold: number; windowLabel: string }) {
+export function PagesChart({
+  series,
+  threshold,
+  windowLabel,
+}: {
+  series: PagesDay[];
+  threshold: number;
+  windowLabel: string;
+}) {
   const max = niceMax(Math.max(threshold + 1, ...series.map((d) => d.pages)));
   const iw = W - PAD.l - PAD.r;
   const ih = H - PAD.t - PAD.b;
@@ -102,14 +175,32 @@ export function PagesChart({ series, threshold, windowLabel }: { series: PagesDa
   const y = (v: number) => PAD.t + ih - (v / max) * ih;
   return (
     <figure className="p-4">
-      <svg viewBox={`0 0 ${W} ${H}`} className="h-auto w-full" role="img" aria-labelledby="pages-chart-title">
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        className="h-auto w-full"
+        role="img"
+        aria-labelledby="pages-chart-title"
+      >
         <title id="pages-chart-title">
-          Distinct poisoned pages per day over the last {series.length} days, against the threshold of {threshold}
+          Distinct poisoned pages per day over the last {series.length} days,
+          against the threshold of {threshold}
         </title>
         {[0, max / 2, max].map((t) => (
           <g key={t}>
-            <line x1={PAD.l} x2={W - PAD.r} y1={y(t)} y2={y(t)} className="stroke-slate-200 dark:stroke-slate-700" strokeWidth={1} />
-            <text x={PAD.l - 6} y={y(t) + 4} textAnchor="end" className="fill-slate-500 text-[24px] sm:text-[11px] dark:fill-slate-400">
+            <line
+              x1={PAD.l}
+              x2={W - PAD.r}
+              y1={y(t)}
+              y2={y(t)}
+              className="stroke-slate-200 dark:stroke-slate-700"
+              strokeWidth={1}
+            />
+            <text
+              x={PAD.l - 6}
+              y={y(t) + 4}
+              textAnchor="end"
+              className="fill-slate-500 text-[24px] sm:text-[11px] dark:fill-slate-400"
+            >
               {t}
             </text>
           </g>
@@ -119,7 +210,13 @@ export function PagesChart({ series, threshold, windowLabel }: { series: PagesDa
           return (
             <g key={d.day}>
               <title>{`${d.day}: ${d.pages} distinct ${d.pages === 1 ? "page" : "pages"}, ${d.errors} ${d.errors === 1 ? "error" : "errors"}`}</title>
-              <rect x={PAD.l + i * bw} y={PAD.t} width={bw} height={ih} fill="transparent" />
+              <rect
+                x={PAD.l + i * bw}
+                y={PAD.t}
+                width={bw}
+                height={ih}
+                fill="transparent"
+              />
               {d.pages > 0 ? (
                 <rect
                   x={PAD.l + i * bw + bw * 0.15}
@@ -127,44 +224,87 @@ export function PagesChart({ series, threshold, windowLabel }: { series: PagesDa
                   width={bw * 0.7}
                   height={(d.pages / max) * ih}
                   rx={1}
-                  className={over ? "fill-red-600 dark:fill-red-500" : "fill-sky-600 dark:fill-sky-400"}
+                  className={
+                    over
+                      ? "fill-red-600 dark:fill-red-500"
+                      : "fill-sky-600 dark:fill-sky-400"
+                  }
                 />
               ) : null}
               <DayLabel i={i} n={series.length} bw={bw} day={d.day} />
             </g>
           );
         })}
-        <line x1={PAD.l} x2={W - PAD.r} y1={y(threshold)} y2={y(threshold)} strokeDasharray="6 4" strokeWidth={2} className="stroke-red-700 dark:stroke-red-400" />
-        <text x={W - PAD.r - 4} y={y(threshold) - 6} textAnchor="end" className="fill-red-700 text-[24px] sm:text-[11px] font-semibold dark:fill-red-300">
+        <line
+          x1={PAD.l}
+          x2={W - PAD.r}
+          y1={y(threshold)}
+          y2={y(threshold)}
+          strokeDasharray="6 4"
+          strokeWidth={2}
+          className="stroke-red-700 dark:stroke-red-400"
+        />
+        <text
+          x={W - PAD.r - 4}
+          y={y(threshold) - 6}
+          textAnchor="end"
+          className="fill-red-700 text-[24px] font-semibold sm:text-[11px] dark:fill-red-300"
+        >
           threshold {threshold}
         </text>
       </svg>
       <figcaption className="mt-2 flex flex-wrap items-center gap-4 text-xs text-slate-600 dark:text-slate-300">
         <span className="flex items-center gap-1">
-          <span aria-hidden className="inline-block h-2.5 w-2.5 rounded-sm bg-sky-600" /> Distinct poisoned pages that day (UTC)
+          <span
+            aria-hidden
+            className="inline-block h-2.5 w-2.5 rounded-sm bg-sky-600"
+          />{" "}
+          Distinct poisoned pages that day (UTC)
         </span>
         <span className="flex items-center gap-1">
-          <span aria-hidden className="inline-block h-2.5 w-2.5 rounded-sm bg-red-600" /> At or over the threshold
+          <span
+            aria-hidden
+            className="inline-block h-2.5 w-2.5 rounded-sm bg-red-600"
+          />{" "}
+          At or over the threshold
         </span>
         <span className="flex items-center gap-1">
-          <span aria-hidden className="inline-block h-0.5 w-4 bg-red-700" /> The platform restarts the VM on a healthy host at {threshold} distinct pages within{" "}
-          {windowLabel}
+          <span aria-hidden className="inline-block h-0.5 w-4 bg-red-700" /> The
+          platform restarts the VM on a healthy host at {threshold} distinct
+          pages within {windowLabel}
         </span>
       </figcaption>
       <details className="mt-2 text-sm">
-        <summary className="cursor-pointer text-slate-600 dark:text-slate-300">Show as a table</summary>
+        <summary className="cursor-pointer text-slate-600 dark:text-slate-300">
+          Show as a table
+        </summary>
         <DataTable
           caption="Distinct poisoned pages per day"
           head={["Day (UTC)", "Distinct pages", "Errors"]}
-          rows={series.filter((d) => d.errors > 0).map((d) => [d.day, d.pages, d.errors])}
+          rows={series
+            .filter((d) => d.errors > 0)
+            .map((d) => [d.day, d.pages, d.errors])}
         />
       </details>
     </figure>
   );
 }
 
-function DataTable({ caption, head, rows }: { caption: string; head: string[]; rows: (string | number)[][] }) {
-  if (!rows.length) return <p className="mt-2 text-slate-600 dark:text-slate-300">No errors in this period.</p>;
+function DataTable({
+  caption,
+  head,
+  rows,
+}: {
+  caption: string;
+  head: string[];
+  rows: (string | number)[][];
+}) {
+  if (!rows.length)
+    return (
+      <p className="mt-2 text-slate-600 dark:text-slate-300">
+        No errors in this period.
+      </p>
+    );
   return (
     <table className="mt-2 text-sm">
       <caption className="sr-only">{caption}</caption>
@@ -193,7 +333,8 @@ function DataTable({ caption, head, rows }: { caption: string; head: string[]; r
 }
 
 export function windowLabel(seconds: number): string {
-  if (seconds % 86400 === 0) return seconds === 86400 ? "24 hours" : `${seconds / 86400} days`;
+  if (seconds % 86400 === 0)
+    return seconds === 86400 ? "24 hours" : `${seconds / 86400} days`;
   if (seconds % 3600 === 0) return `${seconds / 3600} hours`;
   return `${Math.round(seconds / 60)} minutes`;
 }

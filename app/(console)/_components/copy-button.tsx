@@ -1,14 +1,26 @@
 "use client";
 import { useState } from "react";
 
-export function CopyButton({ text, label = "Copy", className = "", size = "small" }: { text: string | (() => string); label?: string; className?: string; size?: "small" | "normal" }) {
+export function CopyButton({
+  text,
+  label = "Copy",
+  className = "",
+  size = "small",
+}: {
+  text: string | (() => string);
+  label?: string;
+  className?: string;
+  size?: "small" | "normal";
+}) {
   const [copied, setCopied] = useState(false);
   return (
     <button
       type="button"
       onClick={async () => {
         try {
-          await navigator.clipboard.writeText(typeof text === "function" ? text() : text);
+          await navigator.clipboard.writeText(
+            typeof text === "function" ? text() : text,
+          );
           setCopied(true);
           setTimeout(() => setCopied(false), 1500);
         } catch {

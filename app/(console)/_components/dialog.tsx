@@ -48,12 +48,18 @@ export function Dialog({
         <h2 id={`${id}-title`} className="text-lg font-semibold">
           {title}
         </h2>
-        <div className="space-y-3 text-sm text-slate-700 dark:text-slate-300">{children}</div>
+        <div className="space-y-3 text-sm text-slate-700 dark:text-slate-300">
+          {children}
+        </div>
         <div className="flex flex-wrap justify-end gap-2">
           <button type="button" className={secondaryButton} onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className={primaryButton} disabled={busy || confirmDisabled}>
+          <button
+            type="submit"
+            className={primaryButton}
+            disabled={busy || confirmDisabled}
+          >
             {busy ? "Working…" : confirmLabel}
           </button>
         </div>
@@ -86,9 +92,16 @@ export function ConfirmButton({
   const [open, setOpen] = useState(false);
   return (
     <>
-      <button type="button" className={className} disabled={disabled} onClick={() => setOpen(true)}>
+      <button
+        type="button"
+        className={className}
+        disabled={disabled}
+        onClick={() => setOpen(true)}
+      >
         {label}
-        {accessibleLabel ? <span className="sr-only">{accessibleLabel.slice(label.length)}</span> : null}
+        {accessibleLabel ? (
+          <span className="sr-only">{accessibleLabel.slice(label.length)}</span>
+        ) : null}
       </button>
       <Dialog
         open={open}

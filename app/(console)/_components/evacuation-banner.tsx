@@ -6,18 +6,33 @@ import { useTRPC } from "@/app/_trpc/client";
 import { Dialog } from "./dialog";
 import { useNow } from "./live";
 import { LocalTime } from "./time";
-import { ErrorNote, inputClass, linkClass, primaryButton, secondaryButton } from "./ui";
+import {
+  ErrorNote,
+  inputClass,
+  linkClass,
+  primaryButton,
+  secondaryButton,
+} from "./ui";
 
 // What the banner needs of an incident (its list shape).
 export type BannerIncident = {
   id: string;
   vmId: string;
   vmName: string;
-  evacuation: { id: string; status: string; scheduledFor: string; deadline: string; requestedAt: string } | null;
+  evacuation: {
+    id: string;
+    status: string;
+    scheduledFor: string;
+    deadline: string;
+    requestedAt: string;
+  } | null;
 };
 
 export function isComing(i: BannerIncident): boolean {
-  return i.evacuation?.status === "scheduled" || i.evacuation?.status === "in_progress";
+  return (
+    i.evacuation?.status === "scheduled" ||
+    i.evacuation?.status === "in_progress"
+  );
 }
 
 export function countdownText(ms: number): string {
@@ -65,14 +80,20 @@ export function EvacuationBanner({
   const evac = incident.evacuation!;
   const at = Date.parse(evac.scheduledFor);
   const deadline = Date.parse(evac.deadline);
-  const [until, setUntil] = useState(() => localInput(Math.min(deadline, at + 3600_000)));
+  const [until, setUntil] = useState(() =>
+    localInput(Math.min(deadline, at + 3600_000)),
+  );
   const done = async () => {
     setDialog(null);
     await queryClient.invalidateQueries({ queryKey: trpc.incident.pathKey() });
     await queryClient.invalidateQueries({ queryKey: trpc.vm.pathKey() });
   };
-  const start = useMutation(trpc.incident.startEvacuation.mutationOptions({ onSuccess: done }));
-  const defer = useMutation(trpc.incident.deferEvacuation.mutationOptions({ onSuccess: done }));
+  const start = useMutation(
+    trpc.incident.startEvacuation.mutationOptions({ onSuccess: done }),
+  );
+  const defer = useMutation(
+    trpc.incident.deferEvacuation.mutationOptions({ onSuccess: done }),
+  );
   const scheduled = evac.status === "scheduled";
   const untilMs = Date.parse(until);
   const untilProblem = !Number.isFinite(untilMs)
@@ -94,11 +115,18 @@ export function EvacuationBanner({
           : "border-violet-500 bg-violet-50 text-violet-950 dark:bg-violet-950/40 dark:text-violet-50"
       }`}
     >
-      <h2 id={labelId} className="text-lg font-semibold leading-snug sm:text-xl">
+      <h2
+        id={labelId}
+        className="text-lg leading-snug font-semibold sm:text-xl"
+      >
         {scheduled ? (
           <>
             {incident.vmName} restarts on a healthy host{" "}
-            <span className="tabular-nums" data-testid="countdown" suppressHydrationWarning>
+            <span
+              className="tabular-nums"
+              data-testid="countdown"
+              suppressHydrationWarning
+            >
               {countdownText(at - now)}
             </span>
           </>
@@ -109,24 +137,32 @@ export function EvacuationBanner({
       <p className="mt-1 text-sm">
         {scheduled ? (
           <>
-            At <LocalTime iso={evac.scheduledFor} seconds={false} />; it can be put off until <LocalTime iso={evac.deadline} seconds={false} /> at the latest.
+            At <LocalTime iso={evac.scheduledFor} seconds={false} />; it can be
+            put off until <LocalTime iso={evac.deadline} seconds={false} /> at
+            the latest.
           </>
         ) : (
           <>
-            Started <LocalTime iso={evac.scheduledFor} seconds={false} />; expected back by about <LocalTime iso={expectedEnd} seconds={false} />.
+            Started <LocalTime iso={evac.scheduledFor} seconds={false} />;
+            expected back by about{" "}
+            <LocalTime iso={expectedEnd} seconds={false} />.
           </>
         )}
       </p>
       {onIncidentPage ? (
         <dl className="mt-2 grid grid-cols-2 gap-x-4 text-sm sm:flex sm:gap-6">
           <div>
-            <dt className="text-xs font-medium uppercase tracking-wide opacity-80">Start</dt>
+            <dt className="text-xs font-medium tracking-wide uppercase opacity-80">
+              Start
+            </dt>
             <dd>
               <LocalTime iso={evac.scheduledFor} seconds={false} />
             </dd>
           </div>
           <div>
-            <dt className="text-xs font-medium uppercase tracking-wide opacity-80">Expected end</dt>
+            <dt className="text-xs font-medium tracking-wide uppercase opacity-80">
+              Expected end
+            </dt>
             <dd>
               <LocalTime iso={expectedEnd} seconds={false} />
             </dd>
@@ -135,19 +171,32 @@ export function EvacuationBanner({
       ) : null}
       {action ? (
         <p className="mt-3 text-sm">
-          <span className="font-semibold">{scheduled ? "Before it: " : "Now: "}</span>
+          <span className="font-semibold">
+            {scheduled ? "Before it: " : "Now: "}
+          </span>
           {action}{" "}
-          <Link href={`/incidents/${incident.id}#playbook`} className={`${linkClass} whitespace-nowrap`}>
+          <Link
+            href={`/incidents/${incident.id}#playbook`}
+            className={`${linkClass} whitespace-nowrap`}
+          >
             {onIncidentPage ? "All steps below" : "Open the playbook"}
           </Link>
         </p>
       ) : null}
       {scheduled && canAct ? (
         <div className="mt-3 flex flex-wrap gap-2">
-          <button type="button" className={primaryButton} onClick={() => setDialog("start")}>
+          <button
+            type="button"
+            className={primaryButton}
+            onClick={() => setDialog("start")}
+          >
             Restart now
           </button>
-          <button type="button" className={secondaryButton} onClick={() => setDialog("defer")}>
+          <button
+            type="button"
+            className={secondaryButton}
+            onClick={() => setDialog("defer")}
+          >
             Defer
           </button>
         </div>
@@ -161,8 +210,9 @@ export function EvacuationBanner({
         onConfirm={() => start.mutate({ id: incident.id })}
       >
         <p>
-          {incident.vmName} stops and starts again on a healthy host within minutes. Everything held only in its memory is lost, as in a
-          shutdown; its disks stay with it.
+          {incident.vmName} stops and starts again on a healthy host within
+          minutes. Everything held only in its memory is lost, as in a shutdown;
+          its disks stay with it.
         </p>
         <ErrorNote error={start.error} />
       </Dialog>
@@ -173,14 +223,22 @@ export function EvacuationBanner({
         confirmLabel="Defer"
         busy={defer.isPending}
         confirmDisabled={untilProblem !== null}
-        onConfirm={() => defer.mutate({ id: incident.id, until: new Date(untilMs).toISOString() })}
+        onConfirm={() =>
+          defer.mutate({
+            id: incident.id,
+            until: new Date(untilMs).toISOString(),
+          })
+        }
       >
         <p>
-          Choose a later time for the restart: at the latest <LocalTime iso={evac.deadline} seconds={false} />, the limit your provider
-          sets.
+          Choose a later time for the restart: at the latest{" "}
+          <LocalTime iso={evac.deadline} seconds={false} />, the limit your
+          provider sets.
         </p>
         <label className="block">
-          <span className="mb-1 block text-xs font-medium">New time (your time zone)</span>
+          <span className="mb-1 block text-xs font-medium">
+            New time (your time zone)
+          </span>
           <input
             type="datetime-local"
             className={inputClass}
@@ -198,13 +256,22 @@ export function EvacuationBanner({
             ["Latest", deadline],
           ].map(([label, t]) =>
             (t as number) <= deadline ? (
-              <button key={label as string} type="button" className={secondaryButton} onClick={() => setUntil(localInput(t as number))}>
+              <button
+                key={label as string}
+                type="button"
+                className={secondaryButton}
+                onClick={() => setUntil(localInput(t as number))}
+              >
                 {label}
               </button>
             ) : null,
           )}
         </div>
-        {untilProblem ? <p className="text-xs text-red-700 dark:text-red-300">{untilProblem}</p> : null}
+        {untilProblem ? (
+          <p className="text-xs text-red-700 dark:text-red-300">
+            {untilProblem}
+          </p>
+        ) : null}
         <ErrorNote error={defer.error} />
       </Dialog>
     </section>

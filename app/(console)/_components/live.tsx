@@ -12,7 +12,10 @@ export const LIVE_POLL_MS = 3000;
 // what a change of the stamp can change on screen
 const LIVE_ROUTERS = ["incident", "vm", "logEntry"];
 
-const LiveContext = createContext<{ syncedAt: number; failing: boolean }>({ syncedAt: 0, failing: false });
+const LiveContext = createContext<{ syncedAt: number; failing: boolean }>({
+  syncedAt: 0,
+  failing: false,
+});
 
 export function LiveProvider({ children }: { children: React.ReactNode }) {
   const trpc = useTRPC();
@@ -34,13 +37,22 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
         predicate: (q) => {
           const path = q.queryKey[0];
           if (!Array.isArray(path)) return false;
-          return LIVE_ROUTERS.includes(String(path[0])) && !(path[0] === "incident" && path[1] === "stamp");
+          return (
+            LIVE_ROUTERS.includes(String(path[0])) &&
+            !(path[0] === "incident" && path[1] === "stamp")
+          );
         },
       });
     }
     last.current = current;
   }, [current, queryClient]);
-  return <LiveContext.Provider value={{ syncedAt: stamp.dataUpdatedAt, failing: stamp.isError }}>{children}</LiveContext.Provider>;
+  return (
+    <LiveContext.Provider
+      value={{ syncedAt: stamp.dataUpdatedAt, failing: stamp.isError }}
+    >
+      {children}
+    </LiveContext.Provider>
+  );
 }
 
 // The current time, re-read every `ms` (a countdown, "n s ago").
@@ -63,13 +75,23 @@ export function agoText(seconds: number): string {
 export function LiveStatus() {
   const { syncedAt, failing } = useContext(LiveContext);
   const now = useNow(1000);
-  const seconds = syncedAt ? Math.max(0, Math.floor((now - syncedAt) / 1000)) : null;
+  const seconds = syncedAt
+    ? Math.max(0, Math.floor((now - syncedAt) / 1000))
+    : null;
   const stale = failing || seconds === null || seconds > 30;
   return (
-    <p className="inline-flex items-center gap-1.5 text-xs text-slate-600 dark:text-slate-300" data-testid="live-status">
-      <span aria-hidden className={`h-2 w-2 rounded-full ${stale ? "bg-slate-400" : "bg-emerald-500"}`} />
+    <p
+      className="inline-flex items-center gap-1.5 text-xs text-slate-600 dark:text-slate-300"
+      data-testid="live-status"
+    >
+      <span
+        aria-hidden
+        className={`h-2 w-2 rounded-full ${stale ? "bg-slate-400" : "bg-emerald-500"}`}
+      />
       <span suppressHydrationWarning>
-        {seconds === null ? "Connecting…" : `${failing ? "Reconnecting · " : "Live · "}updated ${agoText(seconds)}`}
+        {seconds === null
+          ? "Connecting…"
+          : `${failing ? "Reconnecting · " : "Live · "}updated ${agoText(seconds)}`}
       </span>
     </p>
   );

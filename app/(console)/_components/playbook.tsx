@@ -58,19 +58,31 @@ export function StepBody({ body }: { body: string }) {
             );
           case "cmd":
             return (
-              <div key={i} className="overflow-hidden rounded-md bg-slate-900 dark:bg-black/60">
+              <div
+                key={i}
+                className="overflow-hidden rounded-md bg-slate-900 dark:bg-black/60"
+              >
                 <div className="flex items-center justify-between border-b border-slate-700 px-4 py-1 text-xs text-slate-300">
                   <span>Run on the VM</span>
                   <CopyButton text={b.lines.join("\n")} label="Copy" />
                 </div>
-                <pre tabIndex={0} aria-label="Commands" className="overflow-x-auto px-4 py-3 font-mono text-[13px] leading-5 text-slate-100">
+                <pre
+                  tabIndex={0}
+                  aria-label="Commands"
+                  className="overflow-x-auto px-4 py-3 font-mono text-[13px] leading-5 text-slate-100"
+                >
                   <code>{b.lines.map((l) => `$ ${l}`).join("\n")}</code>
                 </pre>
               </div>
             );
           case "out":
             return (
-              <pre key={i} tabIndex={0} aria-label="Sample output" className="overflow-x-auto rounded-md border border-slate-200 bg-slate-50 px-4 py-2 font-mono text-[13px] leading-5 text-slate-700 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-300">
+              <pre
+                key={i}
+                tabIndex={0}
+                aria-label="Sample output"
+                className="overflow-x-auto rounded-md border border-slate-200 bg-slate-50 px-4 py-2 font-mono text-[13px] leading-5 text-slate-700 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-300"
+              >
                 {b.lines.join("\n")}
               </pre>
             );
@@ -80,13 +92,20 @@ export function StepBody({ body }: { body: string }) {
   );
 }
 
-export function PlaybookSteps({ steps }: { steps: { title: string; body: string }[] }) {
+export function PlaybookSteps({
+  steps,
+}: {
+  steps: { title: string; body: string }[];
+}) {
   return (
     <ol className="divide-y divide-slate-200 dark:divide-slate-800">
       {steps.map((s, i) => (
         <li key={i} className="px-4 py-4">
           <h3 className="mb-2 flex items-baseline gap-2 font-semibold">
-            <span aria-hidden className="grid h-6 w-6 shrink-0 place-items-center rounded-full bg-rose-100 text-xs font-bold text-rose-800 dark:bg-rose-950 dark:text-rose-200">
+            <span
+              aria-hidden
+              className="grid h-6 w-6 shrink-0 place-items-center rounded-full bg-rose-100 text-xs font-bold text-rose-800 dark:bg-rose-950 dark:text-rose-200"
+            >
               {i + 1}
             </span>
             <span>{s.title}</span>

@@ -8,4 +8,6 @@ export type IncidentDetail = Outputs["incident"]["byId"];
 export type LogEntry = Outputs["logEntry"]["list"]["data"][number];
 export type VmItem = Outputs["vm"]["list"]["data"][number];
 
-export const byNextCursor = { getNextPageParam: (p: { nextCursor: string | null }) => p.nextCursor };
+export const byNextCursor = {
+  getNextPageParam: (p: { nextCursor: string | null }) => p.nextCursor,
+};

@@ -9,12 +9,16 @@ import { incidentListInput } from "./list-input";
 export function IncidentList({ status }: { status?: IncidentStatus }) {
   const trpc = useTRPC();
   const q = useSuspenseInfiniteQuery(
-    trpc.incident.list.infiniteQueryOptions(incidentListInput(status), { getNextPageParam: (last) => last.nextCursor }),
+    trpc.incident.list.infiniteQueryOptions(incidentListInput(status), {
+      getNextPageParam: (last) => last.nextCursor,
+    }),
   );
   const items = q.data.pages.flatMap((p) => p.data);
   if (!items.length) {
     return (
-      <EmptyState title={status ? `No ${status} incidents` : "No incidents yet"}>
+      <EmptyState
+        title={status ? `No ${status} incidents` : "No incidents yet"}
+      >
         When a memory error hits one of your VMs, its incident appears here.
       </EmptyState>
     );
@@ -23,7 +27,11 @@ export function IncidentList({ status }: { status?: IncidentStatus }) {
     <>
       <IncidentTable incidents={items} />
       <LoadMore q={q} />
-      {q.error ? <p role="alert" className="p-3 text-sm text-red-700">{q.error.message}</p> : null}
+      {q.error ? (
+        <p role="alert" className="p-3 text-sm text-red-700">
+          {q.error.message}
+        </p>
+      ) : null}
     </>
   );
 }

@@ -5,5 +5,8 @@ export const PAGE_SIZE = 50;
 
 export function incidentListInput(status: string | undefined) {
   const s = INCIDENT_STATUSES.find((x) => x === status);
-  return { limit: PAGE_SIZE, ...(s ? { status: s } : {}) } as { limit: number; status?: IncidentStatus };
+  return { limit: PAGE_SIZE, ...(s ? { status: s } : {}) } as {
+    limit: number;
+    status?: IncidentStatus;
+  };
 }

@@ -11,7 +11,11 @@ import { consoleViewer } from "@/server/auth";
 
 export const metadata: Metadata = { title: "Incidents" };
 
-export default async function IncidentsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function IncidentsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   if (!(await consoleViewer())) return null;
   const sp = await searchParams;
   const status = typeof sp.status === "string" ? sp.status : undefined;
@@ -28,7 +32,10 @@ export default async function IncidentsPage({ searchParams }: { searchParams: Pr
       />
       <StatusTabs current={input.status ?? "all"} />
       <Card>
-        <Suspense key={input.status ?? "all"} fallback={<TableSkeleton label="Loading incidents" />}>
+        <Suspense
+          key={input.status ?? "all"}
+          fallback={<TableSkeleton label="Loading incidents" />}
+        >
           <IncidentList status={input.status} />
         </Suspense>
       </Card>

@@ -10,13 +10,18 @@ import { consoleViewer } from "@/server/auth";
 
 export const metadata: Metadata = { title: "Logs" };
 
-export default async function LogsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function LogsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   if (!(await consoleViewer())) return null;
   const filters = parseLogFilters(await searchParams);
   const input = logListInput(filters, now());
   prefetch(trpc.logEntry.filters.queryOptions());
   prefetch(trpc.logEntry.list.infiniteQueryOptions(input, byNextCursor));
-  if (filters.entry) prefetch(trpc.logEntry.byId.queryOptions({ insertId: filters.entry }));
+  if (filters.entry)
+    prefetch(trpc.logEntry.byId.queryOptions({ insertId: filters.entry }));
   return (
     <HydrateClient>
       <PageHeader
@@ -28,12 +33,21 @@ export default async function LogsPage({ searchParams }: { searchParams: Promise
           <LogFiltersForm filters={filters} />
         </Suspense>
         {filters.entry ? (
-          <Suspense fallback={<Card><TableSkeleton rows={2} label="Loading the linked entry" /></Card>}>
+          <Suspense
+            fallback={
+              <Card>
+                <TableSkeleton rows={2} label="Loading the linked entry" />
+              </Card>
+            }
+          >
             <LinkedEntry insertId={filters.entry} />
           </Suspense>
         ) : null}
         <Card>
-          <Suspense key={JSON.stringify(input)} fallback={<TableSkeleton label="Loading log entries" />}>
+          <Suspense
+            key={JSON.stringify(input)}
+            fallback={<TableSkeleton label="Loading log entries" />}
+          >
             <LogResults input={input} filters={filters} />
           </Suspense>
         </Card>

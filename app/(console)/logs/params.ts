@@ -2,7 +2,12 @@ import { SEVERITIES } from "@/db/constants";
 import type { Severity } from "@/db/constants";
 
 // The logs explorer's state lives in the query string, so every view is a link.
-export const RANGES = { "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400 } as const;
+export const RANGES = {
+  "1h": 3600,
+  "24h": 86400,
+  "7d": 7 * 86400,
+  "30d": 30 * 86400,
+} as const;
 export type RangeKey = keyof typeof RANGES | "all" | "custom";
 
 export type LogFilters = {
@@ -23,15 +28,23 @@ function iso(v: unknown): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-export function parseLogFilters(sp: Record<string, string | string[] | undefined>): LogFilters {
-  const one = (k: string) => (typeof sp[k] === "string" ? (sp[k] as string) : undefined);
+export function parseLogFilters(
+  sp: Record<string, string | string[] | undefined>,
+): LogFilters {
+  const one = (k: string) =>
+    typeof sp[k] === "string" ? (sp[k] as string) : undefined;
   const project = one("project");
   const vm = one("vm");
   const severity = SEVERITIES.find((s) => s === one("severity"));
   const since = iso(one("since"));
   const until = iso(one("until"));
   const r = one("range");
-  const range: RangeKey = r && (r in RANGES || r === "all") ? (r as RangeKey) : since || until ? "custom" : "7d";
+  const range: RangeKey =
+    r && (r in RANGES || r === "all")
+      ? (r as RangeKey)
+      : since || until
+        ? "custom"
+        : "7d";
   const entry = one("entry");
   return {
     ...(project && ID.test(project) ? { project } : {}),
@@ -64,7 +77,12 @@ export const LOG_PAGE_SIZE = 50;
 // The list query for a moment in time: relative ranges become absolute here (on the server),
 // and the client gets this exact input so both share one query key.
 export function logListInput(f: LogFilters, at: Date) {
-  const since = f.range in RANGES ? new Date(at.getTime() - RANGES[f.range as keyof typeof RANGES] * 1000).toISOString() : f.since;
+  const since =
+    f.range in RANGES
+      ? new Date(
+          at.getTime() - RANGES[f.range as keyof typeof RANGES] * 1000,
+        ).toISOString()
+      : f.since;
   return {
     limit: LOG_PAGE_SIZE,
     ...(f.project ? { projectId: f.project } : {}),

@@ -10,7 +10,10 @@ export default function FleetPage() {
   prefetch(trpc.operator.overview.queryOptions());
   return (
     <HydrateClient>
-      <PageHeader title="Fleet health" description="Hosts by state under the current policy, hosts nearing their thresholds, what comes in and what waits to go out." />
+      <PageHeader
+        title="Fleet health"
+        description="Hosts by state under the current policy, hosts nearing their thresholds, what comes in and what waits to go out."
+      />
       <Suspense fallback={<Skeleton className="h-96" />}>
         <FleetView />
       </Suspense>

@@ -1,5 +1,8 @@
 // Operator API: uncorrelated events.
-import { listUncorrelatedEvents, UncorrelatedQuery } from "@/server/ingest/uncorrelated";
+import {
+  listUncorrelatedEvents,
+  UncorrelatedQuery,
+} from "@/server/ingest/uncorrelated";
 import { defineRoute } from "../router";
 import { listOf, UncorrelatedEventOut } from "../schemas";
 
@@ -10,9 +13,18 @@ export const adminEventRoutes = [
     operationId: "listUncorrelatedEvents",
     auth: ["operator"],
     tag: "operator",
-    summary: "Uncorrelated events (unknown_vm, host_mismatch) as received, newest first",
+    summary:
+      "Uncorrelated events (unknown_vm, host_mismatch) as received, newest first",
     query: UncorrelatedQuery,
-    responses: { 200: { description: "Uncorrelated events, newest first", schema: listOf(UncorrelatedEventOut, "UncorrelatedEventList") } },
-    handler: async ({ db, query }) => ({ status: 200, body: await listUncorrelatedEvents(db, query) }),
+    responses: {
+      200: {
+        description: "Uncorrelated events, newest first",
+        schema: listOf(UncorrelatedEventOut, "UncorrelatedEventList"),
+      },
+    },
+    handler: async ({ db, query }) => ({
+      status: 200,
+      body: await listUncorrelatedEvents(db, query),
+    }),
   }),
 ];

@@ -12,12 +12,23 @@ import {
   startEvacuationNowByOperator,
 } from "@/server/policy/evacuations";
 import { collectFleetGauges } from "@/server/policy/fleet";
-import { getHostHealth, HostListQuery, listHostHealth } from "@/server/policy/health";
+import {
+  getHostHealth,
+  HostListQuery,
+  listHostHealth,
+} from "@/server/policy/health";
 import { PolicyInput } from "@/server/policy/policy-settings";
 import { previewPolicy } from "@/server/policy/preview";
 import { OperatorId } from "../conventions";
 import { defineRoute } from "../router";
-import { ErrorBody, EvacuationOut, FleetHostOut, HostHealthOut, listOf, PolicyPreviewOut } from "../schemas";
+import {
+  ErrorBody,
+  EvacuationOut,
+  FleetHostOut,
+  HostHealthOut,
+  listOf,
+  PolicyPreviewOut,
+} from "../schemas";
 
 const op = ["operator"] as ["operator"];
 const actor = "operator";
@@ -30,10 +41,17 @@ export const adminHealthRoutes = [
     operationId: "getHostHealth",
     auth: op,
     tag: "health",
-    summary: "A host's health now: healthy, degraded or evacuate, by distinct pages within the policy window",
+    summary:
+      "A host's health now: healthy, degraded or evacuate, by distinct pages within the policy window",
     params: z.object({ hostId: OperatorId }),
-    responses: { 200: { description: "Host health", schema: HostHealthOut }, 404: err("Unknown host") },
-    handler: async ({ db, params }) => ({ status: 200, body: await getHostHealth(db, params.hostId, now()) }),
+    responses: {
+      200: { description: "Host health", schema: HostHealthOut },
+      404: err("Unknown host"),
+    },
+    handler: async ({ db, params }) => ({
+      status: 200,
+      body: await getHostHealth(db, params.hostId, now()),
+    }),
   }),
   defineRoute({
     method: "GET",
@@ -41,10 +59,19 @@ export const adminHealthRoutes = [
     operationId: "listHosts",
     auth: op,
     tag: "health",
-    summary: "The fleet: every host with its state now, by id (filter with state)",
+    summary:
+      "The fleet: every host with its state now, by id (filter with state)",
     query: HostListQuery,
-    responses: { 200: { description: "Hosts", schema: listOf(FleetHostOut, "FleetHostList") } },
-    handler: async ({ db, query }) => ({ status: 200, body: await listHostHealth(db, query, now()) }),
+    responses: {
+      200: {
+        description: "Hosts",
+        schema: listOf(FleetHostOut, "FleetHostList"),
+      },
+    },
+    handler: async ({ db, query }) => ({
+      status: 200,
+      body: await listHostHealth(db, query, now()),
+    }),
   }),
   defineRoute({
     method: "POST",
@@ -57,12 +84,20 @@ export const adminHealthRoutes = [
     params: z.object({ vmId: OperatorId }),
     body: EvacuateInput,
     responses: {
-      202: { description: "Scheduled (or already active)", schema: z.object({ evacuationId: z.string() }) },
+      202: {
+        description: "Scheduled (or already active)",
+        schema: z.object({ evacuationId: z.string() }),
+      },
       404: err("Unknown VM"),
       409: err("The VM is stopped"),
     },
     handler: async ({ db, params, body }) => {
-      const r = await requestEvacuation({ db, actor }, params.vmId, body, now());
+      const r = await requestEvacuation(
+        { db, actor },
+        params.vmId,
+        body,
+        now(),
+      );
       return { status: 202, body: { evacuationId: r.evacuationId } };
     },
   }),
@@ -74,8 +109,16 @@ export const adminHealthRoutes = [
     tag: "evacuations",
     summary: "Evacuations, newest first",
     query: EvacuationQuery,
-    responses: { 200: { description: "Evacuations", schema: listOf(EvacuationOut, "EvacuationList") } },
-    handler: async ({ db, query }) => ({ status: 200, body: await listEvacuations(db, query) }),
+    responses: {
+      200: {
+        description: "Evacuations",
+        schema: listOf(EvacuationOut, "EvacuationList"),
+      },
+    },
+    handler: async ({ db, query }) => ({
+      status: 200,
+      body: await listEvacuations(db, query),
+    }),
   }),
   defineRoute({
     method: "DELETE",
@@ -83,14 +126,18 @@ export const adminHealthRoutes = [
     operationId: "cancelEvacuation",
     auth: op,
     tag: "evacuations",
-    summary: "Cancel a scheduled or in-progress evacuation; its incident goes back to open",
+    summary:
+      "Cancel a scheduled or in-progress evacuation; its incident goes back to open",
     params: z.object({ evacuationId: EvacuationId }),
     responses: {
       200: { description: "The cancelled evacuation", schema: EvacuationOut },
       404: err("Unknown evacuation"),
       409: err("Already completed or cancelled"),
     },
-    handler: async ({ db, params }) => ({ status: 200, body: await cancelEvacuation({ db, actor }, params.evacuationId, now()) }),
+    handler: async ({ db, params }) => ({
+      status: 200,
+      body: await cancelEvacuation({ db, actor }, params.evacuationId, now()),
+    }),
   }),
   defineRoute({
     method: "POST",
@@ -98,14 +145,22 @@ export const adminHealthRoutes = [
     operationId: "startEvacuation",
     auth: op,
     tag: "evacuations",
-    summary: "Start a scheduled evacuation now, whatever time the tenant chose (the control plane hears vm.evacuation_rescheduled)",
+    summary:
+      "Start a scheduled evacuation now, whatever time the tenant chose (the control plane hears vm.evacuation_rescheduled)",
     params: z.object({ evacuationId: EvacuationId }),
     responses: {
       200: { description: "The started evacuation", schema: EvacuationOut },
       404: err("Unknown evacuation"),
       409: err("No longer scheduled"),
     },
-    handler: async ({ db, params }) => ({ status: 200, body: await startEvacuationNowByOperator({ db, actor }, params.evacuationId, now()) }),
+    handler: async ({ db, params }) => ({
+      status: 200,
+      body: await startEvacuationNowByOperator(
+        { db, actor },
+        params.evacuationId,
+        now(),
+      ),
+    }),
   }),
   defineRoute({
     method: "POST",
@@ -113,10 +168,20 @@ export const adminHealthRoutes = [
     operationId: "previewPolicy",
     auth: op,
     tag: "policy",
-    summary: "What a policy change (any part of the policy) would do to the fleet now; nothing is changed",
+    summary:
+      "What a policy change (any part of the policy) would do to the fleet now; nothing is changed",
     body: PolicyInput,
-    responses: { 200: { description: "Hosts per state now and under the candidate; VMs it would evacuate", schema: PolicyPreviewOut } },
-    handler: async ({ db, body }) => ({ status: 200, body: await previewPolicy(db, body, now()) }),
+    responses: {
+      200: {
+        description:
+          "Hosts per state now and under the candidate; VMs it would evacuate",
+        schema: PolicyPreviewOut,
+      },
+    },
+    handler: async ({ db, body }) => ({
+      status: 200,
+      body: await previewPolicy(db, body, now()),
+    }),
   }),
   defineRoute({
     method: "GET",
@@ -126,16 +191,26 @@ export const adminHealthRoutes = [
     tag: "operator",
     summary:
       "Prometheus metrics: ingestion (events, rejections by reason incl. whole requests, transaction time), deliveries (attempt time, event-to-delivery latency by channel), queue depth, fleet health, the process",
-    description: "Text format 0.0.4, or OpenMetrics 1.0.0 when Accept asks for application/openmetrics-text (as Prometheus does).",
+    description:
+      "Text format 0.0.4, or OpenMetrics 1.0.0 when Accept asks for application/openmetrics-text (as Prometheus does).",
     responses: {
       200: {
         description: "The metrics",
-        contentType: ["text/plain; version=0.0.4", "application/openmetrics-text; version=1.0.0"],
+        contentType: [
+          "text/plain; version=0.0.4",
+          "application/openmetrics-text; version=1.0.0",
+        ],
       },
     },
     handler: async ({ req, db }) => {
-      const { contentType, body } = await renderMetrics(await collectFleetGauges(db, now()), wantsOpenMetrics(req.headers.get("accept")));
-      return new Response(body, { status: 200, headers: { "content-type": contentType, "cache-control": "no-store" } });
+      const { contentType, body } = await renderMetrics(
+        await collectFleetGauges(db, now()),
+        wantsOpenMetrics(req.headers.get("accept")),
+      );
+      return new Response(body, {
+        status: 200,
+        headers: { "content-type": contentType, "cache-control": "no-store" },
+      });
     },
   }),
 ];

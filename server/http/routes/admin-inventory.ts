@@ -49,7 +49,10 @@ export const adminInventoryRoutes = [
     params: z.object({ tenantId: OperatorId }),
     body: TenantInput,
     responses: { 200: { description: "The stored tenant", schema: TenantOut } },
-    handler: async ({ db, params, body }) => ({ status: 200, body: await upsertTenant({ db, actor }, params.tenantId, body) }),
+    handler: async ({ db, params, body }) => ({
+      status: 200,
+      body: await upsertTenant({ db, actor }, params.tenantId, body),
+    }),
   }),
   defineRoute({
     method: "PUT",
@@ -60,8 +63,14 @@ export const adminInventoryRoutes = [
     summary: "Create or update a project",
     params: z.object({ projectId: OperatorId }),
     body: ProjectInput,
-    responses: { 200: { description: "The stored project", schema: ProjectOut }, 409: err("Project of another tenant") },
-    handler: async ({ db, params, body }) => ({ status: 200, body: await upsertProject({ db, actor }, params.projectId, body) }),
+    responses: {
+      200: { description: "The stored project", schema: ProjectOut },
+      409: err("Project of another tenant"),
+    },
+    handler: async ({ db, params, body }) => ({
+      status: 200,
+      body: await upsertProject({ db, actor }, params.projectId, body),
+    }),
   }),
   defineRoute({
     method: "PUT",
@@ -73,7 +82,10 @@ export const adminInventoryRoutes = [
     params: z.object({ hostId: OperatorId }),
     body: HostInput,
     responses: { 200: { description: "The stored host", schema: HostOut } },
-    handler: async ({ db, params, body }) => ({ status: 200, body: await upsertHost({ db, actor }, params.hostId, body) }),
+    handler: async ({ db, params, body }) => ({
+      status: 200,
+      body: await upsertHost({ db, actor }, params.hostId, body),
+    }),
   }),
   defineRoute({
     method: "POST",
@@ -83,8 +95,14 @@ export const adminInventoryRoutes = [
     tag: "credentials",
     summary: "Make a host token (shown once)",
     params: z.object({ hostId: OperatorId }),
-    responses: { 201: { description: "The new token", schema: SecretOut }, 404: err("Unknown host") },
-    handler: async ({ db, params }) => ({ status: 201, body: await createHostToken({ db, actor }, params.hostId) }),
+    responses: {
+      201: { description: "The new token", schema: SecretOut },
+      404: err("Unknown host"),
+    },
+    handler: async ({ db, params }) => ({
+      status: 201,
+      body: await createHostToken({ db, actor }, params.hostId),
+    }),
   }),
   defineRoute({
     method: "GET",
@@ -94,8 +112,17 @@ export const adminInventoryRoutes = [
     tag: "credentials",
     summary: "List a host's active tokens",
     params: z.object({ hostId: OperatorId }),
-    responses: { 200: { description: "Tokens (never the secret)", schema: HostTokenListOut }, 404: err("Unknown host") },
-    handler: async ({ db, params }) => ({ status: 200, body: await listHostTokens(db, params.hostId) }),
+    responses: {
+      200: {
+        description: "Tokens (never the secret)",
+        schema: HostTokenListOut,
+      },
+      404: err("Unknown host"),
+    },
+    handler: async ({ db, params }) => ({
+      status: 200,
+      body: await listHostTokens(db, params.hostId),
+    }),
   }),
   defineRoute({
     method: "DELETE",
@@ -117,11 +144,18 @@ export const adminInventoryRoutes = [
     operationId: "putVm",
     auth: op,
     tag: "inventory",
-    summary: "Create, update or move a VM (a new hostId is a move at placedAt; null = stopped)",
+    summary:
+      "Create, update or move a VM (a new hostId is a move at placedAt; null = stopped)",
     params: z.object({ vmId: OperatorId }),
     body: VmInput,
-    responses: { 200: { description: "The stored VM", schema: VmAdminOut }, 409: err("Another project for an existing VM") },
-    handler: async ({ db, params, body }) => ({ status: 200, body: await upsertVm({ db, actor }, params.vmId, body) }),
+    responses: {
+      200: { description: "The stored VM", schema: VmAdminOut },
+      409: err("Another project for an existing VM"),
+    },
+    handler: async ({ db, params, body }) => ({
+      status: 200,
+      body: await upsertVm({ db, actor }, params.vmId, body),
+    }),
   }),
   defineRoute({
     method: "DELETE",
@@ -145,8 +179,14 @@ export const adminInventoryRoutes = [
     tag: "credentials",
     summary: "Make a tenant API key (shown once)",
     params: z.object({ tenantId: OperatorId }),
-    responses: { 201: { description: "The new key", schema: KeyOut }, 404: err("Unknown tenant") },
-    handler: async ({ db, params }) => ({ status: 201, body: await createApiKey({ db, actor }, params.tenantId) }),
+    responses: {
+      201: { description: "The new key", schema: KeyOut },
+      404: err("Unknown tenant"),
+    },
+    handler: async ({ db, params }) => ({
+      status: 201,
+      body: await createApiKey({ db, actor }, params.tenantId),
+    }),
   }),
   defineRoute({
     method: "GET",
@@ -156,8 +196,14 @@ export const adminInventoryRoutes = [
     tag: "credentials",
     summary: "List a tenant's active API keys",
     params: z.object({ tenantId: OperatorId }),
-    responses: { 200: { description: "Keys (never the secret)", schema: ApiKeyListOut }, 404: err("Unknown tenant") },
-    handler: async ({ db, params }) => ({ status: 200, body: await listApiKeys(db, params.tenantId) }),
+    responses: {
+      200: { description: "Keys (never the secret)", schema: ApiKeyListOut },
+      404: err("Unknown tenant"),
+    },
+    handler: async ({ db, params }) => ({
+      status: 200,
+      body: await listApiKeys(db, params.tenantId),
+    }),
   }),
   defineRoute({
     method: "DELETE",
@@ -179,10 +225,17 @@ export const adminInventoryRoutes = [
     operationId: "addMember",
     auth: op,
     tag: "inventory",
-    summary: "Add (or change the role of) a tenant member; they get a sign-in email",
+    summary:
+      "Add (or change the role of) a tenant member; they get a sign-in email",
     params: z.object({ tenantId: OperatorId }),
     body: MemberInput,
-    responses: { 201: { description: "The membership", schema: MemberOut }, 404: err("Unknown tenant") },
-    handler: async ({ db, params, body }) => ({ status: 201, body: await addMember({ db, actor }, params.tenantId, body) }),
+    responses: {
+      201: { description: "The membership", schema: MemberOut },
+      404: err("Unknown tenant"),
+    },
+    handler: async ({ db, params, body }) => ({
+      status: 201,
+      body: await addMember({ db, actor }, params.tenantId, body),
+    }),
   }),
 ];

@@ -1,7 +1,11 @@
 // Operator API: the policy document and the control-plane callback.
 import { now } from "@/server/clock";
 import { CallbackInput, putCallback } from "@/server/policy/callback-settings";
-import { getPolicy, PolicyInput, putPolicy } from "@/server/policy/policy-settings";
+import {
+  getPolicy,
+  PolicyInput,
+  putPolicy,
+} from "@/server/policy/policy-settings";
 import { defineRoute } from "../router";
 import { CallbackOut, PolicyOut } from "../schemas";
 
@@ -28,7 +32,10 @@ export const adminPolicyRoutes = [
     summary: "Set the health policy (omitted fields keep their value)",
     body: PolicyInput,
     responses: { 200: { description: "Policy", schema: PolicyOut } },
-    handler: async ({ db, body }) => ({ status: 200, body: await putPolicy({ db, actor }, body) }),
+    handler: async ({ db, body }) => ({
+      status: 200,
+      body: await putPolicy({ db, actor }, body),
+    }),
   }),
   defineRoute({
     method: "PUT",
@@ -36,9 +43,13 @@ export const adminPolicyRoutes = [
     operationId: "putCallback",
     auth: op,
     tag: "policy",
-    summary: "Where evacuation requests go; the secret is answered when first made and on rotateSecret",
+    summary:
+      "Where evacuation requests go; the secret is answered when first made and on rotateSecret",
     body: CallbackInput,
     responses: { 200: { description: "Callback", schema: CallbackOut } },
-    handler: async ({ db, body }) => ({ status: 200, body: await putCallback({ db, actor }, body, now()) }),
+    handler: async ({ db, body }) => ({
+      status: 200,
+      body: await putCallback({ db, actor }, body, now()),
+    }),
   }),
 ];

@@ -13,11 +13,27 @@ import { tenantEvacuationRoutes } from "./tenant-evacuations";
 import { tenantReadRoutes } from "./tenant-reads";
 import { tenantWebhookRoutes } from "./tenant-webhooks";
 
-const domainRoutes: RouteDef[] = [...ingestRoutes, ...adminInventoryRoutes, ...adminPolicyRoutes, ...adminEventRoutes, ...adminHealthRoutes, ...tenantReadRoutes, ...tenantEvacuationRoutes, ...tenantWebhookRoutes];
+const domainRoutes: RouteDef[] = [
+  ...ingestRoutes,
+  ...adminInventoryRoutes,
+  ...adminPolicyRoutes,
+  ...adminEventRoutes,
+  ...adminHealthRoutes,
+  ...tenantReadRoutes,
+  ...tenantEvacuationRoutes,
+  ...tenantWebhookRoutes,
+];
 
 const Health = z
-  .object({ status: z.enum(["ok", "degraded"]), database: z.boolean(), workers: z.boolean() })
-  .meta({ id: "Health", description: "ok when the database answers and the workers run" });
+  .object({
+    status: z.enum(["ok", "degraded"]),
+    database: z.boolean(),
+    workers: z.boolean(),
+  })
+  .meta({
+    id: "Health",
+    description: "ok when the database answers and the workers run",
+  });
 
 const metaRoutes: RouteDef[] = [
   defineRoute({
@@ -27,7 +43,14 @@ const metaRoutes: RouteDef[] = [
     auth: ["none"],
     tag: "meta",
     summary: "This document (OpenAPI 3.1)",
-    responses: { 200: { description: "OpenAPI 3.1", schema: z.record(z.string(), z.unknown()).describe("an OpenAPI 3.1 document") } },
+    responses: {
+      200: {
+        description: "OpenAPI 3.1",
+        schema: z
+          .record(z.string(), z.unknown())
+          .describe("an OpenAPI 3.1 document"),
+      },
+    },
     handler: async () => ({ status: 200, body: openApiDocument() }),
   }),
   defineRoute({
@@ -39,10 +62,17 @@ const metaRoutes: RouteDef[] = [
     summary: "Liveness of the database and the workers",
     responses: {
       200: { description: "Healthy", schema: Health },
-      503: { description: "The database or the workers are down", schema: Health },
+      503: {
+        description: "The database or the workers are down",
+        schema: Health,
+      },
     },
     handler: async () => {
-      const h = await (async () => checkHealth(await getDb()))().catch(() => ({ status: "degraded" as const, database: false, workers: false }));
+      const h = await (async () => checkHealth(await getDb()))().catch(() => ({
+        status: "degraded" as const,
+        database: false,
+        workers: false,
+      }));
       return { status: h.status === "ok" ? 200 : 503, body: h };
     },
   }),

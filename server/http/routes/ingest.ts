@@ -14,7 +14,10 @@ import { ErrorBody, ErrorDetailOut } from "../schemas";
 export const MAX_BATCH_EVENTS = 1000;
 
 // Per host and process: 20,000 events of burst, 5,000 events/s sustained.
-export const ingestRateLimiter = new RateLimiter({ capacity: 20_000, refillPerSecond: 5_000 });
+export const ingestRateLimiter = new RateLimiter({
+  capacity: 20_000,
+  refillPerSecond: 5_000,
+});
 
 const IngestAnswerSchema = z
   .object({
@@ -24,24 +27,38 @@ const IngestAnswerSchema = z
     results: z.array(
       z
         .object({
-          id: z.string().nullable().describe("the event's id as sent (null when it had none)"),
+          id: z
+            .string()
+            .nullable()
+            .describe("the event's id as sent (null when it had none)"),
           status: z.enum(["accepted", "duplicate", "rejected"]),
           error: z
-            .object({ code: z.string(), message: z.string(), details: z.array(ErrorDetailOut).optional() })
+            .object({
+              code: z.string(),
+              message: z.string(),
+              details: z.array(ErrorDetailOut).optional(),
+            })
             .optional()
             .describe("why a rejected event was rejected"),
         })
         .meta({ id: "IngestResult" }),
     ),
   })
-  .meta({ id: "IngestAnswer", description: "Per-event results in input order" });
+  .meta({
+    id: "IngestAnswer",
+    description: "Per-event results in input order",
+  });
 
 const err = (d: string) => ({ description: d, schema: ErrorBody });
 
-const CloudEventDoc = CloudEvent.meta({ id: "CloudEvent", description: "A memory-error event, CloudEvents 1.0 structured mode" });
+const CloudEventDoc = CloudEvent.meta({
+  id: "CloudEvent",
+  description: "A memory-error event, CloudEvents 1.0 structured mode",
+});
 const EventDataDoc = MemoryErrorData.meta({
   id: "MemoryErrorData",
-  description: "The event's data: in binary content mode the whole body, its attributes being ce-* headers",
+  description:
+    "The event's data: in binary content mode the whole body, its attributes being ce-* headers",
 });
 
 // CloudEvents HTTP binary content mode (the SDKs' default): the attributes travel as headers.
@@ -63,13 +80,16 @@ const ingestContent: RawBodyDef = {
       "application/cloudevents+json": { schema: one },
       "application/cloudevents-batch+json": { schema: batch },
       // with ce-* headers (binary content mode) the body is one event's data
-      "application/json": { schema: { oneOf: [one, batch, schemaOf(EventDataDoc)] } },
+      "application/json": {
+        schema: { oneOf: [one, batch, schemaOf(EventDataDoc)] },
+      },
     };
   },
   headers: [
     {
       name: "Content-Encoding",
-      description: "gzip on any form; the 1 MiB limit applies to the decompressed body (413 beyond it)",
+      description:
+        "gzip on any form; the 1 MiB limit applies to the decompressed body (413 beyond it)",
       schema: { type: "string", enum: ["gzip", "x-gzip", "identity"] },
     },
     ...CE_HEADERS.map(([attr, what]) => ({
@@ -87,13 +107,19 @@ export const ingestRoutes = [
     operationId: "ingestEvents",
     auth: ["host"],
     tag: "ingestion",
-    summary: "Report memory-error events (CloudEvents 1.0: structured single or batch of ≤ 1,000, or binary mode; ≤ 1 MiB, gzip allowed)",
+    summary:
+      "Report memory-error events (CloudEvents 1.0: structured single or batch of ≤ 1,000, or binary mode; ≤ 1 MiB, gzip allowed)",
     rawBody: ingestContent,
     // whole requests refused, by reason (per-event rejections are counted by ingestEvents)
     onError: (e) => metrics.ingestRequestsRejected.inc({ reason: e.code }),
     responses: {
-      200: { description: "Per-event results in input order", schema: IngestAnswerSchema },
-      400: err("Unparseable body or broken gzip, not CloudEvents, wrong form for the media type, or (single or binary mode) an invalid event"),
+      200: {
+        description: "Per-event results in input order",
+        schema: IngestAnswerSchema,
+      },
+      400: err(
+        "Unparseable body or broken gzip, not CloudEvents, wrong form for the media type, or (single or binary mode) an invalid event",
+      ),
       401: err("Missing or unknown host token"),
       403: err("Single mode: an event of another host"),
       413: err("Over 1 MiB (decompressed) or over 1,000 events"),
@@ -101,7 +127,8 @@ export const ingestRoutes = [
       429: err("Host over its rate (Retry-After)"),
     },
     handler: async ({ req, db, principal }) => {
-      if (principal?.kind !== "host") throw new ApiError("forbidden", "Events need a host token");
+      if (principal?.kind !== "host")
+        throw new ApiError("forbidden", "Events need a host token");
       const mt = mediaTypeOf(req);
       const kinds: Record<string, "single" | "batch" | "either"> = {
         "application/cloudevents+json": "single",
@@ -122,27 +149,52 @@ export const ingestRoutes = [
       try {
         body = JSON.parse(text);
       } catch {
-        throw new ValidationError(binary ? "Body is not valid JSON (binary mode: the body is the event's data)" : "Body is not valid JSON");
+        throw new ValidationError(
+          binary
+            ? "Body is not valid JSON (binary mode: the body is the event's data)"
+            : "Body is not valid JSON",
+        );
       }
       let mode: "single" | "batch";
       if (binary) {
         body = eventFromBinaryMode(req.headers, body);
         mode = "single";
       } else if (Array.isArray(body)) {
-        if (kind === "single") throw new ValidationError("application/cloudevents+json takes one event; send a batch as application/cloudevents-batch+json");
+        if (kind === "single")
+          throw new ValidationError(
+            "application/cloudevents+json takes one event; send a batch as application/cloudevents-batch+json",
+          );
         mode = "batch";
       } else if (body !== null && typeof body === "object") {
-        if (kind === "batch") throw new ValidationError("application/cloudevents-batch+json takes a JSON array of events");
+        if (kind === "batch")
+          throw new ValidationError(
+            "application/cloudevents-batch+json takes a JSON array of events",
+          );
         mode = "single";
       } else {
-        throw new ValidationError("Body must be a CloudEvent object or an array of them");
+        throw new ValidationError(
+          "Body must be a CloudEvent object or an array of them",
+        );
       }
       const events = mode === "batch" ? (body as unknown[]) : [body];
       if (events.length > MAX_BATCH_EVENTS) {
-        throw new ApiError("payload_too_large", `A batch holds at most ${MAX_BATCH_EVENTS} events (got ${events.length})`);
+        throw new ApiError(
+          "payload_too_large",
+          `A batch holds at most ${MAX_BATCH_EVENTS} events (got ${events.length})`,
+        );
       }
-      ingestRateLimiter.take(principal.hostId, Math.max(1, events.length), "events from this host");
-      const answer = await ingestEvents(db, { hostId: principal.hostId, events, mode, receivedAt: now(), binary });
+      ingestRateLimiter.take(
+        principal.hostId,
+        Math.max(1, events.length),
+        "events from this host",
+      );
+      const answer = await ingestEvents(db, {
+        hostId: principal.hostId,
+        events,
+        mode,
+        receivedAt: now(),
+        binary,
+      });
       return { status: 200, body: answer };
     },
   }),

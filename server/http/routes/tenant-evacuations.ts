@@ -4,8 +4,17 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { now } from "@/server/clock";
 import { getIncidentDetail } from "@/server/incidents/incident-detail";
-import { getMaintenanceWindow, MaintenanceWindow, MaintenanceWindowInput, putMaintenanceWindow } from "@/server/policy/maintenance-window";
-import { DeferInput, deferEvacuation, startEvacuationNow } from "@/server/policy/evacuations";
+import {
+  getMaintenanceWindow,
+  MaintenanceWindow,
+  MaintenanceWindowInput,
+  putMaintenanceWindow,
+} from "@/server/policy/maintenance-window";
+import {
+  DeferInput,
+  deferEvacuation,
+  startEvacuationNow,
+} from "@/server/policy/evacuations";
 import type { TenantActorContext } from "@/server/policy/evacuations";
 import { OperatorId } from "../conventions";
 import type { Principal } from "../principal";
@@ -18,14 +27,31 @@ const err = (d: string) => ({ description: d, schema: ErrorBody });
 
 function ctxOf(db: Db, principal: Principal | null): TenantActorContext {
   const tenantId = tenantOf(principal);
-  return { db, tenantId, actor: principal?.kind === "tenant" ? `api_key:${principal.keyId}` : "unknown" };
+  return {
+    db,
+    tenantId,
+    actor:
+      principal?.kind === "tenant" ? `api_key:${principal.keyId}` : "unknown",
+  };
 }
 
 const IncidentParams = z.object({ incidentId: z.string().max(64) });
 const ProjectParams = z.object({ projectId: OperatorId });
-const incidentAnswer = { 200: { description: "The incident, with its timeline and filled playbook", schema: IncidentDetailOut } };
-const WindowOut = MaintenanceWindow.meta({ id: "MaintenanceWindow", description: "When the project's VMs may be restarted, weekly, in the window's time zone" }).nullable();
-const notScheduled = { 404: err("No such incident of this tenant"), 409: err("The incident's evacuation is not (or no longer) scheduled") };
+const incidentAnswer = {
+  200: {
+    description: "The incident, with its timeline and filled playbook",
+    schema: IncidentDetailOut,
+  },
+};
+const WindowOut = MaintenanceWindow.meta({
+  id: "MaintenanceWindow",
+  description:
+    "When the project's VMs may be restarted, weekly, in the window's time zone",
+}).nullable();
+const notScheduled = {
+  404: err("No such incident of this tenant"),
+  409: err("The incident's evacuation is not (or no longer) scheduled"),
+};
 
 export const tenantEvacuationRoutes = [
   defineRoute({
@@ -34,13 +60,17 @@ export const tenantEvacuationRoutes = [
     operationId: "startEvacuationNow",
     auth: tenant,
     tag: "tenant",
-    summary: "Approve the scheduled restart now: scheduledFor becomes now and the restart starts",
+    summary:
+      "Approve the scheduled restart now: scheduledFor becomes now and the restart starts",
     params: IncidentParams,
     responses: { ...incidentAnswer, ...notScheduled },
     handler: async ({ db, params, principal }) => {
       const ctx = ctxOf(db, principal);
       await startEvacuationNow(ctx, params.incidentId, now());
-      return { status: 200, body: await getIncidentDetail(db, ctx.tenantId, params.incidentId) };
+      return {
+        status: 200,
+        body: await getIncidentDetail(db, ctx.tenantId, params.incidentId),
+      };
     },
   }),
   defineRoute({
@@ -49,14 +79,18 @@ export const tenantEvacuationRoutes = [
     operationId: "deferEvacuation",
     auth: tenant,
     tag: "tenant",
-    summary: "Move the scheduled restart later: until is after scheduledFor and at most the evacuation's deadline",
+    summary:
+      "Move the scheduled restart later: until is after scheduledFor and at most the evacuation's deadline",
     params: IncidentParams,
     body: DeferInput,
     responses: { ...incidentAnswer, ...notScheduled },
     handler: async ({ db, params, body, principal }) => {
       const ctx = ctxOf(db, principal);
       await deferEvacuation(ctx, params.incidentId, body, now());
-      return { status: 200, body: await getIncidentDetail(db, ctx.tenantId, params.incidentId) };
+      return {
+        status: 200,
+        body: await getIncidentDetail(db, ctx.tenantId, params.incidentId),
+      };
     },
   }),
   defineRoute({
@@ -67,8 +101,18 @@ export const tenantEvacuationRoutes = [
     tag: "tenant",
     summary: "The project's maintenance window (null: none)",
     params: ProjectParams,
-    responses: { 200: { description: "The window or null", schema: WindowOut }, 404: err("No such project of this tenant") },
-    handler: async ({ db, params, principal }) => ({ status: 200, body: await getMaintenanceWindow(db, tenantOf(principal), params.projectId) }),
+    responses: {
+      200: { description: "The window or null", schema: WindowOut },
+      404: err("No such project of this tenant"),
+    },
+    handler: async ({ db, params, principal }) => ({
+      status: 200,
+      body: await getMaintenanceWindow(
+        db,
+        tenantOf(principal),
+        params.projectId,
+      ),
+    }),
   }),
   defineRoute({
     method: "PUT",
@@ -80,10 +124,18 @@ export const tenantEvacuationRoutes = [
       "Set (or, with null, clear) the project's maintenance window: a new evacuation of its VMs is scheduled at the window's next opening if that comes before the evacuation's deadline",
     params: ProjectParams,
     body: MaintenanceWindowInput,
-    responses: { 200: { description: "The stored window or null", schema: WindowOut }, 404: err("No such project of this tenant") },
+    responses: {
+      200: { description: "The stored window or null", schema: WindowOut },
+      404: err("No such project of this tenant"),
+    },
     handler: async ({ db, params, body, principal }) => ({
       status: 200,
-      body: await putMaintenanceWindow(ctxOf(db, principal), params.projectId, body, now()),
+      body: await putMaintenanceWindow(
+        ctxOf(db, principal),
+        params.projectId,
+        body,
+        now(),
+      ),
     }),
   }),
 ];

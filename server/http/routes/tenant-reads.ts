@@ -9,13 +9,21 @@ import { getVmForTenant, listVms, VmQuery } from "@/server/vms/vms";
 import { OperatorId } from "../conventions";
 import type { Principal } from "../principal";
 import { defineRoute } from "../router";
-import { ErrorBody, IncidentDetailOut, IncidentOut, listOf, LogEntryOut, VmOut } from "../schemas";
+import {
+  ErrorBody,
+  IncidentDetailOut,
+  IncidentOut,
+  listOf,
+  LogEntryOut,
+  VmOut,
+} from "../schemas";
 
 const tenant = ["tenant"] as ["tenant"];
 const err = (d: string) => ({ description: d, schema: ErrorBody });
 
 export function tenantOf(p: Principal | null): string {
-  if (p?.kind !== "tenant") throw new ApiError("forbidden", "This endpoint needs a tenant API key");
+  if (p?.kind !== "tenant")
+    throw new ApiError("forbidden", "This endpoint needs a tenant API key");
   return p.tenantId;
 }
 
@@ -28,8 +36,16 @@ export const tenantReadRoutes = [
     tag: "tenant",
     summary: "Critical log entries, newest first",
     query: LogEntryQuery,
-    responses: { 200: { description: "Log entries, newest first", schema: listOf(LogEntryOut, "LogEntryList") } },
-    handler: async ({ db, query, principal }) => ({ status: 200, body: await listLogEntries(db, tenantOf(principal), query) }),
+    responses: {
+      200: {
+        description: "Log entries, newest first",
+        schema: listOf(LogEntryOut, "LogEntryList"),
+      },
+    },
+    handler: async ({ db, query, principal }) => ({
+      status: 200,
+      body: await listLogEntries(db, tenantOf(principal), query),
+    }),
   }),
   defineRoute({
     method: "GET",
@@ -39,8 +55,16 @@ export const tenantReadRoutes = [
     tag: "tenant",
     summary: "Incidents, newest first",
     query: IncidentQuery,
-    responses: { 200: { description: "Incidents, newest first", schema: listOf(IncidentOut, "IncidentList") } },
-    handler: async ({ db, query, principal }) => ({ status: 200, body: await listIncidents(db, tenantOf(principal), query) }),
+    responses: {
+      200: {
+        description: "Incidents, newest first",
+        schema: listOf(IncidentOut, "IncidentList"),
+      },
+    },
+    handler: async ({ db, query, principal }) => ({
+      status: 200,
+      body: await listIncidents(db, tenantOf(principal), query),
+    }),
   }),
   defineRoute({
     method: "GET",
@@ -50,7 +74,10 @@ export const tenantReadRoutes = [
     tag: "tenant",
     summary: "One incident with its timeline and filled playbook",
     params: z.object({ incidentId: z.string().max(64) }),
-    responses: { 200: { description: "The incident", schema: IncidentDetailOut }, 404: err("No such incident of this tenant") },
+    responses: {
+      200: { description: "The incident", schema: IncidentDetailOut },
+      404: err("No such incident of this tenant"),
+    },
     handler: async ({ db, params, principal }) => ({
       status: 200,
       body: await getIncidentDetail(db, tenantOf(principal), params.incidentId),
@@ -64,8 +91,13 @@ export const tenantReadRoutes = [
     tag: "tenant",
     summary: "VMs with their memory health, by id",
     query: VmQuery,
-    responses: { 200: { description: "VMs, by id", schema: listOf(VmOut, "VmList") } },
-    handler: async ({ db, query, principal }) => ({ status: 200, body: await listVms(db, tenantOf(principal), query, now()) }),
+    responses: {
+      200: { description: "VMs, by id", schema: listOf(VmOut, "VmList") },
+    },
+    handler: async ({ db, query, principal }) => ({
+      status: 200,
+      body: await listVms(db, tenantOf(principal), query, now()),
+    }),
   }),
   defineRoute({
     method: "GET",
@@ -75,7 +107,13 @@ export const tenantReadRoutes = [
     tag: "tenant",
     summary: "One VM with its memory health",
     params: z.object({ vmId: OperatorId }),
-    responses: { 200: { description: "The VM", schema: VmOut }, 404: err("No such VM of this tenant") },
-    handler: async ({ db, params, principal }) => ({ status: 200, body: await getVmForTenant(db, tenantOf(principal), params.vmId, now()) }),
+    responses: {
+      200: { description: "The VM", schema: VmOut },
+      404: err("No such VM of this tenant"),
+    },
+    handler: async ({ db, params, principal }) => ({
+      status: 200,
+      body: await getVmForTenant(db, tenantOf(principal), params.vmId, now()),
+    }),
   }),
 ];

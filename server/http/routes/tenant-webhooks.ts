@@ -26,7 +26,10 @@ import {
 } from "@/server/notify/webhook-endpoints";
 import type { TenantServiceContext } from "@/server/notify/webhook-endpoints";
 import type { Db } from "@/db/client";
-import { MAX_WEBHOOK_ENDPOINTS, WEBHOOK_ACTION_LIMITS } from "@/server/notify/tenant-caps";
+import {
+  MAX_WEBHOOK_ENDPOINTS,
+  WEBHOOK_ACTION_LIMITS,
+} from "@/server/notify/tenant-caps";
 import type { Principal } from "../principal";
 import { defineRoute } from "../router";
 import { ErrorBody, listOf, Timestamp } from "../schemas";
@@ -39,7 +42,12 @@ const notFound = { 404: err("No such webhook endpoint of this tenant") };
 // A tenant API key acts with member rights.
 function ctxOf(db: Db, principal: Principal | null): TenantServiceContext {
   const tenantId = tenantOf(principal);
-  return { db, tenantId, actor: principal?.kind === "tenant" ? `api_key:${principal.keyId}` : "unknown" };
+  return {
+    db,
+    tenantId,
+    actor:
+      principal?.kind === "tenant" ? `api_key:${principal.keyId}` : "unknown",
+  };
 }
 
 const IdParams = z.object({ id: z.string().max(64) });
@@ -56,8 +64,16 @@ const EndpointOut = z
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
-  .meta({ id: "Webhook", description: "A webhook subscription (the signing secret only on create and rotate-secret)" });
-const EndpointWithSecretOut = EndpointOut.extend({ secret: z.string().describe("whsec_…; answered only here and on rotate-secret") }).meta({
+  .meta({
+    id: "Webhook",
+    description:
+      "A webhook subscription (the signing secret only on create and rotate-secret)",
+  });
+const EndpointWithSecretOut = EndpointOut.extend({
+  secret: z
+    .string()
+    .describe("whsec_…; answered only here and on rotate-secret"),
+}).meta({
   id: "WebhookWithSecret",
 });
 const DeliveryOut = z
@@ -81,7 +97,9 @@ const DeliveryOut = z
     ),
   })
   .meta({ id: "WebhookDelivery" });
-const NotificationSettingsOut = NotificationSettings.meta({ id: "NotificationSettings" });
+const NotificationSettingsOut = NotificationSettings.meta({
+  id: "NotificationSettings",
+});
 
 export const tenantWebhookRoutes = [
   defineRoute({
@@ -92,8 +110,16 @@ export const tenantWebhookRoutes = [
     tag: "webhooks",
     summary: "Webhook subscriptions, newest first",
     query: ListWebhookEndpointsInput,
-    responses: { 200: { description: "{ data, nextCursor }", schema: listOf(EndpointOut, "WebhookList") } },
-    handler: async ({ db, query, principal }) => ({ status: 200, body: await listWebhookEndpoints(ctxOf(db, principal), query) }),
+    responses: {
+      200: {
+        description: "{ data, nextCursor }",
+        schema: listOf(EndpointOut, "WebhookList"),
+      },
+    },
+    handler: async ({ db, query, principal }) => ({
+      status: 200,
+      body: await listWebhookEndpoints(ctxOf(db, principal), query),
+    }),
   }),
   defineRoute({
     method: "POST",
@@ -104,10 +130,16 @@ export const tenantWebhookRoutes = [
     summary: "Subscribe an endpoint; the signing secret is answered only now",
     body: CreateWebhookEndpointInput,
     responses: {
-      201: { description: "The subscription with its secret", schema: EndpointWithSecretOut },
+      201: {
+        description: "The subscription with its secret",
+        schema: EndpointWithSecretOut,
+      },
       409: err(`The tenant has ${MAX_WEBHOOK_ENDPOINTS} endpoints already`),
     },
-    handler: async ({ db, body, principal }) => ({ status: 201, body: await createWebhookEndpoint(ctxOf(db, principal), body) }),
+    handler: async ({ db, body, principal }) => ({
+      status: 201,
+      body: await createWebhookEndpoint(ctxOf(db, principal), body),
+    }),
   }),
   defineRoute({
     method: "PATCH",
@@ -115,13 +147,19 @@ export const tenantWebhookRoutes = [
     operationId: "updateWebhook",
     auth: tenant,
     tag: "webhooks",
-    summary: "Change a subscription; { status: \"enabled\" } re-enables it",
+    summary: 'Change a subscription; { status: "enabled" } re-enables it',
     params: IdParams,
     body: WebhookEndpointPatch,
-    responses: { 200: { description: "The subscription", schema: EndpointOut }, ...notFound },
+    responses: {
+      200: { description: "The subscription", schema: EndpointOut },
+      ...notFound,
+    },
     handler: async ({ db, params, body, principal }) => ({
       status: 200,
-      body: await updateWebhookEndpoint(ctxOf(db, principal), { ...body, id: params.id }),
+      body: await updateWebhookEndpoint(ctxOf(db, principal), {
+        ...body,
+        id: params.id,
+      }),
     }),
   }),
   defineRoute({
@@ -147,12 +185,20 @@ export const tenantWebhookRoutes = [
     summary: "Send a webhook.test message",
     params: IdParams,
     responses: {
-      202: { description: "Queued", schema: z.object({ messageId: z.string() }) },
+      202: {
+        description: "Queued",
+        schema: z.object({ messageId: z.string() }),
+      },
       409: err("The endpoint is disabled"),
-      429: err(`More than ${WEBHOOK_ACTION_LIMITS.test.capacity} test messages a minute for this tenant (Retry-After)`),
+      429: err(
+        `More than ${WEBHOOK_ACTION_LIMITS.test.capacity} test messages a minute for this tenant (Retry-After)`,
+      ),
       ...notFound,
     },
-    handler: async ({ db, params, principal }) => ({ status: 202, body: await sendTestWebhook(ctxOf(db, principal), { id: params.id }) }),
+    handler: async ({ db, params, principal }) => ({
+      status: 202,
+      body: await sendTestWebhook(ctxOf(db, principal), { id: params.id }),
+    }),
   }),
   defineRoute({
     method: "POST",
@@ -163,10 +209,18 @@ export const tenantWebhookRoutes = [
     summary: "Make a new signing secret; the old one still signs for 24 h",
     params: IdParams,
     responses: {
-      200: { description: "The subscription with its new secret", schema: EndpointWithSecretOut.extend({ previousSecretExpiresAt: Timestamp }).meta({ id: "WebhookWithNewSecret" }) },
+      200: {
+        description: "The subscription with its new secret",
+        schema: EndpointWithSecretOut.extend({
+          previousSecretExpiresAt: Timestamp,
+        }).meta({ id: "WebhookWithNewSecret" }),
+      },
       ...notFound,
     },
-    handler: async ({ db, params, principal }) => ({ status: 200, body: await rotateWebhookSecret(ctxOf(db, principal), { id: params.id }) }),
+    handler: async ({ db, params, principal }) => ({
+      status: 200,
+      body: await rotateWebhookSecret(ctxOf(db, principal), { id: params.id }),
+    }),
   }),
   defineRoute({
     method: "GET",
@@ -177,10 +231,19 @@ export const tenantWebhookRoutes = [
     summary: "Deliveries to the endpoint with every attempt, newest first",
     params: IdParams,
     query: WebhookDeliveriesQuery,
-    responses: { 200: { description: "{ data, nextCursor }", schema: listOf(DeliveryOut, "WebhookDeliveryList") }, ...notFound },
+    responses: {
+      200: {
+        description: "{ data, nextCursor }",
+        schema: listOf(DeliveryOut, "WebhookDeliveryList"),
+      },
+      ...notFound,
+    },
     handler: async ({ db, params, query, principal }) => ({
       status: 200,
-      body: await listWebhookDeliveries(ctxOf(db, principal), { ...query, endpointId: params.id }),
+      body: await listWebhookDeliveries(ctxOf(db, principal), {
+        ...query,
+        endpointId: params.id,
+      }),
     }),
   }),
   defineRoute({
@@ -190,16 +253,27 @@ export const tenantWebhookRoutes = [
     auth: tenant,
     tag: "webhooks",
     summary: "Replay a delivery: the same webhook-id, signed afresh",
-    params: z.object({ id: z.string().max(64), deliveryId: z.string().max(64) }),
+    params: z.object({
+      id: z.string().max(64),
+      deliveryId: z.string().max(64),
+    }),
     responses: {
-      202: { description: "Queued", schema: z.object({ deliveryId: z.string(), messageId: z.string() }) },
+      202: {
+        description: "Queued",
+        schema: z.object({ deliveryId: z.string(), messageId: z.string() }),
+      },
       409: err("The endpoint is disabled"),
-      429: err(`More than ${WEBHOOK_ACTION_LIMITS.retry.capacity} retries a minute for this tenant (Retry-After)`),
+      429: err(
+        `More than ${WEBHOOK_ACTION_LIMITS.retry.capacity} retries a minute for this tenant (Retry-After)`,
+      ),
       404: err("No such delivery of this endpoint"),
     },
     handler: async ({ db, params, principal }) => ({
       status: 202,
-      body: await retryWebhookDelivery(ctxOf(db, principal), { endpointId: params.id, deliveryId: params.deliveryId }),
+      body: await retryWebhookDelivery(ctxOf(db, principal), {
+        endpointId: params.id,
+        deliveryId: params.deliveryId,
+      }),
     }),
   }),
   defineRoute({
@@ -212,14 +286,22 @@ export const tenantWebhookRoutes = [
     params: IdParams,
     body: RecoverBody,
     responses: {
-      202: { description: "Queued", schema: z.object({ count: z.number().int() }) },
+      202: {
+        description: "Queued",
+        schema: z.object({ count: z.number().int() }),
+      },
       409: err("The endpoint is disabled"),
-      429: err(`More than ${WEBHOOK_ACTION_LIMITS.recover.capacity} recoveries an hour for this tenant (Retry-After)`),
+      429: err(
+        `More than ${WEBHOOK_ACTION_LIMITS.recover.capacity} recoveries an hour for this tenant (Retry-After)`,
+      ),
       ...notFound,
     },
     handler: async ({ db, params, body, principal }) => ({
       status: 202,
-      body: await recoverWebhookMessages(ctxOf(db, principal), { endpointId: params.id, since: body.since }),
+      body: await recoverWebhookMessages(ctxOf(db, principal), {
+        endpointId: params.id,
+        since: body.since,
+      }),
     }),
   }),
   defineRoute({
@@ -229,9 +311,13 @@ export const tenantWebhookRoutes = [
     auth: tenant,
     tag: "notifications",
     summary: "Email recipients, minimum severity and digest",
-    responses: { 200: { description: "Settings", schema: NotificationSettingsOut } },
+    responses: {
+      200: { description: "Settings", schema: NotificationSettingsOut },
+    },
     handler: async ({ db, principal }) => {
-      const { emails, minSeverity, digest } = await getNotificationSettings(ctxOf(db, principal));
+      const { emails, minSeverity, digest } = await getNotificationSettings(
+        ctxOf(db, principal),
+      );
       return { status: 200, body: { emails, minSeverity, digest } };
     },
   }),
@@ -243,7 +329,12 @@ export const tenantWebhookRoutes = [
     tag: "notifications",
     summary: "Set the notification settings (omitted fields keep their value)",
     body: NotificationSettingsInput,
-    responses: { 200: { description: "Settings", schema: NotificationSettingsOut } },
-    handler: async ({ db, body, principal }) => ({ status: 200, body: await updateNotificationSettings(ctxOf(db, principal), body) }),
+    responses: {
+      200: { description: "Settings", schema: NotificationSettingsOut },
+    },
+    handler: async ({ db, body, principal }) => ({
+      status: 200,
+      body: await updateNotificationSettings(ctxOf(db, principal), body),
+    }),
   }),
 ];

@@ -4,28 +4,51 @@ import { getIncidentDetail } from "@/server/incidents/incident-detail";
 import { IncidentQuery, listIncidents } from "@/server/incidents/incidents";
 import { tenantStamp, typicalRestartSeconds } from "@/server/incidents/live";
 import { getOverview } from "@/server/incidents/overview";
-import { DeferInput, deferEvacuation, startEvacuationNow } from "@/server/policy/evacuations";
+import {
+  DeferInput,
+  deferEvacuation,
+  startEvacuationNow,
+} from "@/server/policy/evacuations";
 import { memberProcedure, router, tenantProcedure } from "../init";
 
 export const IncidentById = z.object({ id: z.string().min(1).max(64) });
 
 export const incidentRouter = router({
-  list: tenantProcedure.input(IncidentQuery).query(({ ctx, input }) => listIncidents(ctx.db, ctx.tenantId, input)),
+  list: tenantProcedure
+    .input(IncidentQuery)
+    .query(({ ctx, input }) => listIncidents(ctx.db, ctx.tenantId, input)),
   // the console's incident page: the incident and how long a restart typically takes
   byId: tenantProcedure.input(IncidentById).query(async ({ ctx, input }) => ({
     ...(await getIncidentDetail(ctx.db, ctx.tenantId, input.id)),
     typicalRestartSeconds: await typicalRestartSeconds(ctx.db),
   })),
   // polled by open console tabs: their data is refetched only when this changes
-  stamp: tenantProcedure.query(async ({ ctx }) => ({ stamp: await tenantStamp(ctx.db, ctx.tenantId) })),
-  overview: tenantProcedure.query(({ ctx }) => getOverview(ctx.db, ctx.tenantId, now())),
+  stamp: tenantProcedure.query(async ({ ctx }) => ({
+    stamp: await tenantStamp(ctx.db, ctx.tenantId),
+  })),
+  overview: tenantProcedure.query(({ ctx }) =>
+    getOverview(ctx.db, ctx.tenantId, now()),
+  ),
   // the tenant's say in when its VM restarts (members and owners)
-  startEvacuation: memberProcedure.input(IncidentById).mutation(async ({ ctx, input }) => {
-    await startEvacuationNow({ db: ctx.db, actor: ctx.actor, tenantId: ctx.tenantId }, input.id, now());
-    return getIncidentDetail(ctx.db, ctx.tenantId, input.id);
-  }),
-  deferEvacuation: memberProcedure.input(IncidentById.extend(DeferInput.shape)).mutation(async ({ ctx, input }) => {
-    await deferEvacuation({ db: ctx.db, actor: ctx.actor, tenantId: ctx.tenantId }, input.id, { until: input.until }, now());
-    return getIncidentDetail(ctx.db, ctx.tenantId, input.id);
-  }),
+  startEvacuation: memberProcedure
+    .input(IncidentById)
+    .mutation(async ({ ctx, input }) => {
+      await startEvacuationNow(
+        { db: ctx.db, actor: ctx.actor, tenantId: ctx.tenantId },
+        input.id,
+        now(),
+      );
+      return getIncidentDetail(ctx.db, ctx.tenantId, input.id);
+    }),
+  deferEvacuation: memberProcedure
+    .input(IncidentById.extend(DeferInput.shape))
+    .mutation(async ({ ctx, input }) => {
+      await deferEvacuation(
+        { db: ctx.db, actor: ctx.actor, tenantId: ctx.tenantId },
+        input.id,
+        { until: input.until },
+        now(),
+      );
+      return getIncidentDetail(ctx.db, ctx.tenantId, input.id);
+    }),
 });

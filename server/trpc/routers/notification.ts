@@ -28,26 +28,54 @@ import {
 import { memberProcedure, router, tenantProcedure } from "../init";
 
 type Ctx = { db: Db; tenantId: string; actor: string };
-const svc = (ctx: Ctx) => ({ db: ctx.db, tenantId: ctx.tenantId, actor: ctx.actor });
+const svc = (ctx: Ctx) => ({
+  db: ctx.db,
+  tenantId: ctx.tenantId,
+  actor: ctx.actor,
+});
 
 // Notification settings, webhook endpoints and their delivery log: thin adapters over the same
 // services as the REST API. A viewer reads; members and owners change (spec.md, "Users").
 export const notificationRouter = router({
-  settings: tenantProcedure.query(({ ctx }) => getNotificationSettings(svc(ctx))),
-  updateSettings: memberProcedure.input(NotificationSettingsInput).mutation(({ ctx, input }) => updateNotificationSettings(svc(ctx), input)),
+  settings: tenantProcedure.query(({ ctx }) =>
+    getNotificationSettings(svc(ctx)),
+  ),
+  updateSettings: memberProcedure
+    .input(NotificationSettingsInput)
+    .mutation(({ ctx, input }) => updateNotificationSettings(svc(ctx), input)),
 
-  listWebhooks: tenantProcedure.input(ListWebhookEndpointsInput).query(({ ctx, input }) => listWebhookEndpoints(svc(ctx), input)),
-  webhookById: tenantProcedure.input(WebhookEndpointIdInput).query(({ ctx, input }) => getWebhookEndpoint(svc(ctx), input)),
-  createWebhook: memberProcedure.input(CreateWebhookEndpointInput).mutation(({ ctx, input }) => createWebhookEndpoint(svc(ctx), input)),
-  updateWebhook: memberProcedure.input(UpdateWebhookEndpointInput).mutation(({ ctx, input }) => updateWebhookEndpoint(svc(ctx), input)),
-  deleteWebhook: memberProcedure.input(WebhookEndpointIdInput).mutation(async ({ ctx, input }) => {
-    await deleteWebhookEndpoint(svc(ctx), input);
-    return { id: input.id, deleted: true as const };
-  }),
-  sendTest: memberProcedure.input(WebhookEndpointIdInput).mutation(({ ctx, input }) => sendTestWebhook(svc(ctx), input)),
-  rotateSecret: memberProcedure.input(WebhookEndpointIdInput).mutation(({ ctx, input }) => rotateWebhookSecret(svc(ctx), input)),
+  listWebhooks: tenantProcedure
+    .input(ListWebhookEndpointsInput)
+    .query(({ ctx, input }) => listWebhookEndpoints(svc(ctx), input)),
+  webhookById: tenantProcedure
+    .input(WebhookEndpointIdInput)
+    .query(({ ctx, input }) => getWebhookEndpoint(svc(ctx), input)),
+  createWebhook: memberProcedure
+    .input(CreateWebhookEndpointInput)
+    .mutation(({ ctx, input }) => createWebhookEndpoint(svc(ctx), input)),
+  updateWebhook: memberProcedure
+    .input(UpdateWebhookEndpointInput)
+    .mutation(({ ctx, input }) => updateWebhookEndpoint(svc(ctx), input)),
+  deleteWebhook: memberProcedure
+    .input(WebhookEndpointIdInput)
+    .mutation(async ({ ctx, input }) => {
+      await deleteWebhookEndpoint(svc(ctx), input);
+      return { id: input.id, deleted: true as const };
+    }),
+  sendTest: memberProcedure
+    .input(WebhookEndpointIdInput)
+    .mutation(({ ctx, input }) => sendTestWebhook(svc(ctx), input)),
+  rotateSecret: memberProcedure
+    .input(WebhookEndpointIdInput)
+    .mutation(({ ctx, input }) => rotateWebhookSecret(svc(ctx), input)),
 
-  listDeliveries: tenantProcedure.input(ListWebhookDeliveriesInput).query(({ ctx, input }) => listWebhookDeliveries(svc(ctx), input)),
-  retryDelivery: memberProcedure.input(RetryWebhookDeliveryInput).mutation(({ ctx, input }) => retryWebhookDelivery(svc(ctx), input)),
-  recover: memberProcedure.input(RecoverWebhookMessagesInput).mutation(({ ctx, input }) => recoverWebhookMessages(svc(ctx), input)),
+  listDeliveries: tenantProcedure
+    .input(ListWebhookDeliveriesInput)
+    .query(({ ctx, input }) => listWebhookDeliveries(svc(ctx), input)),
+  retryDelivery: memberProcedure
+    .input(RetryWebhookDeliveryInput)
+    .mutation(({ ctx, input }) => retryWebhookDelivery(svc(ctx), input)),
+  recover: memberProcedure
+    .input(RecoverWebhookMessagesInput)
+    .mutation(({ ctx, input }) => recoverWebhookMessages(svc(ctx), input)),
 });

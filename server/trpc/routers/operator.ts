@@ -1,8 +1,15 @@
 import { z } from "zod";
 import { now } from "@/server/clock";
 import { OperatorId } from "@/server/http/conventions";
-import { getOutboxEmail, listOutboxEmails, OutboxQuery } from "@/server/outbox/outbox";
-import { listUncorrelatedEvents, UncorrelatedQuery } from "@/server/ingest/uncorrelated";
+import {
+  getOutboxEmail,
+  listOutboxEmails,
+  OutboxQuery,
+} from "@/server/outbox/outbox";
+import {
+  listUncorrelatedEvents,
+  UncorrelatedQuery,
+} from "@/server/ingest/uncorrelated";
 import {
   cancelEvacuation,
   EvacuationId,
@@ -12,36 +19,85 @@ import {
   startEvacuationNowByOperator,
 } from "@/server/policy/evacuations";
 import { getFleetOverview } from "@/server/policy/fleet";
-import { getHostDetail, HostListQuery, listHostHealth } from "@/server/policy/health";
-import { getPolicy, PolicyInput, putPolicy } from "@/server/policy/policy-settings";
+import {
+  getHostDetail,
+  HostListQuery,
+  listHostHealth,
+} from "@/server/policy/health";
+import {
+  getPolicy,
+  PolicyInput,
+  putPolicy,
+} from "@/server/policy/policy-settings";
 import { previewPolicy } from "@/server/policy/preview";
 import { operatorProcedure, router } from "../init";
 
 // The operator console: fleet health, hosts, the policy, evacuations and every email whole
 // (operator sign-in only).
 export const operatorRouter = router({
-  overview: operatorProcedure.query(({ ctx }) => getFleetOverview(ctx.db, now())),
+  overview: operatorProcedure.query(({ ctx }) =>
+    getFleetOverview(ctx.db, now()),
+  ),
   hosts: operatorProcedure
-    .input(HostListQuery.extend({ order: z.enum(["id", "pressure"]).default("id") }))
+    .input(
+      HostListQuery.extend({ order: z.enum(["id", "pressure"]).default("id") }),
+    )
     .query(({ ctx, input }) => listHostHealth(ctx.db, input, now())),
-  host: operatorProcedure.input(z.object({ hostId: OperatorId })).query(({ ctx, input }) => getHostDetail(ctx.db, input.hostId, now())),
-  uncorrelated: operatorProcedure.input(UncorrelatedQuery).query(({ ctx, input }) => listUncorrelatedEvents(ctx.db, input)),
-  evacuations: operatorProcedure.input(EvacuationQuery).query(({ ctx, input }) => listEvacuations(ctx.db, input)),
+  host: operatorProcedure
+    .input(z.object({ hostId: OperatorId }))
+    .query(({ ctx, input }) => getHostDetail(ctx.db, input.hostId, now())),
+  uncorrelated: operatorProcedure
+    .input(UncorrelatedQuery)
+    .query(({ ctx, input }) => listUncorrelatedEvents(ctx.db, input)),
+  evacuations: operatorProcedure
+    .input(EvacuationQuery)
+    .query(({ ctx, input }) => listEvacuations(ctx.db, input)),
   evacuate: operatorProcedure
     .input(z.object({ vmId: OperatorId }))
-    .mutation(({ ctx, input }) => requestEvacuation({ db: ctx.db, actor: ctx.actor }, input.vmId, undefined, now())),
+    .mutation(({ ctx, input }) =>
+      requestEvacuation(
+        { db: ctx.db, actor: ctx.actor },
+        input.vmId,
+        undefined,
+        now(),
+      ),
+    ),
   cancelEvacuation: operatorProcedure
     .input(z.object({ evacuationId: EvacuationId }))
-    .mutation(({ ctx, input }) => cancelEvacuation({ db: ctx.db, actor: ctx.actor }, input.evacuationId, now())),
+    .mutation(({ ctx, input }) =>
+      cancelEvacuation(
+        { db: ctx.db, actor: ctx.actor },
+        input.evacuationId,
+        now(),
+      ),
+    ),
   // at once, whatever time the tenant chose
   startEvacuation: operatorProcedure
     .input(z.object({ evacuationId: EvacuationId }))
-    .mutation(({ ctx, input }) => startEvacuationNowByOperator({ db: ctx.db, actor: ctx.actor }, input.evacuationId, now())),
+    .mutation(({ ctx, input }) =>
+      startEvacuationNowByOperator(
+        { db: ctx.db, actor: ctx.actor },
+        input.evacuationId,
+        now(),
+      ),
+    ),
   policy: operatorProcedure.query(({ ctx }) => getPolicy(ctx.db)),
-  previewPolicy: operatorProcedure.input(PolicyInput).query(({ ctx, input }) => previewPolicy(ctx.db, input, now())),
-  updatePolicy: operatorProcedure.input(PolicyInput).mutation(({ ctx, input }) => putPolicy({ db: ctx.db, actor: ctx.actor }, input)),
-  outbox: operatorProcedure.input(OutboxQuery).query(({ ctx, input }) => listOutboxEmails(ctx.db, { operator: true }, input)),
+  previewPolicy: operatorProcedure
+    .input(PolicyInput)
+    .query(({ ctx, input }) => previewPolicy(ctx.db, input, now())),
+  updatePolicy: operatorProcedure
+    .input(PolicyInput)
+    .mutation(({ ctx, input }) =>
+      putPolicy({ db: ctx.db, actor: ctx.actor }, input),
+    ),
+  outbox: operatorProcedure
+    .input(OutboxQuery)
+    .query(({ ctx, input }) =>
+      listOutboxEmails(ctx.db, { operator: true }, input),
+    ),
   outboxEmail: operatorProcedure
     .input(z.object({ id: z.string().min(1).max(64) }))
-    .query(({ ctx, input }) => getOutboxEmail(ctx.db, { operator: true }, input.id)),
+    .query(({ ctx, input }) =>
+      getOutboxEmail(ctx.db, { operator: true }, input.id),
+    ),
 });

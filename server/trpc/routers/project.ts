@@ -3,14 +3,22 @@ import { z } from "zod";
 import { projects } from "@/db/schema";
 import { now } from "@/server/clock";
 import { OperatorId } from "@/server/http/conventions";
-import { getMaintenanceWindow, MaintenanceWindowInput, putMaintenanceWindow } from "@/server/policy/maintenance-window";
+import {
+  getMaintenanceWindow,
+  MaintenanceWindowInput,
+  putMaintenanceWindow,
+} from "@/server/policy/maintenance-window";
 import { memberProcedure, router, tenantProcedure } from "../init";
 
 // The tenant's projects and their maintenance windows.
 export const projectRouter = router({
   list: tenantProcedure.query(async ({ ctx }) => {
     const rows = await ctx.db
-      .select({ id: projects.id, name: projects.name, maintenanceWindow: projects.maintenanceWindow })
+      .select({
+        id: projects.id,
+        name: projects.name,
+        maintenanceWindow: projects.maintenanceWindow,
+      })
       .from(projects)
       .where(eq(projects.tenantId, ctx.tenantId))
       .orderBy(asc(projects.id))
@@ -19,8 +27,17 @@ export const projectRouter = router({
   }),
   maintenanceWindow: tenantProcedure
     .input(z.object({ projectId: OperatorId }))
-    .query(({ ctx, input }) => getMaintenanceWindow(ctx.db, ctx.tenantId, input.projectId)),
+    .query(({ ctx, input }) =>
+      getMaintenanceWindow(ctx.db, ctx.tenantId, input.projectId),
+    ),
   setMaintenanceWindow: memberProcedure
     .input(z.object({ projectId: OperatorId, window: MaintenanceWindowInput }))
-    .mutation(({ ctx, input }) => putMaintenanceWindow({ db: ctx.db, actor: ctx.actor, tenantId: ctx.tenantId }, input.projectId, input.window, now())),
+    .mutation(({ ctx, input }) =>
+      putMaintenanceWindow(
+        { db: ctx.db, actor: ctx.actor, tenantId: ctx.tenantId },
+        input.projectId,
+        input.window,
+        now(),
+      ),
+    ),
 });

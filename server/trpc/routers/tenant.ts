@@ -8,5 +8,7 @@ export const tenantRouter = router({
   mine: authedProcedure.query(({ ctx }) => getMyTenants(ctx.db, ctx.session)),
   switch: authedProcedure
     .input(z.object({ tenantId: OperatorId }))
-    .mutation(({ ctx, input }) => setActiveTenant(ctx.db, ctx.session, input.tenantId)),
+    .mutation(({ ctx, input }) =>
+      setActiveTenant(ctx.db, ctx.session, input.tenantId),
+    ),
 });

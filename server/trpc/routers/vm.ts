@@ -9,8 +9,19 @@ export const vmRouter = router({
   list: tenantProcedure
     .input(VmQuery.extend({ projectId: OperatorId.optional() }))
     .query(({ ctx, input }) => listVms(ctx.db, ctx.tenantId, input, now())),
-  byId: tenantProcedure.input(z.object({ vmId: OperatorId })).query(({ ctx, input }) => getVmForTenant(ctx.db, ctx.tenantId, input.vmId, now())),
+  byId: tenantProcedure
+    .input(z.object({ vmId: OperatorId }))
+    .query(({ ctx, input }) =>
+      getVmForTenant(ctx.db, ctx.tenantId, input.vmId, now()),
+    ),
   memoryHealth: tenantProcedure
-    .input(z.object({ vmId: OperatorId, days: z.number().int().min(1).max(90).default(30) }))
-    .query(({ ctx, input }) => getVmMemoryHealth(ctx.db, ctx.tenantId, input.vmId, now(), input.days)),
+    .input(
+      z.object({
+        vmId: OperatorId,
+        days: z.number().int().min(1).max(90).default(30),
+      }),
+    )
+    .query(({ ctx, input }) =>
+      getVmMemoryHealth(ctx.db, ctx.tenantId, input.vmId, now(), input.days),
+    ),
 });

@@ -1,24 +1,50 @@
 "use client";
-import { useSuspenseInfiniteQuery, useSuspenseQuery } from "@tanstack/react-query";
+import {
+  useSuspenseInfiniteQuery,
+  useSuspenseQuery,
+} from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import { actionBeforeRestart, incidentName } from "@/server/incidents/incident-name";
+import {
+  actionBeforeRestart,
+  incidentName,
+} from "@/server/incidents/incident-name";
 import { CopyButton } from "../../_components/copy-button";
-import { EvacuationBanner, isComing } from "../../_components/evacuation-banner";
+import {
+  EvacuationBanner,
+  isComing,
+} from "../../_components/evacuation-banner";
 import { LiveStatus } from "../../_components/live";
 import { SeverityBadge, StatusBadge } from "../../_components/badges";
 import { LogEntryList } from "../../_components/log-entry-list";
 import { PlaybookSteps } from "../../_components/playbook";
 import { LocalTime } from "../../_components/time";
-import { Breadcrumb, Card, EmptyState, Facts, linkClass, LoadMore } from "../../_components/ui";
+import {
+  Breadcrumb,
+  Card,
+  EmptyState,
+  Facts,
+  linkClass,
+  LoadMore,
+} from "../../_components/ui";
 import { incidentEntriesInput } from "./inputs";
 
-export function IncidentView({ incidentId, canAct }: { incidentId: string; canAct: boolean }) {
+export function IncidentView({
+  incidentId,
+  canAct,
+}: {
+  incidentId: string;
+  canAct: boolean;
+}) {
   const trpc = useTRPC();
-  const { data: inc } = useSuspenseQuery(trpc.incident.byId.queryOptions({ id: incidentId }));
+  const { data: inc } = useSuspenseQuery(
+    trpc.incident.byId.queryOptions({ id: incidentId }),
+  );
   const entries = useSuspenseInfiniteQuery(
-    trpc.logEntry.list.infiniteQueryOptions(incidentEntriesInput(incidentId), { getNextPageParam: (p) => p.nextCursor }),
+    trpc.logEntry.list.infiniteQueryOptions(incidentEntriesInput(incidentId), {
+      getNextPageParam: (p) => p.nextCursor,
+    }),
   );
   const logs = entries.data.pages.flatMap((p) => p.data);
   const name = incidentName(inc);
@@ -38,18 +64,35 @@ export function IncidentView({ incidentId, canAct }: { incidentId: string; canAc
       ) : null}
       <div>
         <div className="flex flex-wrap items-start justify-between gap-2">
-          <Breadcrumb href="/incidents" label="Incidents" current={name} mono={false} />
+          <Breadcrumb
+            href="/incidents"
+            label="Incidents"
+            current={name}
+            mono={false}
+          />
           <LiveStatus />
         </div>
-        <h1 className="break-words text-2xl font-semibold tracking-tight">{name}</h1>
-        <p className="mt-1 text-sm text-slate-600 dark:text-slate-300">{inc.playbook.title}</p>
+        <h1 className="text-2xl font-semibold tracking-tight break-words">
+          {name}
+        </h1>
+        <p className="mt-1 text-sm text-slate-600 dark:text-slate-300">
+          {inc.playbook.title}
+        </p>
         <div className="mt-2 flex flex-wrap items-center gap-2 text-sm">
           <SeverityBadge severity={inc.severity} />
           <StatusBadge status={inc.status} />
-          {inc.evacuation ? <StatusBadge status={inc.evacuation.status} label={`evacuation ${inc.evacuation.status.replace("_", " ")}`} /> : null}
+          {inc.evacuation ? (
+            <StatusBadge
+              status={inc.evacuation.status}
+              label={`evacuation ${inc.evacuation.status.replace("_", " ")}`}
+            />
+          ) : null}
           <span className="text-slate-600 dark:text-slate-300">
             VM{" "}
-            <Link href={`/vms/${encodeURIComponent(inc.vmId)}`} className={linkClass}>
+            <Link
+              href={`/vms/${encodeURIComponent(inc.vmId)}`}
+              className={linkClass}
+            >
               {inc.vmName}
             </Link>{" "}
             in {inc.projectId}
@@ -62,11 +105,23 @@ export function IncidentView({ incidentId, canAct }: { incidentId: string; canAc
           items={[
             ["Opened", <LocalTime key="o" iso={inc.openedAt} />],
             ["Last update", <LocalTime key="u" iso={inc.updatedAt} />],
-            ["Resolved", inc.resolvedAt ? <LocalTime key="r" iso={inc.resolvedAt} /> : "not yet"],
+            [
+              "Resolved",
+              inc.resolvedAt ? (
+                <LocalTime key="r" iso={inc.resolvedAt} />
+              ) : (
+                "not yet"
+              ),
+            ],
             ["Errors", inc.errorCount],
             ["Distinct poisoned pages", inc.distinctPages],
             ["Zone", inc.zone],
-            ["VM id", <span key="v" className="font-mono text-xs">{inc.vmId}</span>],
+            [
+              "VM id",
+              <span key="v" className="font-mono text-xs">
+                {inc.vmId}
+              </span>,
+            ],
             [
               "Incident id",
               <span key="i" className="flex min-w-0 items-center gap-2">
@@ -74,32 +129,55 @@ export function IncidentView({ incidentId, canAct }: { incidentId: string; canAc
                 <CopyButton text={inc.id} label="Copy id" />
               </span>,
             ],
-            ["Evacuation", inc.evacuation ? (
-              <span key="e">
-                {inc.evacuation.status.replace("_", " ")} (<LocalTime iso={inc.evacuation.scheduledFor} seconds={false} />, deadline{" "}
-                <LocalTime iso={inc.evacuation.deadline} seconds={false} />)
-              </span>
-            ) : "none"],
+            [
+              "Evacuation",
+              inc.evacuation ? (
+                <span key="e">
+                  {inc.evacuation.status.replace("_", " ")} (
+                  <LocalTime
+                    iso={inc.evacuation.scheduledFor}
+                    seconds={false}
+                  />
+                  , deadline{" "}
+                  <LocalTime iso={inc.evacuation.deadline} seconds={false} />)
+                </span>
+              ) : (
+                "none"
+              ),
+            ],
             ["Playbook", `${inc.playbook.key} v${inc.playbook.version}`],
           ]}
         />
       </Card>
 
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
-        <Card title="Playbook: what to do" id="playbook" className="lg:col-span-2">
+        <Card
+          title="Playbook: what to do"
+          id="playbook"
+          className="lg:col-span-2"
+        >
           <PlaybookSteps steps={inc.playbook.steps} />
         </Card>
         <Card title="Timeline" id="timeline" className="self-start">
           {inc.timeline.length ? (
             <ol className="relative space-y-4 p-4">
               {inc.timeline.map((t, i) => (
-                <li key={i} className="border-l-2 border-slate-200 pl-3 dark:border-slate-700">
+                <li
+                  key={i}
+                  className="border-l-2 border-slate-200 pl-3 dark:border-slate-700"
+                >
                   <div className="text-xs text-slate-600 dark:text-slate-400">
-                    <LocalTime iso={t.at} /> · <span className="font-medium">{t.kind.replace(/_/g, " ")}</span>
+                    <LocalTime iso={t.at} /> ·{" "}
+                    <span className="font-medium">
+                      {t.kind.replace(/_/g, " ")}
+                    </span>
                   </div>
                   <p className="text-sm">{t.summary}</p>
                   {t.logEntryId ? (
-                    <Link href={`/logs?entry=${encodeURIComponent(t.logEntryId)}`} className={`${linkClass} text-xs`}>
+                    <Link
+                      href={`/logs?entry=${encodeURIComponent(t.logEntryId)}`}
+                      className={`${linkClass} text-xs`}
+                    >
                       Log entry
                     </Link>
                   ) : null}
@@ -115,7 +193,11 @@ export function IncidentView({ incidentId, canAct }: { incidentId: string; canAc
       <Card title={`Critical log entries (${inc.errorCount})`} id="log-entries">
         {logs.length ? (
           <>
-            <LogEntryList entries={logs} showIncident={false} label="Log entries of this incident" />
+            <LogEntryList
+              entries={logs}
+              showIncident={false}
+              label="Log entries of this incident"
+            />
             <LoadMore q={entries} />
           </>
         ) : (

@@ -25,39 +25,78 @@ function Linkified({ text }: { text: string }) {
   );
 }
 
-export function EmailView({ emailId, scope = "tenant" }: { emailId: string; scope?: "tenant" | "operator" }) {
+export function EmailView({
+  emailId,
+  scope = "tenant",
+}: {
+  emailId: string;
+  scope?: "tenant" | "operator";
+}) {
   const trpc = useTRPC();
   const { data: m } = useSuspenseQuery(
-    scope === "operator" ? trpc.operator.outboxEmail.queryOptions({ id: emailId }) : trpc.outbox.byId.queryOptions({ id: emailId }),
+    scope === "operator"
+      ? trpc.operator.outboxEmail.queryOptions({ id: emailId })
+      : trpc.outbox.byId.queryOptions({ id: emailId }),
   );
   return (
     <div className="space-y-6">
       <div>
-        <Breadcrumb href={scope === "operator" ? "/operator/outbox" : "/outbox"} label="Outbox" current={m.id} />
+        <Breadcrumb
+          href={scope === "operator" ? "/operator/outbox" : "/outbox"}
+          label="Outbox"
+          current={m.id}
+        />
         <h1 className="text-2xl font-semibold tracking-tight">{m.subject}</h1>
       </div>
       <Card title="Message" id="message">
         <Facts
           items={[
             ["To", m.to.join(", ")],
-            ...(scope === "operator" ? [["Tenant", m.tenantId ?? "— (a person's own sign-in mail)"] as [string, string]] : []),
+            ...(scope === "operator"
+              ? [
+                  [
+                    "Tenant",
+                    m.tenantId ?? "— (a person's own sign-in mail)",
+                  ] as [string, string],
+                ]
+              : []),
             [
               "Status",
-              <StatusBadge key="s" status={m.status} label={m.status === "outbox" ? "in outbox (not sent: no email service)" : m.status} />,
+              <StatusBadge
+                key="s"
+                status={m.status}
+                label={
+                  m.status === "outbox"
+                    ? "in outbox (not sent: no email service)"
+                    : m.status
+                }
+              />,
             ],
             ["Created", <LocalTime key="c" iso={m.createdAt} />],
-            ["Sent", m.sentAt && m.status === "sent" ? <LocalTime key="t" iso={m.sentAt} /> : "—"],
+            [
+              "Sent",
+              m.sentAt && m.status === "sent" ? (
+                <LocalTime key="t" iso={m.sentAt} />
+              ) : (
+                "—"
+              ),
+            ],
             ["Kind", m.kind.replace(/_/g, " ")],
             ["Attempts", m.attempts],
           ]}
         />
-        {m.lastError ? <p className="px-4 pb-4 text-sm text-red-700 dark:text-red-300">Last error: {m.lastError}</p> : null}
+        {m.lastError ? (
+          <p className="px-4 pb-4 text-sm text-red-700 dark:text-red-300">
+            Last error: {m.lastError}
+          </p>
+        ) : null}
       </Card>
       {m.html === null || m.text === null ? (
         <Card title="Content withheld" id="withheld">
           <p data-testid="email-withheld" className="p-4 text-sm leading-6">
-            This email signs {m.to.join(", ")} in. Its link works only for that person, so only they can read it: in their own mailbox, or
-            (without an email service) through the operator of this installation.
+            This email signs {m.to.join(", ")} in. Its link works only for that
+            person, so only they can read it: in their own mailbox, or (without
+            an email service) through the operator of this installation.
           </p>
         </Card>
       ) : (
@@ -72,7 +111,10 @@ export function EmailView({ emailId, scope = "tenant" }: { emailId: string; scop
             />
           </Card>
           <Card title="Plain text" id="text">
-            <pre data-testid="email-text" className="whitespace-pre-wrap break-words p-4 font-mono text-sm leading-6">
+            <pre
+              data-testid="email-text"
+              className="p-4 font-mono text-sm leading-6 break-words whitespace-pre-wrap"
+            >
               <Linkified text={m.text} />
             </pre>
           </Card>

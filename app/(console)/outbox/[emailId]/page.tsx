@@ -7,13 +7,21 @@ import { consoleViewer } from "@/server/auth";
 
 export const metadata: Metadata = { title: "Email" };
 
-export default async function EmailPage({ params }: { params: Promise<{ emailId: string }> }) {
+export default async function EmailPage({
+  params,
+}: {
+  params: Promise<{ emailId: string }>;
+}) {
   if (!(await consoleViewer())) return null;
   const { emailId } = await params;
   try {
     await fetchQuery(trpc.outbox.byId.queryOptions({ id: emailId }));
   } catch (e) {
-    if (e instanceof TRPCError && (e.code === "NOT_FOUND" || e.code === "BAD_REQUEST")) notFound();
+    if (
+      e instanceof TRPCError &&
+      (e.code === "NOT_FOUND" || e.code === "BAD_REQUEST")
+    )
+      notFound();
     throw e;
   }
   return (

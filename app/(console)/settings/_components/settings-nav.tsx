@@ -24,7 +24,7 @@ export function SettingsNav() {
               <Link
                 href={s.href}
                 aria-current={current ? "page" : undefined}
-                className={`block whitespace-nowrap rounded-md px-3 py-2 text-sm font-medium focus-visible:outline-2 focus-visible:outline-rose-600 ${
+                className={`block rounded-md px-3 py-2 text-sm font-medium whitespace-nowrap focus-visible:outline-2 focus-visible:outline-rose-600 ${
                   current
                     ? "bg-rose-50 text-rose-800 dark:bg-rose-950/60 dark:text-rose-200"
                     : "text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"

@@ -13,7 +13,13 @@ export default async function ApiKeysPage() {
   prefetch(trpc.settings.listApiKeys.queryOptions());
   return (
     <HydrateClient>
-      <Suspense fallback={<Card title="API keys"><TableSkeleton label="Loading API keys" /></Card>}>
+      <Suspense
+        fallback={
+          <Card title="API keys">
+            <TableSkeleton label="Loading API keys" />
+          </Card>
+        }
+      >
         <ApiKeysView role={viewer.tenant.role} />
       </Suspense>
     </HydrateClient>

@@ -8,12 +8,17 @@ import { AUDIT_INPUT } from "./input";
 
 export function AuditView() {
   const trpc = useTRPC();
-  const q = useSuspenseInfiniteQuery(trpc.settings.listAudit.infiniteQueryOptions(AUDIT_INPUT, byNextCursor));
+  const q = useSuspenseInfiniteQuery(
+    trpc.settings.listAudit.infiniteQueryOptions(AUDIT_INPUT, byNextCursor),
+  );
   const rows = q.data.pages.flatMap((p) => p.data);
   if (!rows.length) return <EmptyState title="Nothing changed yet" />;
   return (
     <>
-      <Table caption="Audit log, newest first" columns={["When", "Who", "Action", "Target", "Details"]}>
+      <Table
+        caption="Audit log, newest first"
+        columns={["When", "Who", "Action", "Target", "Details"]}
+      >
         <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
           {rows.map((r) => (
             <tr key={r.id}>
@@ -22,12 +27,21 @@ export function AuditView() {
               </td>
               <td className={`${tdClass} break-all`}>{r.actor}</td>
               <td className={`${tdClass} font-mono text-xs`}>{r.action}</td>
-              <td className={`${tdClass} break-all font-mono text-xs`}>{r.target ?? "—"}</td>
+              <td className={`${tdClass} font-mono text-xs break-all`}>
+                {r.target ?? "—"}
+              </td>
               <td className={tdClass}>
                 {r.details ? (
                   <details>
-                    <summary className="cursor-pointer text-sm text-slate-600 dark:text-slate-300">Show</summary>
-                    <pre tabIndex={0} className="mt-1 max-w-md overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">{JSON.stringify(r.details, null, 2)}</pre>
+                    <summary className="cursor-pointer text-sm text-slate-600 dark:text-slate-300">
+                      Show
+                    </summary>
+                    <pre
+                      tabIndex={0}
+                      className="mt-1 max-w-md overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950"
+                    >
+                      {JSON.stringify(r.details, null, 2)}
+                    </pre>
                   </details>
                 ) : (
                   "—"

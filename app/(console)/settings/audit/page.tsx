@@ -23,7 +23,9 @@ export default async function AuditPage() {
       </Card>
     );
   }
-  prefetch(trpc.settings.listAudit.infiniteQueryOptions(AUDIT_INPUT, byNextCursor));
+  prefetch(
+    trpc.settings.listAudit.infiniteQueryOptions(AUDIT_INPUT, byNextCursor),
+  );
   return (
     <HydrateClient>
       <Card title="Audit log" id="audit">

@@ -1,5 +1,9 @@
 "use client";
-import { useMutation, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
+import {
+  useMutation,
+  useQueryClient,
+  useSuspenseQuery,
+} from "@tanstack/react-query";
 import { ConfirmButton } from "../../_components/dialog";
 import { useId, useState } from "react";
 import { ROLES } from "@/db/constants";
@@ -7,26 +11,43 @@ import type { Role } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../../_components/badges";
 import { LocalTime } from "../../_components/time";
-import { Card, dangerButton, ErrorNote, inputClass, primaryButton, Table, tdClass } from "../../_components/ui";
+import {
+  Card,
+  dangerButton,
+  ErrorNote,
+  inputClass,
+  primaryButton,
+  Table,
+  tdClass,
+} from "../../_components/ui";
 import { OwnerOnlyNote } from "../_components/owner-note";
 
 export function MembersView({ role, self }: { role: Role; self: string }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const { data: members } = useSuspenseQuery(trpc.settings.listMembers.queryOptions());
+  const { data: members } = useSuspenseQuery(
+    trpc.settings.listMembers.queryOptions(),
+  );
   const isOwner = role === "owner";
-  const refresh = () => qc.invalidateQueries({ queryKey: trpc.settings.listMembers.queryKey() });
+  const refresh = () =>
+    qc.invalidateQueries({ queryKey: trpc.settings.listMembers.queryKey() });
   const [notice, setNotice] = useState<string | null>(null);
   const invite = useMutation(
     trpc.settings.inviteMember.mutationOptions({
       onSuccess: (m) => {
-        setNotice(`Invited ${m.email} as ${m.role}. They get a sign-in email (see the Outbox without an email service).`);
+        setNotice(
+          `Invited ${m.email} as ${m.role}. They get a sign-in email (see the Outbox without an email service).`,
+        );
         return refresh();
       },
     }),
   );
-  const change = useMutation(trpc.settings.changeMemberRole.mutationOptions({ onSuccess: refresh }));
-  const remove = useMutation(trpc.settings.removeMember.mutationOptions({ onSuccess: refresh }));
+  const change = useMutation(
+    trpc.settings.changeMemberRole.mutationOptions({ onSuccess: refresh }),
+  );
+  const remove = useMutation(
+    trpc.settings.removeMember.mutationOptions({ onSuccess: refresh }),
+  );
   const [email, setEmail] = useState("");
   const [newRole, setNewRole] = useState<Role>("viewer");
   const ids = { email: useId(), role: useId() };
@@ -35,16 +56,34 @@ export function MembersView({ role, self }: { role: Role; self: string }) {
     <div className="space-y-6">
       <Card title="Members" id="members">
         <div className="space-y-2 px-4 pt-3">
-          {!isOwner ? <OwnerOnlyNote what="invite members, change roles or remove members" role={role} /> : null}
+          {!isOwner ? (
+            <OwnerOnlyNote
+              what="invite members, change roles or remove members"
+              role={role}
+            />
+          ) : null}
           <ErrorNote error={change.error ?? remove.error} />
         </div>
-        <Table caption="Members of this tenant" columns={["Email", "Role", "Added", "Signed in", isOwner && { label: "Actions", hidden: true }]}>
+        <Table
+          caption="Members of this tenant"
+          columns={[
+            "Email",
+            "Role",
+            "Added",
+            "Signed in",
+            isOwner && { label: "Actions", hidden: true },
+          ]}
+        >
           <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
             {members.map((m) => (
               <tr key={m.id}>
                 <td className={`${tdClass} whitespace-nowrap`}>
                   {m.email}
-                  {m.email === self ? <span className="ml-2 text-xs text-slate-500 dark:text-slate-400">(you)</span> : null}
+                  {m.email === self ? (
+                    <span className="ml-2 text-xs text-slate-500 dark:text-slate-400">
+                      (you)
+                    </span>
+                  ) : null}
                 </td>
                 <td className={tdClass}>
                   {isOwner ? (
@@ -56,8 +95,13 @@ export function MembersView({ role, self }: { role: Role; self: string }) {
                         id={`role-${m.id}`}
                         value={m.role}
                         disabled={change.isPending}
-                        onChange={(e) => change.mutate({ memberId: m.id, role: e.target.value as Role })}
-                        className="rounded-md border border-slate-300 bg-white py-1 pl-2 pr-7 text-sm dark:border-slate-700 dark:bg-slate-900"
+                        onChange={(e) =>
+                          change.mutate({
+                            memberId: m.id,
+                            role: e.target.value as Role,
+                          })
+                        }
+                        className="rounded-md border border-slate-300 bg-white py-1 pr-7 pl-2 text-sm dark:border-slate-700 dark:bg-slate-900"
                       >
                         {ROLES.map((r) => (
                           <option key={r} value={r}>
@@ -84,7 +128,9 @@ export function MembersView({ role, self }: { role: Role; self: string }) {
                       disabled={remove.isPending}
                       onConfirm={() => remove.mutate({ memberId: m.id })}
                     >
-                      <p>They lose access to the console of this tenant at once.</p>
+                      <p>
+                        They lose access to the console of this tenant at once.
+                      </p>
                     </ConfirmButton>
                   </td>
                 ) : null}
@@ -101,11 +147,17 @@ export function MembersView({ role, self }: { role: Role; self: string }) {
             onSubmit={(e) => {
               e.preventDefault();
               setNotice(null);
-              invite.mutate({ email, role: newRole }, { onSuccess: () => setEmail("") });
+              invite.mutate(
+                { email, role: newRole },
+                { onSuccess: () => setEmail("") },
+              );
             }}
           >
             <div className="min-w-64 flex-1">
-              <label htmlFor={ids.email} className="mb-1 block text-sm font-medium">
+              <label
+                htmlFor={ids.email}
+                className="mb-1 block text-sm font-medium"
+              >
                 Email
               </label>
               <input
@@ -120,10 +172,18 @@ export function MembersView({ role, self }: { role: Role; self: string }) {
               />
             </div>
             <div>
-              <label htmlFor={ids.role} className="mb-1 block text-sm font-medium">
+              <label
+                htmlFor={ids.role}
+                className="mb-1 block text-sm font-medium"
+              >
                 Role
               </label>
-              <select id={ids.role} value={newRole} onChange={(e) => setNewRole(e.target.value as Role)} className={inputClass}>
+              <select
+                id={ids.role}
+                value={newRole}
+                onChange={(e) => setNewRole(e.target.value as Role)}
+                className={inputClass}
+              >
                 {ROLES.map((r) => (
                   <option key={r} value={r}>
                     {r}
@@ -131,16 +191,25 @@ export function MembersView({ role, self }: { role: Role; self: string }) {
                 ))}
               </select>
             </div>
-            <button type="submit" className={primaryButton} disabled={invite.isPending}>
+            <button
+              type="submit"
+              className={primaryButton}
+              disabled={invite.isPending}
+            >
               {invite.isPending ? "Inviting…" : "Invite"}
             </button>
           </form>
           <div className="space-y-2 px-4 pb-4" aria-live="polite">
             <ErrorNote error={invite.error} />
-            {notice ? <p className="text-sm text-emerald-800 dark:text-emerald-300">{notice}</p> : null}
+            {notice ? (
+              <p className="text-sm text-emerald-800 dark:text-emerald-300">
+                {notice}
+              </p>
+            ) : null}
             <p className="text-xs text-slate-600 dark:text-slate-400">
-              Viewers read everything of the tenant; members also manage webhooks and notification settings; owners also manage
-              members and API keys.
+              Viewers read everything of the tenant; members also manage
+              webhooks and notification settings; owners also manage members and
+              API keys.
             </p>
           </div>
         </Card>

@@ -13,7 +13,13 @@ export default async function MembersPage() {
   prefetch(trpc.settings.listMembers.queryOptions());
   return (
     <HydrateClient>
-      <Suspense fallback={<Card title="Members"><TableSkeleton label="Loading members" /></Card>}>
+      <Suspense
+        fallback={
+          <Card title="Members">
+            <TableSkeleton label="Loading members" />
+          </Card>
+        }
+      >
         <MembersView role={viewer.tenant.role} self={viewer.email} />
       </Suspense>
     </HydrateClient>

@@ -13,7 +13,13 @@ export default async function NotificationsPage() {
   prefetch(trpc.notification.settings.queryOptions());
   return (
     <HydrateClient>
-      <Suspense fallback={<Card title="Email notifications"><TableSkeleton rows={4} label="Loading notification settings" /></Card>}>
+      <Suspense
+        fallback={
+          <Card title="Email notifications">
+            <TableSkeleton rows={4} label="Loading notification settings" />
+          </Card>
+        }
+      >
         <NotificationsView role={viewer.tenant.role} />
       </Suspense>
     </HydrateClient>

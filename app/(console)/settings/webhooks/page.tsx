@@ -13,7 +13,13 @@ export default async function WebhooksPage() {
   prefetch(trpc.notification.listWebhooks.queryOptions({ limit: 100 }));
   return (
     <HydrateClient>
-      <Suspense fallback={<Card title="Webhook endpoints"><TableSkeleton label="Loading webhook endpoints" /></Card>}>
+      <Suspense
+        fallback={
+          <Card title="Webhook endpoints">
+            <TableSkeleton label="Loading webhook endpoints" />
+          </Card>
+        }
+      >
         <WebhooksView role={viewer.tenant.role} />
       </Suspense>
     </HydrateClient>

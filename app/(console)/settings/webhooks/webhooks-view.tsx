@@ -1,12 +1,31 @@
 "use client";
-import { useMutation, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
+import {
+  useMutation,
+  useQueryClient,
+  useSuspenseQuery,
+} from "@tanstack/react-query";
 import { useId, useState } from "react";
 import type { Role } from "@/db/constants";
 import { WEBHOOK_EVENT_TYPES } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
 import { LocalTime } from "../../_components/time";
-import { Card, EmptyState, ErrorNote, inputClass, primaryButton, Table, tdClass, TextLink } from "../../_components/ui";
-import { fieldErrors, MemberOnlyNote, Pill, readableError, SecretOnce } from "./_components/shared";
+import {
+  Card,
+  EmptyState,
+  ErrorNote,
+  inputClass,
+  primaryButton,
+  Table,
+  tdClass,
+  TextLink,
+} from "../../_components/ui";
+import {
+  fieldErrors,
+  MemberOnlyNote,
+  Pill,
+  readableError,
+  SecretOnce,
+} from "./_components/shared";
 
 // Every event type a subscription can name; webhook.test goes to one endpoint on request only.
 const SUBSCRIBABLE = WEBHOOK_EVENT_TYPES.filter((t) => t !== "webhook.test");
@@ -14,9 +33,15 @@ const DEFAULT_TYPES = SUBSCRIBABLE.filter((t) => t !== "memory_error.detected");
 
 export function WebhooksView({ role }: { role: Role }) {
   const trpc = useTRPC();
-  const { data } = useSuspenseQuery(trpc.notification.listWebhooks.queryOptions({ limit: 100 }));
+  const { data } = useSuspenseQuery(
+    trpc.notification.listWebhooks.queryOptions({ limit: 100 }),
+  );
   const canEdit = role !== "viewer";
-  const [made, setMade] = useState<{ id: string; url: string; secret: string } | null>(null);
+  const [made, setMade] = useState<{
+    id: string;
+    url: string;
+    secret: string;
+  } | null>(null);
 
   return (
     <div className="space-y-6">
@@ -26,7 +51,11 @@ export function WebhooksView({ role }: { role: Role }) {
           secret={made.secret}
           note={
             <>
-              Then <TextLink href={`/settings/webhooks/${made.id}`}>open the endpoint</TextLink> to send a test.
+              Then{" "}
+              <TextLink href={`/settings/webhooks/${made.id}`}>
+                open the endpoint
+              </TextLink>{" "}
+              to send a test.
             </>
           }
           onDone={() => setMade(null)}
@@ -35,25 +64,47 @@ export function WebhooksView({ role }: { role: Role }) {
       <Card title="Webhook endpoints" id="webhook-endpoints">
         <div className="space-y-2 px-4 pt-3">
           <p className="text-sm text-slate-600 dark:text-slate-300">
-            Poisonwatch POSTs signed Standard Webhooks messages to these URLs, retrying for more than a day. Each endpoint has its delivery log.
+            Poisonwatch POSTs signed Standard Webhooks messages to these URLs,
+            retrying for more than a day. Each endpoint has its delivery log.
           </p>
-          {!canEdit ? <MemberOnlyNote what="add or change webhook endpoints" role={role} /> : null}
+          {!canEdit ? (
+            <MemberOnlyNote
+              what="add or change webhook endpoints"
+              role={role}
+            />
+          ) : null}
         </div>
         {data.data.length ? (
-          <Table caption="Webhook endpoints" columns={["URL", "Events", "Status", "Created"]}>
+          <Table
+            caption="Webhook endpoints"
+            columns={["URL", "Events", "Status", "Created"]}
+          >
             <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
               {data.data.map((w) => (
                 <tr key={w.id}>
                   <td className={`${tdClass} max-w-md`}>
-                    <TextLink href={`/settings/webhooks/${w.id}`} className="break-all font-mono text-xs">
+                    <TextLink
+                      href={`/settings/webhooks/${w.id}`}
+                      className="font-mono text-xs break-all"
+                    >
                       {w.url}
                     </TextLink>
-                    {w.description ? <p className="mt-0.5 text-xs text-slate-600 dark:text-slate-400">{w.description}</p> : null}
+                    {w.description ? (
+                      <p className="mt-0.5 text-xs text-slate-600 dark:text-slate-400">
+                        {w.description}
+                      </p>
+                    ) : null}
                   </td>
-                  <td className={`${tdClass} text-xs`}>{w.eventTypes.join(", ")}</td>
+                  <td className={`${tdClass} text-xs`}>
+                    {w.eventTypes.join(", ")}
+                  </td>
                   <td className={tdClass}>
                     <Pill status={w.status} />
-                    {w.disabledReason ? <p className="mt-0.5 text-xs text-slate-600 dark:text-slate-400">{w.disabledReason}</p> : null}
+                    {w.disabledReason ? (
+                      <p className="mt-0.5 text-xs text-slate-600 dark:text-slate-400">
+                        {w.disabledReason}
+                      </p>
+                    ) : null}
                   </td>
                   <td className={`${tdClass} whitespace-nowrap`}>
                     <LocalTime iso={w.createdAt} seconds={false} />
@@ -63,7 +114,11 @@ export function WebhooksView({ role }: { role: Role }) {
             </tbody>
           </Table>
         ) : (
-          <EmptyState title="No webhook endpoints">{canEdit ? "Add one below to receive incidents as they happen." : null}</EmptyState>
+          <EmptyState title="No webhook endpoints">
+            {canEdit
+              ? "Add one below to receive incidents as they happen."
+              : null}
+          </EmptyState>
         )}
       </Card>
       {canEdit ? <CreateWebhook onCreated={setMade} /> : null}
@@ -71,7 +126,11 @@ export function WebhooksView({ role }: { role: Role }) {
   );
 }
 
-function CreateWebhook({ onCreated }: { onCreated: (w: { id: string; url: string; secret: string }) => void }) {
+function CreateWebhook({
+  onCreated,
+}: {
+  onCreated: (w: { id: string; url: string; secret: string }) => void;
+}) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [url, setUrl] = useState("");
@@ -86,13 +145,24 @@ function CreateWebhook({ onCreated }: { onCreated: (w: { id: string; url: string
         setProjects("");
         setDescription("");
         setTypes(DEFAULT_TYPES);
-        return qc.invalidateQueries({ queryKey: trpc.notification.listWebhooks.queryKey() });
+        return qc.invalidateQueries({
+          queryKey: trpc.notification.listWebhooks.queryKey(),
+        });
       },
     }),
   );
-  const ids = { url: useId(), urlErr: useId(), types: useId(), typesErr: useId(), projects: useId(), projectsErr: useId(), description: useId() };
+  const ids = {
+    url: useId(),
+    urlErr: useId(),
+    types: useId(),
+    typesErr: useId(),
+    projects: useId(),
+    projectsErr: useId(),
+    description: useId(),
+  };
   const errors = fieldErrors(create.error);
-  const errOf = (k: string) => Object.entries(errors).find(([p]) => p === k || p.startsWith(`${k}.`))?.[1];
+  const errOf = (k: string) =>
+    Object.entries(errors).find(([p]) => p === k || p.startsWith(`${k}.`))?.[1];
   const projectIds = projects
     .split(/[\s,]+/)
     .map((p) => p.trim())
@@ -129,12 +199,17 @@ function CreateWebhook({ onCreated }: { onCreated: (w: { id: string; url: string
             aria-describedby={errOf("url") ? ids.urlErr : undefined}
           />
           {errOf("url") ? (
-            <p id={ids.urlErr} className="mt-1 text-sm text-red-700 dark:text-red-300">
+            <p
+              id={ids.urlErr}
+              className="mt-1 text-sm text-red-700 dark:text-red-300"
+            >
               {errOf("url")}
             </p>
           ) : null}
         </div>
-        <fieldset aria-describedby={errOf("eventTypes") ? ids.typesErr : undefined}>
+        <fieldset
+          aria-describedby={errOf("eventTypes") ? ids.typesErr : undefined}
+        >
           <legend className="mb-2 text-sm font-medium">Event types</legend>
           <div className="grid grid-cols-1 gap-2 sm:grid-cols-2">
             {SUBSCRIBABLE.map((t) => (
@@ -143,22 +218,38 @@ function CreateWebhook({ onCreated }: { onCreated: (w: { id: string; url: string
                   type="checkbox"
                   className="size-4 accent-rose-700 focus-visible:outline-2 focus-visible:outline-rose-600"
                   checked={types.includes(t)}
-                  onChange={(e) => setTypes(e.target.checked ? [...types, t] : types.filter((x) => x !== t))}
+                  onChange={(e) =>
+                    setTypes(
+                      e.target.checked
+                        ? [...types, t]
+                        : types.filter((x) => x !== t),
+                    )
+                  }
                 />
                 <span className="font-mono text-xs">{t}</span>
-                {t === "memory_error.detected" ? <span className="text-xs text-slate-600 dark:text-slate-400">(every event, high volume)</span> : null}
+                {t === "memory_error.detected" ? (
+                  <span className="text-xs text-slate-600 dark:text-slate-400">
+                    (every event, high volume)
+                  </span>
+                ) : null}
               </label>
             ))}
           </div>
           {errOf("eventTypes") ? (
-            <p id={ids.typesErr} className="mt-1 text-sm text-red-700 dark:text-red-300">
+            <p
+              id={ids.typesErr}
+              className="mt-1 text-sm text-red-700 dark:text-red-300"
+            >
               {errOf("eventTypes")}
             </p>
           ) : null}
         </fieldset>
         <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
           <div>
-            <label htmlFor={ids.projects} className="mb-1 block text-sm font-medium">
+            <label
+              htmlFor={ids.projects}
+              className="mb-1 block text-sm font-medium"
+            >
               Only these projects (optional)
             </label>
             <input
@@ -168,26 +259,49 @@ function CreateWebhook({ onCreated }: { onCreated: (w: { id: string; url: string
               className={`${inputClass} font-mono`}
               placeholder="project ids, comma-separated; empty: all"
               aria-invalid={errOf("projectIds") ? true : undefined}
-              aria-describedby={errOf("projectIds") ? ids.projectsErr : undefined}
+              aria-describedby={
+                errOf("projectIds") ? ids.projectsErr : undefined
+              }
             />
             {errOf("projectIds") ? (
-              <p id={ids.projectsErr} className="mt-1 text-sm text-red-700 dark:text-red-300">
+              <p
+                id={ids.projectsErr}
+                className="mt-1 text-sm text-red-700 dark:text-red-300"
+              >
                 {errOf("projectIds")}
               </p>
             ) : null}
           </div>
           <div>
-            <label htmlFor={ids.description} className="mb-1 block text-sm font-medium">
+            <label
+              htmlFor={ids.description}
+              className="mb-1 block text-sm font-medium"
+            >
               Description (optional)
             </label>
-            <input id={ids.description} value={description} maxLength={500} onChange={(e) => setDescription(e.target.value)} className={inputClass} placeholder="e.g. PagerDuty bridge" />
+            <input
+              id={ids.description}
+              value={description}
+              maxLength={500}
+              onChange={(e) => setDescription(e.target.value)}
+              className={inputClass}
+              placeholder="e.g. PagerDuty bridge"
+            />
           </div>
         </div>
         <div className="flex flex-wrap items-center gap-3">
-          <button type="submit" className={primaryButton} disabled={create.isPending || types.length === 0}>
+          <button
+            type="submit"
+            className={primaryButton}
+            disabled={create.isPending || types.length === 0}
+          >
             {create.isPending ? "Adding…" : "Add endpoint"}
           </button>
-          {types.length === 0 ? <p className="text-sm text-slate-600 dark:text-slate-400">Choose at least one event type.</p> : null}
+          {types.length === 0 ? (
+            <p className="text-sm text-slate-600 dark:text-slate-400">
+              Choose at least one event type.
+            </p>
+          ) : null}
         </div>
         <ErrorNote error={readableError(create.error)} />
       </form>

@@ -1,5 +1,8 @@
 "use client";
-import { useSuspenseInfiniteQuery, useSuspenseQuery } from "@tanstack/react-query";
+import {
+  useSuspenseInfiniteQuery,
+  useSuspenseQuery,
+} from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/app/_trpc/client";
 import { StatusBadge } from "../../_components/badges";
@@ -8,14 +11,24 @@ import { IncidentTable } from "../../_components/incident-table";
 import { LiveStatus } from "../../_components/live";
 import { LocalTime } from "../../_components/time";
 import { byNextCursor } from "../../_components/types";
-import { Breadcrumb, Card, EmptyState, Facts, linkClass } from "../../_components/ui";
+import {
+  Breadcrumb,
+  Card,
+  EmptyState,
+  Facts,
+  linkClass,
+} from "../../_components/ui";
 import { VM_HEALTH_DAYS } from "../inputs";
 import { HealthMeter } from "../vm-list";
 
 export function VmView({ vmId }: { vmId: string }) {
   const trpc = useTRPC();
-  const { data } = useSuspenseQuery(trpc.vm.memoryHealth.queryOptions({ vmId, days: VM_HEALTH_DAYS }));
-  const incidents = useSuspenseInfiniteQuery(trpc.incident.list.infiniteQueryOptions({ vmId, limit: 20 }, byNextCursor));
+  const { data } = useSuspenseQuery(
+    trpc.vm.memoryHealth.queryOptions({ vmId, days: VM_HEALTH_DAYS }),
+  );
+  const incidents = useSuspenseInfiniteQuery(
+    trpc.incident.list.infiniteQueryOptions({ vmId, limit: 20 }, byNextCursor),
+  );
   const vm = data.vm;
   const h = vm.memoryHealth;
   const list = incidents.data.pages.flatMap((p) => p.data);
@@ -30,7 +43,10 @@ export function VmView({ vmId }: { vmId: string }) {
         <h1 className="text-2xl font-semibold tracking-tight">{vm.name}</h1>
         <div className="mt-2 flex flex-wrap items-center gap-2 text-sm">
           {h.evacuation?.status === "in_progress" ? (
-            <StatusBadge status="in_progress" label="restarting on a healthy host" />
+            <StatusBadge
+              status="in_progress"
+              label="restarting on a healthy host"
+            />
           ) : h.evacuation?.status === "scheduled" ? (
             <>
               <StatusBadge status={vm.state} />
@@ -57,15 +73,30 @@ export function VmView({ vmId }: { vmId: string }) {
                   {h.evacuation.status.replace("_", " ")}{" "}
                   {h.evacuation.completedAt ? (
                     <>
-                      (restarted on a healthy host <LocalTime iso={h.evacuation.completedAt} seconds={false} />)
+                      (restarted on a healthy host{" "}
+                      <LocalTime
+                        iso={h.evacuation.completedAt}
+                        seconds={false}
+                      />
+                      )
                     </>
                   ) : h.evacuation.cancelledAt ? (
                     <>
-                      (cancelled <LocalTime iso={h.evacuation.cancelledAt} seconds={false} />)
+                      (cancelled{" "}
+                      <LocalTime
+                        iso={h.evacuation.cancelledAt}
+                        seconds={false}
+                      />
+                      )
                     </>
                   ) : (
                     <>
-                      (scheduled for <LocalTime iso={h.evacuation.scheduledFor} seconds={false} />)
+                      (scheduled for{" "}
+                      <LocalTime
+                        iso={h.evacuation.scheduledFor}
+                        seconds={false}
+                      />
+                      )
                     </>
                   )}
                 </span>
@@ -79,16 +110,29 @@ export function VmView({ vmId }: { vmId: string }) {
           {h.evacuation?.status === "completed"
             ? "This VM was restarted on a healthy host with fresh memory: pages poisoned before the restart no longer count."
             : h.distinctPages >= h.threshold
-            ? "This VM has reached the threshold: the platform restarts it on a healthy host."
-            : `The platform restarts this VM on a healthy host when it reaches ${h.threshold} distinct poisoned pages within ${win}.`}{" "}
-          <Link className={linkClass} href={`/logs?vm=${encodeURIComponent(vm.id)}&range=30d`}>
+              ? "This VM has reached the threshold: the platform restarts it on a healthy host."
+              : `The platform restarts this VM on a healthy host when it reaches ${h.threshold} distinct poisoned pages within ${win}.`}{" "}
+          <Link
+            className={linkClass}
+            href={`/logs?vm=${encodeURIComponent(vm.id)}&range=30d`}
+          >
             Log entries of this VM
           </Link>
         </p>
-        <PagesChart series={data.series} threshold={data.threshold} windowLabel={win} />
+        <PagesChart
+          series={data.series}
+          threshold={data.threshold}
+          windowLabel={win}
+        />
       </Card>
       <Card title="Incidents of this VM" id="vm-incidents">
-        {list.length ? <IncidentTable incidents={list} caption="Incidents of this VM" /> : <EmptyState title="No incidents">This VM has had no memory errors.</EmptyState>}
+        {list.length ? (
+          <IncidentTable incidents={list} caption="Incidents of this VM" />
+        ) : (
+          <EmptyState title="No incidents">
+            This VM has had no memory errors.
+          </EmptyState>
+        )}
       </Card>
     </div>
   );

@@ -8,12 +8,26 @@ import { evacuationsInput } from "./inputs";
 
 export const metadata: Metadata = { title: "Evacuations" };
 
-const STATUSES = ["scheduled", "in_progress", "completed", "cancelled"] as const;
+const STATUSES = [
+  "scheduled",
+  "in_progress",
+  "completed",
+  "cancelled",
+] as const;
 
-export default async function EvacuationsPage({ searchParams }: { searchParams: Promise<{ status?: string }> }) {
+export default async function EvacuationsPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ status?: string }>;
+}) {
   const raw = (await searchParams).status;
   const status = STATUSES.find((s) => s === raw) ?? null;
-  await fetchFirstPage(trpc.operator.evacuations.infiniteQueryOptions(evacuationsInput(status), byNextCursor));
+  await fetchFirstPage(
+    trpc.operator.evacuations.infiniteQueryOptions(
+      evacuationsInput(status),
+      byNextCursor,
+    ),
+  );
   return (
     <HydrateClient>
       <PageHeader

@@ -1,6 +1,11 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
-import { fetchFirstPage, HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
+import {
+  fetchFirstPage,
+  HydrateClient,
+  prefetch,
+  trpc,
+} from "@/server/trpc/rsc";
 import { byNextCursor } from "../../../(console)/_components/types";
 import { PageHeader, TableSkeleton } from "../../../(console)/_components/ui";
 import { HostsView } from "./hosts-view";
@@ -10,14 +15,23 @@ export const metadata: Metadata = { title: "Hosts" };
 
 const STATES = ["healthy", "degraded", "evacuate"] as const;
 
-export default async function HostsPage({ searchParams }: { searchParams: Promise<{ state?: string }> }) {
+export default async function HostsPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ state?: string }>;
+}) {
   const raw = (await searchParams).state;
   const state = STATES.find((s) => s === raw);
   prefetch(trpc.operator.policy.queryOptions());
-  await fetchFirstPage(trpc.operator.hosts.infiniteQueryOptions(hostsInput(state), byNextCursor));
+  await fetchFirstPage(
+    trpc.operator.hosts.infiniteQueryOptions(hostsInput(state), byNextCursor),
+  );
   return (
     <HydrateClient>
-      <PageHeader title="Hosts" description="Every host with its state now: distinct poisoned (VM, page) pairs of its VMs within the policy window." />
+      <PageHeader
+        title="Hosts"
+        description="Every host with its state now: distinct poisoned (VM, page) pairs of its VMs within the policy window."
+      />
       <Suspense fallback={<TableSkeleton label="Loading hosts" />}>
         <HostsView state={state ?? null} />
       </Suspense>

@@ -3,7 +3,11 @@ import { Suspense } from "react";
 import { requireOperator } from "@/server/auth";
 import { HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
 import { byNextCursor } from "../../../(console)/_components/types";
-import { Card, PageHeader, TableSkeleton } from "../../../(console)/_components/ui";
+import {
+  Card,
+  PageHeader,
+  TableSkeleton,
+} from "../../../(console)/_components/ui";
 import { OUTBOX_INPUT } from "../../../(console)/outbox/input";
 import { OutboxList } from "../../../(console)/outbox/outbox-list";
 
@@ -12,7 +16,9 @@ export const metadata: Metadata = { title: "Outbox" };
 export default async function OperatorOutboxPage() {
   // the layout answers 404 to anyone else; no query starts for them meanwhile
   await requireOperator();
-  prefetch(trpc.operator.outbox.infiniteQueryOptions(OUTBOX_INPUT, byNextCursor));
+  prefetch(
+    trpc.operator.outbox.infiniteQueryOptions(OUTBOX_INPUT, byNextCursor),
+  );
   return (
     <HydrateClient>
       <PageHeader

@@ -4,7 +4,11 @@ import { env } from "@/server/env";
 export const dynamic = "force-dynamic";
 
 export async function POST(req: Request) {
-  if (env().POISONWATCH_BENCH !== "1") return new Response(null, { status: 404 });
+  if (env().POISONWATCH_BENCH !== "1")
+    return new Response(null, { status: 404 });
   await req.text();
-  return new Response("{}", { status: 200, headers: { "content-type": "application/json" } });
+  return new Response("{}", {
+    status: 200,
+    headers: { "content-type": "application/json" },
+  });
 }

@@ -1,5 +1,9 @@
 "use client";
-import { useMutation, useQueryClient, useSuspenseQuery } from "@tanstack/react-query";
+import {
+  useMutation,
+  useQueryClient,
+  useSuspenseQuery,
+} from "@tanstack/react-query";
 import { ConfirmButton } from "../../../_components/dialog";
 import { useRouter } from "next/navigation";
 import { useId, useState } from "react";
@@ -19,23 +23,42 @@ import {
   tdClass,
   TextLink,
 } from "../../../_components/ui";
-import { fieldErrors, MemberOnlyNote, Pill, readableError, SecretOnce } from "../_components/shared";
+import {
+  fieldErrors,
+  MemberOnlyNote,
+  Pill,
+  readableError,
+  SecretOnce,
+} from "../_components/shared";
 
 export function WebhookView({ id, role }: { id: string; role: Role }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const router = useRouter();
   const canEdit = role !== "viewer";
-  const { data: ep } = useSuspenseQuery(trpc.notification.webhookById.queryOptions({ id }));
+  const { data: ep } = useSuspenseQuery(
+    trpc.notification.webhookById.queryOptions({ id }),
+  );
   const refresh = () =>
     Promise.all([
-      qc.invalidateQueries({ queryKey: trpc.notification.webhookById.queryKey({ id }) }),
-      qc.invalidateQueries({ queryKey: trpc.notification.listDeliveries.queryKey() }),
-      qc.invalidateQueries({ queryKey: trpc.notification.listWebhooks.queryKey() }),
+      qc.invalidateQueries({
+        queryKey: trpc.notification.webhookById.queryKey({ id }),
+      }),
+      qc.invalidateQueries({
+        queryKey: trpc.notification.listDeliveries.queryKey(),
+      }),
+      qc.invalidateQueries({
+        queryKey: trpc.notification.listWebhooks.queryKey(),
+      }),
     ]);
-  const [secret, setSecret] = useState<{ secret: string; previousSecretExpiresAt: string | null } | null>(null);
+  const [secret, setSecret] = useState<{
+    secret: string;
+    previousSecretExpiresAt: string | null;
+  } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const update = useMutation(trpc.notification.updateWebhook.mutationOptions({ onSuccess: refresh }));
+  const update = useMutation(
+    trpc.notification.updateWebhook.mutationOptions({ onSuccess: refresh }),
+  );
   const test = useMutation(
     trpc.notification.sendTest.mutationOptions({
       onSuccess: (r) => {
@@ -47,7 +70,10 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
   const rotate = useMutation(
     trpc.notification.rotateSecret.mutationOptions({
       onSuccess: (r) => {
-        setSecret({ secret: r.secret, previousSecretExpiresAt: r.previousSecretExpiresAt });
+        setSecret({
+          secret: r.secret,
+          previousSecretExpiresAt: r.previousSecretExpiresAt,
+        });
         return refresh();
       },
     }),
@@ -55,7 +81,9 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
   const del = useMutation(
     trpc.notification.deleteWebhook.mutationOptions({
       onSuccess: async () => {
-        await qc.invalidateQueries({ queryKey: trpc.notification.listWebhooks.queryKey() });
+        await qc.invalidateQueries({
+          queryKey: trpc.notification.listWebhooks.queryKey(),
+        });
         router.push("/settings/webhooks");
       },
     }),
@@ -65,7 +93,8 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
     setNotice(null);
     m.mutate(v);
   };
-  const busy = update.isPending || test.isPending || rotate.isPending || del.isPending;
+  const busy =
+    update.isPending || test.isPending || rotate.isPending || del.isPending;
   const actionError = update.error ?? test.error ?? rotate.error ?? del.error;
 
   return (
@@ -80,7 +109,12 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
           note={
             secret.previousSecretExpiresAt ? (
               <>
-                The previous secret keeps signing beside it until <LocalTime iso={secret.previousSecretExpiresAt} seconds={false} />.
+                The previous secret keeps signing beside it until{" "}
+                <LocalTime
+                  iso={secret.previousSecretExpiresAt}
+                  seconds={false}
+                />
+                .
               </>
             ) : null
           }
@@ -92,29 +126,69 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
           aria-labelledby="disabled-title"
           className="rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-700 dark:bg-amber-950/50"
         >
-          <h2 id="disabled-title" className="font-semibold text-amber-950 dark:text-amber-100">
+          <h2
+            id="disabled-title"
+            className="font-semibold text-amber-950 dark:text-amber-100"
+          >
             This endpoint is disabled
           </h2>
-          <p className="mt-1 text-amber-900 dark:text-amber-200" data-testid="disabled-reason">
-            {ep.disabledReason ? `Reason: ${ep.disabledReason.replace(/\.$/, "")}.` : "No reason was recorded."} Nothing is sent to it until it is
-            re-enabled; its failed messages can then be recovered below.
+          <p
+            className="mt-1 text-amber-900 dark:text-amber-200"
+            data-testid="disabled-reason"
+          >
+            {ep.disabledReason
+              ? `Reason: ${ep.disabledReason.replace(/\.$/, "")}.`
+              : "No reason was recorded."}{" "}
+            Nothing is sent to it until it is re-enabled; its failed messages
+            can then be recovered below.
           </p>
           {canEdit ? (
-            <button type="button" className={`${primaryButton} mt-3`} disabled={busy} onClick={() => act(update, { id, status: "enabled" as const })}>
+            <button
+              type="button"
+              className={`${primaryButton} mt-3`}
+              disabled={busy}
+              onClick={() => act(update, { id, status: "enabled" as const })}
+            >
               Re-enable
             </button>
           ) : null}
         </section>
       ) : null}
-      <Card title={<span className="break-all font-mono text-sm">{ep.url}</span>} id="endpoint">
+      <Card
+        title={<span className="font-mono text-sm break-all">{ep.url}</span>}
+        id="endpoint"
+      >
         <Facts
           items={[
             ["Status", <Pill key="s" status={ep.status} />],
-            ["Id", <span key="i" className="font-mono text-xs">{ep.id}</span>],
-            ["Events", <span key="e" className="block whitespace-normal break-words">{ep.eventTypes.join(", ")}</span>],
-            ["Projects", <span key="p" className="block whitespace-normal break-words">{ep.projectIds?.join(", ") ?? "all"}</span>],
-            ["Description", <span key="d" className="block whitespace-normal break-words">{ep.description ?? "—"}</span>],
-            ["Created", <LocalTime key="c" iso={ep.createdAt} seconds={false} />],
+            [
+              "Id",
+              <span key="i" className="font-mono text-xs">
+                {ep.id}
+              </span>,
+            ],
+            [
+              "Events",
+              <span key="e" className="block break-words whitespace-normal">
+                {ep.eventTypes.join(", ")}
+              </span>,
+            ],
+            [
+              "Projects",
+              <span key="p" className="block break-words whitespace-normal">
+                {ep.projectIds?.join(", ") ?? "all"}
+              </span>,
+            ],
+            [
+              "Description",
+              <span key="d" className="block break-words whitespace-normal">
+                {ep.description ?? "—"}
+              </span>,
+            ],
+            [
+              "Created",
+              <LocalTime key="c" iso={ep.createdAt} seconds={false} />,
+            ],
           ]}
         />
         <div className="space-y-3 border-t border-slate-200 p-4 dark:border-slate-800">
@@ -124,7 +198,11 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
                 type="button"
                 className={primaryButton}
                 disabled={busy || ep.status !== "enabled"}
-                title={ep.status !== "enabled" ? "Re-enable the endpoint to send a test" : undefined}
+                title={
+                  ep.status !== "enabled"
+                    ? "Re-enable the endpoint to send a test"
+                    : undefined
+                }
                 onClick={() => {
                   setNotice(null);
                   test.mutate({ id });
@@ -133,27 +211,66 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
                 {test.isPending ? "Sending…" : "Send test"}
               </button>
               {ep.status === "enabled" ? (
-                <ConfirmButton label="Disable" title="Disable this endpoint?" className={secondaryButton} disabled={busy} onConfirm={() => act(update, { id, status: "disabled" as const })}>
-                  <p>Its pending deliveries fail and nothing more is sent until you re-enable it.</p>
+                <ConfirmButton
+                  label="Disable"
+                  title="Disable this endpoint?"
+                  className={secondaryButton}
+                  disabled={busy}
+                  onConfirm={() =>
+                    act(update, { id, status: "disabled" as const })
+                  }
+                >
+                  <p>
+                    Its pending deliveries fail and nothing more is sent until
+                    you re-enable it.
+                  </p>
                 </ConfirmButton>
               ) : (
-                <button type="button" className={secondaryButton} disabled={busy} onClick={() => act(update, { id, status: "enabled" as const })}>
+                <button
+                  type="button"
+                  className={secondaryButton}
+                  disabled={busy}
+                  onClick={() =>
+                    act(update, { id, status: "enabled" as const })
+                  }
+                >
                   Enable
                 </button>
               )}
-              <ConfirmButton label="Rotate secret" title="Rotate the signing secret?" className={secondaryButton} disabled={busy} onConfirm={() => act(rotate, { id })}>
-                <p>The current secret keeps signing beside the new one for 24 hours.</p>
+              <ConfirmButton
+                label="Rotate secret"
+                title="Rotate the signing secret?"
+                className={secondaryButton}
+                disabled={busy}
+                onConfirm={() => act(rotate, { id })}
+              >
+                <p>
+                  The current secret keeps signing beside the new one for 24
+                  hours.
+                </p>
               </ConfirmButton>
-              <ConfirmButton label="Delete" title="Delete this endpoint?" className={dangerButton} disabled={busy} onConfirm={() => act(del, { id })}>
+              <ConfirmButton
+                label="Delete"
+                title="Delete this endpoint?"
+                className={dangerButton}
+                disabled={busy}
+                onConfirm={() => act(del, { id })}
+              >
                 <p className="break-all">{ep.url}</p>
                 <p>Its pending deliveries fail.</p>
               </ConfirmButton>
             </div>
           ) : (
-            <MemberOnlyNote what="send tests, rotate the secret, disable or delete endpoints" role={role} />
+            <MemberOnlyNote
+              what="send tests, rotate the secret, disable or delete endpoints"
+              role={role}
+            />
           )}
           {notice ? (
-            <p role="status" className="text-sm text-emerald-700 dark:text-emerald-300">
+            <p
+              role="status"
+              className="text-sm text-emerald-700 dark:text-emerald-300"
+            >
               {notice}
             </p>
           ) : null}
@@ -166,22 +283,46 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
   );
 }
 
-function Deliveries({ id, canEdit, enabled }: { id: string; canEdit: boolean; enabled: boolean }) {
+function Deliveries({
+  id,
+  canEdit,
+  enabled,
+}: {
+  id: string;
+  canEdit: boolean;
+  enabled: boolean;
+}) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const opts = trpc.notification.listDeliveries.queryOptions({ endpointId: id, limit: 50 });
+  const opts = trpc.notification.listDeliveries.queryOptions({
+    endpointId: id,
+    limit: 50,
+  });
   const { data, isFetching, refetch } = useSuspenseQuery({
     ...opts,
     // while something is on its way, watch it arrive
-    refetchInterval: (q) => (q.state.data?.data.some((d) => d.status === "pending") ? 2000 : false),
+    refetchInterval: (q) =>
+      q.state.data?.data.some((d) => d.status === "pending") ? 2000 : false,
   });
-  const retry = useMutation(trpc.notification.retryDelivery.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: opts.queryKey }) }));
+  const retry = useMutation(
+    trpc.notification.retryDelivery.mutationOptions({
+      onSuccess: () => qc.invalidateQueries({ queryKey: opts.queryKey }),
+    }),
+  );
 
   return (
     <Card title="Delivery log" id="deliveries">
       <div className="flex flex-wrap items-center justify-between gap-2 px-4 pt-3">
-        <p className="text-sm text-slate-600 dark:text-slate-300">Newest first. A replay sends the same message again (same webhook-id), signed afresh.</p>
-        <button type="button" className={secondaryButton} onClick={() => void refetch()} disabled={isFetching}>
+        <p className="text-sm text-slate-600 dark:text-slate-300">
+          Newest first. A replay sends the same message again (same webhook-id),
+          signed afresh.
+        </p>
+        <button
+          type="button"
+          className={secondaryButton}
+          onClick={() => void refetch()}
+          disabled={isFetching}
+        >
           {isFetching ? "Refreshing…" : "Refresh"}
         </button>
       </div>
@@ -189,13 +330,27 @@ function Deliveries({ id, canEdit, enabled }: { id: string; canEdit: boolean; en
         <ErrorNote error={readableError(retry.error)} />
       </div>
       {data.data.length ? (
-        <Table caption="Deliveries of this endpoint" columns={["Message", "Status", "Attempts", canEdit && { label: "Actions", hidden: true }]}>
-          <tbody className="divide-y divide-slate-200 dark:divide-slate-800" data-testid="delivery-log">
+        <Table
+          caption="Deliveries of this endpoint"
+          columns={[
+            "Message",
+            "Status",
+            "Attempts",
+            canEdit && { label: "Actions", hidden: true },
+          ]}
+        >
+          <tbody
+            className="divide-y divide-slate-200 dark:divide-slate-800"
+            data-testid="delivery-log"
+          >
             {data.data.map((d) => (
               <tr key={d.id} data-testid="delivery">
                 <td className={`${tdClass} align-top`}>
                   <p className="font-mono text-xs font-medium">{d.type}</p>
-                  <p className="font-mono text-xs text-slate-600 dark:text-slate-400" title="webhook-id">
+                  <p
+                    className="font-mono text-xs text-slate-600 dark:text-slate-400"
+                    title="webhook-id"
+                  >
                     {d.messageId}
                   </p>
                   <p className="text-xs text-slate-600 dark:text-slate-400">
@@ -205,7 +360,7 @@ function Deliveries({ id, canEdit, enabled }: { id: string; canEdit: boolean; en
                 <td className={`${tdClass} align-top`}>
                   <Pill status={d.status} />
                   {d.nextAttemptAt ? (
-                    <p className="mt-0.5 whitespace-nowrap text-xs text-slate-600 dark:text-slate-400">
+                    <p className="mt-0.5 text-xs whitespace-nowrap text-slate-600 dark:text-slate-400">
                       next <LocalTime iso={d.nextAttemptAt} />
                     </p>
                   ) : null}
@@ -223,12 +378,22 @@ function Deliveries({ id, canEdit, enabled }: { id: string; canEdit: boolean; en
                           >
                             {a.statusCode ?? a.error ?? "no answer"}
                           </span>
-                          {a.statusCode && a.error ? <span className="text-red-700 dark:text-red-300"> {a.error}</span> : null}
-                          <span className="text-slate-600 dark:text-slate-400"> · {a.latencyMs} ms</span>
+                          {a.statusCode && a.error ? (
+                            <span className="text-red-700 dark:text-red-300">
+                              {" "}
+                              {a.error}
+                            </span>
+                          ) : null}
+                          <span className="text-slate-600 dark:text-slate-400">
+                            {" "}
+                            · {a.latencyMs} ms
+                          </span>
                           {a.responseExcerpt ? (
                             <details className="mt-0.5">
-                              <summary className="cursor-pointer text-slate-600 focus-visible:outline-2 focus-visible:outline-rose-600 dark:text-slate-400">Response</summary>
-                              <pre className="mt-1 max-h-40 max-w-md overflow-auto whitespace-pre-wrap break-all rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">
+                              <summary className="cursor-pointer text-slate-600 focus-visible:outline-2 focus-visible:outline-rose-600 dark:text-slate-400">
+                                Response
+                              </summary>
+                              <pre className="mt-1 max-h-40 max-w-md overflow-auto rounded bg-slate-50 p-2 font-mono text-xs break-all whitespace-pre-wrap dark:bg-slate-950">
                                 {a.responseExcerpt}
                               </pre>
                             </details>
@@ -237,17 +402,27 @@ function Deliveries({ id, canEdit, enabled }: { id: string; canEdit: boolean; en
                       ))}
                     </ol>
                   ) : (
-                    <span className="text-xs text-slate-600 dark:text-slate-400">none yet</span>
+                    <span className="text-xs text-slate-600 dark:text-slate-400">
+                      none yet
+                    </span>
                   )}
                 </td>
                 {canEdit ? (
-                  <td className={`${tdClass} align-top text-right`}>
+                  <td className={`${tdClass} text-right align-top`}>
                     <button
                       type="button"
                       className={secondaryButton}
-                      disabled={retry.isPending || !enabled || d.status === "pending"}
-                      title={!enabled ? "Re-enable the endpoint to replay" : undefined}
-                      onClick={() => retry.mutate({ endpointId: id, deliveryId: d.id })}
+                      disabled={
+                        retry.isPending || !enabled || d.status === "pending"
+                      }
+                      title={
+                        !enabled
+                          ? "Re-enable the endpoint to replay"
+                          : undefined
+                      }
+                      onClick={() =>
+                        retry.mutate({ endpointId: id, deliveryId: d.id })
+                      }
                     >
                       Replay<span className="sr-only"> {d.messageId}</span>
                     </button>
@@ -258,7 +433,9 @@ function Deliveries({ id, canEdit, enabled }: { id: string; canEdit: boolean; en
           </tbody>
         </Table>
       ) : (
-        <EmptyState title="No deliveries yet">Messages sent to this endpoint appear here with every attempt.</EmptyState>
+        <EmptyState title="No deliveries yet">
+          Messages sent to this endpoint appear here with every attempt.
+        </EmptyState>
       )}
     </Card>
   );
@@ -272,13 +449,17 @@ function toLocalInput(d: Date): string {
 function Recover({ id, enabled }: { id: string; enabled: boolean }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const [since, setSince] = useState(() => toLocalInput(new Date(Date.now() - 24 * 3600_000)));
+  const [since, setSince] = useState(() =>
+    toLocalInput(new Date(Date.now() - 24 * 3600_000)),
+  );
   const [done, setDone] = useState<number | null>(null);
   const recover = useMutation(
     trpc.notification.recover.mutationOptions({
       onSuccess: (r) => {
         setDone(r.count);
-        return qc.invalidateQueries({ queryKey: trpc.notification.listDeliveries.queryKey() });
+        return qc.invalidateQueries({
+          queryKey: trpc.notification.listDeliveries.queryKey(),
+        });
       },
     }),
   );
@@ -311,20 +492,36 @@ function Recover({ id, enabled }: { id: string; enabled: boolean }) {
             aria-invalid={sinceError ? true : undefined}
           />
         </div>
-        <button type="submit" className={primaryButton} disabled={recover.isPending || !enabled}>
+        <button
+          type="submit"
+          className={primaryButton}
+          disabled={recover.isPending || !enabled}
+        >
           {recover.isPending ? "Recovering…" : "Recover"}
         </button>
-        <p id={ids.help} className="basis-full text-xs text-slate-600 dark:text-slate-400">
-          In your local time; at most 14 days back.{!enabled ? " Re-enable the endpoint first." : ""}
+        <p
+          id={ids.help}
+          className="basis-full text-xs text-slate-600 dark:text-slate-400"
+        >
+          In your local time; at most 14 days back.
+          {!enabled ? " Re-enable the endpoint first." : ""}
         </p>
         {sinceError ? (
-          <p id={ids.err} role="alert" className="basis-full text-sm text-red-700 dark:text-red-300">
+          <p
+            id={ids.err}
+            role="alert"
+            className="basis-full text-sm text-red-700 dark:text-red-300"
+          >
             {readableError(recover.error)?.message ?? sinceError}
           </p>
         ) : null}
         {done !== null ? (
-          <p role="status" className="basis-full text-sm text-emerald-700 dark:text-emerald-300">
-            {done === 1 ? "1 message is" : `${done} messages are`} being sent again.
+          <p
+            role="status"
+            className="basis-full text-sm text-emerald-700 dark:text-emerald-300"
+          >
+            {done === 1 ? "1 message is" : `${done} messages are`} being sent
+            again.
           </p>
         ) : null}
         {sinceError ? null : (

@@ -6,12 +6,20 @@ import { HostView } from "./host-view";
 
 export const metadata: Metadata = { title: "Host" };
 
-export default async function HostPage({ params }: { params: Promise<{ hostId: string }> }) {
+export default async function HostPage({
+  params,
+}: {
+  params: Promise<{ hostId: string }>;
+}) {
   const hostId = decodeURIComponent((await params).hostId);
   try {
     await fetchQuery(trpc.operator.host.queryOptions({ hostId }));
   } catch (e) {
-    if (e instanceof TRPCError && (e.code === "NOT_FOUND" || e.code === "BAD_REQUEST")) notFound();
+    if (
+      e instanceof TRPCError &&
+      (e.code === "NOT_FOUND" || e.code === "BAD_REQUEST")
+    )
+      notFound();
     throw e;
   }
   prefetch(trpc.operator.uncorrelated.queryOptions({ hostId, limit: 20 }));

@@ -1,0 +1,6 @@
+// Prettier defaults, plus Tailwind's class ordering (style.md: agreed once, then left alone).
+/** @type {import("prettier").Config} */
+export default {
+  plugins: ["prettier-plugin-tailwindcss"],
+  tailwindStylesheet: "./app/globals.css",
+};
