@@ -1,6 +1,7 @@
 // Prettier defaults, plus Tailwind's class ordering (style.md: agreed once, then left alone).
 /** @type {import("prettier").Config} */
-export default {
+const config = {
   plugins: ["prettier-plugin-tailwindcss"],
   tailwindStylesheet: "./app/globals.css",
 };
+export default config;

@@ -58,7 +58,11 @@ export type RawBodyDef = {
   }[];
 };
 
+// The defaults are `any` so one list can hold every route: a handler's argument types are
+// contravariant, so no other default admits them all. defineRoute() keeps each route typed.
+/* eslint-disable @typescript-eslint/no-explicit-any */
 export type RouteDef<P = any, Q = any, B = any> = {
+  /* eslint-enable @typescript-eslint/no-explicit-any */
   method: Method;
   path: string; // "/api/v1/admin/tenants/{tenantId}"
   // unique across the API: the name generated clients give the call

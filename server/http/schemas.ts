@@ -269,13 +269,11 @@ export const IncidentOut = z
 export const IncidentDetailOut = IncidentOut.extend({
   playbook: PlaybookRef.extend({
     steps: z.array(
-      z
-        .object({ title: z.string(), body: z.string() })
-        .meta({
-          id: "PlaybookStep",
-          description:
-            "one step of the playbook, filled with the incident's facts",
-        }),
+      z.object({ title: z.string(), body: z.string() }).meta({
+        id: "PlaybookStep",
+        description:
+          "one step of the playbook, filled with the incident's facts",
+      }),
     ),
   }),
   timeline: z.array(

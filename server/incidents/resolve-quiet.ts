@@ -74,19 +74,17 @@ export async function afterResolving(
   opts: { policy?: Policy; because?: IncidentChange["resolvedBecause"] } = {},
 ): Promise<void> {
   if (!rows.length) return;
-  await tx
-    .insert(incidentTimeline)
-    .values(
-      rows.map((r) => ({
-        id: newId("tle"),
-        incidentId: r.id,
-        tenantId: r.tenantId,
-        at,
-        kind: "resolved",
-        summary,
-        logEntryId: null,
-      })),
-    );
+  await tx.insert(incidentTimeline).values(
+    rows.map((r) => ({
+      id: newId("tle"),
+      incidentId: r.id,
+      tenantId: r.tenantId,
+      at,
+      kind: "resolved",
+      summary,
+      logEntryId: null,
+    })),
+  );
   const changes: IncidentChange[] = rows.map((r) => ({
     incidentId: r.id,
     tenantId: r.tenantId,

@@ -259,15 +259,13 @@ export async function createApiKey(
   await requireTenant(ctx.db, tenantId);
   const key = newSecretToken("tenant");
   const id = newId("key");
-  await ctx.db
-    .insert(apiKeys)
-    .values({
-      id,
-      tenantId,
-      keyHash: hashToken(key),
-      name: name ?? null,
-      createdAt: now(),
-    });
+  await ctx.db.insert(apiKeys).values({
+    id,
+    tenantId,
+    keyHash: hashToken(key),
+    name: name ?? null,
+    createdAt: now(),
+  });
   await audit(ctx.db, {
     tenantId,
     actor: ctx.actor,

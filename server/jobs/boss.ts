@@ -5,7 +5,8 @@ import { log } from "@/server/log";
 
 type WorkerDef = {
   queue: string;
-  handler: WorkHandler<any>;
+  // the payload type is erased here: each queue's handler parses its own data
+  handler: WorkHandler<never>;
   options?: WorkOptions;
 };
 
@@ -93,13 +94,17 @@ export async function sendInTx(
 }
 
 // Domains declare their workers; startWorkers() runs them in this process.
-export function defineWorker(
+export function defineWorker<T>(
   queue: QueueName,
-  handler: WorkHandler<any>,
+  handler: WorkHandler<T>,
   options?: WorkOptions,
 ): void {
   g.__pwWorkers ??= new Map();
-  g.__pwWorkers.set(queue, { queue, handler, options });
+  g.__pwWorkers.set(queue, {
+    queue,
+    handler: handler as WorkHandler<never>,
+    options,
+  });
 }
 
 export async function startWorkers(handle: DbHandle): Promise<void> {

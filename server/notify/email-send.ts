@@ -321,7 +321,6 @@ async function sendClaim(
   db: Db,
   resend: Resend,
   claim: Claim,
-  at: Date,
 ): Promise<SendOutcome> {
   const from = env().EMAIL_FROM;
   const payload = (r: EmailRow) => ({
@@ -417,7 +416,7 @@ export async function sendDueEmails(
     const claim = await claimNext(db, at);
     if (!claim) break;
     requests += 1;
-    const outcome = await sendClaim(db, resend, claim, at);
+    const outcome = await sendClaim(db, resend, claim);
     if (outcome === "sent") sent += claim.rows.length;
     if (outcome === "rate_limited") break;
   }

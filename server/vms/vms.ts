@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
-import { evacuations, vms } from "@/db/schema";
+import { type evacuations, vms } from "@/db/schema";
 import { NotFoundError } from "@/server/errors";
 import { evacuationBrief } from "@/server/incidents/incidents";
 import { decodeCursor, iso, ListQuery, page } from "@/server/http/conventions";

@@ -1,3 +1,4 @@
+import type { PGlite } from "@electric-sql/pglite";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -33,7 +34,7 @@ export default async function setup() {
     };
   }
   const h = await openPglite("memory://", { lock: false });
-  const pg = h.raw as import("@electric-sql/pglite").PGlite;
+  const pg = h.raw as PGlite;
   const dump = await pg.dumpDataDir("none");
   await h.close();
   const dir = mkdtempSync(path.join(tmpdir(), "pw-tpl-"));

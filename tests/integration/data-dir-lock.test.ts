@@ -1,3 +1,4 @@
+import type { PGlite } from "@electric-sql/pglite";
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,7 +48,7 @@ describe("one process per embedded data folder", () => {
 
     // the stale lock of a killed process does not block a new owner, and the data survived
     const h = await openPglite(dir);
-    const rows = await (h.raw as import("@electric-sql/pglite").PGlite).query<{
+    const rows = await (h.raw as PGlite).query<{
       n: number;
     }>("select count(*)::int as n from drizzle.__drizzle_migrations");
     expect(rows.rows[0]!.n).toBeGreaterThan(0);

@@ -79,6 +79,8 @@ export function SignOutButton() {
               body: "{}",
             });
             if (!res.ok) throw new Error(`Sign-out failed (${res.status})`);
+            // a full load, so no cached query of the signed-out session survives
+            // eslint-disable-next-line @next/next/no-location-assign-relative-destination
             window.location.assign("/login");
           } catch (e) {
             setError(e instanceof Error ? e.message : "Sign-out failed");

@@ -60,7 +60,7 @@ export function VmList() {
   if (!vms.length)
     return (
       <EmptyState title="No VMs yet">
-        VMs appear here once the platform's inventory has them.
+        VMs appear here once the platform&apos;s inventory has them.
       </EmptyState>
     );
   return (

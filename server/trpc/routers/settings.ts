@@ -48,13 +48,11 @@ export const settingsRouter = router({
   revokeApiKey: ownerProcedure
     .input(z.object({ keyId: Id }))
     .mutation(({ ctx, input }) => revokeApiKey(ctx, ctx.tenantId, input.keyId)),
-  listAudit: ownerProcedure
-    .input(ListQuery)
-    .query(({ ctx, input }) =>
-      listAuditLog(ctx.db, {
-        tenantId: ctx.tenantId,
-        limit: input.limit,
-        cursor: input.cursor,
-      }),
-    ),
+  listAudit: ownerProcedure.input(ListQuery).query(({ ctx, input }) =>
+    listAuditLog(ctx.db, {
+      tenantId: ctx.tenantId,
+      limit: input.limit,
+      cursor: input.cursor,
+    }),
+  ),
 });

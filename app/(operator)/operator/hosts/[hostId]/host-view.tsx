@@ -147,8 +147,8 @@ export function HostView({ hostId }: { hostId: string }) {
                         >
                           <p>
                             Its tenant is told now; the restart is in 15 minutes
-                            (or in the project's maintenance window, before the
-                            deadline).
+                            (or in the project&apos;s maintenance window, before
+                            the deadline).
                           </p>
                         </ConfirmButton>
                       ) : null}
