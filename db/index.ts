@@ -1,7 +1,7 @@
 import "server-only";
 import type { Db, DbHandle } from "./client";
 import { openDatabase } from "./client";
-import { env } from "@/server/env";
+import { dbEnv } from "./env";
 
 export type { Db } from "./client";
 
@@ -13,13 +13,15 @@ const g = globalThis as unknown as {
 };
 
 export function getDbHandle(): Promise<DbHandle> {
-  g.__pwDb ??= openDatabase({
-    url: env().DATABASE_URL,
-    dataDir: env().DATA_DIR,
-  }).then((h) => {
-    g.__pwDbHandle = h;
-    return h;
-  });
+  if (!g.__pwDb) {
+    const { DATABASE_URL, DATA_DIR } = dbEnv();
+    g.__pwDb = openDatabase({ url: DATABASE_URL, dataDir: DATA_DIR }).then(
+      (h) => {
+        g.__pwDbHandle = h;
+        return h;
+      },
+    );
+  }
   return g.__pwDb;
 }
 

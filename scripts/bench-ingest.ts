@@ -11,6 +11,7 @@ import type { Sql } from "postgres";
 import type { DbHandle } from "@/db/client";
 import { openPglite, openPostgres } from "@/db/client";
 import { newId } from "@/db/ids";
+import { serviceContext } from "@/server/context";
 import { buildLogEntryPayload } from "@/server/incidents/log-entry";
 import { parseCloudEvent } from "@/server/ingest/event-schema";
 import { normalizeEvent } from "@/server/ingest/normalize-event";
@@ -33,7 +34,7 @@ const RAW_EVENTS = BATCH * BATCH_REQUESTS;
 type Fleet = { hosts: { id: string; token: string; vms: string[] }[] };
 
 async function seedFleet(h: DbHandle): Promise<Fleet> {
-  const ctx = { db: h.db, actor: "bench" };
+  const ctx = serviceContext(h.db, "bench");
   await upsertTenant(ctx, "bench", { name: "Bench", contactEmails: [] });
   await upsertProject(ctx, "bench-p", { tenantId: "bench", name: "Bench" });
   const hosts: Fleet["hosts"] = [];

@@ -19,9 +19,10 @@ const { performance } = await import("node:perf_hooks");
 const { Worker } = await import("node:worker_threads");
 const { setDbHandle } = await import("@/db");
 const { openPglite, openPostgres } = await import("@/db/client");
-const { hashToken, newSecretToken } = await import("@/server/auth-tokens");
+const { hashToken, newSecretToken, OPERATOR_TOKEN_SETTING } =
+  await import("@/server/auth-tokens");
+const { serviceContext } = await import("@/server/context");
 const { apiRouter } = await import("@/server/http/routes");
-const { OPERATOR_TOKEN_SETTING } = await import("@/server/http/principal");
 const { getBoss, startWorkers, stopBoss } = await import("@/server/jobs/boss");
 await import("@/server/jobs/workers");
 const { createWebhookEndpoint } =
@@ -315,10 +316,10 @@ for (const [r, { rate, subscribe, warmup }] of runs.entries()) {
 // ---- 2. fan-out to 1,000 endpoints beside a raw POST loop
 const fan = await makeTenant("fan", 1);
 for (let i = 0; i < FANOUT; i++) {
-  await createWebhookEndpoint(
-    { db: handle.db, tenantId: "fan", actor: "bench" },
-    { url: `${base}/fan/${i}`, eventTypes: ["incident.opened"] },
-  );
+  await createWebhookEndpoint(serviceContext(handle.db, "bench", "fan"), {
+    url: `${base}/fan/${i}`,
+    eventTypes: ["incident.opened"],
+  });
 }
 const fanStart = clock();
 await api(

@@ -3,7 +3,8 @@ import type { Db } from "@/db/client";
 import { newId } from "@/db/ids";
 import { auditLog } from "@/db/schema";
 import { now } from "@/server/clock";
-import { decodeCursor, iso, page } from "@/server/http/conventions";
+import { decodeCursor, page } from "@/server/core/cursor";
+import { iso } from "@/server/core/time";
 
 export async function audit(
   db: Db,

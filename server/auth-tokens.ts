@@ -1,6 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
 // Bearer secrets are 256-bit random values, so a plain SHA-256 at rest is enough (no password stretching).
+// The operator token's hash when none is configured: made on first start, kept in app_settings.
+export const OPERATOR_TOKEN_SETTING = "operator_token_hash";
+
 export type TokenKind = "operator" | "host" | "tenant";
 
 const PREFIX: Record<TokenKind, string> = {

@@ -6,11 +6,14 @@ import {
   createSignInLink,
   DEMO_OPERATOR_SETTING,
 } from "@/server/auth";
-import { hashToken, newSecretToken } from "@/server/auth-tokens";
+import {
+  hashToken,
+  newSecretToken,
+  OPERATOR_TOKEN_SETTING,
+} from "@/server/auth-tokens";
 import { now } from "@/server/clock";
 import { DEMO, seedDemo } from "@/server/demo/seed";
 import { env } from "@/server/env";
-import { OPERATOR_TOKEN_SETTING } from "@/server/http/principal";
 import { deleteSetting, getSetting, putSetting } from "@/server/settings";
 
 export type BootstrapResult = {

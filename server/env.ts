@@ -1,12 +1,9 @@
 import { z } from "zod";
+// relative: next.config.ts loads this file before the @/ alias exists
+import { DbEnvSchema } from "../db/env";
 
-// The only place that reads process.env (spec.md "Configuration").
-const EnvSchema = z.object({
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
-    .optional(),
-  DATA_DIR: z.string().default("./data"),
+// The one check of process.env (spec.md "Configuration"); db/env.ts reads its own two variables.
+const EnvSchema = DbEnvSchema.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   PUBLIC_URL: z.string().url().optional(),
   OPERATOR_TOKEN: z

@@ -7,7 +7,7 @@ import { useState } from "react";
 import superjson from "superjson";
 import { TRPC_MAX_BATCH } from "@/server/trpc/limits";
 import type { AppRouter } from "@/server/trpc/router";
-import { makeQueryClient } from "./query-client";
+import { makeQueryClient } from "@/server/trpc/query-client";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 

@@ -1,4 +1,5 @@
 import type { Db } from "@/db/client";
+import { serviceContext } from "@/server/context";
 import { resolveQuietIncidents } from "@/server/incidents/resolve-quiet";
 import { ingestEvents } from "@/server/ingest/ingest-events";
 import {
@@ -45,7 +46,7 @@ const hex16 = (n: bigint) => "0x" + n.toString(16).padStart(16, "0");
 // Demo inventory and 30 days of realistic memory-error history, all through the service functions
 // that the API uses, with the clock set to each event's time.
 export async function seedDemo(db: Db, at: Date): Promise<Vm[]> {
-  const ctx = { db, actor: "system:demo" };
+  const ctx = serviceContext(db, "system:demo");
   const zones = ["eu-west1-a", "eu-west1-b"];
   const hosts = ["host-a17", "host-a18", "host-b03", "host-b04"];
   for (const [i, h] of hosts.entries())

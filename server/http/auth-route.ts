@@ -15,8 +15,8 @@ import {
   ValidationError,
 } from "@/server/errors";
 import { clientAddress } from "@/server/http/client-address";
-import { RateLimiter, WindowLimiter } from "@/server/http/rate-limit";
-import { jsonLimitProblem } from "@/server/http/json-limits";
+import { RateLimiter, WindowLimiter } from "@/server/core/rate-limit";
+import { jsonLimitProblem } from "@/server/core/json-limits";
 import { withBoundedBody } from "@/server/http/read-body";
 import { mediaTypeOf } from "@/server/http/router";
 import { errorResponse } from "@/server/http/respond";

@@ -3,6 +3,7 @@ import type { Db } from "@/db/client";
 import { apiKeys, appSettings, hostTokens } from "@/db/schema";
 import {
   bearerOf,
+  OPERATOR_TOKEN_SETTING,
   hashToken,
   safeEqualHex,
   tokenKindOf,
@@ -17,8 +18,6 @@ export type Principal =
   | { kind: "tenant"; tenantId: string; keyId: string; role: "member" };
 
 export type AuthKind = Principal["kind"] | "none";
-
-export const OPERATOR_TOKEN_SETTING = "operator_token_hash";
 
 async function operatorTokenHash(db: Db): Promise<string | null> {
   const configured = env().OPERATOR_TOKEN;

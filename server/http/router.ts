@@ -1,6 +1,8 @@
 import type { z } from "zod";
 import type { Db } from "@/db/client";
 import { bearerOf } from "@/server/auth-tokens";
+import type { ServiceContext } from "@/server/context";
+import { serviceContext } from "@/server/context";
 import { env } from "@/server/env";
 import {
   ApiError,
@@ -8,8 +10,8 @@ import {
   NotFoundError,
   ValidationError,
 } from "@/server/errors";
-import { parseOrThrow } from "./conventions";
-import { jsonLimitProblem, textProblem } from "./json-limits";
+import { parseOrThrow } from "@/server/core/validation";
+import { jsonLimitProblem, textProblem } from "@/server/core/json-limits";
 import type { AuthKind, Principal } from "./principal";
 import { authenticate } from "./principal";
 import { MAX_JSON_BODY, readBodyText } from "./read-body";
@@ -21,6 +23,8 @@ export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export type HandlerArgs<P, Q, B> = {
   req: Request;
+  // the request's service context: built once here, from the credential
+  ctx: ServiceContext;
   db: Db;
   params: P;
   query: Q;
@@ -245,6 +249,24 @@ function errorAnswerOf(e: unknown, req: Request): Response {
   return res;
 }
 
+// The audit actor of a credential, and the tenant a tenant API key acts for.
+function contextOf(db: Db, principal: Principal | null): ServiceContext {
+  switch (principal?.kind) {
+    case "operator":
+      return serviceContext(db, "operator");
+    case "tenant":
+      return serviceContext(
+        db,
+        `api_key:${principal.keyId}`,
+        principal.tenantId,
+      );
+    case "host":
+      return serviceContext(db, `host:${principal.hostId}`);
+    default:
+      return serviceContext(db, "anonymous");
+  }
+}
+
 export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
   const compiled = routes.map(compile);
 
@@ -316,6 +338,7 @@ export function createApiRouter(routes: RouteDef[], getDb: () => Promise<Db>) {
       }
       const result = await c.def.handler({
         req,
+        ctx: contextOf(db, principal),
         db,
         params,
         query,

@@ -3,13 +3,9 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { evacuations, incidents, incidentTimeline } from "@/db/schema";
 import { NotFoundError } from "@/server/errors";
-import {
-  decodeCursor,
-  iso,
-  ListQuery,
-  OperatorId,
-  page,
-} from "@/server/http/conventions";
+import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import { iso } from "@/server/core/time";
+import { OperatorId } from "@/server/core/validation";
 import { getPlaybookMeta } from "@/server/playbooks/catalog";
 import type { PlaybookKey } from "@/server/playbooks/catalog";
 

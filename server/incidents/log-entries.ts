@@ -3,14 +3,9 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { logEntries } from "@/db/schema";
 import { NotFoundError } from "@/server/errors";
-import {
-  decodeCursor,
-  iso,
-  ListQuery,
-  OperatorId,
-  page,
-  Rfc3339,
-} from "@/server/http/conventions";
+import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import { iso, Rfc3339 } from "@/server/core/time";
+import { OperatorId } from "@/server/core/validation";
 import { logEntryView } from "./log-entry";
 
 export const LogEntryQuery = ListQuery.extend({

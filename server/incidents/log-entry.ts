@@ -1,5 +1,5 @@
 import type { logEntries } from "@/db/schema";
-import { iso } from "@/server/http/conventions";
+import { iso } from "@/server/core/time";
 import type { CorrelatedEvent } from "./record-events";
 
 // jsonPayload of spec.md's log entry. gva/gpa appear only where the event made them valid;

@@ -9,7 +9,7 @@ import { ForbiddenError, ValidationError } from "@/server/errors";
 import { afterIncidentChanges } from "@/server/incidents/after-change";
 import { recordCorrelatedEvents } from "@/server/incidents/record-events";
 import type { CorrelatedEvent } from "@/server/incidents/record-events";
-import { jsonLimitProblem } from "@/server/http/json-limits";
+import { jsonLimitProblem } from "@/server/core/json-limits";
 import { metrics } from "@/server/metrics";
 import { binaryModeDetails } from "./binary-mode";
 import { eventIdOf, invalid, parseCloudEvent } from "./event-schema";

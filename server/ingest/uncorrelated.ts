@@ -2,13 +2,9 @@ import { and, desc, eq, isNotNull, lt, or } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { memoryErrorEvents } from "@/db/schema";
-import {
-  decodeCursor,
-  iso,
-  ListQuery,
-  OperatorId,
-  page,
-} from "@/server/http/conventions";
+import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import { iso } from "@/server/core/time";
+import { OperatorId } from "@/server/core/validation";
 
 export const UncorrelatedQuery = ListQuery.extend({
   reason: z.enum(["unknown_vm", "host_mismatch"]).optional(),

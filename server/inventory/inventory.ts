@@ -17,7 +17,8 @@ import { hashToken, newSecretToken } from "@/server/auth-tokens";
 import { now } from "@/server/clock";
 import type { ServiceContext } from "@/server/context";
 import { ConflictError, NotFoundError, ValidationError } from "@/server/errors";
-import { iso, OperatorId, Rfc3339 } from "@/server/http/conventions";
+import { iso, Rfc3339 } from "@/server/core/time";
+import { OperatorId } from "@/server/core/validation";
 import { runVmChangedHooks, runVmDeletedHooks } from "./hooks";
 
 const Email = z.email().max(320);

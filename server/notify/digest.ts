@@ -3,7 +3,7 @@ import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
 import { severityRank } from "@/db/constants";
 import { incidents, logEntries } from "@/db/schema";
-import { iso } from "@/server/http/conventions";
+import { iso } from "@/server/core/time";
 import { queueEmail } from "./email-queue";
 import { consoleUrls, tenantNotifyInfo } from "./recipients";
 

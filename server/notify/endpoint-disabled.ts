@@ -1,5 +1,5 @@
 import type { Db } from "@/db/client";
-import { iso } from "@/server/http/conventions";
+import { iso } from "@/server/core/time";
 import { queueEmail } from "./email-queue";
 import { consoleUrls, ownerEmails } from "./recipients";
 import type { WebhookEndpointRow } from "./webhook-messages";

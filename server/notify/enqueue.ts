@@ -7,7 +7,7 @@ import { severityRank } from "@/db/constants";
 import type { evacuations } from "@/db/schema";
 import { incidents, logEntries, vms } from "@/db/schema";
 import { now } from "@/server/clock";
-import { iso } from "@/server/http/conventions";
+import { iso } from "@/server/core/time";
 import { evacuationsOf, incidentView } from "@/server/incidents/incidents";
 import type { IncidentChange } from "@/server/incidents/record-events";
 import { logEntryView } from "@/server/incidents/log-entry";

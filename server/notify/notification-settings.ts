@@ -7,7 +7,7 @@ import { audit } from "@/server/audit";
 import { now } from "@/server/clock";
 import { NotFoundError } from "@/server/errors";
 import { utcMidnight } from "./digest";
-import type { TenantServiceContext } from "./webhook-endpoints";
+import type { TenantContext } from "@/server/context";
 
 export const MAX_NOTIFICATION_EMAILS = 50;
 
@@ -40,14 +40,14 @@ function view(t: typeof tenants.$inferSelect): NotificationSettings {
 }
 
 export async function getNotificationSettings(
-  ctx: TenantServiceContext,
+  ctx: TenantContext,
 ): Promise<NotificationSettings & { contactEmails: string[] }> {
   const t = await tenantRow(ctx.db, ctx.tenantId);
   return { ...view(t), contactEmails: t.contactEmails };
 }
 
 export async function updateNotificationSettings(
-  ctx: TenantServiceContext,
+  ctx: TenantContext,
   input: NotificationSettingsInput,
 ): Promise<NotificationSettings> {
   return ctx.db.transaction(async (tx) => {

@@ -1,5 +1,5 @@
 import { now } from "@/server/clock";
-import { RateLimiter } from "@/server/http/rate-limit";
+import { RateLimiter } from "@/server/core/rate-limit";
 
 // Per-tenant caps on what a member (or the tenant's API key) can make the service do on demand:
 // each endpoint is work for every notification, and each test, retry or recovery is outgoing

@@ -4,14 +4,9 @@ import { webhookAttempts, webhookDeliveries } from "@/db/schema";
 import { audit } from "@/server/audit";
 import { now } from "@/server/clock";
 import { NotFoundError, ValidationError } from "@/server/errors";
-import {
-  decodeCursor,
-  iso,
-  ListQuery,
-  Rfc3339,
-  page,
-} from "@/server/http/conventions";
-import type { TenantServiceContext } from "./webhook-endpoints";
+import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import { iso, Rfc3339 } from "@/server/core/time";
+import type { TenantContext } from "@/server/context";
 import {
   getWebhookEndpointRowForTenant,
   requireEnabled,
@@ -73,7 +68,7 @@ export type WebhookDeliveryView = ReturnType<typeof webhookDeliveryView>;
 
 // Newest first, each with all its attempts (oldest first).
 export async function listWebhookDeliveries(
-  ctx: TenantServiceContext,
+  ctx: TenantContext,
   input: ListWebhookDeliveriesInput,
 ) {
   const q = ListWebhookDeliveriesInput.parse(input);
@@ -124,7 +119,7 @@ export async function listWebhookDeliveries(
 
 // Replay: the same message (same webhook-id) goes again, signed afresh, with a new retry schedule.
 export async function retryWebhookDelivery(
-  ctx: TenantServiceContext,
+  ctx: TenantContext,
   input: RetryWebhookDeliveryInput,
 ) {
   return ctx.db.transaction(async (tx) => {
@@ -172,7 +167,7 @@ export async function retryWebhookDelivery(
 
 // Resends every failed message of the endpoint created since `since` (at most 14 days back).
 export async function recoverWebhookMessages(
-  ctx: TenantServiceContext,
+  ctx: TenantContext,
   input: RecoverWebhookMessagesInput,
 ): Promise<{ count: number }> {
   const at = now();

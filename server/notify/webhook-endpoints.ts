@@ -11,25 +11,18 @@ import {
 } from "@/db/schema";
 import { audit } from "@/server/audit";
 import { now } from "@/server/clock";
-import type { ServiceContext } from "@/server/context";
+import type { TenantContext } from "@/server/context";
 import { env } from "@/server/env";
 import { ConflictError, NotFoundError, ValidationError } from "@/server/errors";
 import type { ErrorDetail } from "@/server/errors";
-import {
-  decodeCursor,
-  iso,
-  ListQuery,
-  OperatorId,
-  page,
-} from "@/server/http/conventions";
+import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import { iso } from "@/server/core/time";
+import { OperatorId } from "@/server/core/validation";
 import { validateWebhookUrl } from "./ssrf";
 import { MAX_WEBHOOK_ENDPOINTS, takeWebhookAction } from "./tenant-caps";
 import type { WebhookEndpointRow } from "./webhook-messages";
 import { emitWebhooks } from "./webhook-messages";
 import { generateWebhookSecret } from "./webhook-signature";
-
-// Tenant-scoped services: the REST routes and the console's tRPC routers call the same functions.
-export type TenantServiceContext = ServiceContext & { tenantId: string };
 
 export const SECRET_OVERLAP_MS = 24 * 3600_000;
 
@@ -157,7 +150,7 @@ async function checkProjects(
 }
 
 export async function listWebhookEndpoints(
-  ctx: TenantServiceContext,
+  ctx: TenantContext,
   input: Partial<ListWebhookEndpointsInput> = {},
 ) {
   const q = ListWebhookEndpointsInput.parse(input);
@@ -178,7 +171,7 @@ export async function listWebhookEndpoints(
 }
 
 export async function getWebhookEndpoint(
-  ctx: TenantServiceContext,
+  ctx: TenantContext,
   input: WebhookEndpointIdInput,
 ) {
   return webhookEndpointView(
@@ -188,7 +181,7 @@ export async function getWebhookEndpoint(
 
 // Answers the secret: this and rotateWebhookSecret are the only times it is shown.
 export async function createWebhookEndpoint(
-  ctx: TenantServiceContext,
+  ctx: TenantContext,
   input: CreateWebhookEndpointInput,
 ) {
   const url = checkUrl(input.url);
@@ -241,7 +234,7 @@ export async function createWebhookEndpoint(
 }
 
 export async function updateWebhookEndpoint(
-  ctx: TenantServiceContext,
+  ctx: TenantContext,
   input: UpdateWebhookEndpointInput,
 ) {
   const { id, ...patch } = input;
@@ -297,7 +290,7 @@ export async function updateWebhookEndpoint(
 
 // Deliveries still pending for it fail; its delivery history stays until retention removes it.
 export async function deleteWebhookEndpoint(
-  ctx: TenantServiceContext,
+  ctx: TenantContext,
   input: WebhookEndpointIdInput,
 ): Promise<void> {
   await ctx.db.transaction(async (tx) => {
@@ -336,7 +329,7 @@ export function requireEnabled(ep: WebhookEndpointRow): void {
 }
 
 export async function sendTestWebhook(
-  ctx: TenantServiceContext,
+  ctx: TenantContext,
   input: WebhookEndpointIdInput,
 ): Promise<{ messageId: string }> {
   return ctx.db.transaction(async (tx) => {
@@ -373,7 +366,7 @@ export async function sendTestWebhook(
 
 // The previous secret keeps signing for 24 h beside the new one, so receivers can switch over.
 export async function rotateWebhookSecret(
-  ctx: TenantServiceContext,
+  ctx: TenantContext,
   input: WebhookEndpointIdInput,
 ) {
   return ctx.db.transaction(async (tx) => {

@@ -10,7 +10,7 @@ import {
   webhookEndpoints,
   webhookMessages,
 } from "@/db/schema";
-import { iso } from "@/server/http/conventions";
+import { iso } from "@/server/core/time";
 
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 

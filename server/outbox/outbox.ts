@@ -4,7 +4,8 @@ import type { Db } from "@/db/client";
 import type { Role } from "@/db/constants";
 import { emails } from "@/db/schema";
 import { NotFoundError } from "@/server/errors";
-import { decodeCursor, iso, ListQuery, page } from "@/server/http/conventions";
+import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import { iso } from "@/server/core/time";
 
 // Mail that signs someone in. Whoever reads its link can sign in as its recipient, so its body is
 // readable only by the recipient (and the operator console); in a tenant's outbox the owners see

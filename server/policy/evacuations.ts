@@ -7,16 +7,11 @@ import { newId } from "@/db/ids";
 import { evacuations, incidents, incidentTimeline, vms } from "@/db/schema";
 import { audit } from "@/server/audit";
 import { now } from "@/server/clock";
-import type { ServiceContext } from "@/server/context";
+import type { ServiceContext, TenantContext } from "@/server/context";
 import { ConflictError, NotFoundError, ValidationError } from "@/server/errors";
-import {
-  decodeCursor,
-  iso,
-  ListQuery,
-  OperatorId,
-  page,
-  Rfc3339,
-} from "@/server/http/conventions";
+import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import { iso, Rfc3339 } from "@/server/core/time";
+import { OperatorId } from "@/server/core/validation";
 import type { VmChange } from "@/server/inventory/hooks";
 import { enqueueEvacuationNotifications } from "@/server/notify/enqueue";
 import { choosePlaybookKey, getPlaybookMeta } from "@/server/playbooks/catalog";
@@ -855,11 +850,9 @@ async function evacuationOfIncident(
   return evac;
 }
 
-export type TenantActorContext = ServiceContext & { tenantId: string };
-
 // "Restart now, I am ready": scheduledFor becomes now and the restart starts.
 export async function startEvacuationNow(
-  ctx: TenantActorContext,
+  ctx: TenantContext,
   incidentId: string,
   at: Date,
 ): Promise<void> {
@@ -878,7 +871,7 @@ export async function startEvacuationNow(
 
 // "Not before …": a later time, at most the deadline.
 export async function deferEvacuation(
-  ctx: TenantActorContext,
+  ctx: TenantContext,
   incidentId: string,
   input: z.infer<typeof DeferInput>,
   at: Date,

@@ -6,7 +6,7 @@ import { rawRows } from "@/db/client";
 import { evacuations, hosts, vms } from "@/db/schema";
 import { OPERATOR_ID_PATTERN } from "@/db/ids";
 import { NotFoundError, ValidationError } from "@/server/errors";
-import { decodeCursor, ListQuery } from "@/server/http/conventions";
+import { decodeCursor, ListQuery } from "@/server/core/cursor";
 import { MAX_FUTURE_SKEW_MS } from "@/server/ingest/event-schema";
 import type { HostState, HostSummary, VmSummary } from "./policy";
 import {

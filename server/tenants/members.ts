@@ -6,7 +6,7 @@ import { audit } from "@/server/audit";
 import { now } from "@/server/clock";
 import type { ServiceContext } from "@/server/context";
 import { ConflictError, NotFoundError } from "@/server/errors";
-import { iso } from "@/server/http/conventions";
+import { iso } from "@/server/core/time";
 import { addMember, MemberInput } from "@/server/inventory/inventory";
 
 export { MemberInput };

@@ -12,7 +12,8 @@ import {
 } from "@/server/auth";
 import type { ErrorCode, ErrorDetail } from "@/server/errors";
 import { ApiError, ValidationError } from "@/server/errors";
-import { jsonLimitProblem } from "@/server/http/json-limits";
+import { jsonLimitProblem } from "@/server/core/json-limits";
+import { now as clockNow } from "@/server/clock";
 import { log } from "@/server/log";
 import type { TenantMembership } from "@/server/tenants/members";
 import { listMembershipsOfEmail, roleAtLeast } from "@/server/tenants/members";
@@ -136,7 +137,11 @@ const inputLimits = t.middleware(async ({ getRawInput, next }) => {
 
 // The input is read only after the caller is known to be allowed (each guard below ends with
 // inputLimits): nobody makes the server read what it will refuse anyway.
-const base = t.procedure.use(errorMapping);
+// Every procedure's ctx is a ServiceContext (server/context.ts): db, now, then actor and tenantId
+// from the guards below; routers hand it to the service as it is.
+const base = t.procedure
+  .use(errorMapping)
+  .use(({ next }) => next({ ctx: { now: clockNow() } }));
 
 export const publicProcedure = base.use(inputLimits);
 

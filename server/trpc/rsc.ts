@@ -7,7 +7,7 @@ import type {
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import { cache, createElement } from "react";
 import type { ReactNode } from "react";
-import { makeQueryClient } from "@/app/_trpc/query-client";
+import { makeQueryClient } from "./query-client";
 import { getDb } from "@/db";
 import { getViewer } from "@/server/auth";
 import type { TRPCContext } from "./init";

@@ -1,7 +1,10 @@
 import { getDb } from "@/db";
-import { hashToken, newSecretToken } from "@/server/auth-tokens";
+import {
+  hashToken,
+  newSecretToken,
+  OPERATOR_TOKEN_SETTING,
+} from "@/server/auth-tokens";
 import { apiRouter } from "@/server/http/routes";
-import { OPERATOR_TOKEN_SETTING } from "@/server/http/principal";
 import { putSetting } from "@/server/settings";
 import { documentProblems } from "./openapi-check";
 

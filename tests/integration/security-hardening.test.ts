@@ -27,7 +27,7 @@ beforeAll(async () => {
   await putSetting(await getDb(), DEMO_OPERATOR_SETTING, operatorEmail);
 });
 
-// tRPC inputs follow the text rules of the REST boundary (server/http/json-limits.ts): a string
+// tRPC inputs follow the text rules of the REST boundary (server/core/json-limits.ts): a string
 // with U+0000 or a lone surrogate used to reach PostgreSQL and answer INTERNAL_SERVER_ERROR.
 // publicProcedure now refuses them for every procedure.
 describe("tRPC: text PostgreSQL cannot store is bad input, not a server error", () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { Db } from "@/db/client";
-import { decodeCursor, encodeCursor, Rfc3339 } from "@/server/http/conventions";
-import { jsonLimitProblem, textProblem } from "@/server/http/json-limits";
+import { decodeCursor, encodeCursor } from "@/server/core/cursor";
+import { Rfc3339 } from "@/server/core/time";
+import { jsonLimitProblem, textProblem } from "@/server/core/json-limits";
 import { createApiRouter, defineRoute } from "@/server/http/router";
 
 // Bad input the bad-input fuzz test found answered 500 (the database or decodeURIComponent threw):

@@ -19,7 +19,7 @@ import {
 } from "@/server/policy/health";
 import { PolicyInput } from "@/server/policy/policy-settings";
 import { previewPolicy } from "@/server/policy/preview";
-import { OperatorId } from "../conventions";
+import { OperatorId } from "@/server/core/validation";
 import { defineRoute } from "../router";
 import {
   ErrorBody,
@@ -31,7 +31,6 @@ import {
 } from "../schemas";
 
 const op = ["operator"] as ["operator"];
-const actor = "operator";
 const err = (d: string) => ({ description: d, schema: ErrorBody });
 
 export const adminHealthRoutes = [
@@ -91,13 +90,8 @@ export const adminHealthRoutes = [
       404: err("Unknown VM"),
       409: err("The VM is stopped"),
     },
-    handler: async ({ db, params, body }) => {
-      const r = await requestEvacuation(
-        { db, actor },
-        params.vmId,
-        body,
-        now(),
-      );
+    handler: async ({ ctx, params, body }) => {
+      const r = await requestEvacuation(ctx, params.vmId, body, now());
       return { status: 202, body: { evacuationId: r.evacuationId } };
     },
   }),
@@ -134,9 +128,9 @@ export const adminHealthRoutes = [
       404: err("Unknown evacuation"),
       409: err("Already completed or cancelled"),
     },
-    handler: async ({ db, params }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 200,
-      body: await cancelEvacuation({ db, actor }, params.evacuationId, now()),
+      body: await cancelEvacuation(ctx, params.evacuationId, now()),
     }),
   }),
   defineRoute({
@@ -153,13 +147,9 @@ export const adminHealthRoutes = [
       404: err("Unknown evacuation"),
       409: err("No longer scheduled"),
     },
-    handler: async ({ db, params }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 200,
-      body: await startEvacuationNowByOperator(
-        { db, actor },
-        params.evacuationId,
-        now(),
-      ),
+      body: await startEvacuationNowByOperator(ctx, params.evacuationId, now()),
     }),
   }),
   defineRoute({

@@ -19,7 +19,7 @@ import {
   upsertVm,
   VmInput,
 } from "@/server/inventory/inventory";
-import { OperatorId } from "../conventions";
+import { OperatorId } from "@/server/core/validation";
 import { defineRoute } from "../router";
 import {
   ApiKeyListOut,
@@ -35,7 +35,6 @@ import {
 } from "../schemas";
 
 const op = ["operator"] as ["operator"];
-const actor = "operator";
 const err = (d: string) => ({ description: d, schema: ErrorBody });
 
 export const adminInventoryRoutes = [
@@ -49,9 +48,9 @@ export const adminInventoryRoutes = [
     params: z.object({ tenantId: OperatorId }),
     body: TenantInput,
     responses: { 200: { description: "The stored tenant", schema: TenantOut } },
-    handler: async ({ db, params, body }) => ({
+    handler: async ({ ctx, params, body }) => ({
       status: 200,
-      body: await upsertTenant({ db, actor }, params.tenantId, body),
+      body: await upsertTenant(ctx, params.tenantId, body),
     }),
   }),
   defineRoute({
@@ -67,9 +66,9 @@ export const adminInventoryRoutes = [
       200: { description: "The stored project", schema: ProjectOut },
       409: err("Project of another tenant"),
     },
-    handler: async ({ db, params, body }) => ({
+    handler: async ({ ctx, params, body }) => ({
       status: 200,
-      body: await upsertProject({ db, actor }, params.projectId, body),
+      body: await upsertProject(ctx, params.projectId, body),
     }),
   }),
   defineRoute({
@@ -82,9 +81,9 @@ export const adminInventoryRoutes = [
     params: z.object({ hostId: OperatorId }),
     body: HostInput,
     responses: { 200: { description: "The stored host", schema: HostOut } },
-    handler: async ({ db, params, body }) => ({
+    handler: async ({ ctx, params, body }) => ({
       status: 200,
-      body: await upsertHost({ db, actor }, params.hostId, body),
+      body: await upsertHost(ctx, params.hostId, body),
     }),
   }),
   defineRoute({
@@ -99,9 +98,9 @@ export const adminInventoryRoutes = [
       201: { description: "The new token", schema: SecretOut },
       404: err("Unknown host"),
     },
-    handler: async ({ db, params }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 201,
-      body: await createHostToken({ db, actor }, params.hostId),
+      body: await createHostToken(ctx, params.hostId),
     }),
   }),
   defineRoute({
@@ -133,8 +132,8 @@ export const adminInventoryRoutes = [
     summary: "Revoke a host token",
     params: z.object({ hostId: OperatorId, tokenId: z.string().max(64) }),
     responses: { 204: { description: "Revoked" }, 404: err("Unknown token") },
-    handler: async ({ db, params }) => {
-      await revokeHostToken({ db, actor }, params.hostId, params.tokenId);
+    handler: async ({ ctx, params }) => {
+      await revokeHostToken(ctx, params.hostId, params.tokenId);
       return new Response(null, { status: 204 });
     },
   }),
@@ -152,9 +151,9 @@ export const adminInventoryRoutes = [
       200: { description: "The stored VM", schema: VmAdminOut },
       409: err("Another project for an existing VM"),
     },
-    handler: async ({ db, params, body }) => ({
+    handler: async ({ ctx, params, body }) => ({
       status: 200,
-      body: await upsertVm({ db, actor }, params.vmId, body),
+      body: await upsertVm(ctx, params.vmId, body),
     }),
   }),
   defineRoute({
@@ -166,8 +165,8 @@ export const adminInventoryRoutes = [
     summary: "Remove a VM (its history stays)",
     params: z.object({ vmId: OperatorId }),
     responses: { 204: { description: "Removed" }, 404: err("Unknown VM") },
-    handler: async ({ db, params }) => {
-      await deleteVm({ db, actor }, params.vmId);
+    handler: async ({ ctx, params }) => {
+      await deleteVm(ctx, params.vmId);
       return new Response(null, { status: 204 });
     },
   }),
@@ -183,9 +182,9 @@ export const adminInventoryRoutes = [
       201: { description: "The new key", schema: KeyOut },
       404: err("Unknown tenant"),
     },
-    handler: async ({ db, params }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 201,
-      body: await createApiKey({ db, actor }, params.tenantId),
+      body: await createApiKey(ctx, params.tenantId),
     }),
   }),
   defineRoute({
@@ -214,8 +213,8 @@ export const adminInventoryRoutes = [
     summary: "Revoke a tenant API key",
     params: z.object({ tenantId: OperatorId, keyId: z.string().max(64) }),
     responses: { 204: { description: "Revoked" }, 404: err("Unknown key") },
-    handler: async ({ db, params }) => {
-      await revokeApiKey({ db, actor }, params.tenantId, params.keyId);
+    handler: async ({ ctx, params }) => {
+      await revokeApiKey(ctx, params.tenantId, params.keyId);
       return new Response(null, { status: 204 });
     },
   }),
@@ -233,9 +232,9 @@ export const adminInventoryRoutes = [
       201: { description: "The membership", schema: MemberOut },
       404: err("Unknown tenant"),
     },
-    handler: async ({ db, params, body }) => ({
+    handler: async ({ ctx, params, body }) => ({
       status: 201,
-      body: await addMember({ db, actor }, params.tenantId, body),
+      body: await addMember(ctx, params.tenantId, body),
     }),
   }),
 ];

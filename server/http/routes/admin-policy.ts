@@ -10,7 +10,6 @@ import { defineRoute } from "../router";
 import { CallbackOut, PolicyOut } from "../schemas";
 
 const op = ["operator"] as ["operator"];
-const actor = "operator";
 
 export const adminPolicyRoutes = [
   defineRoute({
@@ -32,9 +31,9 @@ export const adminPolicyRoutes = [
     summary: "Set the health policy (omitted fields keep their value)",
     body: PolicyInput,
     responses: { 200: { description: "Policy", schema: PolicyOut } },
-    handler: async ({ db, body }) => ({
+    handler: async ({ ctx, body }) => ({
       status: 200,
-      body: await putPolicy({ db, actor }, body),
+      body: await putPolicy(ctx, body),
     }),
   }),
   defineRoute({
@@ -47,9 +46,9 @@ export const adminPolicyRoutes = [
       "Where evacuation requests go; the secret is answered when first made and on rotateSecret",
     body: CallbackInput,
     responses: { 200: { description: "Callback", schema: CallbackOut } },
-    handler: async ({ db, body }) => ({
+    handler: async ({ ctx, body }) => ({
       status: 200,
-      body: await putCallback({ db, actor }, body, now()),
+      body: await putCallback(ctx, body, now()),
     }),
   }),
 ];

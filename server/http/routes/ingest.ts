@@ -6,7 +6,7 @@ import { eventFromBinaryMode, isBinaryMode } from "@/server/ingest/binary-mode";
 import { CloudEvent, MemoryErrorData } from "@/server/ingest/event-schema";
 import { ingestEvents } from "@/server/ingest/ingest-events";
 import { metrics } from "@/server/metrics";
-import { RateLimiter } from "../rate-limit";
+import { RateLimiter } from "@/server/core/rate-limit";
 import { defineRoute, mediaTypeOf, readBodyText } from "../router";
 import type { RawBodyDef } from "../router";
 import { ErrorBody, ErrorDetailOut } from "../schemas";

@@ -1,7 +1,7 @@
 // Tenant REST API (tenant API key): when an evacuation happens — start now, defer, and the
 // projects' maintenance windows. A tenant API key acts with member rights.
 import { z } from "zod";
-import type { Db } from "@/db/client";
+import { tenantContext } from "@/server/context";
 import { now } from "@/server/clock";
 import { getIncidentDetail } from "@/server/incidents/incident-detail";
 import {
@@ -15,25 +15,13 @@ import {
   deferEvacuation,
   startEvacuationNow,
 } from "@/server/policy/evacuations";
-import type { TenantActorContext } from "@/server/policy/evacuations";
-import { OperatorId } from "../conventions";
-import type { Principal } from "../principal";
+import { OperatorId } from "@/server/core/validation";
 import { defineRoute } from "../router";
 import { ErrorBody, IncidentDetailOut } from "../schemas";
 import { tenantOf } from "./tenant-reads";
 
 const tenant = ["tenant"] as ["tenant"];
 const err = (d: string) => ({ description: d, schema: ErrorBody });
-
-function ctxOf(db: Db, principal: Principal | null): TenantActorContext {
-  const tenantId = tenantOf(principal);
-  return {
-    db,
-    tenantId,
-    actor:
-      principal?.kind === "tenant" ? `api_key:${principal.keyId}` : "unknown",
-  };
-}
 
 const IncidentParams = z.object({ incidentId: z.string().max(64) });
 const ProjectParams = z.object({ projectId: OperatorId });
@@ -64,12 +52,12 @@ export const tenantEvacuationRoutes = [
       "Approve the scheduled restart now: scheduledFor becomes now and the restart starts",
     params: IncidentParams,
     responses: { ...incidentAnswer, ...notScheduled },
-    handler: async ({ db, params, principal }) => {
-      const ctx = ctxOf(db, principal);
-      await startEvacuationNow(ctx, params.incidentId, now());
+    handler: async ({ ctx, db, params }) => {
+      const tctx = tenantContext(ctx);
+      await startEvacuationNow(tctx, params.incidentId, now());
       return {
         status: 200,
-        body: await getIncidentDetail(db, ctx.tenantId, params.incidentId),
+        body: await getIncidentDetail(db, tctx.tenantId, params.incidentId),
       };
     },
   }),
@@ -84,12 +72,12 @@ export const tenantEvacuationRoutes = [
     params: IncidentParams,
     body: DeferInput,
     responses: { ...incidentAnswer, ...notScheduled },
-    handler: async ({ db, params, body, principal }) => {
-      const ctx = ctxOf(db, principal);
-      await deferEvacuation(ctx, params.incidentId, body, now());
+    handler: async ({ ctx, db, params, body }) => {
+      const tctx = tenantContext(ctx);
+      await deferEvacuation(tctx, params.incidentId, body, now());
       return {
         status: 200,
-        body: await getIncidentDetail(db, ctx.tenantId, params.incidentId),
+        body: await getIncidentDetail(db, tctx.tenantId, params.incidentId),
       };
     },
   }),
@@ -128,10 +116,10 @@ export const tenantEvacuationRoutes = [
       200: { description: "The stored window or null", schema: WindowOut },
       404: err("No such project of this tenant"),
     },
-    handler: async ({ db, params, body, principal }) => ({
+    handler: async ({ ctx, params, body }) => ({
       status: 200,
       body: await putMaintenanceWindow(
-        ctxOf(db, principal),
+        tenantContext(ctx),
         params.projectId,
         body,
         now(),

@@ -6,7 +6,7 @@ import { getIncidentDetail } from "@/server/incidents/incident-detail";
 import { IncidentQuery, listIncidents } from "@/server/incidents/incidents";
 import { listLogEntries, LogEntryQuery } from "@/server/incidents/log-entries";
 import { getVmForTenant, listVms, VmQuery } from "@/server/vms/vms";
-import { OperatorId } from "../conventions";
+import { OperatorId } from "@/server/core/validation";
 import type { Principal } from "../principal";
 import { defineRoute } from "../router";
 import {

@@ -1,5 +1,6 @@
 // Tenant REST API (tenant API key): webhook subscriptions, their deliveries, notification settings.
 import { z } from "zod";
+import { tenantContext } from "@/server/context";
 import {
   NotificationSettings,
   NotificationSettingsInput,
@@ -24,31 +25,16 @@ import {
   updateWebhookEndpoint,
   WebhookEndpointPatch,
 } from "@/server/notify/webhook-endpoints";
-import type { TenantServiceContext } from "@/server/notify/webhook-endpoints";
-import type { Db } from "@/db/client";
 import {
   MAX_WEBHOOK_ENDPOINTS,
   WEBHOOK_ACTION_LIMITS,
 } from "@/server/notify/tenant-caps";
-import type { Principal } from "../principal";
 import { defineRoute } from "../router";
 import { ErrorBody, listOf, Timestamp } from "../schemas";
-import { tenantOf } from "./tenant-reads";
 
 const tenant = ["tenant"] as ["tenant"];
 const err = (d: string) => ({ description: d, schema: ErrorBody });
 const notFound = { 404: err("No such webhook endpoint of this tenant") };
-
-// A tenant API key acts with member rights.
-function ctxOf(db: Db, principal: Principal | null): TenantServiceContext {
-  const tenantId = tenantOf(principal);
-  return {
-    db,
-    tenantId,
-    actor:
-      principal?.kind === "tenant" ? `api_key:${principal.keyId}` : "unknown",
-  };
-}
 
 const IdParams = z.object({ id: z.string().max(64) });
 
@@ -116,9 +102,9 @@ export const tenantWebhookRoutes = [
         schema: listOf(EndpointOut, "WebhookList"),
       },
     },
-    handler: async ({ db, query, principal }) => ({
+    handler: async ({ ctx, query }) => ({
       status: 200,
-      body: await listWebhookEndpoints(ctxOf(db, principal), query),
+      body: await listWebhookEndpoints(tenantContext(ctx), query),
     }),
   }),
   defineRoute({
@@ -136,9 +122,9 @@ export const tenantWebhookRoutes = [
       },
       409: err(`The tenant has ${MAX_WEBHOOK_ENDPOINTS} endpoints already`),
     },
-    handler: async ({ db, body, principal }) => ({
+    handler: async ({ ctx, body }) => ({
       status: 201,
-      body: await createWebhookEndpoint(ctxOf(db, principal), body),
+      body: await createWebhookEndpoint(tenantContext(ctx), body),
     }),
   }),
   defineRoute({
@@ -154,9 +140,9 @@ export const tenantWebhookRoutes = [
       200: { description: "The subscription", schema: EndpointOut },
       ...notFound,
     },
-    handler: async ({ db, params, body, principal }) => ({
+    handler: async ({ ctx, params, body }) => ({
       status: 200,
-      body: await updateWebhookEndpoint(ctxOf(db, principal), {
+      body: await updateWebhookEndpoint(tenantContext(ctx), {
         ...body,
         id: params.id,
       }),
@@ -171,8 +157,8 @@ export const tenantWebhookRoutes = [
     summary: "Remove a subscription",
     params: IdParams,
     responses: { 204: { description: "Removed" }, ...notFound },
-    handler: async ({ db, params, principal }) => {
-      await deleteWebhookEndpoint(ctxOf(db, principal), { id: params.id });
+    handler: async ({ ctx, params }) => {
+      await deleteWebhookEndpoint(tenantContext(ctx), { id: params.id });
       return new Response(null, { status: 204 });
     },
   }),
@@ -195,9 +181,9 @@ export const tenantWebhookRoutes = [
       ),
       ...notFound,
     },
-    handler: async ({ db, params, principal }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 202,
-      body: await sendTestWebhook(ctxOf(db, principal), { id: params.id }),
+      body: await sendTestWebhook(tenantContext(ctx), { id: params.id }),
     }),
   }),
   defineRoute({
@@ -217,9 +203,9 @@ export const tenantWebhookRoutes = [
       },
       ...notFound,
     },
-    handler: async ({ db, params, principal }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 200,
-      body: await rotateWebhookSecret(ctxOf(db, principal), { id: params.id }),
+      body: await rotateWebhookSecret(tenantContext(ctx), { id: params.id }),
     }),
   }),
   defineRoute({
@@ -238,9 +224,9 @@ export const tenantWebhookRoutes = [
       },
       ...notFound,
     },
-    handler: async ({ db, params, query, principal }) => ({
+    handler: async ({ ctx, params, query }) => ({
       status: 200,
-      body: await listWebhookDeliveries(ctxOf(db, principal), {
+      body: await listWebhookDeliveries(tenantContext(ctx), {
         ...query,
         endpointId: params.id,
       }),
@@ -268,9 +254,9 @@ export const tenantWebhookRoutes = [
       ),
       404: err("No such delivery of this endpoint"),
     },
-    handler: async ({ db, params, principal }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 202,
-      body: await retryWebhookDelivery(ctxOf(db, principal), {
+      body: await retryWebhookDelivery(tenantContext(ctx), {
         endpointId: params.id,
         deliveryId: params.deliveryId,
       }),
@@ -296,9 +282,9 @@ export const tenantWebhookRoutes = [
       ),
       ...notFound,
     },
-    handler: async ({ db, params, body, principal }) => ({
+    handler: async ({ ctx, params, body }) => ({
       status: 202,
-      body: await recoverWebhookMessages(ctxOf(db, principal), {
+      body: await recoverWebhookMessages(tenantContext(ctx), {
         endpointId: params.id,
         since: body.since,
       }),
@@ -314,9 +300,9 @@ export const tenantWebhookRoutes = [
     responses: {
       200: { description: "Settings", schema: NotificationSettingsOut },
     },
-    handler: async ({ db, principal }) => {
+    handler: async ({ ctx }) => {
       const { emails, minSeverity, digest } = await getNotificationSettings(
-        ctxOf(db, principal),
+        tenantContext(ctx),
       );
       return { status: 200, body: { emails, minSeverity, digest } };
     },
@@ -332,9 +318,9 @@ export const tenantWebhookRoutes = [
     responses: {
       200: { description: "Settings", schema: NotificationSettingsOut },
     },
-    handler: async ({ db, body, principal }) => ({
+    handler: async ({ ctx, body }) => ({
       status: 200,
-      body: await updateNotificationSettings(ctxOf(db, principal), body),
+      body: await updateNotificationSettings(tenantContext(ctx), body),
     }),
   }),
 ];

@@ -33,22 +33,13 @@ export const incidentRouter = router({
   startEvacuation: memberProcedure
     .input(IncidentById)
     .mutation(async ({ ctx, input }) => {
-      await startEvacuationNow(
-        { db: ctx.db, actor: ctx.actor, tenantId: ctx.tenantId },
-        input.id,
-        now(),
-      );
+      await startEvacuationNow(ctx, input.id, now());
       return getIncidentDetail(ctx.db, ctx.tenantId, input.id);
     }),
   deferEvacuation: memberProcedure
     .input(IncidentById.extend(DeferInput.shape))
     .mutation(async ({ ctx, input }) => {
-      await deferEvacuation(
-        { db: ctx.db, actor: ctx.actor, tenantId: ctx.tenantId },
-        input.id,
-        { until: input.until },
-        now(),
-      );
+      await deferEvacuation(ctx, input.id, { until: input.until }, now());
       return getIncidentDetail(ctx.db, ctx.tenantId, input.id);
     }),
 });

@@ -1,4 +1,4 @@
-import type { Db } from "@/db/client";
+import type { TenantContext } from "@/server/context";
 import {
   getNotificationSettings,
   NotificationSettingsInput,
@@ -27,11 +27,11 @@ import {
 } from "@/server/notify/webhook-endpoints";
 import { memberProcedure, router, tenantProcedure } from "../init";
 
-type Ctx = { db: Db; tenantId: string; actor: string };
-const svc = (ctx: Ctx) => ({
+const svc = (ctx: TenantContext): TenantContext => ({
   db: ctx.db,
   tenantId: ctx.tenantId,
   actor: ctx.actor,
+  now: ctx.now,
 });
 
 // Notification settings, webhook endpoints and their delivery log: thin adapters over the same

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { now } from "@/server/clock";
-import { OperatorId } from "@/server/http/conventions";
+import { OperatorId } from "@/server/core/validation";
 import {
   getOutboxEmail,
   listOutboxEmails,
@@ -55,31 +55,18 @@ export const operatorRouter = router({
   evacuate: operatorProcedure
     .input(z.object({ vmId: OperatorId }))
     .mutation(({ ctx, input }) =>
-      requestEvacuation(
-        { db: ctx.db, actor: ctx.actor },
-        input.vmId,
-        undefined,
-        now(),
-      ),
+      requestEvacuation(ctx, input.vmId, undefined, now()),
     ),
   cancelEvacuation: operatorProcedure
     .input(z.object({ evacuationId: EvacuationId }))
     .mutation(({ ctx, input }) =>
-      cancelEvacuation(
-        { db: ctx.db, actor: ctx.actor },
-        input.evacuationId,
-        now(),
-      ),
+      cancelEvacuation(ctx, input.evacuationId, now()),
     ),
   // at once, whatever time the tenant chose
   startEvacuation: operatorProcedure
     .input(z.object({ evacuationId: EvacuationId }))
     .mutation(({ ctx, input }) =>
-      startEvacuationNowByOperator(
-        { db: ctx.db, actor: ctx.actor },
-        input.evacuationId,
-        now(),
-      ),
+      startEvacuationNowByOperator(ctx, input.evacuationId, now()),
     ),
   policy: operatorProcedure.query(({ ctx }) => getPolicy(ctx.db)),
   previewPolicy: operatorProcedure
@@ -87,9 +74,7 @@ export const operatorRouter = router({
     .query(({ ctx, input }) => previewPolicy(ctx.db, input, now())),
   updatePolicy: operatorProcedure
     .input(PolicyInput)
-    .mutation(({ ctx, input }) =>
-      putPolicy({ db: ctx.db, actor: ctx.actor }, input),
-    ),
+    .mutation(({ ctx, input }) => putPolicy(ctx, input)),
   outbox: operatorProcedure
     .input(OutboxQuery)
     .query(({ ctx, input }) =>

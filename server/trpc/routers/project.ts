@@ -2,7 +2,7 @@ import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { projects } from "@/db/schema";
 import { now } from "@/server/clock";
-import { OperatorId } from "@/server/http/conventions";
+import { OperatorId } from "@/server/core/validation";
 import {
   getMaintenanceWindow,
   MaintenanceWindowInput,
@@ -33,11 +33,6 @@ export const projectRouter = router({
   setMaintenanceWindow: memberProcedure
     .input(z.object({ projectId: OperatorId, window: MaintenanceWindowInput }))
     .mutation(({ ctx, input }) =>
-      putMaintenanceWindow(
-        { db: ctx.db, actor: ctx.actor, tenantId: ctx.tenantId },
-        input.projectId,
-        input.window,
-        now(),
-      ),
+      putMaintenanceWindow(ctx, input.projectId, input.window, now()),
     ),
 });

@@ -6,7 +6,7 @@ import {
   listApiKeys,
   revokeApiKey,
 } from "@/server/inventory/inventory";
-import { ListQuery } from "@/server/http/conventions";
+import { ListQuery } from "@/server/core/cursor";
 import {
   changeMemberRole,
   inviteMember,

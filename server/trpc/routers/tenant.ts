@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getMyTenants, setActiveTenant } from "@/server/auth";
-import { OperatorId } from "@/server/http/conventions";
+import { OperatorId } from "@/server/core/validation";
 import { authedProcedure, router } from "../init";
 
 // Which tenants the signed-in person belongs to, and which one the console shows.

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { OperatorId } from "@/server/http/conventions";
+import { OperatorId } from "@/server/core/validation";
 import { now } from "@/server/clock";
 import { getVmMemoryHealth } from "@/server/vms/memory-health";
 import { getVmForTenant, listVms, VmQuery } from "@/server/vms/vms";

@@ -1,54 +1,10 @@
+import { and, eq, gt, lt, or } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { z } from "zod";
-import { OPERATOR_ID_PATTERN } from "@/db/ids";
 import { ValidationError } from "@/server/errors";
 import { textProblem } from "./json-limits";
-import type { ErrorDetail } from "@/server/errors";
-
-export const OperatorId = z
-  .string()
-  .regex(OPERATOR_ID_PATTERN, "must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
-
-// The instants a timestamptz takes and iso() writes with a four-digit year.
-const MIN_INSTANT = Date.parse("0001-01-01T00:00:00Z");
-const MAX_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-const inRange = (ms: number) =>
-  Number.isFinite(ms) && ms >= MIN_INSTANT && ms <= MAX_INSTANT;
-
-// RFC 3339 with any offset on input, naming an instant of the years 0001–9999 in UTC.
-export const Rfc3339 = z.iso
-  .datetime({ offset: true, local: false })
-  .refine(
-    (s) => inRange(Date.parse(s)),
-    "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z",
-  );
-
-// RFC 3339 in UTC with milliseconds and Z, in every answer.
-export function iso(d: Date): string;
-export function iso(d: Date | null): string | null;
-export function iso(d: Date | null | undefined): string | null {
-  return d ? d.toISOString() : null;
-}
-
-export function zodDetails(error: z.ZodError, prefix = ""): ErrorDetail[] {
-  return error.issues.map((i) => ({
-    path: [prefix, ...i.path.map(String)].filter(Boolean).join("."),
-    message: i.message,
-  }));
-}
-
-export function parseOrThrow<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  what: string,
-): z.output<S> {
-  const r = schema.safeParse(value);
-  if (!r.success)
-    throw new ValidationError(
-      `Invalid ${what}`,
-      zodDetails(r.error, what === "body" ? "" : what),
-    );
-  return r.data;
-}
+import { inInstantRange } from "./time";
 
 // Lists: { data, nextCursor }; the cursor is opaque base64url JSON of the last row's sort key.
 export const ListQuery = z.object({
@@ -65,7 +21,7 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const isCursorId = (x: unknown) =>
   typeof x === "string" && x.length <= 128 && textProblem(x) === null;
 const isCursorTime = (x: unknown) =>
-  typeof x === "string" && ISO_UTC.test(x) && inRange(Date.parse(x));
+  typeof x === "string" && ISO_UTC.test(x) && inInstantRange(Date.parse(x));
 
 export function decodeCursor(
   cursor: string | undefined,
@@ -103,4 +59,20 @@ export function page<T>(
     data,
     nextCursor: hasMore && last ? encodeCursor(keyOf(last)) : null,
   };
+}
+
+// The keyset condition for the rows after a cursor: lists ordered by id ascending take `{ id }`,
+// lists ordered newest first by a time and then id take `{ at, id }` (page() keys them alike).
+export function keysetAfter(
+  cursor: string | undefined,
+  key: { at?: AnyPgColumn; id: AnyPgColumn },
+): SQL | undefined {
+  if (!key.at) {
+    const c = decodeCursor(cursor, 1) as [string] | null;
+    return c ? gt(key.id, c[0]) : undefined;
+  }
+  const c = decodeCursor(cursor, 2) as [string, string] | null;
+  if (!c) return undefined;
+  const t = new Date(c[0]);
+  return or(lt(key.at, t), and(eq(key.at, t), lt(key.id, c[1])));
 }

@@ -1,0 +1,26 @@
+import { z } from "zod";
+
+// The database's own two variables: db/ never imports server/. server/env.ts extends this schema,
+// so a bad value still fails the one startup check with the same message.
+export const DbEnvSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
+  DATA_DIR: z.string().default("./data"),
+});
+export type DbEnv = z.infer<typeof DbEnvSchema>;
+
+export function dbEnv(source: NodeJS.ProcessEnv = process.env): DbEnv {
+  const parsed = DbEnvSchema.safeParse({
+    DATABASE_URL: source.DATABASE_URL || undefined,
+    DATA_DIR: source.DATA_DIR || undefined,
+  });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) => `  ${i.path.join(".")}: ${i.message}`,
+    );
+    throw new Error(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
