@@ -15,13 +15,11 @@ import { serviceContext } from "@/server/context";
 import { buildLogEntryPayload } from "@/server/incidents/log-entry";
 import { parseCloudEvent } from "@/server/ingest/event-schema";
 import { normalizeEvent } from "@/server/ingest/normalize-event";
-import {
-  createHostToken,
-  upsertHost,
-  upsertProject,
-  upsertTenant,
-  upsertVm,
-} from "@/server/inventory/inventory";
+import { createHostToken } from "@/server/inventory/host-tokens";
+import { upsertHost } from "@/server/inventory/hosts";
+import { upsertProject } from "@/server/inventory/projects";
+import { upsertTenant } from "@/server/inventory/tenants";
+import { upsertVm } from "@/server/vm-lifecycle";
 import { ensureBuild, fmt, startServer } from "./bench/harness";
 
 const HOSTS = 10;
@@ -34,18 +32,24 @@ const RAW_EVENTS = BATCH * BATCH_REQUESTS;
 type Fleet = { hosts: { id: string; token: string; vms: string[] }[] };
 
 async function seedFleet(h: DbHandle): Promise<Fleet> {
-  const ctx = serviceContext(h.db, "bench");
-  await upsertTenant(ctx, "bench", { name: "Bench", contactEmails: [] });
-  await upsertProject(ctx, "bench-p", { tenantId: "bench", name: "Bench" });
+  // a context per call: each takes the time of the clock when it runs
+  const ctx = () => serviceContext(h.db, "bench");
+  await upsertTenant(ctx(), { id: "bench", name: "Bench", contactEmails: [] });
+  await upsertProject(ctx(), {
+    id: "bench-p",
+    tenantId: "bench",
+    name: "Bench",
+  });
   const hosts: Fleet["hosts"] = [];
   for (let i = 0; i < HOSTS; i++) {
     const id = `bench-h${i}`;
-    await upsertHost(ctx, id, { zone: "z1" });
-    const { token } = await createHostToken(ctx, id);
+    await upsertHost(ctx(), { id, zone: "z1" });
+    const { token } = await createHostToken(ctx(), { hostId: id });
     const vms: string[] = [];
     for (let j = 0; j < VMS_PER_HOST; j++) {
       const vm = `bench-vm-${i}-${j}`;
-      await upsertVm(ctx, vm, {
+      await upsertVm(ctx(), {
+        id: vm,
         projectId: "bench-p",
         name: vm,
         zone: "z1",

@@ -1,9 +1,10 @@
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { newId } from "@/db/ids";
 import { auditLog } from "@/db/schema";
 import { now } from "@/server/clock";
-import { decodeCursor, page } from "@/server/core/cursor";
+import type { ServiceContext } from "@/server/context";
+import { keysetAfter, page } from "@/server/core/cursor";
 import { iso } from "@/server/core/time";
 
 export async function audit(
@@ -29,25 +30,21 @@ export async function audit(
 
 // tenantId null = the operator's view of every entry.
 export async function listAuditLog(
-  db: Db,
-  opts: { tenantId: string | null; limit: number; cursor?: string },
+  ctx: ServiceContext,
+  input: { tenantId: string | null; limit: number; cursor?: string },
 ) {
-  const c = decodeCursor(opts.cursor, 2) as [string, string] | null;
-  const conds = [];
-  if (opts.tenantId !== null) conds.push(eq(auditLog.tenantId, opts.tenantId));
-  if (c) {
-    const at = new Date(c[0]);
-    conds.push(
-      or(lt(auditLog.at, at), and(eq(auditLog.at, at), lt(auditLog.id, c[1]))),
-    );
-  }
-  const rows = await db
+  const conds = [
+    keysetAfter(input.cursor, { at: auditLog.at, id: auditLog.id }),
+  ];
+  if (input.tenantId !== null)
+    conds.push(eq(auditLog.tenantId, input.tenantId));
+  const rows = await ctx.db
     .select()
     .from(auditLog)
-    .where(conds.length ? and(...conds) : undefined)
+    .where(and(...conds))
     .orderBy(desc(auditLog.at), desc(auditLog.id))
-    .limit(opts.limit + 1);
-  const p = page(rows, opts.limit, (r) => [iso(r.at), r.id]);
+    .limit(input.limit + 1);
+  const p = page(rows, input.limit, (r) => [iso(r.at), r.id]);
   return {
     data: p.data.map((r) => ({
       id: r.id,

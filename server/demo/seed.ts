@@ -2,13 +2,11 @@ import type { Db } from "@/db/client";
 import { serviceContext } from "@/server/context";
 import { resolveQuietIncidents } from "@/server/incidents/resolve-quiet";
 import { ingestEvents } from "@/server/ingest/ingest-events";
-import {
-  addMember,
-  upsertHost,
-  upsertProject,
-  upsertTenant,
-  upsertVm,
-} from "@/server/inventory/inventory";
+import { addMember } from "@/server/tenants/members";
+import { upsertHost } from "@/server/inventory/hosts";
+import { upsertProject } from "@/server/inventory/projects";
+import { upsertTenant } from "@/server/inventory/tenants";
+import { upsertVm } from "@/server/vm-lifecycle";
 
 export const DEMO = {
   tenants: [
@@ -46,23 +44,26 @@ const hex16 = (n: bigint) => "0x" + n.toString(16).padStart(16, "0");
 // Demo inventory and 30 days of realistic memory-error history, all through the service functions
 // that the API uses, with the clock set to each event's time.
 export async function seedDemo(db: Db, at: Date): Promise<Vm[]> {
-  const ctx = serviceContext(db, "system:demo");
+  // a context per call: each takes the time of the clock when it runs
+  const ctx = () => serviceContext(db, "system:demo");
   const zones = ["eu-west1-a", "eu-west1-b"];
   const hosts = ["host-a17", "host-a18", "host-b03", "host-b04"];
   for (const [i, h] of hosts.entries())
-    await upsertHost(ctx, h, { zone: zones[i < 2 ? 0 : 1]! });
+    await upsertHost(ctx(), { id: h, zone: zones[i < 2 ? 0 : 1]! });
   const vms: Vm[] = [];
   const placedAt = new Date(at.getTime() - 90 * 86400_000).toISOString();
   for (const t of DEMO.tenants) {
-    await upsertTenant(ctx, t.id, {
+    await upsertTenant(ctx(), {
+      id: t.id,
       name: t.name,
       contactEmails: t.contactEmails,
     });
-    await addMember(ctx, t.id, { email: t.owner, role: "owner" });
-    await addMember(ctx, t.id, { email: t.viewer, role: "viewer" });
+    await addMember(ctx(), { tenantId: t.id, email: t.owner, role: "owner" });
+    await addMember(ctx(), { tenantId: t.id, email: t.viewer, role: "viewer" });
     for (const p of ["prod", "staging"]) {
       const projectId = `${t.id}-${p}`;
-      await upsertProject(ctx, projectId, {
+      await upsertProject(ctx(), {
+        id: projectId,
         tenantId: t.id,
         name: `${t.name} ${p}`,
       });
@@ -73,7 +74,8 @@ export async function seedDemo(db: Db, at: Date): Promise<Vm[]> {
       for (const [i, name] of names.entries()) {
         const id = `${t.id}-${p}-${name}`;
         const hostId = hosts[(vms.length + i) % hosts.length]!;
-        await upsertVm(ctx, id, {
+        await upsertVm(ctx(), {
+          id,
           projectId,
           name,
           zone: zones[hosts.indexOf(hostId) < 2 ? 0 : 1]!,

@@ -12,7 +12,7 @@ import { ConflictError, NotFoundError, ValidationError } from "@/server/errors";
 import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
 import { iso, Rfc3339 } from "@/server/core/time";
 import { OperatorId } from "@/server/core/validation";
-import type { VmChange } from "@/server/inventory/hooks";
+import type { VmChange } from "@/server/inventory/vms";
 import { enqueueEvacuationNotifications } from "@/server/notify/enqueue";
 import { choosePlaybookKey, getPlaybookMeta } from "@/server/playbooks/catalog";
 import type { PlaybookKey } from "@/server/playbooks/catalog";
@@ -931,7 +931,7 @@ export async function startEvacuationNowByOperator(
 
 // A VM deleted from the inventory will not be restarted anywhere: its active evacuation is
 // cancelled (the tenant and the control plane hear of it); the deletion then resolves its incident
-// (inventory/hooks.ts). Inside the deletion's transaction.
+// (server/vm-lifecycle.ts). Inside the deletion's transaction.
 export async function onVmDeleted(
   tx: Db,
   vmId: string,

@@ -1,15 +1,20 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "@/db/client";
+import { newId } from "@/db/ids";
 import type { Role } from "@/db/constants";
 import { authUsers, memberships, tenants } from "@/db/schema";
 import { audit } from "@/server/audit";
-import { now } from "@/server/clock";
-import type { ServiceContext } from "@/server/context";
+import type { ServiceContext, TenantContext } from "@/server/context";
 import { ConflictError, NotFoundError } from "@/server/errors";
 import { iso } from "@/server/core/time";
-import { addMember, MemberInput } from "@/server/inventory/inventory";
+import { Email, requireTenant } from "@/server/inventory/tenants";
 
-export { MemberInput };
+export const MemberInput = z.strictObject({
+  email: Email,
+  role: z.enum(["owner", "member", "viewer"]),
+});
+export type MemberInput = z.infer<typeof MemberInput>;
 
 const RANK: Record<Role, number> = { viewer: 1, member: 2, owner: 3 };
 
@@ -41,7 +46,8 @@ export async function listMembershipsOfEmail(
   return rows;
 }
 
-export async function listMembers(db: Db, tenantId: string) {
+export async function listMembers(ctx: TenantContext) {
+  const { db, tenantId } = ctx;
   const rows = await db
     .select()
     .from(memberships)
@@ -65,12 +71,67 @@ export async function listMembers(db: Db, tenantId: string) {
   }));
 }
 
-// Adding someone who is already a member is a conflict here: the console changes roles explicitly.
-export async function inviteMember(
+// Someone added to a tenant hears about it (server/auth.ts registers the invite email).
+type MemberAddedHook = (
+  db: Db,
+  m: { tenantId: string; email: string; role: string; invitedBy: string },
+) => Promise<void>;
+const mg = globalThis as unknown as { __pwMemberHook?: MemberAddedHook };
+export function onMemberAdded(h: MemberAddedHook) {
+  mg.__pwMemberHook = h;
+}
+
+// An upsert: adding a member again changes their role.
+export async function addMember(
   ctx: ServiceContext,
-  tenantId: string,
-  input: MemberInput,
+  input: MemberInput & { tenantId: string },
 ) {
+  const { tenantId } = input;
+  return ctx.db.transaction(async (tx) => {
+    await requireTenant(tx, tenantId);
+    const email = input.email.toLowerCase();
+    const t = ctx.now;
+    const [row] = await tx
+      .insert(memberships)
+      .values({
+        id: newId("mem"),
+        tenantId,
+        email,
+        role: input.role,
+        createdAt: t,
+        updatedAt: t,
+      })
+      .onConflictDoUpdate({
+        target: [memberships.tenantId, memberships.email],
+        set: { role: input.role, updatedAt: t },
+      })
+      .returning();
+    await audit(tx, {
+      tenantId,
+      actor: ctx.actor,
+      action: "member.add",
+      target: email,
+      details: { role: input.role },
+    });
+    await mg.__pwMemberHook?.(tx, {
+      tenantId,
+      email,
+      role: input.role,
+      invitedBy: ctx.actor,
+    });
+    return {
+      id: row!.id,
+      tenantId,
+      email,
+      role: row!.role,
+      createdAt: iso(row!.createdAt),
+    };
+  });
+}
+
+// Adding someone who is already a member is a conflict here: the console changes roles explicitly.
+export async function inviteMember(ctx: TenantContext, input: MemberInput) {
+  const { tenantId } = ctx;
   const email = input.email.toLowerCase();
   const [existing] = await ctx.db
     .select({ id: memberships.id })
@@ -79,7 +140,7 @@ export async function inviteMember(
       and(eq(memberships.tenantId, tenantId), eq(memberships.email, email)),
     );
   if (existing) throw new ConflictError(`${email} is already a member`);
-  return addMember(ctx, tenantId, { email, role: input.role });
+  return addMember(ctx, { tenantId, email, role: input.role });
 }
 
 async function lockMembers(tx: Db, tenantId: string) {
@@ -104,11 +165,11 @@ function assertOwnerRemains(
 }
 
 export async function changeMemberRole(
-  ctx: ServiceContext,
-  tenantId: string,
-  memberId: string,
-  role: Role,
+  ctx: TenantContext,
+  input: { memberId: string; role: Role },
 ) {
+  const { tenantId } = ctx;
+  const { memberId, role } = input;
   return ctx.db.transaction(async (tx) => {
     const rows = await lockMembers(tx, tenantId);
     const target = rows.find((r) => r.id === memberId);
@@ -116,7 +177,7 @@ export async function changeMemberRole(
     assertOwnerRemains(rows, memberId, role);
     const [row] = await tx
       .update(memberships)
-      .set({ role, updatedAt: now() })
+      .set({ role, updatedAt: ctx.now })
       .where(
         and(eq(memberships.id, memberId), eq(memberships.tenantId, tenantId)),
       )
@@ -133,10 +194,11 @@ export async function changeMemberRole(
 }
 
 export async function removeMember(
-  ctx: ServiceContext,
-  tenantId: string,
-  memberId: string,
+  ctx: TenantContext,
+  input: { memberId: string },
 ) {
+  const { tenantId } = ctx;
+  const { memberId } = input;
   await ctx.db.transaction(async (tx) => {
     const rows = await lockMembers(tx, tenantId);
     const target = rows.find((r) => r.id === memberId);

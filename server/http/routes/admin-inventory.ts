@@ -1,24 +1,21 @@
 // Operator API: inventory (tenants, projects, hosts, VMs), credentials, members.
 import { z } from "zod";
 import {
-  addMember,
   createApiKey,
-  createHostToken,
-  deleteVm,
-  HostInput,
   listApiKeys,
-  listHostTokens,
-  MemberInput,
-  ProjectInput,
   revokeApiKey,
+} from "@/server/inventory/api-keys";
+import {
+  createHostToken,
+  listHostTokens,
   revokeHostToken,
-  TenantInput,
-  upsertHost,
-  upsertProject,
-  upsertTenant,
-  upsertVm,
-  VmInput,
-} from "@/server/inventory/inventory";
+} from "@/server/inventory/host-tokens";
+import { HostInput, upsertHost } from "@/server/inventory/hosts";
+import { ProjectInput, upsertProject } from "@/server/inventory/projects";
+import { TenantInput, upsertTenant } from "@/server/inventory/tenants";
+import { VmInput } from "@/server/inventory/vms";
+import { addMember, MemberInput } from "@/server/tenants/members";
+import { deleteVm, upsertVm } from "@/server/vm-lifecycle";
 import { OperatorId } from "@/server/core/validation";
 import { defineRoute } from "../router";
 import {
@@ -50,7 +47,7 @@ export const adminInventoryRoutes = [
     responses: { 200: { description: "The stored tenant", schema: TenantOut } },
     handler: async ({ ctx, params, body }) => ({
       status: 200,
-      body: await upsertTenant(ctx, params.tenantId, body),
+      body: await upsertTenant(ctx, { id: params.tenantId, ...body }),
     }),
   }),
   defineRoute({
@@ -68,7 +65,7 @@ export const adminInventoryRoutes = [
     },
     handler: async ({ ctx, params, body }) => ({
       status: 200,
-      body: await upsertProject(ctx, params.projectId, body),
+      body: await upsertProject(ctx, { id: params.projectId, ...body }),
     }),
   }),
   defineRoute({
@@ -83,7 +80,7 @@ export const adminInventoryRoutes = [
     responses: { 200: { description: "The stored host", schema: HostOut } },
     handler: async ({ ctx, params, body }) => ({
       status: 200,
-      body: await upsertHost(ctx, params.hostId, body),
+      body: await upsertHost(ctx, { id: params.hostId, ...body }),
     }),
   }),
   defineRoute({
@@ -100,7 +97,7 @@ export const adminInventoryRoutes = [
     },
     handler: async ({ ctx, params }) => ({
       status: 201,
-      body: await createHostToken(ctx, params.hostId),
+      body: await createHostToken(ctx, { hostId: params.hostId }),
     }),
   }),
   defineRoute({
@@ -118,9 +115,9 @@ export const adminInventoryRoutes = [
       },
       404: err("Unknown host"),
     },
-    handler: async ({ db, params }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 200,
-      body: await listHostTokens(db, params.hostId),
+      body: await listHostTokens(ctx, { hostId: params.hostId }),
     }),
   }),
   defineRoute({
@@ -133,7 +130,7 @@ export const adminInventoryRoutes = [
     params: z.object({ hostId: OperatorId, tokenId: z.string().max(64) }),
     responses: { 204: { description: "Revoked" }, 404: err("Unknown token") },
     handler: async ({ ctx, params }) => {
-      await revokeHostToken(ctx, params.hostId, params.tokenId);
+      await revokeHostToken(ctx, params);
       return new Response(null, { status: 204 });
     },
   }),
@@ -153,7 +150,7 @@ export const adminInventoryRoutes = [
     },
     handler: async ({ ctx, params, body }) => ({
       status: 200,
-      body: await upsertVm(ctx, params.vmId, body),
+      body: await upsertVm(ctx, { id: params.vmId, ...body }),
     }),
   }),
   defineRoute({
@@ -166,7 +163,7 @@ export const adminInventoryRoutes = [
     params: z.object({ vmId: OperatorId }),
     responses: { 204: { description: "Removed" }, 404: err("Unknown VM") },
     handler: async ({ ctx, params }) => {
-      await deleteVm(ctx, params.vmId);
+      await deleteVm(ctx, { id: params.vmId });
       return new Response(null, { status: 204 });
     },
   }),
@@ -184,7 +181,7 @@ export const adminInventoryRoutes = [
     },
     handler: async ({ ctx, params }) => ({
       status: 201,
-      body: await createApiKey(ctx, params.tenantId),
+      body: await createApiKey(ctx, { tenantId: params.tenantId }),
     }),
   }),
   defineRoute({
@@ -199,9 +196,9 @@ export const adminInventoryRoutes = [
       200: { description: "Keys (never the secret)", schema: ApiKeyListOut },
       404: err("Unknown tenant"),
     },
-    handler: async ({ db, params }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 200,
-      body: await listApiKeys(db, params.tenantId),
+      body: await listApiKeys(ctx, { tenantId: params.tenantId }),
     }),
   }),
   defineRoute({
@@ -214,7 +211,7 @@ export const adminInventoryRoutes = [
     params: z.object({ tenantId: OperatorId, keyId: z.string().max(64) }),
     responses: { 204: { description: "Revoked" }, 404: err("Unknown key") },
     handler: async ({ ctx, params }) => {
-      await revokeApiKey(ctx, params.tenantId, params.keyId);
+      await revokeApiKey(ctx, params);
       return new Response(null, { status: 204 });
     },
   }),
@@ -234,7 +231,7 @@ export const adminInventoryRoutes = [
     },
     handler: async ({ ctx, params, body }) => ({
       status: 201,
-      body: await addMember(ctx, params.tenantId, body),
+      body: await addMember(ctx, { tenantId: params.tenantId, ...body }),
     }),
   }),
 ];

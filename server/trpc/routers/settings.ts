@@ -5,7 +5,7 @@ import {
   createApiKey,
   listApiKeys,
   revokeApiKey,
-} from "@/server/inventory/inventory";
+} from "@/server/inventory/api-keys";
 import { ListQuery } from "@/server/core/cursor";
 import {
   changeMemberRole,
@@ -21,35 +21,34 @@ const Id = z.string().min(1).max(64);
 // Members, API keys and the audit log. Everyone reads members and keys; only owners change them
 // and read the audit log (spec.md, "Users").
 export const settingsRouter = router({
-  listMembers: tenantProcedure.query(({ ctx }) =>
-    listMembers(ctx.db, ctx.tenantId),
-  ),
+  listMembers: tenantProcedure.query(({ ctx }) => listMembers(ctx)),
   inviteMember: ownerProcedure
     .input(MemberInput)
-    .mutation(({ ctx, input }) => inviteMember(ctx, ctx.tenantId, input)),
+    .mutation(({ ctx, input }) => inviteMember(ctx, input)),
   changeMemberRole: ownerProcedure
     .input(z.object({ memberId: Id, role: z.enum(ROLES) }))
-    .mutation(({ ctx, input }) =>
-      changeMemberRole(ctx, ctx.tenantId, input.memberId, input.role),
-    ),
+    .mutation(({ ctx, input }) => changeMemberRole(ctx, input)),
   removeMember: ownerProcedure
     .input(z.object({ memberId: Id }))
-    .mutation(({ ctx, input }) =>
-      removeMember(ctx, ctx.tenantId, input.memberId),
-    ),
+    .mutation(({ ctx, input }) => removeMember(ctx, input)),
   listApiKeys: tenantProcedure.query(({ ctx }) =>
-    listApiKeys(ctx.db, ctx.tenantId),
+    listApiKeys(ctx, { tenantId: ctx.tenantId }),
   ),
   createApiKey: ownerProcedure
     .input(z.object({ name: z.string().trim().max(100).optional() }))
     .mutation(({ ctx, input }) =>
-      createApiKey(ctx, ctx.tenantId, input.name || undefined),
+      createApiKey(ctx, {
+        tenantId: ctx.tenantId,
+        name: input.name || undefined,
+      }),
     ),
   revokeApiKey: ownerProcedure
     .input(z.object({ keyId: Id }))
-    .mutation(({ ctx, input }) => revokeApiKey(ctx, ctx.tenantId, input.keyId)),
+    .mutation(({ ctx, input }) =>
+      revokeApiKey(ctx, { tenantId: ctx.tenantId, keyId: input.keyId }),
+    ),
   listAudit: ownerProcedure.input(ListQuery).query(({ ctx, input }) =>
-    listAuditLog(ctx.db, {
+    listAuditLog(ctx, {
       tenantId: ctx.tenantId,
       limit: input.limit,
       cursor: input.cursor,
