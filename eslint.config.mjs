@@ -1,9 +1,11 @@
 // ESLint: Next's core-web-vitals and TypeScript rules (React hooks included), type-only imports
-// inline as in t3, Drizzle's guards against a DELETE or UPDATE without WHERE.
+// inline as in t3, Drizzle's guards against a DELETE or UPDATE without WHERE, and the import
+// layers (scripts/eslint-plugin-layers.mjs; README "Architecture").
 import { defineConfig, globalIgnores } from "eslint/config";
 import nextVitals from "eslint-config-next/core-web-vitals";
 import nextTs from "eslint-config-next/typescript";
 import drizzle from "eslint-plugin-drizzle";
+import layers from "./scripts/eslint-plugin-layers.mjs";
 
 export default defineConfig([
   ...nextVitals,
@@ -42,6 +44,11 @@ export default defineConfig([
         { drizzleObjectName: ["db", "tx", "ctx.db"] },
       ],
     },
+  },
+  {
+    files: ["app/**", "server/**", "db/**", "emails/**"],
+    plugins: { layers },
+    rules: { "layers/imports": "error" },
   },
   {
     // Tests and scripts read JSON answers whose shape is what they assert.

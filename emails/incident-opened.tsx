@@ -7,7 +7,7 @@ import {
   previewIncidentProps,
 } from "./_components/incident";
 import type { IncidentEmailProps } from "./_components/incident";
-import { incidentName } from "@/server/incidents/incident-name";
+import { incidentName } from "./_components/incident-name";
 import { styles } from "./_components/theme";
 
 export type IncidentOpenedEmailProps = IncidentEmailProps;

@@ -1,5 +1,5 @@
 import { Heading, Text } from "@react-email/components";
-import { incidentName } from "@/server/incidents/incident-name";
+import { incidentName } from "./_components/incident-name";
 import { CopyLink, CtaButton, Layout } from "./_components/layout";
 import {
   IncidentFacts,

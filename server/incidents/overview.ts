@@ -4,7 +4,7 @@ import { rawRows } from "@/db/client";
 import { incidents } from "@/db/schema";
 import { fillIncidentPlaybook } from "./incident-detail";
 import { typicalRestartSeconds } from "./live";
-import { actionBeforeRestart } from "./incident-name";
+import { actionBeforeRestart } from "./action-before-restart";
 import { evacuationsOf, incidentView } from "./incidents";
 
 export const OVERVIEW_DAYS = 30;

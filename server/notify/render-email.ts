@@ -16,7 +16,7 @@ import type { MemberInviteEmailProps } from "@/emails/member-invite";
 import SignInLinkEmail from "@/emails/sign-in-link";
 import type { SignInLinkEmailProps } from "@/emails/sign-in-link";
 import type { IncidentEmailProps } from "@/emails/_components/incident";
-import { incidentName } from "@/server/incidents/incident-name";
+import { incidentName } from "@/emails/_components/incident-name";
 
 export type EmailTemplate =
   | { kind: "incident_opened"; props: IncidentOpenedEmailProps }

@@ -4,10 +4,8 @@ import {
   nextOpening,
 } from "@/server/policy/maintenance-window";
 import { countdownText } from "@/app/(console)/_components/evacuation-banner";
-import {
-  actionBeforeRestart,
-  incidentName,
-} from "@/server/incidents/incident-name";
+import { incidentName } from "@/emails/_components/incident-name";
+import { actionBeforeRestart } from "@/server/incidents/action-before-restart";
 import { plainWords } from "@/server/incidents/plain-words";
 import { fillPlaybook } from "@/server/playbooks/catalog";
 

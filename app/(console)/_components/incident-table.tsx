@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { incidentName, whatHappened } from "@/server/incidents/incident-name";
+import { incidentName, whatHappened } from "@/emails/_components/incident-name";
 import { SeverityBadge, StatusBadge } from "./badges";
 import { LocalTime } from "./time";
 import type { IncidentListItem } from "./types";

@@ -6,10 +6,8 @@ import {
 import Link from "next/link";
 import { useEffect } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import {
-  actionBeforeRestart,
-  incidentName,
-} from "@/server/incidents/incident-name";
+import { incidentName } from "@/emails/_components/incident-name";
+import { actionBeforeRestart } from "@/server/incidents/action-before-restart";
 import { CopyButton } from "../../_components/copy-button";
 import {
   EvacuationBanner,

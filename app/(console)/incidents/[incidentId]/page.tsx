@@ -11,7 +11,7 @@ import {
 import { incidentEntriesInput } from "./inputs";
 import { IncidentView } from "./incident-view";
 import { consoleViewer } from "@/server/auth";
-import { incidentName } from "@/server/incidents/incident-name";
+import { incidentName } from "@/emails/_components/incident-name";
 
 // The page title names the incident ("db-1 — restarting on a healthy host"), never its id first.
 export async function generateMetadata({

@@ -1,5 +1,6 @@
 // An incident's human name: its VM and what happened ("db-1 — restarting on a healthy host"), for
-// tables, page titles, email subjects and chat. Pure: the console's client code uses it too.
+// tables, page titles, email subjects and chat. Pure, and here because emails are pure templates
+// that import nothing from server/ or db/; the console and server/notify import it from here.
 
 type Nameable = {
   vmName: string;
@@ -34,24 +35,4 @@ export function whatHappened(i: Omit<Nameable, "vmName">): string {
 
 export function incidentName(i: Nameable): string {
   return `${i.vmName} — ${whatHappened(i)}`;
-}
-
-// The one thing to do before a restart, from the filled playbook: the first instruction of its
-// "How to prepare" (or "While it moves") step, else that step's title.
-export function actionBeforeRestart(
-  steps: { title: string; body: string }[],
-): string | null {
-  const step = steps.find((s) =>
-    /prepare|while it moves|before/i.test(s.title),
-  );
-  if (!step) return null;
-  const first = step.body
-    .split("\n")
-    .map((l) => l.trim())
-    .find(
-      (l) =>
-        l.startsWith("- ") ||
-        (!l.startsWith("$") && !l.endsWith(":") && l.length > 0),
-    );
-  return first ? first.replace(/^- /, "") : step.title;
 }
