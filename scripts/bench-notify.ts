@@ -27,7 +27,7 @@ const { getBoss, startWorkers, stopBoss } = await import("@/server/jobs/boss");
 await import("@/server/jobs/workers");
 const { createWebhookEndpoint } =
   await import("@/server/notify/webhook-endpoints");
-const { putSetting } = await import("@/server/settings");
+const { putSetting } = await import("@/server/app-settings");
 
 const RATES = (process.env.BENCH_RATES ?? "100,250,500,1000")
   .split(",")

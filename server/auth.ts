@@ -26,7 +26,7 @@ import { NotFoundError } from "@/server/errors";
 import { onMemberAdded } from "@/server/tenants/members";
 import { log } from "@/server/log";
 import { queueEmail } from "@/server/notify/email-queue";
-import { getSetting } from "@/server/settings";
+import { getSetting } from "@/server/app-settings";
 import type { TenantMembership } from "@/server/tenants/members";
 import { listMembershipsOfEmail } from "@/server/tenants/members";
 

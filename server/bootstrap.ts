@@ -14,7 +14,7 @@ import {
 import { now } from "@/server/clock";
 import { DEMO, seedDemo } from "@/server/demo/seed";
 import { env } from "@/server/env";
-import { deleteSetting, getSetting, putSetting } from "@/server/settings";
+import { deleteSetting, getSetting, putSetting } from "@/server/app-settings";
 
 export type BootstrapResult = {
   operatorToken: string | null;

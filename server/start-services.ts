@@ -2,7 +2,7 @@ import { getDbHandle } from "@/db";
 import { bootstrap, printBanner } from "@/server/bootstrap";
 import { now } from "@/server/clock";
 import { env } from "@/server/env";
-import { setWorkerProbe } from "@/server/health";
+import { setWorkerProbe } from "@/server/readiness";
 import { startWorkers, workersRunning } from "@/server/jobs/boss";
 import "@/server/jobs/workers";
 import { log } from "@/server/log";

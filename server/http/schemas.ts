@@ -2,7 +2,7 @@ import { z } from "zod";
 import { STATUS_OF } from "@/server/errors";
 import type { ErrorCode } from "@/server/errors";
 import { HOST_STATES } from "@/server/policy/policy";
-import { Policy } from "@/server/policy/policy-settings";
+import { Policy } from "@/server/policy/thresholds";
 
 // Response shapes for the OpenAPI document (the handlers build them; these describe them).
 export const ErrorDetailOut = z

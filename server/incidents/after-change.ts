@@ -1,8 +1,8 @@
 import type { Db } from "@/db/client";
 import { enqueueIncidentNotifications } from "@/server/notify/enqueue";
 import { evaluatePolicyAfterIngest } from "@/server/policy/evaluate";
-import type { Policy } from "@/server/policy/policy-settings";
-import { getPolicy } from "@/server/policy/policy-settings";
+import type { Policy } from "@/server/policy/thresholds";
+import { getPolicy } from "@/server/policy/thresholds";
 import type { IncidentChange } from "./record-events";
 
 // Everything a batch of incident changes causes, in the transaction that made them, under one

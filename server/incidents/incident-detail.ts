@@ -4,8 +4,8 @@ import type { evacuations, incidents } from "@/db/schema";
 import { incidentPages, logEntries } from "@/db/schema";
 import { fillPlaybook } from "@/server/playbooks/catalog";
 import type { PlaybookKey } from "@/server/playbooks/catalog";
-import { getPolicy } from "@/server/policy/policy-settings";
-import type { Policy } from "@/server/policy/policy-settings";
+import { getPolicy } from "@/server/policy/thresholds";
+import type { Policy } from "@/server/policy/thresholds";
 import {
   evacuationsOf,
   getIncidentRowForTenant,

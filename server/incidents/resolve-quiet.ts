@@ -3,8 +3,8 @@ import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
 import { newId } from "@/db/ids";
 import { incidentTimeline } from "@/db/schema";
-import type { Policy } from "@/server/policy/policy-settings";
-import { getPolicy } from "@/server/policy/policy-settings";
+import type { Policy } from "@/server/policy/thresholds";
+import { getPolicy } from "@/server/policy/thresholds";
 import { afterIncidentChanges } from "./after-change";
 import type { IncidentChange } from "./record-events";
 

@@ -16,7 +16,7 @@ import { env } from "@/server/env";
 import { defineWorker } from "@/server/jobs/boss";
 import { log } from "@/server/log";
 import { metrics } from "@/server/metrics";
-import { getCallback } from "@/server/policy/callback-settings";
+import { getCallback } from "@/server/policy/control-plane-callback";
 import { notifyEndpointDisabled } from "./endpoint-disabled";
 import type { DeliveryResult } from "./http-deliver";
 import { classifyDelivery, deliverHttp } from "./http-deliver";

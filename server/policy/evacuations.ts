@@ -16,11 +16,11 @@ import type { VmChange } from "@/server/inventory/vms";
 import { enqueueEvacuationNotifications } from "@/server/notify/enqueue";
 import { choosePlaybookKey, getPlaybookMeta } from "@/server/playbooks/catalog";
 import type { PlaybookKey } from "@/server/playbooks/catalog";
-import { hostSummaries, latestEvacuations, vmSummaries } from "./health";
+import { hostSummaries, latestEvacuations, vmSummaries } from "./host-health";
 import type { EvacuationReason } from "./policy";
 import { decideHostVm } from "./policy";
-import type { Policy } from "./policy-settings";
-import { getPolicy } from "./policy-settings";
+import type { Policy } from "./thresholds";
+import { getPolicy } from "./thresholds";
 import { maintenanceWindowsOf, nextOpening } from "./maintenance-window";
 
 // The evacuation workflow: scheduled (tenant and control plane told) → in_progress at scheduledFor

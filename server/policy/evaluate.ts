@@ -10,9 +10,9 @@ import {
   latestEvacuations,
   runningVmsOnHosts,
   vmSummaries,
-} from "./health";
+} from "./host-health";
 import { decideHostVm, decideVm } from "./policy";
-import type { Policy } from "./policy-settings";
+import type { Policy } from "./thresholds";
 
 // After new errors (ingestion or late binding), inside their transaction: the VMs that changed and
 // the hosts that reported them are measured against the policy; a VM past its threshold, and every

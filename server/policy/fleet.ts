@@ -4,8 +4,8 @@ import { rawRows } from "@/db/client";
 import { getDbHandle } from "@/db";
 import { getBoss, QUEUES } from "@/server/jobs/boss";
 import { log } from "@/server/log";
-import { countHostsByState, listHostHealth } from "./health";
-import { getPolicy } from "./policy-settings";
+import { countHostsByState, listHostHealth } from "./host-health";
+import { getPolicy } from "./thresholds";
 
 // What the operator watches: the fleet's health, the intake and the outgoing backlog.
 

@@ -1,7 +1,7 @@
-import type { Policy } from "./policy-settings";
+import type { Policy } from "./thresholds";
 
 // The health policy as pure functions. The database computes the same summaries set-based
-// (server/policy/health.ts); tests/integration/policy-parity.test.ts checks the two agree.
+// (server/policy/host-health.ts); tests/integration/policy-parity.test.ts checks the two agree.
 //
 // Window: an event counts when eventTime >= at − windowSeconds (inclusive start). There is no
 // upper edge: ingestion accepts events up to 5 minutes ahead of its clock, and they count.

@@ -3,11 +3,11 @@ import type { z } from "zod";
 import type { Db } from "@/db/client";
 import { hosts, vms } from "@/db/schema";
 import { ValidationError } from "@/server/errors";
-import { hostSummaries, latestEvacuations, vmSummaries } from "./health";
+import { hostSummaries, latestEvacuations, vmSummaries } from "./host-health";
 import type { EvacuationReason, HostState } from "./policy";
 import { decideHostVm, decideVm, hostStateOf } from "./policy";
-import type { Policy, PolicyInput } from "./policy-settings";
-import { getPolicy } from "./policy-settings";
+import type { Policy, PolicyInput } from "./thresholds";
+import { getPolicy } from "./thresholds";
 
 const MAX_LISTED = 200;
 

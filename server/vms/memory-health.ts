@@ -1,7 +1,7 @@
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { projects, vms } from "@/db/schema";
-import { getPolicy } from "@/server/policy/policy-settings";
+import { getPolicy } from "@/server/policy/thresholds";
 import { getVmForTenant, vmPagesOverTime } from "./vms";
 
 // A VM's page in the console: its memory health now and distinct poisoned pages per day.

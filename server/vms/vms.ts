@@ -6,9 +6,9 @@ import { NotFoundError } from "@/server/errors";
 import { evacuationBrief } from "@/server/incidents/incidents";
 import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
 import { iso } from "@/server/core/time";
-import type { Policy } from "@/server/policy/policy-settings";
-import { latestEvacuations, vmSummaries } from "@/server/policy/health";
-import { getPolicy } from "@/server/policy/policy-settings";
+import type { Policy } from "@/server/policy/thresholds";
+import { latestEvacuations, vmSummaries } from "@/server/policy/host-health";
+import { getPolicy } from "@/server/policy/thresholds";
 
 export const VmQuery = ListQuery.extend({});
 

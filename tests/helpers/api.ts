@@ -5,7 +5,7 @@ import {
   OPERATOR_TOKEN_SETTING,
 } from "@/server/auth-tokens";
 import { apiRouter } from "@/server/http/routes";
-import { putSetting } from "@/server/settings";
+import { putSetting } from "@/server/app-settings";
 import { documentProblems } from "./openapi-check";
 
 export type ApiAnswer<T = any> = { status: number; body: T; headers: Headers };

@@ -9,7 +9,7 @@ import type { RouteDef } from "@/server/http/router";
 import { allRoutes } from "@/server/http/routes";
 import { DEMO_OPERATOR_SETTING } from "@/server/auth";
 import { env } from "@/server/env";
-import { putSetting } from "@/server/settings";
+import { putSetting } from "@/server/app-settings";
 import { api, operator } from "../helpers/api";
 import { callerFor } from "../helpers/trpc";
 import {

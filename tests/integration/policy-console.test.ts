@@ -4,7 +4,7 @@ import { getDb } from "@/db";
 import { rawRows } from "@/db/client";
 import { DEMO_OPERATOR_SETTING } from "@/server/auth";
 import { stopBoss } from "@/server/jobs/boss";
-import { putSetting } from "@/server/settings";
+import { putSetting } from "@/server/app-settings";
 import { api, fleet } from "../helpers/api";
 import { gpaOf, memoryEvent } from "../helpers/events";
 import { callerFor, expectTRPCError } from "../helpers/trpc";

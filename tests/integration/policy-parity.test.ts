@@ -3,12 +3,12 @@ import { describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import { newId } from "@/db/ids";
 import { evacuations, memoryErrorEvents, vms } from "@/db/schema";
-import { hostSummaries, vmSummaries } from "@/server/policy/health";
+import { hostSummaries, vmSummaries } from "@/server/policy/host-health";
 import type { PolicyEvent } from "@/server/policy/policy";
 import { summarizeHost, summarizeVm } from "@/server/policy/policy";
 import { uid } from "../helpers/api";
 
-// The database's set-based summaries (health.ts) and the pure, table-tested ones (policy.ts) must
+// The database's set-based summaries (host-health.ts) and the pure, table-tested ones (policy.ts) must
 // agree on any events: window edges, repeats, unlocated errors, resets after an evacuation, and
 // the events and evacuations of a deleted VM that had the same id (a VM's own counts leave them out).
 

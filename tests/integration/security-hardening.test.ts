@@ -7,7 +7,7 @@ import {
   getSessionFromHeaders,
 } from "@/server/auth";
 import { env } from "@/server/env";
-import { putSetting } from "@/server/settings";
+import { putSetting } from "@/server/app-settings";
 import {
   callPath,
   codeOf,

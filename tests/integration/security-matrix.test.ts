@@ -28,7 +28,7 @@ import { getBoss } from "@/server/jobs/boss";
 import type { AuthKind } from "@/server/http/principal";
 import type { RouteDef } from "@/server/http/router";
 import { allRoutes } from "@/server/http/routes";
-import { getSetting, putSetting } from "@/server/settings";
+import { getSetting, putSetting } from "@/server/app-settings";
 import { operatorProcedure, router } from "@/server/trpc/init";
 import { roleAtLeast } from "@/server/tenants/members";
 import { api, fleet, operator, uid } from "../helpers/api";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "@/server/policy/policy-settings";
+import { DEFAULT_POLICY } from "@/server/policy/thresholds";
 import type { PolicyEvent } from "@/server/policy/policy";
 import {
   decideHostVm,

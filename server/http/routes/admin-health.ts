@@ -16,8 +16,8 @@ import {
   getHostHealth,
   HostListQuery,
   listHostHealth,
-} from "@/server/policy/health";
-import { PolicyInput } from "@/server/policy/policy-settings";
+} from "@/server/policy/host-health";
+import { PolicyInput } from "@/server/policy/thresholds";
 import { previewPolicy } from "@/server/policy/preview";
 import { OperatorId } from "@/server/core/validation";
 import { defineRoute } from "../router";

@@ -1,11 +1,10 @@
 // Operator API: the policy document and the control-plane callback.
 import { now } from "@/server/clock";
-import { CallbackInput, putCallback } from "@/server/policy/callback-settings";
 import {
-  getPolicy,
-  PolicyInput,
-  putPolicy,
-} from "@/server/policy/policy-settings";
+  CallbackInput,
+  putCallback,
+} from "@/server/policy/control-plane-callback";
+import { getPolicy, PolicyInput, putPolicy } from "@/server/policy/thresholds";
 import { defineRoute } from "../router";
 import { CallbackOut, PolicyOut } from "../schemas";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getDb } from "@/db";
-import { checkHealth } from "@/server/health";
+import { checkHealth } from "@/server/readiness";
 import { buildOpenApi } from "../openapi";
 import { createApiRouter, defineRoute } from "../router";
 import type { RouteDef } from "../router";

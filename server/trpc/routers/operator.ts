@@ -23,12 +23,8 @@ import {
   getHostDetail,
   HostListQuery,
   listHostHealth,
-} from "@/server/policy/health";
-import {
-  getPolicy,
-  PolicyInput,
-  putPolicy,
-} from "@/server/policy/policy-settings";
+} from "@/server/policy/host-health";
+import { getPolicy, PolicyInput, putPolicy } from "@/server/policy/thresholds";
 import { previewPolicy } from "@/server/policy/preview";
 import { operatorProcedure, router } from "../init";
 

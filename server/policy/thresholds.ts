@@ -3,7 +3,7 @@ import type { Db } from "@/db/client";
 import { audit } from "@/server/audit";
 import type { ServiceContext } from "@/server/context";
 import { ValidationError } from "@/server/errors";
-import { getSetting, putSetting } from "@/server/settings";
+import { getSetting, putSetting } from "@/server/app-settings";
 
 export const Policy = z.strictObject({
   windowSeconds: z

@@ -3,7 +3,7 @@ import type { Db } from "@/db/client";
 import { audit } from "@/server/audit";
 import type { ServiceContext } from "@/server/context";
 import { generateWebhookSecret } from "@/server/notify/webhook-signature";
-import { getSetting, putSetting } from "@/server/settings";
+import { getSetting, putSetting } from "@/server/app-settings";
 
 export const CallbackInput = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).max(2048),

@@ -15,8 +15,8 @@ import {
   hostStateOf,
   windowStartOf,
 } from "./policy";
-import type { Policy } from "./policy-settings";
-import { getPolicy } from "./policy-settings";
+import type { Policy } from "./thresholds";
+import { getPolicy } from "./thresholds";
 
 // Set-based versions of summarizeVm / summarizeHost (policy.ts). Only correlated events count:
 // an uncorrelated one is either not yet bound to a VM (it counts once late binding correlates it)
