@@ -35,3 +35,6 @@ export type UncorrelatedReason = (typeof UNCORRELATED_REASONS)[number];
 export function severityRank(s: Severity): number {
   return s === "CRITICAL" ? 2 : 1;
 }
+
+// At most this many rows in one log-entry export (CSV or NDJSON); the explorer says so.
+export const LOG_EXPORT_MAX_ROWS = 100_000;

@@ -1,6 +1,6 @@
 "use client";
 import { useEffect } from "react";
-import { secondaryButton } from "./_components/ui";
+import { secondaryButton } from "@/app/_components/ui";
 
 // Errors are shown, not swallowed: the message and a way to try again.
 export default function ConsoleError({

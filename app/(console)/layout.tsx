@@ -1,12 +1,12 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { requireViewer } from "@/server/auth";
-import { SignOutButton, TenantSwitcher } from "./_components/account";
-import { StatusBadge } from "./_components/badges";
-import { LiveProvider } from "./_components/live";
-import { ConsoleNav } from "./_components/nav";
-import { TimeZoneProvider } from "./_components/time";
-import { SkipLink, viewerTimeZone } from "./_components/shell";
+import { SignOutButton, TenantSwitcher } from "@/app/_components/account";
+import { StatusBadge } from "@/app/_components/badges";
+import { LiveProvider } from "@/app/_components/live";
+import { ConsoleNav } from "@/app/_components/nav";
+import { TimeZoneProvider } from "@/app/_components/time";
+import { SkipLink, viewerTimeZone } from "@/app/_components/shell";
 
 export const metadata: Metadata = { robots: { index: false } };
 

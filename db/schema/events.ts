@@ -96,5 +96,10 @@ export const logEntries = pgTable(
     uniqueIndex("log_entries_event_id_idx").on(t.eventId),
     // retention deletes by receive time
     index("log_entries_receive_timestamp_idx").on(t.receiveTimestamp),
+    // the logs explorer's free-text search (server/incidents/log-entries.ts searchVector)
+    index("log_entries_search_idx").using(
+      "gin",
+      sql`jsonb_to_tsvector('simple'::regconfig, ${t.jsonPayload}, '["string"]'::jsonb)`,
+    ),
   ],
 );

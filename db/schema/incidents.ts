@@ -53,6 +53,8 @@ export const incidents = pgTable(
       t.openedAt.desc(),
       t.id.desc(),
     ),
+    // the console's live stamp (server/incidents/live.ts): the tenant's latest change, one lookup
+    index("incidents_tenant_id_updated_at_idx").on(t.tenantId, t.updatedAt),
     index("incidents_unresolved_last_error_at_idx")
       .on(t.lastErrorAt)
       .where(sql`${t.status} <> 'resolved'`),

@@ -114,6 +114,9 @@ export const OPERATION_EXAMPLES: Record<string, OperationExample> = {
       limit: 20,
     },
   },
+  exportLogEntries: {
+    query: { vmId: "acme-web-1", q: "uncorrectable", format: "csv" },
+  },
   listIncidents: { query: { projectId: "acme-web", limit: 20 } },
   listVms: { query: { limit: 20 } },
   deferEvacuation: { body: { until: "2026-03-02T20:00:00Z" } },

@@ -416,6 +416,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/log-entries/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the log entries of a view as CSV or NDJSON
+         * @description The entries that listLogEntries would page through for the same filters (`q`, `mechanism`, `consumed`, `address` included), newest first, streamed: at most 100,000 rows (the `X-Export-Limit` header); narrow the range for more. CSV (RFC 4180, a header row, the payload as JSON in the last column) or NDJSON (one log entry per line, as listLogEntries gives it).
+         */
+        get: operations["exportLogEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents": {
         parameters: {
             query?: never;
@@ -3640,6 +3660,13 @@ export interface operations {
                 /** @example 2026-03-01T00:00:00Z */
                 since?: string;
                 until?: string;
+                /** @description Free text: every word must appear in the message or a field (prefix match, any case) */
+                q?: string;
+                mechanism?: "kvm_exit_arm_sea" | "sigbus" | "qemu_memory_failure";
+                /** @description true: the guest consumed the poisoned data (CRITICAL); false: it did not */
+                consumed?: "true" | "false";
+                /** @description A guest physical or virtual address: entries whose gpa or gva is it */
+                address?: string;
             };
             header?: never;
             path?: never;
@@ -3654,6 +3681,85 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LogEntryList"];
+                };
+            };
+            /** @description Invalid path, query or body (invalid_request, with details) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="poisonwatch" (RFC 6750) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A credential of another kind (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure (internal); nothing a client sent causes it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportLogEntries: {
+        parameters: {
+            query?: {
+                /** @example acme-web-1 */
+                vmId?: string;
+                projectId?: string;
+                severity?: "WARNING" | "CRITICAL";
+                incidentId?: string;
+                since?: string;
+                until?: string;
+                /**
+                 * @description Free text: every word must appear in the message or a field (prefix match, any case)
+                 * @example uncorrectable
+                 */
+                q?: string;
+                mechanism?: "kvm_exit_arm_sea" | "sigbus" | "qemu_memory_failure";
+                /** @description true: the guest consumed the poisoned data (CRITICAL); false: it did not */
+                consumed?: "true" | "false";
+                /** @description A guest physical or virtual address: entries whose gpa or gva is it */
+                address?: string;
+                /** @example csv */
+                format?: "csv" | "ndjson";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entries, as a file to save */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
                 };
             };
             /** @description Invalid path, query or body (invalid_request, with details) */

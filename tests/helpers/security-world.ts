@@ -199,6 +199,12 @@ export const SAMPLE_QUERY: Record<
     since: "2020-01-01T00:00:00+02:00",
     limit: "10",
   }),
+  "GET /api/v1/log-entries/export": (w) => ({
+    vmId: w.vmId,
+    q: "memory",
+    consumed: "true",
+    format: "csv",
+  }),
   "GET /api/v1/incidents": (w) => ({
     status: "open",
     projectId: w.projectId,

@@ -42,6 +42,7 @@ const ORDER = [
   "previewPolicy",
   "ingestEvents",
   "listLogEntries",
+  "exportLogEntries",
   "listIncidents",
   "getIncident",
   "listVms",

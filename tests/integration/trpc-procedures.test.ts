@@ -102,6 +102,30 @@ const cases: Case[] = [
     check: (r) => expect((r as { data: unknown[] }).data).toEqual([]),
   },
   {
+    name: "logEntry.list (searched)",
+    minRole: "viewer",
+    run: (c) => c.logEntry.list({ q: "uncorrectable", consumed: "true" }),
+    check: (r) => {
+      expect((r as { data: unknown[] }).data).toHaveLength(2);
+      notB(r);
+    },
+  },
+  {
+    name: "logEntry.histogram",
+    minRole: "viewer",
+    run: (c) => c.logEntry.histogram({}),
+    check: (r) => {
+      expect((r as { total: number }).total).toBe(2);
+      notB(r);
+    },
+  },
+  {
+    name: "logEntry.histogram (filtered by B's ids)",
+    minRole: "viewer",
+    run: (c) => c.logEntry.histogram({ vmId: B.vmId, q: "memory" }),
+    check: (r) => expect((r as { total: number }).total).toBe(0),
+  },
+  {
     name: "logEntry.byId",
     minRole: "viewer",
     run: (c) => c.logEntry.byId({ insertId: A.logEntryId }),

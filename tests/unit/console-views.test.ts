@@ -4,7 +4,7 @@ import {
   logListInput,
   parseLogFilters,
 } from "@/app/(console)/logs/params";
-import { parseStepBody } from "@/app/(console)/_components/playbook";
+import { parseStepBody } from "@/app/_components/playbook";
 
 describe("logs explorer permalinks", () => {
   const at = new Date("2026-11-25T12:00:00.000Z");

@@ -3,7 +3,7 @@ import {
   MaintenanceWindow,
   nextOpening,
 } from "@/server/policy/maintenance-window";
-import { countdownText } from "@/app/(console)/_components/evacuation-banner";
+import { countdownText } from "@/app/_components/evacuation-banner";
 import { incidentName } from "@/emails/_components/incident-name";
 import { actionBeforeRestart } from "@/server/incidents/action-before-restart";
 import { plainWords } from "@/server/incidents/plain-words";

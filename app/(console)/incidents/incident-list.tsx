@@ -2,8 +2,8 @@
 import { useSuspenseInfiniteQuery } from "@tanstack/react-query";
 import type { IncidentStatus } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
-import { IncidentTable } from "../_components/incident-table";
-import { EmptyState, LoadMore } from "../_components/ui";
+import { IncidentTable } from "@/app/_components/incident-table";
+import { EmptyState, LoadMore } from "@/app/_components/ui";
 import { incidentListInput } from "./list-input";
 
 export function IncidentList({ status }: { status?: IncidentStatus }) {

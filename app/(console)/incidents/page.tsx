@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { fetchQuery, HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
-import { byNextCursor } from "../_components/types";
-import { LiveStatus } from "../_components/live";
-import { Card, PageHeader, TableSkeleton } from "../_components/ui";
+import { byNextCursor } from "@/app/_components/types";
+import { LiveStatus } from "@/app/_components/live";
+import { Card, PageHeader, TableSkeleton } from "@/app/_components/ui";
 import { IncidentList } from "./incident-list";
 import { incidentListInput } from "./list-input";
 import { StatusTabs } from "./status-tabs";

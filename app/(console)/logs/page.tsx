@@ -2,10 +2,21 @@ import type { Metadata } from "next";
 import { Suspense } from "react";
 import { now } from "@/server/clock";
 import { HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
-import { byNextCursor } from "../_components/types";
-import { Card, PageHeader, TableSkeleton } from "../_components/ui";
-import { LinkedEntry, LogFiltersForm, LogResults } from "./logs-explorer";
-import { logListInput, parseLogFilters } from "./params";
+import { byNextCursor } from "@/app/_components/types";
+import { Card, PageHeader, TableSkeleton } from "@/app/_components/ui";
+import {
+  ExportLinks,
+  LinkedEntry,
+  LogChart,
+  LogFiltersForm,
+  LogResults,
+} from "./logs-explorer";
+import {
+  logHistogramInput,
+  logListInput,
+  logViewFilters,
+  parseLogFilters,
+} from "./params";
 import { consoleViewer } from "@/server/auth";
 
 export const metadata: Metadata = { title: "Logs" };
@@ -17,7 +28,9 @@ export default async function LogsPage({
 }) {
   if (!(await consoleViewer())) return null;
   const filters = parseLogFilters(await searchParams);
-  const input = logListInput(filters, now());
+  const at = now();
+  const input = logListInput(filters, at);
+  const chartInput = logHistogramInput(filters, at);
   prefetch(trpc.logEntry.filters.queryOptions());
   prefetch(trpc.logEntry.list.infiniteQueryOptions(input, byNextCursor));
   if (filters.entry)
@@ -26,7 +39,7 @@ export default async function LogsPage({
     <HydrateClient>
       <PageHeader
         title="Logs"
-        description="Critical log entries of your VMs, newest first. Every view is a link: copy the address bar or an entry's permalink."
+        description="Memory-error log entries of your VMs, newest first. Search, filter, pick a range on the chart; every view is a link and can be downloaded."
       />
       <div className="space-y-4">
         <Suspense fallback={<div className="h-24" aria-hidden />}>
@@ -43,6 +56,15 @@ export default async function LogsPage({
             <LinkedEntry insertId={filters.entry} />
           </Suspense>
         ) : null}
+        <Card>
+          <LogChart input={chartInput} filters={filters} />
+          <div className="border-t border-slate-200 px-4 py-2 dark:border-slate-800">
+            <ExportLinks
+              view={logViewFilters(filters, at)}
+              chartInput={chartInput}
+            />
+          </div>
+        </Card>
         <Card>
           <Suspense
             key={JSON.stringify(input)}

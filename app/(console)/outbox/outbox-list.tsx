@@ -2,16 +2,16 @@
 import { useSuspenseInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/app/_trpc/client";
-import { StatusBadge } from "../_components/badges";
-import { LocalTime } from "../_components/time";
-import { byNextCursor } from "../_components/types";
+import { StatusBadge } from "@/app/_components/badges";
+import { LocalTime } from "@/app/_components/time";
+import { byNextCursor } from "@/app/_components/types";
 import {
   EmptyState,
   linkClass,
   LoadMore,
   Table,
   tdClass,
-} from "../_components/ui";
+} from "@/app/_components/ui";
 import { OUTBOX_INPUT } from "./input";
 
 // A tenant's outbox, or (operator) every email of the installation with its tenant.

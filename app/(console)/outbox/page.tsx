@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
-import { byNextCursor } from "../_components/types";
-import { Card, PageHeader, TableSkeleton } from "../_components/ui";
+import { byNextCursor } from "@/app/_components/types";
+import { Card, PageHeader, TableSkeleton } from "@/app/_components/ui";
 import { OUTBOX_INPUT } from "./input";
 import { OutboxList } from "./outbox-list";
 import { consoleViewer } from "@/server/auth";

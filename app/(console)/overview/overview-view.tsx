@@ -1,11 +1,14 @@
 "use client";
 import { useSuspenseQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/app/_trpc/client";
-import { ErrorsChart } from "../_components/charts";
-import { EvacuationBanner, isComing } from "../_components/evacuation-banner";
-import { LiveStatus } from "../_components/live";
-import { IncidentTable } from "../_components/incident-table";
-import { Card, EmptyState, PageHeader, TextLink } from "../_components/ui";
+import { ErrorsChart } from "@/app/_components/charts";
+import {
+  EvacuationBanner,
+  isComing,
+} from "@/app/_components/evacuation-banner";
+import { LiveStatus } from "@/app/_components/live";
+import { IncidentTable } from "@/app/_components/incident-table";
+import { Card, EmptyState, PageHeader, TextLink } from "@/app/_components/ui";
 
 function Stat({
   label,

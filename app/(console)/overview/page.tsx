@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { fetchQuery, HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
-import { PageHeader, Skeleton, TableSkeleton } from "../_components/ui";
+import { PageHeader, Skeleton, TableSkeleton } from "@/app/_components/ui";
 import { OverviewView } from "./overview-view";
 import { consoleViewer } from "@/server/auth";
 

@@ -1,4 +1,4 @@
-import { PageHeader } from "../_components/ui";
+import { PageHeader } from "@/app/_components/ui";
 import { SettingsNav } from "./_components/settings-nav";
 
 export default function SettingsLayout({

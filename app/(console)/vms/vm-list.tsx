@@ -2,18 +2,18 @@
 import { useSuspenseInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/app/_trpc/client";
-import { StatusBadge } from "../_components/badges";
-import { windowLabel } from "../_components/charts";
-import { LocalTime } from "../_components/time";
-import type { VmItem } from "../_components/types";
-import { byNextCursor } from "../_components/types";
+import { StatusBadge } from "@/app/_components/badges";
+import { windowLabel } from "@/app/_components/charts";
+import { LocalTime } from "@/app/_components/time";
+import type { VmItem } from "@/app/_components/types";
+import { byNextCursor } from "@/app/_components/types";
 import {
   EmptyState,
   linkClass,
   LoadMore,
   Table,
   tdClass,
-} from "../_components/ui";
+} from "@/app/_components/ui";
 import { VM_LIST_INPUT } from "./inputs";
 
 export function HealthMeter({ health }: { health: VmItem["memoryHealth"] }) {

@@ -1,15 +1,15 @@
 "use client";
 import { useSuspenseQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/app/_trpc/client";
-import { windowLabel } from "../../(console)/_components/charts";
-import { LocalTime } from "../../(console)/_components/time";
+import { windowLabel } from "@/app/_components/charts";
+import { LocalTime } from "@/app/_components/time";
 import {
   Card,
   EmptyState,
   Table,
   tdClass,
   TextLink,
-} from "../../(console)/_components/ui";
+} from "@/app/_components/ui";
 import { HostStateBadge, PressureMeter } from "./_components/host-state";
 
 function Stat({

@@ -1,10 +1,10 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { requireOperator } from "@/server/auth";
-import { SignOutButton } from "../../(console)/_components/account";
-import { TimeZoneProvider } from "../../(console)/_components/time";
+import { SignOutButton } from "@/app/_components/account";
+import { TimeZoneProvider } from "@/app/_components/time";
 import { OperatorNav } from "./_components/operator-nav";
-import { SkipLink, viewerTimeZone } from "../../(console)/_components/shell";
+import { SkipLink, viewerTimeZone } from "@/app/_components/shell";
 
 export const metadata: Metadata = {
   title: {

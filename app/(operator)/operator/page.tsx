@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
-import { PageHeader, Skeleton } from "../../(console)/_components/ui";
+import { PageHeader, Skeleton } from "@/app/_components/ui";
 import { FleetView } from "./fleet-view";
 
 export const metadata: Metadata = { title: "Fleet" };

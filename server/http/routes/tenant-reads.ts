@@ -4,9 +4,16 @@ import { now } from "@/server/clock";
 import { ApiError } from "@/server/errors";
 import { getIncidentDetail } from "@/server/incidents/incident-detail";
 import { IncidentQuery, listIncidents } from "@/server/incidents/incidents";
-import { listLogEntries, LogEntryQuery } from "@/server/incidents/log-entries";
+import {
+  EXPORT_MAX_ROWS,
+  listLogEntries,
+  LogEntryExportQuery,
+  LogEntryQuery,
+} from "@/server/incidents/log-entries";
 import { getVmForTenant, listVms, VmQuery } from "@/server/vms/vms";
+import { tenantContext } from "@/server/context";
 import { OperatorId } from "@/server/core/validation";
+import { logEntryExportResponse } from "../log-export";
 import type { Principal } from "../principal";
 import { defineRoute } from "../router";
 import {
@@ -42,10 +49,28 @@ export const tenantReadRoutes = [
         schema: listOf(LogEntryOut, "LogEntryList"),
       },
     },
-    handler: async ({ db, query, principal }) => ({
+    handler: async ({ ctx, query }) => ({
       status: 200,
-      body: await listLogEntries(db, tenantOf(principal), query),
+      body: await listLogEntries(tenantContext(ctx), query),
     }),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/v1/log-entries/export",
+    operationId: "exportLogEntries",
+    auth: tenant,
+    tag: "tenant",
+    summary: "Download the log entries of a view as CSV or NDJSON",
+    description: `The entries that listLogEntries would page through for the same filters (\`q\`, \`mechanism\`, \`consumed\`, \`address\` included), newest first, streamed: at most ${EXPORT_MAX_ROWS.toLocaleString("en")} rows (the \`X-Export-Limit\` header); narrow the range for more. CSV (RFC 4180, a header row, the payload as JSON in the last column) or NDJSON (one log entry per line, as listLogEntries gives it).`,
+    query: LogEntryExportQuery,
+    responses: {
+      200: {
+        description: "The entries, as a file to save",
+        contentType: ["application/x-ndjson", "text/csv"],
+      },
+    },
+    handler: async ({ ctx, query }) =>
+      logEntryExportResponse(tenantContext(ctx), query, ctx.now),
   }),
   defineRoute({
     method: "GET",

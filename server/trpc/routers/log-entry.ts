@@ -1,7 +1,10 @@
 import { z } from "zod";
+import { now } from "@/server/clock";
 import {
-  getLogEntryForTenant,
+  countLogEntriesOverTime,
+  getLogEntry,
   listLogEntries,
+  LogEntryHistogramInput,
   LogEntryQuery,
 } from "@/server/incidents/log-entries";
 import { listTenantProjectsAndVms } from "@/server/vms/memory-health";
@@ -10,12 +13,15 @@ import { router, tenantProcedure } from "../init";
 export const logEntryRouter = router({
   list: tenantProcedure
     .input(LogEntryQuery)
-    .query(({ ctx, input }) => listLogEntries(ctx.db, ctx.tenantId, input)),
+    .query(({ ctx, input }) => listLogEntries(ctx, input)),
+  histogram: tenantProcedure
+    .input(LogEntryHistogramInput)
+    .query(({ ctx, input }) =>
+      countLogEntriesOverTime({ ...ctx, now: now() }, input),
+    ),
   byId: tenantProcedure
     .input(z.object({ insertId: z.string().min(1).max(64) }))
-    .query(({ ctx, input }) =>
-      getLogEntryForTenant(ctx.db, ctx.tenantId, input.insertId),
-    ),
+    .query(({ ctx, input }) => getLogEntry(ctx, input)),
   filters: tenantProcedure.query(({ ctx }) =>
     listTenantProjectsAndVms(ctx.db, ctx.tenantId),
   ),

@@ -8,16 +8,16 @@ import { useEffect } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { incidentName } from "@/emails/_components/incident-name";
 import { actionBeforeRestart } from "@/server/incidents/action-before-restart";
-import { CopyButton } from "../../_components/copy-button";
+import { CopyButton } from "@/app/_components/copy-button";
 import {
   EvacuationBanner,
   isComing,
-} from "../../_components/evacuation-banner";
-import { LiveStatus } from "../../_components/live";
-import { SeverityBadge, StatusBadge } from "../../_components/badges";
-import { LogEntryList } from "../../_components/log-entry-list";
-import { PlaybookSteps } from "../../_components/playbook";
-import { LocalTime } from "../../_components/time";
+} from "@/app/_components/evacuation-banner";
+import { LiveStatus } from "@/app/_components/live";
+import { SeverityBadge, StatusBadge } from "@/app/_components/badges";
+import { LogEntryList } from "@/app/_components/log-entry-list";
+import { PlaybookSteps } from "@/app/_components/playbook";
+import { LocalTime } from "@/app/_components/time";
 import {
   Breadcrumb,
   Card,
@@ -25,7 +25,7 @@ import {
   Facts,
   linkClass,
   LoadMore,
-} from "../../_components/ui";
+} from "@/app/_components/ui";
 import { incidentEntriesInput } from "./inputs";
 
 export function IncidentView({

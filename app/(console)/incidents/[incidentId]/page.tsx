@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
-import { byNextCursor } from "../../_components/types";
+import { byNextCursor } from "@/app/_components/types";
 import {
   fetchFirstPage,
   fetchQuery,

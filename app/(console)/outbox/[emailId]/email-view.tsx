@@ -2,9 +2,9 @@
 import { useSuspenseQuery } from "@tanstack/react-query";
 import { Fragment } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import { StatusBadge } from "../../_components/badges";
-import { LocalTime } from "../../_components/time";
-import { Breadcrumb, Card, Facts, linkClass } from "../../_components/ui";
+import { StatusBadge } from "@/app/_components/badges";
+import { LocalTime } from "@/app/_components/time";
+import { Breadcrumb, Card, Facts, linkClass } from "@/app/_components/ui";
 
 // The plain-text part with its links made clickable (this is how a sign-in link is used
 // without an email service).

@@ -4,12 +4,12 @@ import {
   useQueryClient,
   useSuspenseQuery,
 } from "@tanstack/react-query";
-import { ConfirmButton } from "../../_components/dialog";
+import { ConfirmButton } from "@/app/_components/dialog";
 import { useId, useState } from "react";
 import type { Role } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
-import { CopyButton } from "../../_components/copy-button";
-import { LocalTime } from "../../_components/time";
+import { CopyButton } from "@/app/_components/copy-button";
+import { LocalTime } from "@/app/_components/time";
 import {
   Card,
   dangerButton,
@@ -19,7 +19,7 @@ import {
   primaryButton,
   Table,
   tdClass,
-} from "../../_components/ui";
+} from "@/app/_components/ui";
 import { OwnerOnlyNote } from "../_components/owner-note";
 
 export function ApiKeysView({ role }: { role: Role }) {

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { Suspense } from "react";
 import { consoleViewer } from "@/server/auth";
 import { HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
-import { Card, TableSkeleton } from "../../_components/ui";
+import { Card, TableSkeleton } from "@/app/_components/ui";
 import { ApiKeysView } from "./api-keys-view";
 
 export const metadata: Metadata = { title: "API keys" };

@@ -1,9 +1,9 @@
 "use client";
 import { useSuspenseInfiniteQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/app/_trpc/client";
-import { LocalTime } from "../../_components/time";
-import { byNextCursor } from "../../_components/types";
-import { EmptyState, LoadMore, Table, tdClass } from "../../_components/ui";
+import { LocalTime } from "@/app/_components/time";
+import { byNextCursor } from "@/app/_components/types";
+import { EmptyState, LoadMore, Table, tdClass } from "@/app/_components/ui";
 import { AUDIT_INPUT } from "./input";
 
 export function AuditView() {

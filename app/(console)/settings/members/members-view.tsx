@@ -4,13 +4,13 @@ import {
   useQueryClient,
   useSuspenseQuery,
 } from "@tanstack/react-query";
-import { ConfirmButton } from "../../_components/dialog";
+import { ConfirmButton } from "@/app/_components/dialog";
 import { useId, useState } from "react";
 import { ROLES } from "@/db/constants";
 import type { Role } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
-import { StatusBadge } from "../../_components/badges";
-import { LocalTime } from "../../_components/time";
+import { StatusBadge } from "@/app/_components/badges";
+import { LocalTime } from "@/app/_components/time";
 import {
   Card,
   dangerButton,
@@ -19,7 +19,7 @@ import {
   primaryButton,
   Table,
   tdClass,
-} from "../../_components/ui";
+} from "@/app/_components/ui";
 import { OwnerOnlyNote } from "../_components/owner-note";
 
 export function MembersView({ role, self }: { role: Role; self: string }) {

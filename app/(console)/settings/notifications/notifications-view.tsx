@@ -13,7 +13,7 @@ import {
   ErrorNote,
   inputClass,
   primaryButton,
-} from "../../_components/ui";
+} from "@/app/_components/ui";
 import {
   fieldErrors,
   MemberOnlyNote,

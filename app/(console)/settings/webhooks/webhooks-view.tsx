@@ -8,7 +8,7 @@ import { useId, useState } from "react";
 import type { Role } from "@/db/constants";
 import { WEBHOOK_EVENT_TYPES } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
-import { LocalTime } from "../../_components/time";
+import { LocalTime } from "@/app/_components/time";
 import {
   Card,
   EmptyState,
@@ -18,7 +18,7 @@ import {
   Table,
   tdClass,
   TextLink,
-} from "../../_components/ui";
+} from "@/app/_components/ui";
 import {
   fieldErrors,
   MemberOnlyNote,

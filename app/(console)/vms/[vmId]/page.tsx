@@ -7,7 +7,7 @@ import {
   HydrateClient,
   trpc,
 } from "@/server/trpc/rsc";
-import { byNextCursor } from "../../_components/types";
+import { byNextCursor } from "@/app/_components/types";
 import { VM_HEALTH_DAYS } from "../inputs";
 import { VmView } from "./vm-view";
 import { consoleViewer } from "@/server/auth";

@@ -5,19 +5,19 @@ import {
 } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/app/_trpc/client";
-import { StatusBadge } from "../../_components/badges";
-import { PagesChart, windowLabel } from "../../_components/charts";
-import { IncidentTable } from "../../_components/incident-table";
-import { LiveStatus } from "../../_components/live";
-import { LocalTime } from "../../_components/time";
-import { byNextCursor } from "../../_components/types";
+import { StatusBadge } from "@/app/_components/badges";
+import { PagesChart, windowLabel } from "@/app/_components/charts";
+import { IncidentTable } from "@/app/_components/incident-table";
+import { LiveStatus } from "@/app/_components/live";
+import { LocalTime } from "@/app/_components/time";
+import { byNextCursor } from "@/app/_components/types";
 import {
   Breadcrumb,
   Card,
   EmptyState,
   Facts,
   linkClass,
-} from "../../_components/ui";
+} from "@/app/_components/ui";
 import { VM_HEALTH_DAYS } from "../inputs";
 import { HealthMeter } from "../vm-list";
 

@@ -1,6 +1,6 @@
 "use client";
-import type { NavItem } from "../../../(console)/_components/nav";
-import { TabNav } from "../../../(console)/_components/nav";
+import type { NavItem } from "@/app/_components/nav";
+import { TabNav } from "@/app/_components/nav";
 
 const ITEMS: NavItem[] = [
   { href: "/operator", label: "Fleet", exact: true },

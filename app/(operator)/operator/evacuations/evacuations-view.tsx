@@ -6,10 +6,10 @@ import {
 } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/app/_trpc/client";
-import { StatusBadge } from "../../../(console)/_components/badges";
-import { LocalTime } from "../../../(console)/_components/time";
-import { byNextCursor } from "../../../(console)/_components/types";
-import { ConfirmButton } from "../../../(console)/_components/dialog";
+import { StatusBadge } from "@/app/_components/badges";
+import { LocalTime } from "@/app/_components/time";
+import { byNextCursor } from "@/app/_components/types";
+import { ConfirmButton } from "@/app/_components/dialog";
 import {
   Card,
   dangerButton,
@@ -20,7 +20,7 @@ import {
   Table,
   tdClass,
   TextLink,
-} from "../../../(console)/_components/ui";
+} from "@/app/_components/ui";
 import { REASON_LABEL } from "../_components/host-state";
 import type { EvacuationStatus as Status } from "./inputs";
 import { evacuationsInput } from "./inputs";

@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { fetchFirstPage, HydrateClient, trpc } from "@/server/trpc/rsc";
-import { byNextCursor } from "../../../(console)/_components/types";
-import { PageHeader, TableSkeleton } from "../../../(console)/_components/ui";
+import { byNextCursor } from "@/app/_components/types";
+import { PageHeader, TableSkeleton } from "@/app/_components/ui";
 import { EvacuationsView } from "./evacuations-view";
 import { evacuationsInput } from "./inputs";
 

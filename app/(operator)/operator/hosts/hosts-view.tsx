@@ -5,8 +5,8 @@ import {
 } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/app/_trpc/client";
-import { LocalTime } from "../../../(console)/_components/time";
-import { byNextCursor } from "../../../(console)/_components/types";
+import { LocalTime } from "@/app/_components/time";
+import { byNextCursor } from "@/app/_components/types";
 import {
   Card,
   EmptyState,
@@ -14,7 +14,7 @@ import {
   Table,
   tdClass,
   TextLink,
-} from "../../../(console)/_components/ui";
+} from "@/app/_components/ui";
 import { HostStateBadge, PressureMeter } from "../_components/host-state";
 import type { HostState as State } from "./inputs";
 import { hostsInput } from "./inputs";

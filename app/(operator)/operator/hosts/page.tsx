@@ -6,8 +6,8 @@ import {
   prefetch,
   trpc,
 } from "@/server/trpc/rsc";
-import { byNextCursor } from "../../../(console)/_components/types";
-import { PageHeader, TableSkeleton } from "../../../(console)/_components/ui";
+import { byNextCursor } from "@/app/_components/types";
+import { PageHeader, TableSkeleton } from "@/app/_components/ui";
 import { HostsView } from "./hosts-view";
 import { hostsInput } from "./inputs";
 

@@ -2,12 +2,8 @@ import type { Metadata } from "next";
 import { Suspense } from "react";
 import { requireOperator } from "@/server/auth";
 import { HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
-import { byNextCursor } from "../../../(console)/_components/types";
-import {
-  Card,
-  PageHeader,
-  TableSkeleton,
-} from "../../../(console)/_components/ui";
+import { byNextCursor } from "@/app/_components/types";
+import { Card, PageHeader, TableSkeleton } from "@/app/_components/ui";
 import { OUTBOX_INPUT } from "../../../(console)/outbox/input";
 import { OutboxList } from "../../../(console)/outbox/outbox-list";
 

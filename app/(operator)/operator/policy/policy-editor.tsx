@@ -17,7 +17,7 @@ import {
   Table,
   tdClass,
   TextLink,
-} from "../../../(console)/_components/ui";
+} from "@/app/_components/ui";
 import { HostStateBadge, REASON_LABEL } from "../_components/host-state";
 
 type Policy = {

@@ -4,7 +4,7 @@ import { notFound } from "next/navigation";
 import { Suspense } from "react";
 import { consoleViewer } from "@/server/auth";
 import { fetchQuery, HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
-import { Card, TableSkeleton } from "../../../_components/ui";
+import { Card, TableSkeleton } from "@/app/_components/ui";
 import { WebhookView } from "./webhook-view";
 
 export const metadata: Metadata = { title: "Webhook endpoint" };

@@ -4,12 +4,12 @@ import {
   useQueryClient,
   useSuspenseQuery,
 } from "@tanstack/react-query";
-import { ConfirmButton } from "../../../_components/dialog";
+import { ConfirmButton } from "@/app/_components/dialog";
 import { useRouter } from "next/navigation";
 import { useId, useState } from "react";
 import type { Role } from "@/db/constants";
 import { useTRPC } from "@/app/_trpc/client";
-import { LocalTime } from "../../../_components/time";
+import { LocalTime } from "@/app/_components/time";
 import {
   Card,
   dangerButton,
@@ -22,7 +22,7 @@ import {
   Table,
   tdClass,
   TextLink,
-} from "../../../_components/ui";
+} from "@/app/_components/ui";
 import {
   fieldErrors,
   MemberOnlyNote,

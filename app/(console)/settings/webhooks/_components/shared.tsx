@@ -1,4 +1,4 @@
-import { CopyButton } from "../../../_components/copy-button";
+import { CopyButton } from "@/app/_components/copy-button";
 
 // Field errors of a tRPC error (the errorFormatter's data.details), by path.
 export function fieldErrors(error: unknown): Record<string, string> {

@@ -5,11 +5,11 @@ import {
   useQueryClient,
   useSuspenseQuery,
 } from "@tanstack/react-query";
-import { ConfirmButton } from "../../../../(console)/_components/dialog";
+import { ConfirmButton } from "@/app/_components/dialog";
 import { useTRPC } from "@/app/_trpc/client";
-import { StatusBadge } from "../../../../(console)/_components/badges";
-import { windowLabel } from "../../../../(console)/_components/charts";
-import { LocalTime } from "../../../../(console)/_components/time";
+import { StatusBadge } from "@/app/_components/badges";
+import { windowLabel } from "@/app/_components/charts";
+import { LocalTime } from "@/app/_components/time";
 import {
   Breadcrumb,
   Card,
@@ -19,7 +19,7 @@ import {
   secondaryButton,
   Table,
   tdClass,
-} from "../../../../(console)/_components/ui";
+} from "@/app/_components/ui";
 import {
   HostStateBadge,
   PressureMeter,

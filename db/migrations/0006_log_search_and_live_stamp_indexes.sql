@@ -1,0 +1,2 @@
+CREATE INDEX "log_entries_search_idx" ON "log_entries" USING gin (jsonb_to_tsvector('simple'::regconfig, "json_payload", '["string"]'::jsonb));--> statement-breakpoint
+CREATE INDEX "incidents_tenant_id_updated_at_idx" ON "incidents" USING btree ("tenant_id","updated_at");
