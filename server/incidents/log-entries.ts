@@ -2,7 +2,6 @@ import type { SQL } from "drizzle-orm";
 import { and, eq, gte, lt, sql } from "drizzle-orm";
 import { z } from "zod";
 import { LOG_EXPORT_MAX_ROWS } from "@/db/constants";
-import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
 import { logEntries } from "@/db/schema";
 import { NotFoundError, ValidationError } from "@/server/errors";

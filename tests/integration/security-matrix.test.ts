@@ -565,6 +565,10 @@ const PROCEDURES: Record<string, ProcCase> = {
       c.project.setMaintenanceWindow({ projectId: B.projectId, window: null }),
   },
   "logEntry.list": { access: "viewer", run: (c) => c.logEntry.list({}) },
+  "logEntry.histogram": {
+    access: "viewer",
+    run: (c) => c.logEntry.histogram({}),
+  },
   "logEntry.byId": {
     access: "viewer",
     run: (c, A) => c.logEntry.byId({ insertId: A.logEntryId }),
