@@ -1,5 +1,6 @@
 import { and, asc, eq, notLike, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import type { TenantContext } from "@/server/context";
 import type { evacuations, incidents } from "@/db/schema";
 import { incidentPages, logEntries } from "@/db/schema";
 import { fillPlaybook } from "@/server/playbooks/catalog";
@@ -71,7 +72,12 @@ export async function fillIncidentPlaybook(
 }
 
 // The single incident: list shape + timeline + the playbook filled with its facts.
-export async function getIncidentDetail(db: Db, tenantId: string, id: string) {
+export async function getIncidentDetail(
+  ctx: TenantContext,
+  input: { incidentId: string },
+) {
+  const { db, tenantId } = ctx;
+  const id = input.incidentId;
   const row = await getIncidentRowForTenant(db, tenantId, id);
   const [evacs, timeline] = [
     await evacuationsOf(db, [row.id]),

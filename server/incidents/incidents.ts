@@ -1,9 +1,10 @@
-import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { evacuations, incidents, incidentTimeline } from "@/db/schema";
 import { NotFoundError } from "@/server/errors";
-import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import type { TenantContext } from "@/server/context";
+import { keysetAfter, ListQuery, page } from "@/server/core/cursor";
 import { iso } from "@/server/core/time";
 import { OperatorId } from "@/server/core/validation";
 import { getPlaybookMeta } from "@/server/playbooks/catalog";
@@ -68,25 +69,15 @@ export async function evacuationsOf(db: Db, incidentIds: string[]) {
   return out;
 }
 
-export async function listIncidents(
-  db: Db,
-  tenantId: string,
-  q: IncidentQuery,
-) {
-  const c = decodeCursor(q.cursor, 2) as [string, string] | null;
-  const conds = [eq(incidents.tenantId, tenantId)];
+export async function listIncidents(ctx: TenantContext, q: IncidentQuery) {
+  const { db, tenantId } = ctx;
+  const conds = [
+    eq(incidents.tenantId, tenantId),
+    keysetAfter(q.cursor, { at: incidents.openedAt, id: incidents.id }),
+  ];
   if (q.status) conds.push(eq(incidents.status, q.status));
   if (q.vmId) conds.push(eq(incidents.vmId, q.vmId));
   if (q.projectId) conds.push(eq(incidents.projectId, q.projectId));
-  if (c) {
-    const t = new Date(c[0]);
-    conds.push(
-      or(
-        lt(incidents.openedAt, t),
-        and(eq(incidents.openedAt, t), lt(incidents.id, c[1])),
-      )!,
-    );
-  }
   const rows = await db
     .select()
     .from(incidents)

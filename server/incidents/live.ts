@@ -1,12 +1,13 @@
 import { sql } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import type { ServiceContext, TenantContext } from "@/server/context";
 import { rawRows } from "@/db/client";
 
 // A cheap fingerprint of what the console shows of a tenant: it changes whenever an incident
 // changes (new errors, status, resolution) or an evacuation moves (scheduled, started, moved,
 // ended). Open console tabs poll it and refetch their data only when it changed; two index
 // lookups per poll.
-export async function tenantStamp(db: Db, tenantId: string): Promise<string> {
+export async function tenantStamp(ctx: TenantContext): Promise<string> {
+  const { db, tenantId } = ctx;
   const [row] = await rawRows<{
     inc: string | null;
     n: number;
@@ -25,7 +26,10 @@ export async function tenantStamp(db: Db, tenantId: string): Promise<string> {
 
 // How long a restart on a healthy host takes here: the median of the last 100 completed ones
 // (start to the VM's new placement), or 10 minutes while there is no history.
-export async function typicalRestartSeconds(db: Db): Promise<number> {
+export async function typicalRestartSeconds(
+  ctx: ServiceContext,
+): Promise<number> {
+  const { db } = ctx;
   const [row] = await rawRows<{ s: number | null }>(
     db,
     sql`select percentile_cont(0.5) within group (order by extract(epoch from completed_at - started_at))::float8 as s

@@ -1,5 +1,5 @@
 import { and, eq, ne, sql } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import type { TenantContext } from "@/server/context";
 import { rawRows } from "@/db/client";
 import { incidents } from "@/db/schema";
 import { fillIncidentPlaybook } from "./incident-detail";
@@ -10,7 +10,8 @@ import { evacuationsOf, incidentView } from "./incidents";
 export const OVERVIEW_DAYS = 30;
 
 // The console's first page: what is open now and how many errors hit the tenant each day.
-export async function getOverview(db: Db, tenantId: string, at: Date) {
+export async function getOverview(ctx: TenantContext) {
+  const { db, tenantId, now: at } = ctx;
   const open = await db
     .select()
     .from(incidents)
@@ -70,7 +71,7 @@ export async function getOverview(db: Db, tenantId: string, at: Date) {
   return {
     beforeRestart,
     typicalRestartSeconds: Object.keys(beforeRestart).length
-      ? await typicalRestartSeconds(db)
+      ? await typicalRestartSeconds(ctx)
       : 600,
     openIncidents: open.map((r) => incidentView(r, evacs.get(r.id) ?? null)),
     affectedVmIds: [...new Set(open.map((r) => r.vmId))],

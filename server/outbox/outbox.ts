@@ -1,10 +1,10 @@
-import { and, desc, eq, lt, notInArray, or, sql } from "drizzle-orm";
+import { and, desc, eq, notInArray, or, sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import type { Db } from "@/db/client";
 import type { Role } from "@/db/constants";
 import { emails } from "@/db/schema";
 import { NotFoundError } from "@/server/errors";
-import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import type { ServiceContext } from "@/server/context";
+import { keysetAfter, ListQuery, page } from "@/server/core/cursor";
 import { iso } from "@/server/core/time";
 
 // Mail that signs someone in. Whoever reads its link can sign in as its recipient, so its body is
@@ -46,21 +46,15 @@ function bodyReadable(
 }
 
 export async function listOutboxEmails(
-  db: Db,
-  scope: OutboxScope,
-  q: { limit: number; cursor?: string },
+  ctx: ServiceContext,
+  q: { scope: OutboxScope; limit: number; cursor?: string },
 ) {
-  const c = decodeCursor(q.cursor, 2) as [string, string] | null;
-  const conds = [visibleTo(scope)];
-  if (c) {
-    const t = new Date(c[0]);
-    conds.push(
-      or(
-        lt(emails.createdAt, t),
-        and(eq(emails.createdAt, t), lt(emails.id, c[1])),
-      )!,
-    );
-  }
+  const { db } = ctx;
+  const { scope } = q;
+  const conds = [
+    visibleTo(scope),
+    keysetAfter(q.cursor, { at: emails.createdAt, id: emails.id }),
+  ];
   const rows = await db
     .select({
       id: emails.id,
@@ -89,7 +83,12 @@ export async function listOutboxEmails(
 }
 
 // html and text are null when the body is another person's sign-in link (withheld: true).
-export async function getOutboxEmail(db: Db, scope: OutboxScope, id: string) {
+export async function getOutboxEmail(
+  ctx: ServiceContext,
+  input: { scope: OutboxScope; id: string },
+) {
+  const { db } = ctx;
+  const { scope, id } = input;
   const [r] = await db
     .select()
     .from(emails)

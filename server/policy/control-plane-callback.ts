@@ -27,8 +27,8 @@ export async function getCallback(db: Db): Promise<CallbackSetting | null> {
 export async function putCallback(
   ctx: ServiceContext,
   input: z.infer<typeof CallbackInput>,
-  at: Date,
 ) {
+  const at = ctx.now;
   const current = await getCallback(ctx.db);
   const makeSecret = !current || input.rotateSecret === true;
   const next: CallbackSetting = makeSecret

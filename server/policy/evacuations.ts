@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, ne, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
@@ -9,7 +9,12 @@ import { audit } from "@/server/audit";
 import { now } from "@/server/clock";
 import type { ServiceContext, TenantContext } from "@/server/context";
 import { ConflictError, NotFoundError, ValidationError } from "@/server/errors";
-import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import {
+  decodeCursor,
+  keysetAfter,
+  ListQuery,
+  page,
+} from "@/server/core/cursor";
 import { iso, Rfc3339 } from "@/server/core/time";
 import { OperatorId } from "@/server/core/validation";
 import type { VmChange } from "@/server/inventory/vms";
@@ -595,10 +600,10 @@ export const EvacuateInput = z
 // Idempotent: a VM with an active evacuation answers that one (created: false).
 export async function requestEvacuation(
   ctx: ServiceContext,
-  vmId: string,
-  input: z.infer<typeof EvacuateInput>,
-  at: Date,
+  input: { vmId: string; scheduledFor?: string },
 ) {
+  const { vmId } = input;
+  const at = ctx.now;
   return ctx.db.transaction(async (tx) => {
     const [vm] = await tx
       .select()
@@ -606,7 +611,7 @@ export async function requestEvacuation(
       .where(eq(vms.id, vmId))
       .for("update");
     if (!vm) throw new NotFoundError(`No VM ${vmId}`);
-    const scheduledFor = input?.scheduledFor
+    const scheduledFor = input.scheduledFor
       ? new Date(input.scheduledFor)
       : undefined;
     if (scheduledFor && scheduledFor.getTime() < at.getTime() - 1000) {
@@ -679,9 +684,10 @@ export async function requestEvacuation(
 
 export async function cancelEvacuation(
   ctx: ServiceContext,
-  id: string,
-  at: Date,
+  input: { evacuationId: string },
 ) {
+  const id = input.evacuationId;
+  const at = ctx.now;
   return ctx.db.transaction(async (tx) => {
     const [evac] = await tx
       .select()
@@ -853,9 +859,10 @@ async function evacuationOfIncident(
 // "Restart now, I am ready": scheduledFor becomes now and the restart starts.
 export async function startEvacuationNow(
   ctx: TenantContext,
-  incidentId: string,
-  at: Date,
+  input: { incidentId: string },
 ): Promise<void> {
+  const { incidentId } = input;
+  const at = ctx.now;
   await ctx.db.transaction(async (tx) => {
     const evac = await evacuationOfIncident(tx, ctx.tenantId, incidentId);
     await rescheduleLocked(
@@ -872,10 +879,10 @@ export async function startEvacuationNow(
 // "Not before …": a later time, at most the deadline.
 export async function deferEvacuation(
   ctx: TenantContext,
-  incidentId: string,
-  input: z.infer<typeof DeferInput>,
-  at: Date,
+  input: z.infer<typeof DeferInput> & { incidentId: string },
 ): Promise<void> {
+  const { incidentId } = input;
+  const at = ctx.now;
   const until = new Date(input.until);
   await ctx.db.transaction(async (tx) => {
     const evac = await evacuationOfIncident(tx, ctx.tenantId, incidentId);
@@ -912,9 +919,10 @@ export async function deferEvacuation(
 // The operator can always evacuate at once, whatever the tenant chose.
 export async function startEvacuationNowByOperator(
   ctx: ServiceContext,
-  evacuationId: string,
-  at: Date,
+  input: { evacuationId: string },
 ) {
+  const { evacuationId } = input;
+  const at = ctx.now;
   return ctx.db.transaction(async (tx) =>
     evacuationView(
       await rescheduleLocked(
@@ -1039,7 +1047,7 @@ export const EvacuationQuery = ListQuery.extend({
 
 // Newest first.
 export async function listEvacuations(
-  db: Db,
+  ctx: ServiceContext,
   q: z.infer<typeof EvacuationQuery>,
 ) {
   const c = decodeCursor(q.cursor, 2) as [string, string] | null;
@@ -1051,24 +1059,17 @@ export async function listEvacuations(
       { path: "cursor", message: "not a cursor this API made" },
     ]);
   }
-  const conds = [];
+  const conds = [
+    keysetAfter(q.cursor, { at: evacuations.requestedAt, id: evacuations.id }),
+  ];
   if (q.status) conds.push(eq(evacuations.status, q.status));
   if (q.vmId) conds.push(eq(evacuations.vmId, q.vmId));
   if (q.hostId) conds.push(eq(evacuations.hostId, q.hostId));
   if (q.tenantId) conds.push(eq(evacuations.tenantId, q.tenantId));
-  if (c) {
-    const t = new Date(c[0]);
-    conds.push(
-      or(
-        lt(evacuations.requestedAt, t),
-        and(eq(evacuations.requestedAt, t), lt(evacuations.id, c[1])),
-      )!,
-    );
-  }
-  const rows = await db
+  const rows = await ctx.db
     .select()
     .from(evacuations)
-    .where(conds.length ? and(...conds) : undefined)
+    .where(and(...conds))
     .orderBy(desc(evacuations.requestedAt), desc(evacuations.id))
     .limit(q.limit + 1);
   const p = page(rows, q.limit, (r) => [iso(r.requestedAt), r.id]);

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import type { ServiceContext } from "@/server/context";
 import { rawRows } from "@/db/client";
 import { getDbHandle } from "@/db";
 import { getBoss, QUEUES } from "@/server/jobs/boss";
@@ -92,13 +93,13 @@ async function countsOf(db: Db, q: ReturnType<typeof sql>) {
   >;
 }
 
-export async function getFleetOverview(db: Db, at: Date) {
+export async function getFleetOverview(ctx: ServiceContext) {
+  const { db, now: at } = ctx;
   const policy = await getPolicy(db);
   const hostsByState = await countHostsByState(db, at, policy);
   const top = await listHostHealth(
-    db,
+    ctx,
     { limit: 50, order: "pressure", minPages: 1 },
-    at,
     policy,
   );
   const incidents = await countsOf(
@@ -163,7 +164,10 @@ async function queueDepthGauges(): Promise<Gauge[]> {
 }
 
 // Gauges computed at scrape time for GET /api/v1/admin/metrics.
-export async function collectFleetGauges(db: Db, at: Date): Promise<Gauge[]> {
+export async function collectFleetGauges(
+  ctx: ServiceContext,
+): Promise<Gauge[]> {
+  const { db, now: at } = ctx;
   const policy = await getPolicy(db);
   const hosts = await countHostsByState(db, at, policy);
   const incidents = await countsOf(

@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
+import type { ServiceContext } from "@/server/context";
 import { rawRows } from "@/db/client";
 import { evacuations, hosts, vms } from "@/db/schema";
 import { OPERATOR_ID_PATTERN } from "@/db/ids";
@@ -158,7 +159,12 @@ export async function latestEvacuations(
   return out;
 }
 
-export async function getHostHealth(db: Db, hostId: string, at: Date) {
+export async function getHostHealth(
+  ctx: ServiceContext,
+  input: { hostId: string },
+) {
+  const { db, now: at } = ctx;
+  const { hostId } = input;
   const [host] = await db
     .select({ id: hosts.id })
     .from(hosts)
@@ -210,7 +216,7 @@ export type HostListItem = ReturnType<typeof hostRowView>;
 
 // The fleet: every host with its state now, by id (or by pressure, for the console's trend list).
 export async function listHostHealth(
-  db: Db,
+  ctx: ServiceContext,
   q: {
     limit: number;
     cursor?: string;
@@ -218,9 +224,9 @@ export async function listHostHealth(
     order?: "id" | "pressure";
     minPages?: number;
   },
-  at: Date,
   policyIn?: Policy,
 ) {
+  const { db, now: at } = ctx;
   const policy = policyIn ?? (await getPolicy(db));
   const since = windowStartOf(at, policy);
   const order = q.order ?? "id";
@@ -308,11 +314,16 @@ export async function runningVmsOnHosts(db: Db, hostIds: string[]) {
 
 // The operator's host page: its health, the VMs on it with their own counts and evacuations, the
 // evacuations requested from it, and its uncorrelated events.
-export async function getHostDetail(db: Db, hostId: string, at: Date) {
+export async function getHostDetail(
+  ctx: ServiceContext,
+  input: { hostId: string },
+) {
+  const { db, now: at } = ctx;
+  const { hostId } = input;
   const [host] = await db.select().from(hosts).where(eq(hosts.id, hostId));
   if (!host) throw new NotFoundError(`No host ${hostId}`);
   const policy = await getPolicy(db);
-  const health = await getHostHealth(db, hostId, at);
+  const health = await getHostHealth(ctx, { hostId });
   const onHost = await rawRows<{
     id: string;
     name: string;

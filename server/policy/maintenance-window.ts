@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { projects } from "@/db/schema";
 import { audit } from "@/server/audit";
-import type { ServiceContext } from "@/server/context";
+import type { TenantContext } from "@/server/context";
 import { NotFoundError } from "@/server/errors";
 
 // A project's maintenance window: when its tenant prefers restarts of the project's VMs. A new
@@ -152,10 +152,11 @@ export async function maintenanceWindowsOf(
 }
 
 export async function getMaintenanceWindow(
-  db: Db,
-  tenantId: string,
-  projectId: string,
+  ctx: TenantContext,
+  input: { projectId: string },
 ): Promise<MaintenanceWindow | null> {
+  const { db, tenantId } = ctx;
+  const { projectId } = input;
   const [row] = await db
     .select({ w: projects.maintenanceWindow })
     .from(projects)
@@ -165,14 +166,14 @@ export async function getMaintenanceWindow(
 }
 
 export async function putMaintenanceWindow(
-  ctx: ServiceContext & { tenantId: string },
-  projectId: string,
-  input: MaintenanceWindow | null,
-  at: Date,
+  ctx: TenantContext,
+  input: { projectId: string; window: MaintenanceWindow | null },
 ): Promise<MaintenanceWindow | null> {
+  const { projectId } = input;
+  const at = ctx.now;
   const [row] = await ctx.db
     .update(projects)
-    .set({ maintenanceWindow: input, updatedAt: at })
+    .set({ maintenanceWindow: input.window, updatedAt: at })
     .where(and(eq(projects.tenantId, ctx.tenantId), eq(projects.id, projectId)))
     .returning({ id: projects.id });
   if (!row) throw new NotFoundError("No such project of this tenant");
@@ -181,7 +182,7 @@ export async function putMaintenanceWindow(
     actor: ctx.actor,
     action: "maintenance_window.update",
     target: projectId,
-    details: { window: input },
+    details: { window: input.window },
   });
-  return input;
+  return input.window;
 }

@@ -1,6 +1,7 @@
 import { inArray } from "drizzle-orm";
 import type { z } from "zod";
 import type { Db } from "@/db/client";
+import type { ServiceContext } from "@/server/context";
 import { hosts, vms } from "@/db/schema";
 import { ValidationError } from "@/server/errors";
 import { hostSummaries, latestEvacuations, vmSummaries } from "./host-health";
@@ -101,10 +102,10 @@ function countStates(
 }
 
 export async function previewPolicy(
-  db: Db,
+  ctx: ServiceContext,
   candidateInput: z.infer<typeof PolicyInput>,
-  at: Date,
 ) {
+  const { db, now: at } = ctx;
   const current = await getPolicy(db);
   const candidate: Policy = { ...current, ...candidateInput };
   if (candidate.hostEvacuatePages < candidate.hostDegradedPages) {

@@ -1,18 +1,18 @@
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import type { TenantContext } from "@/server/context";
 import { projects, vms } from "@/db/schema";
 import { getPolicy } from "@/server/policy/thresholds";
 import { getVmForTenant, vmPagesOverTime } from "./vms";
 
 // A VM's page in the console: its memory health now and distinct poisoned pages per day.
 export async function getVmMemoryHealth(
-  db: Db,
-  tenantId: string,
-  vmId: string,
-  at: Date,
-  days: number,
+  ctx: TenantContext,
+  input: { vmId: string; days: number },
 ) {
-  const vm = await getVmForTenant(db, tenantId, vmId, at);
+  const { db, tenantId, now: at } = ctx;
+  const { vmId, days } = input;
+  const vm = await getVmForTenant(ctx, { vmId });
   const dayMs = 86400_000;
   const today = Math.floor(at.getTime() / dayMs) * dayMs;
   const since = new Date(today - (days - 1) * dayMs);

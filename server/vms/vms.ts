@@ -1,10 +1,11 @@
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
 import { type evacuations, vms } from "@/db/schema";
 import { NotFoundError } from "@/server/errors";
 import { evacuationBrief } from "@/server/incidents/incidents";
-import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import type { TenantContext } from "@/server/context";
+import { keysetAfter, ListQuery, page } from "@/server/core/cursor";
 import { iso } from "@/server/core/time";
 import type { Policy } from "@/server/policy/thresholds";
 import { latestEvacuations, vmSummaries } from "@/server/policy/host-health";
@@ -73,15 +74,15 @@ async function viewsOf(db: Db, rows: VmRow[], at: Date) {
 }
 
 export async function listVms(
-  db: Db,
-  tenantId: string,
+  ctx: TenantContext,
   q: { limit: number; cursor?: string; projectId?: string },
-  at: Date,
 ) {
-  const c = decodeCursor(q.cursor, 1) as [string] | null;
-  const conds = [eq(vms.tenantId, tenantId)];
+  const { db, tenantId } = ctx;
+  const conds = [
+    eq(vms.tenantId, tenantId),
+    keysetAfter(q.cursor, { id: vms.id }),
+  ];
   if (q.projectId) conds.push(eq(vms.projectId, q.projectId));
-  if (c) conds.push(gt(vms.id, c[0]));
   const rows = await db
     .select()
     .from(vms)
@@ -89,21 +90,24 @@ export async function listVms(
     .orderBy(asc(vms.id))
     .limit(q.limit + 1);
   const p = page(rows, q.limit, (r) => [r.id]);
-  return { data: await viewsOf(db, p.data, at), nextCursor: p.nextCursor };
+  return {
+    data: await viewsOf(db, p.data, ctx.now),
+    nextCursor: p.nextCursor,
+  };
 }
 
 export async function getVmForTenant(
-  db: Db,
-  tenantId: string,
-  vmId: string,
-  at: Date,
+  ctx: TenantContext,
+  input: { vmId: string },
 ) {
+  const { db, tenantId } = ctx;
+  const { vmId } = input;
   const [row] = await db
     .select()
     .from(vms)
     .where(and(eq(vms.tenantId, tenantId), eq(vms.id, vmId)));
   if (!row) throw new NotFoundError(`No VM ${vmId}`);
-  return (await viewsOf(db, [row], at))[0]!;
+  return (await viewsOf(db, [row], ctx.now))[0]!;
 }
 
 // Distinct pages of one VM per day, for the console's memory-health chart.

@@ -1,6 +1,5 @@
 // Operator API: host health, the fleet, evacuations, policy preview and Prometheus metrics.
 import { z } from "zod";
-import { now } from "@/server/clock";
 import { renderMetrics, wantsOpenMetrics } from "@/server/metrics";
 import {
   cancelEvacuation,
@@ -47,9 +46,9 @@ export const adminHealthRoutes = [
       200: { description: "Host health", schema: HostHealthOut },
       404: err("Unknown host"),
     },
-    handler: async ({ db, params }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 200,
-      body: await getHostHealth(db, params.hostId, now()),
+      body: await getHostHealth(ctx, params),
     }),
   }),
   defineRoute({
@@ -67,9 +66,9 @@ export const adminHealthRoutes = [
         schema: listOf(FleetHostOut, "FleetHostList"),
       },
     },
-    handler: async ({ db, query }) => ({
+    handler: async ({ ctx, query }) => ({
       status: 200,
-      body: await listHostHealth(db, query, now()),
+      body: await listHostHealth(ctx, query),
     }),
   }),
   defineRoute({
@@ -91,7 +90,10 @@ export const adminHealthRoutes = [
       409: err("The VM is stopped"),
     },
     handler: async ({ ctx, params, body }) => {
-      const r = await requestEvacuation(ctx, params.vmId, body, now());
+      const r = await requestEvacuation(ctx, {
+        vmId: params.vmId,
+        ...body,
+      });
       return { status: 202, body: { evacuationId: r.evacuationId } };
     },
   }),
@@ -109,9 +111,9 @@ export const adminHealthRoutes = [
         schema: listOf(EvacuationOut, "EvacuationList"),
       },
     },
-    handler: async ({ db, query }) => ({
+    handler: async ({ ctx, query }) => ({
       status: 200,
-      body: await listEvacuations(db, query),
+      body: await listEvacuations(ctx, query),
     }),
   }),
   defineRoute({
@@ -130,7 +132,7 @@ export const adminHealthRoutes = [
     },
     handler: async ({ ctx, params }) => ({
       status: 200,
-      body: await cancelEvacuation(ctx, params.evacuationId, now()),
+      body: await cancelEvacuation(ctx, params),
     }),
   }),
   defineRoute({
@@ -149,7 +151,7 @@ export const adminHealthRoutes = [
     },
     handler: async ({ ctx, params }) => ({
       status: 200,
-      body: await startEvacuationNowByOperator(ctx, params.evacuationId, now()),
+      body: await startEvacuationNowByOperator(ctx, params),
     }),
   }),
   defineRoute({
@@ -168,9 +170,9 @@ export const adminHealthRoutes = [
         schema: PolicyPreviewOut,
       },
     },
-    handler: async ({ db, body }) => ({
+    handler: async ({ ctx, body }) => ({
       status: 200,
-      body: await previewPolicy(db, body, now()),
+      body: await previewPolicy(ctx, body),
     }),
   }),
   defineRoute({
@@ -192,9 +194,9 @@ export const adminHealthRoutes = [
         ],
       },
     },
-    handler: async ({ req, db }) => {
+    handler: async ({ ctx, req }) => {
       const { contentType, body } = await renderMetrics(
-        await collectFleetGauges(db, now()),
+        await collectFleetGauges(ctx),
         wantsOpenMetrics(req.headers.get("accept")),
       );
       return new Response(body, {

@@ -1,5 +1,4 @@
 // Operator API: the policy document and the control-plane callback.
-import { now } from "@/server/clock";
 import {
   CallbackInput,
   putCallback,
@@ -47,7 +46,7 @@ export const adminPolicyRoutes = [
     responses: { 200: { description: "Callback", schema: CallbackOut } },
     handler: async ({ ctx, body }) => ({
       status: 200,
-      body: await putCallback(ctx, body, now()),
+      body: await putCallback(ctx, body),
     }),
   }),
 ];

@@ -2,7 +2,6 @@
 // projects' maintenance windows. A tenant API key acts with member rights.
 import { z } from "zod";
 import { tenantContext } from "@/server/context";
-import { now } from "@/server/clock";
 import { getIncidentDetail } from "@/server/incidents/incident-detail";
 import {
   getMaintenanceWindow,
@@ -18,7 +17,6 @@ import {
 import { OperatorId } from "@/server/core/validation";
 import { defineRoute } from "../router";
 import { ErrorBody, IncidentDetailOut } from "../schemas";
-import { tenantOf } from "./tenant-reads";
 
 const tenant = ["tenant"] as ["tenant"];
 const err = (d: string) => ({ description: d, schema: ErrorBody });
@@ -52,12 +50,12 @@ export const tenantEvacuationRoutes = [
       "Approve the scheduled restart now: scheduledFor becomes now and the restart starts",
     params: IncidentParams,
     responses: { ...incidentAnswer, ...notScheduled },
-    handler: async ({ ctx, db, params }) => {
+    handler: async ({ ctx, params }) => {
       const tctx = tenantContext(ctx);
-      await startEvacuationNow(tctx, params.incidentId, now());
+      await startEvacuationNow(tctx, params);
       return {
         status: 200,
-        body: await getIncidentDetail(db, tctx.tenantId, params.incidentId),
+        body: await getIncidentDetail(tctx, params),
       };
     },
   }),
@@ -72,12 +70,12 @@ export const tenantEvacuationRoutes = [
     params: IncidentParams,
     body: DeferInput,
     responses: { ...incidentAnswer, ...notScheduled },
-    handler: async ({ ctx, db, params, body }) => {
+    handler: async ({ ctx, params, body }) => {
       const tctx = tenantContext(ctx);
-      await deferEvacuation(tctx, params.incidentId, body, now());
+      await deferEvacuation(tctx, { ...body, incidentId: params.incidentId });
       return {
         status: 200,
-        body: await getIncidentDetail(db, tctx.tenantId, params.incidentId),
+        body: await getIncidentDetail(tctx, params),
       };
     },
   }),
@@ -93,13 +91,9 @@ export const tenantEvacuationRoutes = [
       200: { description: "The window or null", schema: WindowOut },
       404: err("No such project of this tenant"),
     },
-    handler: async ({ db, params, principal }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 200,
-      body: await getMaintenanceWindow(
-        db,
-        tenantOf(principal),
-        params.projectId,
-      ),
+      body: await getMaintenanceWindow(tenantContext(ctx), params),
     }),
   }),
   defineRoute({
@@ -118,12 +112,10 @@ export const tenantEvacuationRoutes = [
     },
     handler: async ({ ctx, params, body }) => ({
       status: 200,
-      body: await putMaintenanceWindow(
-        tenantContext(ctx),
-        params.projectId,
-        body,
-        now(),
-      ),
+      body: await putMaintenanceWindow(tenantContext(ctx), {
+        projectId: params.projectId,
+        window: body,
+      }),
     }),
   }),
 ];

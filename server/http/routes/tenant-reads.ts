@@ -1,7 +1,6 @@
 // Tenant REST API (tenant API key): log entries, incidents, VMs — only the key's tenant's data.
 import { z } from "zod";
-import { now } from "@/server/clock";
-import { ApiError } from "@/server/errors";
+import { tenantContext } from "@/server/context";
 import { getIncidentDetail } from "@/server/incidents/incident-detail";
 import { IncidentQuery, listIncidents } from "@/server/incidents/incidents";
 import {
@@ -11,10 +10,8 @@ import {
   LogEntryQuery,
 } from "@/server/incidents/log-entries";
 import { getVmForTenant, listVms, VmQuery } from "@/server/vms/vms";
-import { tenantContext } from "@/server/context";
 import { OperatorId } from "@/server/core/validation";
 import { logEntryExportResponse } from "../log-export";
-import type { Principal } from "../principal";
 import { defineRoute } from "../router";
 import {
   ErrorBody,
@@ -27,12 +24,6 @@ import {
 
 const tenant = ["tenant"] as ["tenant"];
 const err = (d: string) => ({ description: d, schema: ErrorBody });
-
-export function tenantOf(p: Principal | null): string {
-  if (p?.kind !== "tenant")
-    throw new ApiError("forbidden", "This endpoint needs a tenant API key");
-  return p.tenantId;
-}
 
 export const tenantReadRoutes = [
   defineRoute({
@@ -86,9 +77,9 @@ export const tenantReadRoutes = [
         schema: listOf(IncidentOut, "IncidentList"),
       },
     },
-    handler: async ({ db, query, principal }) => ({
+    handler: async ({ ctx, query }) => ({
       status: 200,
-      body: await listIncidents(db, tenantOf(principal), query),
+      body: await listIncidents(tenantContext(ctx), query),
     }),
   }),
   defineRoute({
@@ -103,9 +94,9 @@ export const tenantReadRoutes = [
       200: { description: "The incident", schema: IncidentDetailOut },
       404: err("No such incident of this tenant"),
     },
-    handler: async ({ db, params, principal }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 200,
-      body: await getIncidentDetail(db, tenantOf(principal), params.incidentId),
+      body: await getIncidentDetail(tenantContext(ctx), params),
     }),
   }),
   defineRoute({
@@ -119,9 +110,9 @@ export const tenantReadRoutes = [
     responses: {
       200: { description: "VMs, by id", schema: listOf(VmOut, "VmList") },
     },
-    handler: async ({ db, query, principal }) => ({
+    handler: async ({ ctx, query }) => ({
       status: 200,
-      body: await listVms(db, tenantOf(principal), query, now()),
+      body: await listVms(tenantContext(ctx), query),
     }),
   }),
   defineRoute({
@@ -136,9 +127,9 @@ export const tenantReadRoutes = [
       200: { description: "The VM", schema: VmOut },
       404: err("No such VM of this tenant"),
     },
-    handler: async ({ db, params, principal }) => ({
+    handler: async ({ ctx, params }) => ({
       status: 200,
-      body: await getVmForTenant(db, tenantOf(principal), params.vmId, now()),
+      body: await getVmForTenant(tenantContext(ctx), params),
     }),
   }),
 ];

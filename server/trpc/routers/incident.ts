@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { now } from "@/server/clock";
 import { getIncidentDetail } from "@/server/incidents/incident-detail";
 import { IncidentQuery, listIncidents } from "@/server/incidents/incidents";
 import { tenantStamp, typicalRestartSeconds } from "@/server/incidents/live";
@@ -16,30 +15,28 @@ export const IncidentById = z.object({ id: z.string().min(1).max(64) });
 export const incidentRouter = router({
   list: tenantProcedure
     .input(IncidentQuery)
-    .query(({ ctx, input }) => listIncidents(ctx.db, ctx.tenantId, input)),
+    .query(({ ctx, input }) => listIncidents(ctx, input)),
   // the console's incident page: the incident and how long a restart typically takes
   byId: tenantProcedure.input(IncidentById).query(async ({ ctx, input }) => ({
-    ...(await getIncidentDetail(ctx.db, ctx.tenantId, input.id)),
-    typicalRestartSeconds: await typicalRestartSeconds(ctx.db),
+    ...(await getIncidentDetail(ctx, { incidentId: input.id })),
+    typicalRestartSeconds: await typicalRestartSeconds(ctx),
   })),
   // polled by open console tabs: their data is refetched only when this changes
   stamp: tenantProcedure.query(async ({ ctx }) => ({
-    stamp: await tenantStamp(ctx.db, ctx.tenantId),
+    stamp: await tenantStamp(ctx),
   })),
-  overview: tenantProcedure.query(({ ctx }) =>
-    getOverview(ctx.db, ctx.tenantId, now()),
-  ),
+  overview: tenantProcedure.query(({ ctx }) => getOverview(ctx)),
   // the tenant's say in when its VM restarts (members and owners)
   startEvacuation: memberProcedure
     .input(IncidentById)
     .mutation(async ({ ctx, input }) => {
-      await startEvacuationNow(ctx, input.id, now());
-      return getIncidentDetail(ctx.db, ctx.tenantId, input.id);
+      await startEvacuationNow(ctx, { incidentId: input.id });
+      return getIncidentDetail(ctx, { incidentId: input.id });
     }),
   deferEvacuation: memberProcedure
     .input(IncidentById.extend(DeferInput.shape))
     .mutation(async ({ ctx, input }) => {
-      await deferEvacuation(ctx, input.id, { until: input.until }, now());
-      return getIncidentDetail(ctx.db, ctx.tenantId, input.id);
+      await deferEvacuation(ctx, { incidentId: input.id, until: input.until });
+      return getIncidentDetail(ctx, { incidentId: input.id });
     }),
 });

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { now } from "@/server/clock";
 import { OperatorId } from "@/server/core/validation";
 import {
   getOutboxEmail,
@@ -31,54 +30,46 @@ import { operatorProcedure, router } from "../init";
 // The operator console: fleet health, hosts, the policy, evacuations and every email whole
 // (operator sign-in only).
 export const operatorRouter = router({
-  overview: operatorProcedure.query(({ ctx }) =>
-    getFleetOverview(ctx.db, now()),
-  ),
+  overview: operatorProcedure.query(({ ctx }) => getFleetOverview(ctx)),
   hosts: operatorProcedure
     .input(
       HostListQuery.extend({ order: z.enum(["id", "pressure"]).default("id") }),
     )
-    .query(({ ctx, input }) => listHostHealth(ctx.db, input, now())),
+    .query(({ ctx, input }) => listHostHealth(ctx, input)),
   host: operatorProcedure
     .input(z.object({ hostId: OperatorId }))
-    .query(({ ctx, input }) => getHostDetail(ctx.db, input.hostId, now())),
+    .query(({ ctx, input }) => getHostDetail(ctx, input)),
   uncorrelated: operatorProcedure
     .input(UncorrelatedQuery)
     .query(({ ctx, input }) => listUncorrelatedEvents(ctx.db, input)),
   evacuations: operatorProcedure
     .input(EvacuationQuery)
-    .query(({ ctx, input }) => listEvacuations(ctx.db, input)),
+    .query(({ ctx, input }) => listEvacuations(ctx, input)),
   evacuate: operatorProcedure
     .input(z.object({ vmId: OperatorId }))
-    .mutation(({ ctx, input }) =>
-      requestEvacuation(ctx, input.vmId, undefined, now()),
-    ),
+    .mutation(({ ctx, input }) => requestEvacuation(ctx, input)),
   cancelEvacuation: operatorProcedure
     .input(z.object({ evacuationId: EvacuationId }))
-    .mutation(({ ctx, input }) =>
-      cancelEvacuation(ctx, input.evacuationId, now()),
-    ),
+    .mutation(({ ctx, input }) => cancelEvacuation(ctx, input)),
   // at once, whatever time the tenant chose
   startEvacuation: operatorProcedure
     .input(z.object({ evacuationId: EvacuationId }))
-    .mutation(({ ctx, input }) =>
-      startEvacuationNowByOperator(ctx, input.evacuationId, now()),
-    ),
+    .mutation(({ ctx, input }) => startEvacuationNowByOperator(ctx, input)),
   policy: operatorProcedure.query(({ ctx }) => getPolicy(ctx.db)),
   previewPolicy: operatorProcedure
     .input(PolicyInput)
-    .query(({ ctx, input }) => previewPolicy(ctx.db, input, now())),
+    .query(({ ctx, input }) => previewPolicy(ctx, input)),
   updatePolicy: operatorProcedure
     .input(PolicyInput)
     .mutation(({ ctx, input }) => putPolicy(ctx, input)),
   outbox: operatorProcedure
     .input(OutboxQuery)
     .query(({ ctx, input }) =>
-      listOutboxEmails(ctx.db, { operator: true }, input),
+      listOutboxEmails(ctx, { ...input, scope: { operator: true } }),
     ),
   outboxEmail: operatorProcedure
     .input(z.object({ id: z.string().min(1).max(64) }))
     .query(({ ctx, input }) =>
-      getOutboxEmail(ctx.db, { operator: true }, input.id),
+      getOutboxEmail(ctx, { id: input.id, scope: { operator: true } }),
     ),
 });

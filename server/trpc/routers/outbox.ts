@@ -7,22 +7,26 @@ import {
 import { router, tenantProcedure } from "../init";
 
 export const outboxRouter = router({
-  list: tenantProcedure
-    .input(OutboxQuery)
-    .query(({ ctx, input }) =>
-      listOutboxEmails(
-        ctx.db,
-        { tenantId: ctx.tenantId, email: ctx.session.email, role: ctx.role },
-        input,
-      ),
-    ),
+  list: tenantProcedure.input(OutboxQuery).query(({ ctx, input }) =>
+    listOutboxEmails(ctx, {
+      ...input,
+      scope: {
+        tenantId: ctx.tenantId,
+        email: ctx.session.email,
+        role: ctx.role,
+      },
+    }),
+  ),
   byId: tenantProcedure
     .input(z.object({ id: z.string().min(1).max(64) }))
     .query(({ ctx, input }) =>
-      getOutboxEmail(
-        ctx.db,
-        { tenantId: ctx.tenantId, email: ctx.session.email, role: ctx.role },
-        input.id,
-      ),
+      getOutboxEmail(ctx, {
+        id: input.id,
+        scope: {
+          tenantId: ctx.tenantId,
+          email: ctx.session.email,
+          role: ctx.role,
+        },
+      }),
     ),
 });

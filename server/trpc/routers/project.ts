@@ -1,7 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { projects } from "@/db/schema";
-import { now } from "@/server/clock";
 import { OperatorId } from "@/server/core/validation";
 import {
   getMaintenanceWindow,
@@ -27,12 +26,8 @@ export const projectRouter = router({
   }),
   maintenanceWindow: tenantProcedure
     .input(z.object({ projectId: OperatorId }))
-    .query(({ ctx, input }) =>
-      getMaintenanceWindow(ctx.db, ctx.tenantId, input.projectId),
-    ),
+    .query(({ ctx, input }) => getMaintenanceWindow(ctx, input)),
   setMaintenanceWindow: memberProcedure
     .input(z.object({ projectId: OperatorId, window: MaintenanceWindowInput }))
-    .mutation(({ ctx, input }) =>
-      putMaintenanceWindow(ctx, input.projectId, input.window, now()),
-    ),
+    .mutation(({ ctx, input }) => putMaintenanceWindow(ctx, input)),
 });

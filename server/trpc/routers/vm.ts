@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { OperatorId } from "@/server/core/validation";
-import { now } from "@/server/clock";
 import { getVmMemoryHealth } from "@/server/vms/memory-health";
 import { getVmForTenant, listVms, VmQuery } from "@/server/vms/vms";
 import { router, tenantProcedure } from "../init";
@@ -8,12 +7,10 @@ import { router, tenantProcedure } from "../init";
 export const vmRouter = router({
   list: tenantProcedure
     .input(VmQuery.extend({ projectId: OperatorId.optional() }))
-    .query(({ ctx, input }) => listVms(ctx.db, ctx.tenantId, input, now())),
+    .query(({ ctx, input }) => listVms(ctx, input)),
   byId: tenantProcedure
     .input(z.object({ vmId: OperatorId }))
-    .query(({ ctx, input }) =>
-      getVmForTenant(ctx.db, ctx.tenantId, input.vmId, now()),
-    ),
+    .query(({ ctx, input }) => getVmForTenant(ctx, input)),
   memoryHealth: tenantProcedure
     .input(
       z.object({
@@ -21,7 +18,5 @@ export const vmRouter = router({
         days: z.number().int().min(1).max(90).default(30),
       }),
     )
-    .query(({ ctx, input }) =>
-      getVmMemoryHealth(ctx.db, ctx.tenantId, input.vmId, now(), input.days),
-    ),
+    .query(({ ctx, input }) => getVmMemoryHealth(ctx, input)),
 });
