@@ -1,8 +1,8 @@
-import { eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { projects, tenants } from "@/db/schema";
 import { audit } from "@/server/audit";
-import type { ServiceContext } from "@/server/context";
+import type { ServiceContext, TenantContext } from "@/server/context";
 import { iso } from "@/server/core/time";
 import { OperatorId } from "@/server/core/validation";
 import { ConflictError, ValidationError } from "@/server/errors";
@@ -68,4 +68,19 @@ export async function upsertProject(
       updatedAt: iso(row!.updatedAt),
     };
   });
+}
+
+// The tenant's projects with their maintenance windows, for the console.
+export async function listProjects(ctx: TenantContext) {
+  const rows = await ctx.db
+    .select({
+      id: projects.id,
+      name: projects.name,
+      maintenanceWindow: projects.maintenanceWindow,
+    })
+    .from(projects)
+    .where(eq(projects.tenantId, ctx.tenantId))
+    .orderBy(asc(projects.id))
+    .limit(500);
+  return { data: rows };
 }

@@ -1,5 +1,4 @@
 import { asc, eq } from "drizzle-orm";
-import type { Db } from "@/db/client";
 import type { TenantContext } from "@/server/context";
 import { projects, vms } from "@/db/schema";
 import { getPolicy } from "@/server/policy/thresholds";
@@ -41,7 +40,8 @@ export async function getVmMemoryHealth(
 }
 
 // Choices for the console's filters: the tenant's projects and VMs.
-export async function listTenantProjectsAndVms(db: Db, tenantId: string) {
+export async function listTenantProjectsAndVms(ctx: TenantContext) {
+  const { db, tenantId } = ctx;
   const [p, v] = [
     await db
       .select({ id: projects.id, name: projects.name })

@@ -19,7 +19,5 @@ export const logEntryRouter = router({
   byId: tenantProcedure
     .input(z.object({ insertId: z.string().min(1).max(64) }))
     .query(({ ctx, input }) => getLogEntry(ctx, input)),
-  filters: tenantProcedure.query(({ ctx }) =>
-    listTenantProjectsAndVms(ctx.db, ctx.tenantId),
-  ),
+  filters: tenantProcedure.query(({ ctx }) => listTenantProjectsAndVms(ctx)),
 });
