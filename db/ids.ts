@@ -18,7 +18,8 @@ export type IdPrefix =
   | "tle"
   | "att"
   | "eml"
-  | "vmi";
+  | "vmi"
+  | "fdt";
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${ulid()}`;

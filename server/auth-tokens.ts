@@ -4,12 +4,13 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 // The operator token's hash when none is configured: made on first start, kept in app_settings.
 export const OPERATOR_TOKEN_SETTING = "operator_token_hash";
 
-export type TokenKind = "operator" | "host" | "tenant";
+export type TokenKind = "operator" | "host" | "tenant" | "feed";
 
 const PREFIX: Record<TokenKind, string> = {
   operator: "pwo_",
   host: "pwh_",
   tenant: "pwk_",
+  feed: "pwf_",
 };
 
 export function newSecretToken(kind: TokenKind): string {

@@ -1,5 +1,6 @@
 export * from "./auth";
 export * from "./events";
+export * from "./feeds";
 export * from "./incidents";
 export * from "./inventory";
 export * from "./notifications";

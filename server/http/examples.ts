@@ -26,6 +26,7 @@ export const PARAM_EXAMPLES: Record<string, string> = {
   evacuationId: "evac_01JNB2C3D4E5F6G7H8J9K0M1N5",
   id: "whe_01JNB2C3D4E5F6G7H8J9K0M1N6",
   deliveryId: "dlv_01JNB2C3D4E5F6G7H8J9K0M1N7",
+  feedTokenId: "fdt_01JNB2C3D4E5F6G7H8J9K0M1N8",
 };
 
 // Path parameters whose value the service makes.
@@ -36,6 +37,7 @@ export const MADE_BY_THE_SERVICE = [
   "evacuationId",
   "id",
   "deliveryId",
+  "feedTokenId",
 ];
 
 const event = (id: string, gpa: string, time: string) => ({

@@ -129,12 +129,15 @@ const TAGS: Record<string, string> = {
   webhooks:
     "A tenant's webhook subscriptions and their deliveries (tenant API key)",
   notifications: "A tenant's email notification settings (tenant API key)",
+  feeds:
+    "Feed tokens (tenant API key) and the Atom and iCalendar feeds they read (feed token)",
 };
 
 const SECURITY: Record<string, string> = {
   operator: "operatorToken",
   host: "hostToken",
   tenant: "tenantApiKey",
+  feed: "feedToken",
 };
 
 function responseObject(
@@ -269,6 +272,13 @@ export function buildOpenApi(routes: RouteDef[]) {
           type: "http",
           scheme: "bearer",
           description: "Tenant API key (pwk_…), member rights",
+        },
+        feedToken: {
+          type: "apiKey",
+          in: "query",
+          name: "token",
+          description:
+            "Feed token (pwf_…), reads only the feeds; Authorization: Bearer is also accepted",
         },
       },
     },

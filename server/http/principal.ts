@@ -1,6 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { apiKeys, appSettings, hostTokens } from "@/db/schema";
+import { apiKeys, appSettings, feedTokens, hostTokens } from "@/db/schema";
 import {
   bearerOf,
   OPERATOR_TOKEN_SETTING,
@@ -15,7 +15,9 @@ import { ForbiddenError, UnauthorizedError } from "@/server/errors";
 export type Principal =
   | { kind: "operator" }
   | { kind: "host"; hostId: string; tokenId: string }
-  | { kind: "tenant"; tenantId: string; keyId: string; role: "member" };
+  | { kind: "tenant"; tenantId: string; keyId: string; role: "member" }
+  // read-only: the feeds (server/feeds), nothing else
+  | { kind: "feed"; tenantId: string; feedTokenId: string };
 
 export type AuthKind = Principal["kind"] | "none";
 
@@ -87,7 +89,28 @@ export async function resolvePrincipal(
       role: "member",
     };
   }
+  if (kind === "feed") {
+    const [row] = await db
+      .select({ id: feedTokens.id, tenantId: feedTokens.tenantId })
+      .from(feedTokens)
+      .where(and(eq(feedTokens.tokenHash, hash), isNull(feedTokens.revokedAt)));
+    if (!row) return null;
+    if (shouldTouch(row.id))
+      await db
+        .update(feedTokens)
+        .set({ lastUsedAt: now() })
+        .where(eq(feedTokens.id, row.id));
+    return { kind: "feed", tenantId: row.tenantId, feedTokenId: row.id };
+  }
   return null;
+}
+
+// Feed readers and calendars can only put a secret in the URL: routes that take a feed token
+// also read it from ?token= (a bearer header wins when both are sent).
+function credentialOf(req: Request, allowed: AuthKind[]): string | null {
+  const bearer = bearerOf(req);
+  if (bearer || !allowed.includes("feed")) return bearer;
+  return new URL(req.url).searchParams.get("token") || null;
 }
 
 export async function authenticate(
@@ -96,10 +119,12 @@ export async function authenticate(
   allowed: AuthKind[],
 ): Promise<Principal | null> {
   if (allowed.includes("none")) return null;
-  const token = bearerOf(req);
+  const token = credentialOf(req, allowed);
   if (!token)
     throw new UnauthorizedError(
-      "Missing bearer token (Authorization: Bearer <token>)",
+      allowed.includes("feed")
+        ? "Missing feed token (?token=pwf_…)"
+        : "Missing bearer token (Authorization: Bearer <token>)",
     );
   const p = await resolvePrincipal(db, token);
   if (!p) throw new UnauthorizedError("Unknown or revoked token");

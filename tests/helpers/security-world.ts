@@ -71,8 +71,14 @@ export async function securityWorld() {
     }),
     "api keys",
   );
+  const feed = ok(
+    await api("POST", "/api/v1/feed-tokens", { token: f.apiKey }),
+    "feed token",
+  );
   return {
     ...f,
+    feedToken: feed.body.token as string,
+    feedTokenId: feed.body.id as string,
     incidentId: incidents.body.data[0].id as string,
     logEntryId: logs.body.data[0].insertId as string,
     webhookId: hook.body.id as string,
@@ -100,6 +106,7 @@ export const PATH_PARAM: Record<string, (w: SecurityWorld) => string> = {
   incidentId: (w) => w.incidentId,
   id: (w) => w.webhookId,
   deliveryId: (w) => w.deliveryId,
+  feedTokenId: (w) => w.feedTokenId,
 };
 
 export function paramNames(route: RouteDef): string[] {

@@ -70,6 +70,11 @@ const ORDER = [
   "deleteWebhook",
   "getNotificationSettings",
   "putNotificationSettings",
+  "createFeedToken",
+  "listFeedTokens",
+  "getIncidentsFeed",
+  "getEvacuationsFeed",
+  "revokeFeedToken",
   "revokeHostToken",
   "revokeApiKey",
   "deleteVm",
@@ -178,6 +183,8 @@ describe("the OpenAPI document's examples", () => {
         made.incidentId = r.body.data[0].id;
       }
       if (operationId === "evacuateVm") made.evacuationId = r.body.evacuationId;
+      if (operationId === "createFeedToken")
+        [made.feedTokenId, tokens.feedToken] = [r.body.id, r.body.token];
       if (operationId === "createWebhook") made.id = r.body.id;
       if (operationId === "listWebhookDeliveries")
         made.deliveryId = r.body.data[0].id;

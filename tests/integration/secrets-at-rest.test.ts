@@ -96,6 +96,11 @@ beforeAll(async () => {
     hash: hashToken(W.hostToken),
   });
   secrets.push({ what: "API key", value: W.apiKey, hash: hashToken(W.apiKey) });
+  secrets.push({
+    what: "feed token",
+    value: W.feedToken,
+    hash: hashToken(W.feedToken),
+  });
   // more of each kind, from the API and the console
   const tok2 = await api("POST", `/api/v1/admin/hosts/${W.hostId}/tokens`, {
     token: op,
@@ -124,6 +129,14 @@ beforeAll(async () => {
   });
   // used once each, so lastUsedAt and friends are written
   expect(
+    (
+      await api(
+        "GET",
+        `/api/v1/feeds/incidents.atom?token=${encodeURIComponent(W.feedToken)}`,
+      )
+    ).status,
+  ).toBe(200);
+  expect(
     (await api("GET", "/api/v1/vms", { token: consoleKey.key })).status,
   ).toBe(200);
   expect(
@@ -151,7 +164,7 @@ describe("secrets at rest", () => {
     const dump = await dumpDatabase();
     expect(dump.size).toBeGreaterThan(10);
     for (const s of secrets) {
-      const body = s.value.replace(/^pw[ohk]_/, "");
+      const body = s.value.replace(/^pw[ohkf]_/, "");
       expect(body.length, s.what).toBeGreaterThanOrEqual(32);
       for (const form of new Set([
         s.value,

@@ -67,8 +67,17 @@ let invalid: Cred[];
 beforeAll(async () => {
   const op = await operator();
   B = await securityWorld();
-  // revoked credentials of both revocable kinds
+  // revoked credentials of every revocable kind
   const r = await fleet();
+  const feed = await api("POST", "/api/v1/feed-tokens", { token: r.apiKey });
+  const revokedFeed = feed.body.token as string;
+  expect(
+    (
+      await api("DELETE", `/api/v1/feed-tokens/${feed.body.id}`, {
+        token: r.apiKey,
+      })
+    ).status,
+  ).toBe(204);
   const tokens = await api("GET", `/api/v1/admin/hosts/${r.hostId}/tokens`, {
     token: op,
   });
@@ -151,6 +160,16 @@ beforeAll(async () => {
       headers: bearer(r.hostToken),
     },
     { name: "a revoked API key", kind: "invalid", headers: bearer(r.apiKey) },
+    {
+      name: "a feed token never issued",
+      kind: "invalid",
+      headers: bearer(newSecretToken("feed")),
+    },
+    {
+      name: "a revoked feed token",
+      kind: "invalid",
+      headers: bearer(revokedFeed),
+    },
   ];
 });
 
@@ -159,6 +178,7 @@ function validCreds(w: SecurityWorld, op: string): Cred[] {
     { name: "a host token", kind: "host", headers: bearer(w.hostToken) },
     { name: "a tenant API key", kind: "tenant", headers: bearer(w.apiKey) },
     { name: "the operator token", kind: "operator", headers: bearer(op) },
+    { name: "a feed token", kind: "feed", headers: bearer(w.feedToken) },
   ];
 }
 
@@ -205,6 +225,8 @@ function foreignValues(b: SecurityWorld): string[] {
     b.apiKey,
     b.hostToken,
     b.webhookUrl,
+    b.feedToken,
+    b.feedTokenId,
   ];
 }
 
@@ -247,7 +269,7 @@ describe("REST route table", () => {
     for (const r of allRoutes) {
       expect(r.auth.length, routeKey(r)).toBeGreaterThan(0);
       for (const k of r.auth)
-        expect(["none", "operator", "host", "tenant"]).toContain(k);
+        expect(["none", "operator", "host", "tenant", "feed"]).toContain(k);
       // an open route must say so alone: "none" beside a kind would make the kind meaningless
       if (r.auth.includes("none"))
         expect(r.auth, routeKey(r)).toEqual(["none"]);
@@ -414,6 +436,50 @@ describe("REST: references to another tenant's rows in a body", () => {
   });
 });
 
+// Feed readers can only put the secret in the URL: the same refusals through ?token=, and a
+// feed holds only its own tenant's data.
+describe.each(routes.filter(({ route }) => route.auth.includes("feed")))(
+  "REST $name with ?token=",
+  ({ route }) => {
+    it("answers 401 for a wrong or revoked token, 403 for another kind, and only A's data for A's token", async () => {
+      const op = await operator();
+      const A = await securityWorld();
+      const revoked = await api("POST", "/api/v1/feed-tokens", {
+        token: A.apiKey,
+      });
+      await api("DELETE", `/api/v1/feed-tokens/${revoked.body.id}`, {
+        token: A.apiKey,
+      });
+      const refusals: [string, string, number][] = [
+        ["an empty token", "", 401],
+        ["a token never issued", newSecretToken("feed"), 401],
+        ["a revoked token", revoked.body.token, 401],
+        ["the stored hash of A's token", hashToken(A.feedToken), 401],
+        ["A's token with one more character", `${A.feedToken}A`, 401],
+        ["A's API key", A.apiKey, 403],
+        ["A's host token", A.hostToken, 403],
+        ["the operator token", op, 403],
+      ];
+      for (const [name, token, status] of refusals) {
+        const path = withQuery(route.path, { token });
+        const r = await api("GET", path);
+        const what = `${path} with ${name}`;
+        expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBe(status);
+        expectErrorBody(r.status, r.body, what);
+        expect(JSON.stringify(r.body)).not.toContain(A.tenantId);
+      }
+      const ok = await api(
+        "GET",
+        withQuery(route.path, { token: A.feedToken }),
+      );
+      expect(ok.status, String(ok.body)).toBe(200);
+      expect(ok.headers.get("cache-control")).toBe("no-store");
+      expect(String(ok.body)).toContain(A.vmId);
+      expectNoForeignData(ok.body, route.path, B);
+    });
+  },
+);
+
 // What tenant B's own key sees of its webhook, deliveries, settings, incident and VMs.
 async function snapshotOf(b: SecurityWorld) {
   const get = async (path: string) => {
@@ -427,6 +493,7 @@ async function snapshotOf(b: SecurityWorld) {
     settings: await get("/api/v1/notification-settings"),
     incident: await get(`/api/v1/incidents/${b.incidentId}`),
     vms: await get("/api/v1/vms"),
+    feedTokens: await get("/api/v1/feed-tokens"),
   };
 }
 

@@ -10,6 +10,7 @@ import { adminInventoryRoutes } from "./admin-inventory";
 import { adminPolicyRoutes } from "./admin-policy";
 import { ingestRoutes } from "./ingest";
 import { tenantEvacuationRoutes } from "./tenant-evacuations";
+import { tenantFeedRoutes } from "./tenant-feeds";
 import { tenantReadRoutes } from "./tenant-reads";
 import { tenantWebhookRoutes } from "./tenant-webhooks";
 
@@ -22,6 +23,7 @@ const domainRoutes: RouteDef[] = [
   ...tenantReadRoutes,
   ...tenantEvacuationRoutes,
   ...tenantWebhookRoutes,
+  ...tenantFeedRoutes,
 ];
 
 const Health = z
