@@ -1,9 +1,9 @@
 import { and, desc, eq, inArray, max } from "drizzle-orm";
 import { auditLog, evacuations, incidents, tenants, vms } from "@/db/schema";
+import type { TenantContext } from "@/server/context";
 import { env } from "@/server/env";
 import { renderCalendar } from "./icalendar";
 import type { IcsEvent } from "./icalendar";
-import type { FeedContext } from "./feed-tokens";
 
 export const EVACUATIONS_FEED_SIZE = 200;
 // An evacuation is a restart: the calendar shows a nominal window from its start (the end of a
@@ -28,7 +28,7 @@ const STATUS_WORDS: Record<string, string> = {
 // The tenant's newest evacuations (by request time), one VEVENT each. SEQUENCE is the number of
 // reschedules (start now, defer), so a calendar replaces the event it had; DTSTAMP is the last
 // change: the newest of its status times and of the audited reschedules and cancellation.
-export async function getEvacuationsFeed(ctx: FeedContext): Promise<string> {
+export async function getEvacuationsFeed(ctx: TenantContext): Promise<string> {
   const base = env().publicUrl;
   const [tenant] = await ctx.db
     .select({ name: tenants.name })

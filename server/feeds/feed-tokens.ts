@@ -4,15 +4,12 @@ import { newId } from "@/db/ids";
 import { feedTokens, tenants } from "@/db/schema";
 import { audit } from "@/server/audit";
 import { hashToken, newSecretToken } from "@/server/auth-tokens";
-import { now } from "@/server/clock";
-import type { ServiceContext } from "@/server/context";
+import type { TenantContext } from "@/server/context";
 import { ConflictError, NotFoundError } from "@/server/errors";
 
 // Feed tokens (pwf_…) let a feed reader or a calendar read a tenant's incidents and evacuations,
 // nothing else. Members and owners (and API keys, which act as members) make and revoke them: a
 // token reads less than a viewer sees, but it outlives a membership, so viewers cannot make one.
-
-export type FeedContext = ServiceContext & { tenantId: string };
 
 export const MAX_FEED_TOKENS = 50;
 
@@ -29,7 +26,7 @@ export type FeedTokenView = {
 };
 export type NewFeedToken = { id: string; token: string; createdAt: string };
 
-async function requireTenant(ctx: FeedContext) {
+async function requireTenant(ctx: TenantContext) {
   const [t] = await ctx.db
     .select({ id: tenants.id })
     .from(tenants)
@@ -38,7 +35,9 @@ async function requireTenant(ctx: FeedContext) {
 }
 
 // The token is answered here only; the table keeps its SHA-256 (server/auth-tokens.ts).
-export async function createFeedToken(ctx: FeedContext): Promise<NewFeedToken> {
+export async function createFeedToken(
+  ctx: TenantContext,
+): Promise<NewFeedToken> {
   await requireTenant(ctx);
   return ctx.db.transaction(async (tx) => {
     // one creation at a time per tenant, so the cap holds under concurrent requests
@@ -62,7 +61,7 @@ export async function createFeedToken(ctx: FeedContext): Promise<NewFeedToken> {
       );
     const token = newSecretToken("feed");
     const id = newId("fdt");
-    const createdAt = now();
+    const createdAt = ctx.now;
     await tx.insert(feedTokens).values({
       id,
       tenantId: ctx.tenantId,
@@ -82,7 +81,7 @@ export async function createFeedToken(ctx: FeedContext): Promise<NewFeedToken> {
 
 // The tenant's tokens that still work, oldest first (at most MAX_FEED_TOKENS: one page).
 export async function listFeedTokens(
-  ctx: FeedContext,
+  ctx: TenantContext,
 ): Promise<{ data: FeedTokenView[]; nextCursor: null }> {
   const rows = await ctx.db
     .select()
@@ -103,12 +102,12 @@ export async function listFeedTokens(
 
 // Revoked at once: the next request with it is a 401.
 export async function revokeFeedToken(
-  ctx: FeedContext,
+  ctx: TenantContext,
   input: { id: string },
 ): Promise<void> {
   const res = await ctx.db
     .update(feedTokens)
-    .set({ revokedAt: now() })
+    .set({ revokedAt: ctx.now })
     .where(
       and(
         eq(feedTokens.id, input.id),

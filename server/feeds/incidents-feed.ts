@@ -1,13 +1,13 @@
 import { desc, eq, inArray, lte, sql } from "drizzle-orm";
 import { incidentTimeline, tenants } from "@/db/schema";
 import type { Db } from "@/db/client";
+import type { TenantContext } from "@/server/context";
 import { env } from "@/server/env";
-import { incidentName, whatHappened } from "@/server/incidents/incident-name";
+import { incidentName, whatHappened } from "@/emails/_components/incident-name";
 import { listIncidents } from "@/server/incidents/incidents";
 import type { IncidentView } from "@/server/incidents/incidents";
 import { htmlText, renderAtom, urnUuid } from "./atom";
 import type { AtomEntry } from "./atom";
-import type { FeedContext } from "./feed-tokens";
 
 export const INCIDENTS_FEED_SIZE = 50;
 // the newest timeline entries an entry's content shows
@@ -93,7 +93,7 @@ function contentOf(
 
 // The tenant's newest incidents (by openedAt, as every incident list), one entry each, updated
 // whenever the incident changes.
-export async function getIncidentsFeed(ctx: FeedContext): Promise<string> {
+export async function getIncidentsFeed(ctx: TenantContext): Promise<string> {
   const base = env().publicUrl;
   const [tenant] = await ctx.db
     .select({ name: tenants.name, createdAt: tenants.createdAt })

@@ -262,6 +262,12 @@ function contextOf(db: Db, principal: Principal | null): ServiceContext {
       );
     case "host":
       return serviceContext(db, `host:${principal.hostId}`);
+    case "feed":
+      return serviceContext(
+        db,
+        `feed_token:${principal.feedTokenId}`,
+        principal.tenantId,
+      );
     default:
       return serviceContext(db, "anonymous");
   }

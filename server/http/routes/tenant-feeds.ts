@@ -1,6 +1,5 @@
 // Feed tokens (tenant API key) and the feeds they read (feed token): Atom of incidents, iCalendar of evacuations.
 import { z } from "zod";
-import type { Db } from "@/db/client";
 import { getEvacuationsFeed } from "@/server/feeds/evacuations-feed";
 import {
   createFeedToken,
@@ -9,36 +8,31 @@ import {
   MAX_FEED_TOKENS,
   revokeFeedToken,
 } from "@/server/feeds/feed-tokens";
-import type { FeedContext } from "@/server/feeds/feed-tokens";
 import {
   getIncidentsFeed,
   INCIDENTS_FEED_SIZE,
 } from "@/server/feeds/incidents-feed";
+import { tenantContext } from "@/server/context";
+import type { ServiceContext, TenantContext } from "@/server/context";
+import { RateLimiter } from "@/server/core/rate-limit";
 import { ApiError } from "@/server/errors";
 import type { Principal } from "../principal";
-import { RateLimiter } from "../rate-limit";
 import { defineRoute } from "../router";
 import { ErrorBody, listOf, Timestamp } from "../schemas";
-import { tenantOf } from "./tenant-reads";
 
 const tenant = ["tenant"] as ["tenant"];
 const feed = ["feed"] as ["feed"];
 const err = (d: string) => ({ description: d, schema: ErrorBody });
 
-function ctxOf(db: Db, principal: Principal | null): FeedContext {
-  return {
-    db,
-    tenantId: tenantOf(principal),
-    actor:
-      principal?.kind === "tenant" ? `api_key:${principal.keyId}` : "unknown",
-  };
-}
-
 // Readers poll every few minutes; a token fetching more than this is broken or shared too widely.
 export const FEED_RATE = { capacity: 30, refillPerSecond: 1 / 10 };
 export const feedRateLimiter = new RateLimiter(FEED_RATE);
 
-function feedCtxOf(db: Db, principal: Principal | null): FeedContext {
+// The feeds answer only to a feed token, which names its tenant.
+function feedContext(
+  ctx: ServiceContext,
+  principal: Principal | null,
+): TenantContext {
   if (principal?.kind !== "feed")
     throw new ApiError("forbidden", "This endpoint needs a feed token");
   feedRateLimiter.take(
@@ -46,11 +40,7 @@ function feedCtxOf(db: Db, principal: Principal | null): FeedContext {
     1,
     "feed requests for this token",
   );
-  return {
-    db,
-    tenantId: principal.tenantId,
-    actor: `feed_token:${principal.feedTokenId}`,
-  };
+  return tenantContext(ctx);
 }
 
 const FeedTokenOut = z
@@ -99,9 +89,9 @@ export const tenantFeedRoutes = [
         schema: listOf(FeedTokenOut, "FeedTokenList"),
       },
     },
-    handler: async ({ db, principal }) => ({
+    handler: async ({ ctx }) => ({
       status: 200,
-      body: await listFeedTokens(ctxOf(db, principal)),
+      body: await listFeedTokens(tenantContext(ctx)),
     }),
   }),
   defineRoute({
@@ -115,9 +105,9 @@ export const tenantFeedRoutes = [
       201: { description: "The token", schema: NewFeedTokenOut },
       409: err(`The tenant has ${MAX_FEED_TOKENS} feed tokens already`),
     },
-    handler: async ({ db, principal }) => ({
+    handler: async ({ ctx }) => ({
       status: 201,
-      body: await createFeedToken(ctxOf(db, principal)),
+      body: await createFeedToken(tenantContext(ctx)),
     }),
   }),
   defineRoute({
@@ -132,8 +122,8 @@ export const tenantFeedRoutes = [
       204: { description: "Revoked" },
       404: err("No such feed token of this tenant (or revoked already)"),
     },
-    handler: async ({ db, params, principal }) => {
-      await revokeFeedToken(ctxOf(db, principal), { id: params.feedTokenId });
+    handler: async ({ ctx, params }) => {
+      await revokeFeedToken(tenantContext(ctx), { id: params.feedTokenId });
       return new Response(null, { status: 204 });
     },
   }),
@@ -148,9 +138,9 @@ export const tenantFeedRoutes = [
       "One entry per incident (id a urn:uuid that never changes, updated when the incident changes, " +
       "title its VM and what happened, a link to the console). The feed token goes in ?token=.",
     responses: feedAnswers("Atom 1.0 (RFC 4287)", "application/atom+xml"),
-    handler: async ({ db, principal }) =>
+    handler: async ({ ctx, principal }) =>
       text(
-        await getIncidentsFeed(feedCtxOf(db, principal)),
+        await getIncidentsFeed(feedContext(ctx, principal)),
         "application/atom+xml; charset=utf-8",
       ),
   }),
@@ -165,9 +155,9 @@ export const tenantFeedRoutes = [
       "One VEVENT per evacuation: UID its id, DTSTART its scheduledFor, SEQUENCE raised at each " +
       "reschedule, STATUS:CANCELLED when cancelled. The feed token goes in ?token=.",
     responses: feedAnswers("iCalendar (RFC 5545)", "text/calendar"),
-    handler: async ({ db, principal }) =>
+    handler: async ({ ctx, principal }) =>
       text(
-        await getEvacuationsFeed(feedCtxOf(db, principal)),
+        await getEvacuationsFeed(feedContext(ctx, principal)),
         "text/calendar; charset=utf-8",
       ),
   }),
