@@ -31,7 +31,11 @@ const RAW_EVENTS = BATCH * BATCH_REQUESTS;
 
 type Fleet = { hosts: { id: string; token: string; vms: string[] }[] };
 
-async function seedFleet(h: DbHandle): Promise<Fleet> {
+async function seedFleet(
+  h: DbHandle,
+  hostCount = HOSTS,
+  vmsPerHost = VMS_PER_HOST,
+): Promise<Fleet> {
   // a context per call: each takes the time of the clock when it runs
   const ctx = () => serviceContext(h.db, "bench");
   await upsertTenant(ctx(), { id: "bench", name: "Bench", contactEmails: [] });
@@ -41,12 +45,12 @@ async function seedFleet(h: DbHandle): Promise<Fleet> {
     name: "Bench",
   });
   const hosts: Fleet["hosts"] = [];
-  for (let i = 0; i < HOSTS; i++) {
+  for (let i = 0; i < hostCount; i++) {
     const id = `bench-h${i}`;
     await upsertHost(ctx(), { id, zone: "z1" });
     const { token } = await createHostToken(ctx(), { hostId: id });
     const vms: string[] = [];
-    for (let j = 0; j < VMS_PER_HOST; j++) {
+    for (let j = 0; j < vmsPerHost; j++) {
       const vm = `bench-vm-${i}-${j}`;
       await upsertVm(ctx(), {
         id: vm,
@@ -266,28 +270,32 @@ async function load(
   url: string,
   opts: {
     connections: number;
-    amount: number;
     body: () => { token: string; body: string };
     path: string;
     contentType: string;
-  },
+    method?: "GET" | "POST";
+  } & ({ amount: number } | { seconds: number }),
 ) {
   let last = 0;
   let ok = 0;
+  const method = opts.method ?? "POST";
   const begin = performance.now();
   const r = await autocannon({
     url: url + opts.path,
     connections: opts.connections,
-    amount: opts.amount,
-    method: "POST",
+    ...("amount" in opts
+      ? { amount: opts.amount }
+      : { duration: opts.seconds }),
+    method,
     requests: [
       {
-        method: "POST",
+        method,
         setupRequest: (req) => {
+          if (method === "GET") return { ...req, method, path: opts.path };
           const b = opts.body();
           return {
             ...req,
-            method: "POST",
+            method,
             path: opts.path,
             body: b.body,
             headers: {
@@ -334,32 +342,109 @@ async function groupStats(url: string) {
   return { requests: read("sum"), transactions: read("count") };
 }
 
-async function benchEngine(engine: "pglite" | "postgres") {
-  let handle: DbHandle;
-  let env: Record<string, string | undefined>;
-  let cleanup = async () => {};
+// A new, empty database of this engine, and the environment a server needs to use it.
+async function scratchDatabase(engine: "pglite" | "postgres") {
   if (engine === "pglite") {
     const dir = mkdtempSync(path.join(tmpdir(), "pw-bench-"));
-    handle = await openPglite(dir);
-    env = { DATA_DIR: dir, DATABASE_URL: undefined };
-  } else {
-    const base =
-      process.env.BENCH_DATABASE_URL ??
-      process.env.DATABASE_URL ??
-      "postgres://postgres@127.0.0.1:5432/postgres";
-    const { default: postgres } = await import("postgres");
-    const admin = postgres(base, { max: 1, onnotice: () => {} });
-    const name = `pw_bench_${Date.now()}`;
-    await admin.unsafe(`create database ${name}`);
-    const u = new URL(base);
-    u.pathname = `/${name}`;
-    handle = await openPostgres(u.toString());
-    env = { DATABASE_URL: u.toString() };
-    cleanup = async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
+    return {
+      handle: await openPglite(dir),
+      env: { DATA_DIR: dir, DATABASE_URL: undefined } as Record<
+        string,
+        string | undefined
+      >,
+      cleanup: async () => {},
     };
   }
+  const base =
+    process.env.BENCH_DATABASE_URL ??
+    process.env.DATABASE_URL ??
+    "postgres://postgres@127.0.0.1:5432/postgres";
+  const { default: postgres } = await import("postgres");
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  const name = `pw_bench_${Date.now()}`;
+  await admin.unsafe(`create database ${name}`);
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    handle: await openPostgres(u.toString()),
+    env: { DATABASE_URL: u.toString() } as Record<string, string | undefined>,
+    cleanup: async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+// The issue's black-box test: a fresh server on a small fleet (8 hosts × 4 VMs), 50 connections
+// for BLACKBOX_SECONDS each against the empty route, GET /api/health (one trivial query), and
+// single-event POSTs, one after another in the same run.
+const BLACKBOX_SECONDS = Number(process.env.BENCH_BLACKBOX_SECONDS ?? 10);
+
+async function blackBox(engine: "pglite" | "postgres") {
+  const { handle, env, cleanup } = await scratchDatabase(engine);
+  const fleet = await seedFleet(handle, 8, 4);
+  await handle.close();
+  const server = await startServer({
+    ...env,
+    POISONWATCH_DEMO: "0",
+    POISONWATCH_BENCH: "1",
+    OPERATOR_TOKEN,
+  });
+  try {
+    const emptyBody = JSON.stringify(eventFor("x", "y", "empty"));
+    let h = 0;
+    const single = () => {
+      const host = fleet.hosts[h++ % fleet.hosts.length]!;
+      return {
+        token: host.token,
+        body: JSON.stringify(
+          eventFor(host.id, host.vms[seq % host.vms.length]!, "bb"),
+        ),
+      };
+    };
+    const base = { connections: 50, contentType: "application/json" };
+    // warm-up, not measured
+    for (const p of ["/api/bench/empty", "/api/v1/events"])
+      await load(server.url, {
+        ...base,
+        connections: 10,
+        amount: 200,
+        path: p,
+        contentType: "application/cloudevents+json",
+        body:
+          p === "/api/bench/empty"
+            ? () => ({ token: "none", body: emptyBody })
+            : single,
+      });
+    const empty = await load(server.url, {
+      ...base,
+      seconds: BLACKBOX_SECONDS,
+      path: "/api/bench/empty",
+      body: () => ({ token: "none", body: emptyBody }),
+    });
+    const health = await load(server.url, {
+      ...base,
+      seconds: BLACKBOX_SECONDS,
+      path: "/api/health",
+      method: "GET",
+      body: () => ({ token: "none", body: "" }),
+    });
+    const singles = await load(server.url, {
+      ...base,
+      seconds: BLACKBOX_SECONDS,
+      path: "/api/v1/events",
+      contentType: "application/cloudevents+json",
+      body: single,
+    });
+    return { engine, empty, health, singles };
+  } finally {
+    await server.stop();
+    await cleanup();
+  }
+}
+
+async function benchEngine(engine: "pglite" | "postgres") {
+  const { handle, env, cleanup } = await scratchDatabase(engine);
   const fleet = await seedFleet(handle);
   const rawValues = await rawInsertBaseline(handle, fleet, "values");
   const rawJson = await rawInsertBaseline(handle, fleet, "json");
@@ -475,9 +560,11 @@ async function main() {
     ",",
   ) as ("pglite" | "postgres")[];
   const rows: Awaited<ReturnType<typeof benchEngine>>[] = [];
+  const boxes: Awaited<ReturnType<typeof blackBox>>[] = [];
   for (const e of engines) {
     console.log(`\n--- ${e} ---`);
     rows.push(await benchEngine(e));
+    if (process.env.BENCH_BLACKBOX !== "0") boxes.push(await blackBox(e));
   }
   console.log("\nbench:ingest (2 cores; load generator on the same machine)\n");
   console.log(
@@ -494,6 +581,19 @@ async function main() {
     console.log(
       `${r.engine}: against the events and log entries alone (${fmt(r.narrow.eventsPerSec)} events/s), batched ingestion is ${fmt(r.batches.eventsPerSec / r.narrow.eventsPerSec, 2)}×`,
     );
+  }
+  if (boxes.length) {
+    console.log(
+      `\nblack box: fresh server, 8 hosts × 4 VMs, 50 connections, ${BLACKBOX_SECONDS} s each\n`,
+    );
+    console.log(
+      "| engine | single-event POSTs (events/s) | p50/p99 ms | empty route (req/s) | p50/p99 ms | ratio to the empty route | GET /api/health (req/s) | p50/p99 ms | ratio to health | non-2xx |",
+    );
+    console.log("|---|---|---|---|---|---|---|---|---|---|");
+    for (const b of boxes)
+      console.log(
+        `| ${b.engine} | ${fmt(b.singles.reqPerSec)} | ${b.singles.p50}/${b.singles.p99} | ${fmt(b.empty.reqPerSec)} | ${b.empty.p50}/${b.empty.p99} | ${fmt(b.singles.reqPerSec / b.empty.reqPerSec, 2)}× | ${fmt(b.health.reqPerSec)} | ${b.health.p50}/${b.health.p99} | ${fmt(b.singles.reqPerSec / b.health.reqPerSec, 2)}× | ${b.singles.non2xx + b.empty.non2xx + b.health.non2xx} |`,
+      );
   }
 }
 

@@ -1,6 +1,6 @@
 import type { logEntries } from "@/db/schema";
 import { iso } from "@/server/core/time";
-import type { CorrelatedEvent } from "./record-events";
+import type { CorrelatedEvent } from "./incident-change";
 
 // jsonPayload of spec.md's log entry. gva/gpa appear only where the event made them valid;
 // host identities never appear.

@@ -8,7 +8,7 @@ import { correlateEvent } from "@/server/correlation/correlate-event";
 import { ForbiddenError, ValidationError } from "@/server/errors";
 import { afterIncidentChanges } from "@/server/incidents/after-change";
 import { recordCorrelatedEvents } from "@/server/incidents/record-events";
-import type { CorrelatedEvent } from "@/server/incidents/record-events";
+import type { CorrelatedEvent } from "@/server/incidents/incident-change";
 import { jsonLimitProblem } from "@/server/core/json-limits";
 import { metrics } from "@/server/metrics";
 import { binaryModeDetails } from "./binary-mode";

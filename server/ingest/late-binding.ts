@@ -7,7 +7,7 @@ import { log } from "@/server/log";
 import { correlateEvent } from "@/server/correlation/correlate-event";
 import { afterIncidentChanges } from "@/server/incidents/after-change";
 import { recordCorrelatedEvents } from "@/server/incidents/record-events";
-import type { CorrelatedEvent } from "@/server/incidents/record-events";
+import type { CorrelatedEvent } from "@/server/incidents/incident-change";
 import { parseCloudEvent } from "./event-schema";
 import { loadVmContext } from "./load-vm-context";
 import { normalizeEvent } from "./normalize-event";

@@ -1,5 +1,5 @@
 import type { Db } from "@/db/client";
-import type { IncidentChange } from "@/server/incidents/record-events";
+import type { IncidentChange } from "@/server/incidents/incident-change";
 import type { EvacuationRequest } from "./evacuations";
 import {
   attachIncidentsToEvacuations,
