@@ -18,7 +18,7 @@ export async function upsertVm(
   return ctx.db.transaction(async (tx) => {
     const { vm, change } = await storeVm({ ...ctx, db: tx }, input);
     if (change) {
-      await bindLateEvents(tx, change.vmId);
+      await bindLateEvents({ ...ctx, db: tx }, { vmId: change.vmId });
       await onVmPlacementChanged(tx, change);
     }
     return vmAdminView(tx, vm);

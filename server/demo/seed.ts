@@ -200,12 +200,10 @@ export async function seedDemo(db: Db, at: Date): Promise<Vm[]> {
   events.sort((a, b) => a.time - b.time);
   for (const e of events) {
     await resolveQuietIncidents(db, new Date(e.time));
-    await ingestEvents(db, {
-      hostId: e.hostId,
-      events: [e.body],
-      mode: "single",
-      receivedAt: new Date(e.time + 2000),
-    });
+    await ingestEvents(
+      { ...ctx(), now: new Date(e.time + 2000) },
+      { hostId: e.hostId, events: [e.body], mode: "single" },
+    );
   }
   await resolveQuietIncidents(db, at);
   return vms;

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bulkInsert } from "@/db/bulk";
 import type { Db } from "@/db/client";
+import type { ServiceContext } from "@/server/context";
 import { dbKindOf, rawRows } from "@/db/client";
 import { newId } from "@/db/ids";
 import { memoryErrorEvents } from "@/db/schema";
@@ -83,16 +84,17 @@ function committerFor(db: Db): GroupCommitter<Submission, Set<string>> {
 // Validates every event on its own, then has the good ones stored with their log entries and
 // incident changes in one transaction (shared with concurrent requests), and answers only after it
 // commits.
+// The events were received at ctx.now.
 export async function ingestEvents(
-  db: Db,
+  ctx: ServiceContext,
   input: {
     hostId: string;
     events: unknown[];
     mode: "single" | "batch";
-    receivedAt: Date;
     binary?: boolean;
   },
 ): Promise<IngestAnswer> {
+  const receivedAt = ctx.now;
   const results: EventResult[] = input.events.map(() => ({
     id: null,
     status: "rejected",
@@ -110,7 +112,7 @@ export async function ingestEvents(
           message: `Invalid event: ${limit.path || "(event)"}: ${limit.message}`,
           details: [limit],
         }
-      : parseCloudEvent(raw, input.receivedAt);
+      : parseCloudEvent(raw, receivedAt);
     if (!parsed.ok && input.binary)
       parsed = invalid(binaryModeDetails(raw, parsed.details));
     if (!parsed.ok) {
@@ -145,9 +147,9 @@ export async function ingestEvents(
   });
 
   if (candidates.length) {
-    const stored = await committerFor(db).submit({
+    const stored = await committerFor(ctx.db).submit({
       hostId: input.hostId,
-      receivedAt: input.receivedAt,
+      receivedAt,
       candidates,
     });
     for (const c of candidates) {

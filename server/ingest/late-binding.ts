@@ -1,8 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import type { ServiceContext } from "@/server/context";
 import { newId } from "@/db/ids";
 import { memoryErrorEvents } from "@/db/schema";
-import { now } from "@/server/clock";
 import { log } from "@/server/log";
 import { correlateEvent } from "@/server/correlation/correlate-event";
 import { afterIncidentChanges } from "@/server/incidents/after-change";
@@ -14,7 +13,13 @@ import { normalizeEvent } from "./normalize-event";
 
 // When the inventory learns a VM, its unknown_vm events are correlated then, and tenants told then.
 // Runs inside the inventory change's transaction.
-export async function bindLateEvents(tx: Db, vmId: string): Promise<number> {
+// ctx.db is the inventory change's transaction.
+export async function bindLateEvents(
+  ctx: ServiceContext,
+  input: { vmId: string },
+): Promise<number> {
+  const { db: tx, now: at } = ctx;
+  const { vmId } = input;
   const pending = await tx
     .select()
     .from(memoryErrorEvents)
@@ -30,7 +35,6 @@ export async function bindLateEvents(tx: Db, vmId: string): Promise<number> {
   const { vmsById, placementsByVm } = await loadVmContext(tx, [vmId]);
   const vm = vmsById.get(vmId);
   if (!vm) return 0;
-  const at = now();
   const correlated: CorrelatedEvent[] = [];
   const mismatched: string[] = [];
   for (const ev of pending) {

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNotNull, lt, or } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "@/db/client";
+import type { ServiceContext } from "@/server/context";
 import { memoryErrorEvents } from "@/db/schema";
 import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
 import { iso } from "@/server/core/time";
@@ -13,9 +13,10 @@ export const UncorrelatedQuery = ListQuery.extend({
 
 // Operator view of events no tenant was told about, newest first.
 export async function listUncorrelatedEvents(
-  db: Db,
+  ctx: ServiceContext,
   q: z.infer<typeof UncorrelatedQuery>,
 ) {
+  const { db } = ctx;
   const c = decodeCursor(q.cursor, 2) as [string, string] | null;
   const conds = [isNotNull(memoryErrorEvents.uncorrelatedReason)];
   if (q.reason) conds.push(eq(memoryErrorEvents.uncorrelatedReason, q.reason));

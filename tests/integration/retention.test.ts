@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import { rawRows } from "@/db/client";
+import { serviceContext } from "@/server/context";
 import { ingestEvents } from "@/server/ingest/ingest-events";
 import { runMaintenance } from "@/server/maintenance";
 import { fleet } from "../helpers/api";
@@ -15,18 +16,20 @@ describe("retention", () => {
     const old = new Date(now.getTime() - 401 * 86400_000);
     const recent = new Date(now.getTime() - 399 * 86400_000);
     for (const at of [old, recent]) {
-      const r = await ingestEvents(db, {
-        hostId: f.hostId,
-        events: [
-          memoryEvent({
-            hostId: f.hostId,
-            vmId: f.vmId,
-            time: at.toISOString(),
-          }),
-        ],
-        mode: "single",
-        receivedAt: at,
-      });
+      const r = await ingestEvents(
+        { ...serviceContext(db, "system"), now: at },
+        {
+          hostId: f.hostId,
+          events: [
+            memoryEvent({
+              hostId: f.hostId,
+              vmId: f.vmId,
+              time: at.toISOString(),
+            }),
+          ],
+          mode: "single",
+        },
+      );
       expect(r.accepted).toBe(1);
     }
     const count = async (table: string) =>

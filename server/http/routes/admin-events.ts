@@ -22,9 +22,9 @@ export const adminEventRoutes = [
         schema: listOf(UncorrelatedEventOut, "UncorrelatedEventList"),
       },
     },
-    handler: async ({ db, query }) => ({
+    handler: async ({ ctx, query }) => ({
       status: 200,
-      body: await listUncorrelatedEvents(db, query),
+      body: await listUncorrelatedEvents(ctx, query),
     }),
   }),
 ];

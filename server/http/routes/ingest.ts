@@ -1,6 +1,5 @@
 // POST /api/v1/events – receive VMM memory-error events (CloudEvents, single or batch)
 import { z } from "zod";
-import { now } from "@/server/clock";
 import { ApiError, ValidationError } from "@/server/errors";
 import { eventFromBinaryMode, isBinaryMode } from "@/server/ingest/binary-mode";
 import { CloudEvent, MemoryErrorData } from "@/server/ingest/event-schema";
@@ -126,7 +125,7 @@ export const ingestRoutes = [
       415: err("Other media type, or a Content-Encoding other than gzip"),
       429: err("Host over its rate (Retry-After)"),
     },
-    handler: async ({ req, db, principal }) => {
+    handler: async ({ req, ctx, principal }) => {
       if (principal?.kind !== "host")
         throw new ApiError("forbidden", "Events need a host token");
       const mt = mediaTypeOf(req);
@@ -188,11 +187,10 @@ export const ingestRoutes = [
         Math.max(1, events.length),
         "events from this host",
       );
-      const answer = await ingestEvents(db, {
+      const answer = await ingestEvents(ctx, {
         hostId: principal.hostId,
         events,
         mode,
-        receivedAt: now(),
         binary,
       });
       return { status: 200, body: answer };

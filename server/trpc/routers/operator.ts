@@ -41,7 +41,7 @@ export const operatorRouter = router({
     .query(({ ctx, input }) => getHostDetail(ctx, input)),
   uncorrelated: operatorProcedure
     .input(UncorrelatedQuery)
-    .query(({ ctx, input }) => listUncorrelatedEvents(ctx.db, input)),
+    .query(({ ctx, input }) => listUncorrelatedEvents(ctx, input)),
   evacuations: operatorProcedure
     .input(EvacuationQuery)
     .query(({ ctx, input }) => listEvacuations(ctx, input)),
