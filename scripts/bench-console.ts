@@ -1,5 +1,6 @@
-// npm run bench:console – server time of the console's incident page and logs explorer with
-// 1,000,000 log entries in the database, p50/p95, beside a static page, in one run against the
+// npm run bench:console – server time of the console's incident page, logs explorer (filters,
+// search, chart) and the live stamp with 1,000,000 log entries in the database, p50/p95, beside a
+// static page, in one run against the
 // production server (`next start`, built first if needed). Embedded PGlite in a fresh DATA_DIR by
 // default; BENCH_DATABASE_URL=postgres://… runs it on a fresh database of that server instead.
 //   BENCH_ENTRIES (1000000) BENCH_REQUESTS per page (200) BENCH_CONCURRENCY (1) BENCH_PORT (3291)
@@ -162,6 +163,47 @@ try {
         expect: "log_",
         auth: true,
       },
+      {
+        name: "logs explorer (search, 30 days)",
+        path: "/logs?range=30d&q=uncorrectable+unmapped",
+        expect: "log_bench",
+        auth: true,
+      },
+      {
+        name: "logs explorer (search + consumed + address, all time)",
+        path: "/logs?range=all&q=page&consumed=true&address=0x100001000",
+        expect: "log_bench",
+        auth: true,
+      },
+      {
+        name: "logs explorer (search, no match, all time)",
+        path: "/logs?range=all&q=sigbus",
+        expect: "No log entries match",
+        auth: true,
+      },
+      {
+        name: "chart (logEntry.histogram, 7 days)",
+        path: trpcGet("logEntry.histogram", {
+          since: new Date(Date.now() - 7 * 86400_000).toISOString(),
+        }),
+        expect: '"bars"',
+        auth: true,
+      },
+      {
+        name: "chart (logEntry.histogram, search, 30 days)",
+        path: trpcGet("logEntry.histogram", {
+          since: new Date(Date.now() - 30 * 86400_000).toISOString(),
+          q: "uncorrectable",
+        }),
+        expect: '"bars"',
+        auth: true,
+      },
+      {
+        name: "live stamp (incident.stamp, every 3 s per open tab)",
+        path: trpcGet("incident.stamp", undefined),
+        expect: '"stamp"',
+        auth: true,
+      },
     ];
 
   const once = async (p: (typeof pages)[number]) => {
@@ -219,6 +261,13 @@ try {
   );
 } finally {
   await stop();
+}
+
+// A tRPC query as the browser sends it (GET, superjson input).
+function trpcGet(path: string, input: unknown): string {
+  return input === undefined
+    ? `/api/trpc/${path}`
+    : `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
 }
 
 function ENTRIES_PER(s: { entries: number; incidents: number }) {

@@ -137,15 +137,14 @@ export function EvacuationBanner({
       <p className="mt-1 text-sm">
         {scheduled ? (
           <>
-            At <LocalTime iso={evac.scheduledFor} seconds={false} />; it can be
-            put off until <LocalTime iso={evac.deadline} seconds={false} /> at
-            the latest.
+            Scheduled <LocalTime iso={evac.scheduledFor} seconds={false} />; it
+            can be put off to <LocalTime iso={evac.deadline} seconds={false} />{" "}
+            at the latest.
           </>
         ) : (
           <>
             Started <LocalTime iso={evac.scheduledFor} seconds={false} />;
-            expected back by about{" "}
-            <LocalTime iso={expectedEnd} seconds={false} />.
+            expected back about <LocalTime iso={expectedEnd} seconds={false} />.
           </>
         )}
       </p>
@@ -231,9 +230,9 @@ export function EvacuationBanner({
         }
       >
         <p>
-          Choose a later time for the restart: at the latest{" "}
-          <LocalTime iso={evac.deadline} seconds={false} />, the limit your
-          provider sets.
+          Choose a later time for the restart, up to{" "}
+          <LocalTime iso={evac.deadline} seconds={false} /> (the limit your
+          provider sets).
         </p>
         <label className="block">
           <span className="mb-1 block text-xs font-medium">

@@ -9,7 +9,6 @@ const CONSOLE_ITEMS: NavItem[] = [
   { href: "/incidents", label: "Incidents" },
   { href: "/logs", label: "Logs" },
   { href: "/vms", label: "VMs" },
-  { href: "/outbox", label: "Outbox" },
   { href: "/settings", label: "Settings" },
 ];
 

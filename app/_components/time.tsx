@@ -74,6 +74,47 @@ export function utcTitle(iso: string): string {
     .replace(/Z$/, "")} UTC`;
 }
 
+// One clock for every time on the page, ticking every 15 s while anything shows a time.
+let nowMs = Date.now();
+const listeners = new Set<() => void>();
+let ticker: ReturnType<typeof setInterval> | undefined;
+function subscribeNow(cb: () => void) {
+  listeners.add(cb);
+  if (!ticker)
+    ticker = setInterval(() => {
+      nowMs = Date.now();
+      for (const l of listeners) l();
+    }, 15_000);
+  return () => {
+    listeners.delete(cb);
+    if (!listeners.size && ticker) {
+      clearInterval(ticker);
+      ticker = undefined;
+    }
+  };
+}
+const nowSnapshot = () => nowMs;
+
+const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["year", 31_557_600],
+  ["month", 2_629_800],
+  ["day", 86_400],
+  ["hour", 3600],
+  ["minute", 60],
+  ["second", 1],
+];
+
+// "12 seconds ago", "in 5 minutes", "yesterday": the distance from now, in the largest whole unit.
+export function relativeTime(iso: string, now: number): string {
+  const s = (Date.parse(iso) - now) / 1000;
+  if (Math.abs(s) < 5) return "just now";
+  const [unit, size] = UNITS.find(([, n]) => Math.abs(s) >= n) ?? UNITS[5]!;
+  return relative.format(Math.trunc(s / size), unit);
+}
+
+// The console's one way to show a time: how long ago (or until), the exact time in the viewer's
+// zone and in UTC on hover and for screen readers' "title".
 export function LocalTime({
   iso,
   seconds = true,
@@ -84,15 +125,16 @@ export function LocalTime({
   className?: string;
 }) {
   const tz = useTimeZone();
+  const now = useSyncExternalStore(subscribeNow, nowSnapshot, nowSnapshot);
   if (!iso) return <span className={className}>—</span>;
   return (
     <time
       dateTime={iso}
-      title={utcTitle(iso)}
+      title={`${formatTime(iso, tz, seconds)} · ${utcTitle(iso)}`}
       className={`tabular-nums ${className ?? ""}`}
       suppressHydrationWarning
     >
-      {formatTime(iso, tz, seconds)}
+      {relativeTime(iso, now)}
     </time>
   );
 }

@@ -300,7 +300,7 @@ test("390×844: banner, incident and incident list fit a phone; no console page 
     page.getByRole("link", { name: /^db-1 — / }).first(),
   ).toBeVisible();
   await expectNoSidewaysScroll(page, "/incidents");
-  await keep(page, "phone-incidents");
+  await shot(page, "phone-incidents");
   await page
     .getByRole("link", { name: /^orders-db — / })
     .first()
@@ -309,12 +309,12 @@ test("390×844: banner, incident and incident list fit a phone; no console page 
     page.getByRole("heading", { level: 1, name: /^orders-db — / }),
   ).toBeVisible();
   await expectNoSidewaysScroll(page, "the incident page");
-  await keep(page, "phone-incident");
+  await shot(page, "phone-incident");
   for (const url of [
     "/logs?range=30d",
     "/vms",
     "/vms/acme-prod-db-1",
-    "/outbox",
+    "/settings/outbox",
     "/settings",
     "/settings/notifications",
     "/settings/webhooks",
@@ -326,7 +326,9 @@ test("390×844: banner, incident and incident list fit a phone; no console page 
     await expect(page.locator("main")).toBeVisible();
     await page.waitForLoadState("networkidle");
     await expectNoSidewaysScroll(page, url);
-    await shot(page, `phone-${url.replace(/[/?=]+/g, "-").replace(/^-/, "")}`);
+    const name = `phone-${url.replace(/[/?=]+/g, "-").replace(/^-/, "")}`;
+    if (url.startsWith("/logs")) await keep(page, "phone-logs-explorer");
+    else await shot(page, name);
   }
   await page.close();
 });
@@ -339,16 +341,21 @@ test("1366×768: every console page, screenshot", async () => {
     "/logs?range=30d",
     "/vms",
     "/vms/acme-prod-db-1",
-    "/outbox",
+    "/settings/outbox",
+    "/settings",
     "/settings/notifications",
     "/settings/webhooks",
     "/settings/members",
+    "/settings/api-keys",
+    "/settings/audit",
   ]) {
     await page.goto(url);
     await expect(page.locator("main")).toBeVisible();
     await page.waitForLoadState("networkidle");
     await expectNoSidewaysScroll(page, url);
-    await shot(page, `laptop-${url.replace(/[/?=]+/g, "-").replace(/^-/, "")}`);
+    const name = `laptop-${url.replace(/[/?=]+/g, "-").replace(/^-/, "")}`;
+    if (url.startsWith("/logs")) await keep(page, "laptop-logs-explorer");
+    else await shot(page, name);
   }
   await page.close();
 });

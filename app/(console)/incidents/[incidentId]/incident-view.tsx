@@ -111,7 +111,7 @@ export function IncidentView({
                 "not yet"
               ),
             ],
-            ["Errors", inc.errorCount],
+            ["Log entries", inc.errorCount],
             ["Distinct poisoned pages", inc.distinctPages],
             ["Zone", inc.zone],
             [
@@ -188,7 +188,7 @@ export function IncidentView({
         </Card>
       </div>
 
-      <Card title={`Critical log entries (${inc.errorCount})`} id="log-entries">
+      <Card title={`Log entries (${inc.errorCount})`} id="log-entries">
         {logs.length ? (
           <>
             <LogEntryList

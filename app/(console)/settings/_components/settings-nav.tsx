@@ -10,6 +10,7 @@ export const SETTINGS_SECTIONS: { href: string; label: string }[] = [
   { href: "/settings/notifications", label: "Notifications" },
   { href: "/settings/webhooks", label: "Webhooks" },
   { href: "/settings/audit", label: "Audit log" },
+  { href: "/settings/outbox", label: "Outbox" },
 ];
 
 export function SettingsNav() {

@@ -4,8 +4,8 @@ import { requireOperator } from "@/server/auth";
 import { HydrateClient, prefetch, trpc } from "@/server/trpc/rsc";
 import { byNextCursor } from "@/app/_components/types";
 import { Card, PageHeader, TableSkeleton } from "@/app/_components/ui";
-import { OUTBOX_INPUT } from "../../../(console)/outbox/input";
-import { OutboxList } from "../../../(console)/outbox/outbox-list";
+import { OUTBOX_INPUT } from "@/app/_components/outbox-input";
+import { OutboxList } from "@/app/_components/outbox-list";
 
 export const metadata: Metadata = { title: "Outbox" };
 

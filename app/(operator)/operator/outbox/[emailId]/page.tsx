@@ -3,7 +3,7 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { requireOperator } from "@/server/auth";
 import { fetchQuery, HydrateClient, trpc } from "@/server/trpc/rsc";
-import { EmailView } from "../../../../(console)/outbox/[emailId]/email-view";
+import { EmailView } from "@/app/_components/email-view";
 
 export const metadata: Metadata = { title: "Email" };
 

@@ -42,11 +42,16 @@ export function EmailView({
     <div className="space-y-6">
       <div>
         <Breadcrumb
-          href={scope === "operator" ? "/operator/outbox" : "/outbox"}
+          href={scope === "operator" ? "/operator/outbox" : "/settings/outbox"}
           label="Outbox"
           current={m.id}
         />
-        <h1 className="text-2xl font-semibold tracking-tight">{m.subject}</h1>
+        {/* under settings the page's heading is "Settings" */}
+        {scope === "operator" ? (
+          <h1 className="text-2xl font-semibold tracking-tight">{m.subject}</h1>
+        ) : (
+          <h2 className="text-xl font-semibold tracking-tight">{m.subject}</h2>
+        )}
       </div>
       <Card title="Message" id="message">
         <Facts

@@ -12,7 +12,7 @@ import {
   Table,
   tdClass,
 } from "@/app/_components/ui";
-import { OUTBOX_INPUT } from "./input";
+import { OUTBOX_INPUT } from "./outbox-input";
 
 // A tenant's outbox, or (operator) every email of the installation with its tenant.
 export function OutboxList({
@@ -27,7 +27,7 @@ export function OutboxList({
       : trpc.outbox.list.infiniteQueryOptions(OUTBOX_INPUT, byNextCursor),
   );
   const mails = q.data.pages.flatMap((p) => p.data);
-  const base = scope === "operator" ? "/operator/outbox" : "/outbox";
+  const base = scope === "operator" ? "/operator/outbox" : "/settings/outbox";
   if (!mails.length)
     return (
       <EmptyState title="No email yet">
