@@ -11,6 +11,7 @@ import path from "node:path";
 import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type { PGlite } from "@electric-sql/pglite";
 import * as schema from "./schema";
 
 export type Schema = typeof schema;
@@ -123,11 +124,18 @@ export async function openPostgres(
   };
 }
 
+// PGlite in this process. With `thread`, the database runs in a worker thread of its own
+// (db/pglite-worker.mjs) behind the same interface, so its WebAssembly never holds up this thread;
+// the data-dir lock stays this process's.
 export async function openPglite(
   dataDir: string,
-  opts: { migrate?: boolean; lock?: boolean; loadDataDir?: Blob | File } = {},
+  opts: {
+    migrate?: boolean;
+    lock?: boolean;
+    loadDataDir?: Blob | File;
+    thread?: boolean;
+  } = {},
 ): Promise<DbHandle> {
-  const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
   const inMemory = dataDir.startsWith("memory://");
   const release =
@@ -135,10 +143,12 @@ export async function openPglite(
   try {
     if (!inMemory) mkdirSync(dataDir, { recursive: true });
     const pgDir = inMemory ? dataDir : path.join(dataDir, "pg");
-    const client = await PGlite.create(
-      pgDir,
-      opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {},
-    );
+    const load = opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {};
+    const client = opts.thread
+      ? ((await (
+          await import("./pglite-proxy")
+        ).PGliteProxy.create(pgDir, load)) as unknown as PGlite)
+      : await (await import("@electric-sql/pglite")).PGlite.create(pgDir, load);
     const db = drizzle(client, {
       schema,
       casing: "snake_case",
@@ -164,11 +174,17 @@ export async function openPglite(
   }
 }
 
+// The app's database: PostgreSQL at `url`, else PGlite in `dataDir`, on a thread of its own with
+// `pgliteThread` (PGLITE_THREAD=1; off by default until the crash-safety tests and the benchmarks
+// have run on it).
 export async function openDatabase(opts: {
   url?: string;
   dataDir: string;
+  pgliteThread?: boolean;
 }): Promise<DbHandle> {
-  return opts.url ? openPostgres(opts.url) : openPglite(opts.dataDir);
+  return opts.url
+    ? openPostgres(opts.url)
+    : openPglite(opts.dataDir, { thread: opts.pgliteThread ?? false });
 }
 
 export function dataDirExists(dataDir: string): boolean {

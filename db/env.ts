@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-// The database's own two variables: db/ never imports server/. server/env.ts extends this schema,
+// The database's own variables: db/ never imports server/. server/env.ts extends this schema,
 // so a bad value still fails the one startup check with the same message.
 export const DbEnvSchema = z.object({
   DATABASE_URL: z
@@ -8,6 +8,8 @@ export const DbEnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
     .optional(),
   DATA_DIR: z.string().default("./data"),
+  // the embedded database on a thread of its own (1, experimental) or on the main thread (0)
+  PGLITE_THREAD: z.enum(["0", "1"]).default("0"),
 });
 export type DbEnv = z.infer<typeof DbEnvSchema>;
 
@@ -15,6 +17,7 @@ export function dbEnv(source: NodeJS.ProcessEnv = process.env): DbEnv {
   const parsed = DbEnvSchema.safeParse({
     DATABASE_URL: source.DATABASE_URL || undefined,
     DATA_DIR: source.DATA_DIR || undefined,
+    PGLITE_THREAD: source.PGLITE_THREAD || undefined,
   });
   if (!parsed.success) {
     const lines = parsed.error.issues.map(

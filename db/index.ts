@@ -14,13 +14,15 @@ const g = globalThis as unknown as {
 
 export function getDbHandle(): Promise<DbHandle> {
   if (!g.__pwDb) {
-    const { DATABASE_URL, DATA_DIR } = dbEnv();
-    g.__pwDb = openDatabase({ url: DATABASE_URL, dataDir: DATA_DIR }).then(
-      (h) => {
-        g.__pwDbHandle = h;
-        return h;
-      },
-    );
+    const { DATABASE_URL, DATA_DIR, PGLITE_THREAD } = dbEnv();
+    g.__pwDb = openDatabase({
+      url: DATABASE_URL,
+      dataDir: DATA_DIR,
+      pgliteThread: PGLITE_THREAD === "1",
+    }).then((h) => {
+      g.__pwDbHandle = h;
+      return h;
+    });
   }
   return g.__pwDb;
 }

@@ -389,6 +389,8 @@ async function blackBox(engine: "pglite" | "postgres") {
     POISONWATCH_DEMO: "0",
     POISONWATCH_BENCH: "1",
     OPERATOR_TOKEN,
+    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server under this load
+    NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS,
   });
   try {
     const emptyBody = JSON.stringify(eventFor("x", "y", "empty"));
@@ -563,7 +565,8 @@ async function main() {
   const boxes: Awaited<ReturnType<typeof blackBox>>[] = [];
   for (const e of engines) {
     console.log(`\n--- ${e} ---`);
-    rows.push(await benchEngine(e));
+    // BENCH_BLACKBOX=only runs the black box alone (e.g. to profile the server under it)
+    if (process.env.BENCH_BLACKBOX !== "only") rows.push(await benchEngine(e));
     if (process.env.BENCH_BLACKBOX !== "0") boxes.push(await blackBox(e));
   }
   console.log("\nbench:ingest (2 cores; load generator on the same machine)\n");
