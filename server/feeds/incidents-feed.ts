@@ -99,9 +99,7 @@ export async function getIncidentsFeed(ctx: TenantContext): Promise<string> {
     .select({ name: tenants.name, createdAt: tenants.createdAt })
     .from(tenants)
     .where(eq(tenants.id, ctx.tenantId));
-  const { data } = await listIncidents(ctx.db, ctx.tenantId, {
-    limit: INCIDENTS_FEED_SIZE,
-  });
+  const { data } = await listIncidents(ctx, { limit: INCIDENTS_FEED_SIZE });
   const timelines = await latestTimelines(
     ctx.db,
     data.map((i) => i.id),
