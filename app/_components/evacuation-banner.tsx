@@ -137,14 +137,23 @@ export function EvacuationBanner({
       <p className="mt-1 text-sm">
         {scheduled ? (
           <>
-            Scheduled <LocalTime iso={evac.scheduledFor} seconds={false} />; it
-            can be put off to <LocalTime iso={evac.deadline} seconds={false} />{" "}
-            at the latest.
+            Scheduled <LocalTime iso={evac.scheduledFor} seconds={false} />; the
+            latest it can be put off to is{" "}
+            <LocalTime iso={evac.deadline} seconds={false} />.
           </>
         ) : (
           <>
-            Started <LocalTime iso={evac.scheduledFor} seconds={false} />;
-            expected back about <LocalTime iso={expectedEnd} seconds={false} />.
+            Started <LocalTime iso={evac.scheduledFor} seconds={false} />;{" "}
+            {Date.parse(expectedEnd) > now ? (
+              <>
+                expected back <LocalTime iso={expectedEnd} seconds={false} />.
+              </>
+            ) : (
+              <>
+                taking longer than the usual{" "}
+                {Math.round(typicalRestartSeconds / 60)} minutes.
+              </>
+            )}
           </>
         )}
       </p>
