@@ -74,17 +74,17 @@ export function utcTitle(iso: string): string {
     .replace(/Z$/, "")} UTC`;
 }
 
-// One clock for every time on the page, ticking every 15 s while anything shows a time.
-let nowMs = Date.now();
+// One clock for every time on the page: now, rounded up to 15 s steps (the same value for every time
+// shown within a step, never stale after a quiet spell), re-rendered every 15 s while one is shown.
+const STEP_MS = 15_000;
 const listeners = new Set<() => void>();
 let ticker: ReturnType<typeof setInterval> | undefined;
 function subscribeNow(cb: () => void) {
   listeners.add(cb);
   if (!ticker)
     ticker = setInterval(() => {
-      nowMs = Date.now();
       for (const l of listeners) l();
-    }, 15_000);
+    }, STEP_MS);
   return () => {
     listeners.delete(cb);
     if (!listeners.size && ticker) {
@@ -93,7 +93,7 @@ function subscribeNow(cb: () => void) {
     }
   };
 }
-const nowSnapshot = () => nowMs;
+const nowSnapshot = () => Math.ceil(Date.now() / STEP_MS) * STEP_MS;
 
 const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
