@@ -1,4 +1,5 @@
 import { createCallerFactory, router } from "./init";
+import { feedRouter } from "./routers/feed";
 import { incidentRouter } from "./routers/incident";
 import { logEntryRouter } from "./routers/log-entry";
 import { notificationRouter } from "./routers/notification";
@@ -10,6 +11,7 @@ import { tenantRouter } from "./routers/tenant";
 import { vmRouter } from "./routers/vm";
 
 export const appRouter = router({
+  feed: feedRouter,
   incident: incidentRouter,
   logEntry: logEntryRouter,
   notification: notificationRouter,

@@ -582,6 +582,25 @@ async function freshHook(
 }
 
 const PROCEDURES: Record<string, ProcCase> = {
+  "feed.listTokens": {
+    access: "viewer",
+    run: (c) => c.feed.listTokens(),
+  },
+  "feed.createToken": {
+    access: "member",
+    run: (c) => c.feed.createToken(),
+  },
+  "feed.revokeToken": {
+    access: "member",
+    run: async (c, A) =>
+      c.feed.revokeToken({
+        id: (await (await callerFor(A.emails.owner)).feed.createToken()).id,
+      }),
+    foreign: async (c, B) =>
+      c.feed.revokeToken({
+        id: (await (await callerFor(B.emails.owner)).feed.createToken()).id,
+      }),
+  },
   "incident.list": { access: "viewer", run: (c) => c.incident.list({}) },
   "incident.byId": {
     access: "viewer",

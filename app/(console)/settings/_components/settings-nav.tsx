@@ -9,6 +9,7 @@ export const SETTINGS_SECTIONS: { href: string; label: string }[] = [
   { href: "/settings/api-keys", label: "API keys" },
   { href: "/settings/notifications", label: "Notifications" },
   { href: "/settings/webhooks", label: "Webhooks" },
+  { href: "/settings/feeds", label: "Feeds" },
   { href: "/settings/audit", label: "Audit log" },
   { href: "/settings/outbox", label: "Outbox" },
 ];
