@@ -19,7 +19,8 @@ export type IdPrefix =
   | "att"
   | "eml"
   | "vmi"
-  | "fdt";
+  | "fdt"
+  | "chn";
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${ulid()}`;

@@ -1,10 +1,8 @@
 import type { Db } from "@/db/client";
 import { resolveQuietIncidents } from "@/server/incidents/resolve-quiet";
 import { log } from "@/server/log";
+import { JOBS } from "@/server/jobs/workers";
 import { sendDailyDigests } from "@/server/notify/digest";
-import { sendDueEmails } from "@/server/notify/email-send";
-import { flushDueIncidentNotifications } from "@/server/notify/enqueue";
-import { deliverDueWebhooks } from "@/server/notify/webhook-worker";
 import {
   reconcileEvacuations,
   startDueEvacuations,
@@ -17,12 +15,13 @@ const STEPS: [string, (db: Db, at: Date) => Promise<unknown>][] = [
   ["startDueEvacuations", startDueEvacuations],
   ["reconcileEvacuations", reconcileEvacuations],
   ["resolveQuietIncidents", resolveQuietIncidents],
-  // notifications: coalesced incident updates, digests, then the due-scans (the safety net
-  // behind the pg-boss jobs, and what tests drive by moving the clock)
-  ["flushDueIncidentNotifications", flushDueIncidentNotifications],
+  // notifications: digests, then every queue's due-scan (coalesced incident updates, HTTP
+  // channels, emails: the safety net behind the pg-boss jobs, and what tests drive by moving the clock)
   ["sendDailyDigests", sendDailyDigests],
-  ["deliverDueWebhooks", deliverDueWebhooks],
-  ["sendDueEmails", sendDueEmails],
+  ...JOBS.map((j): [string, (db: Db, at: Date) => Promise<unknown>] => [
+    j.queue,
+    j.dueScan,
+  ]),
   ["enforceRetention", enforceRetentionHourly],
 ];
 

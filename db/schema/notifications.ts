@@ -14,13 +14,18 @@ export const webhookEndpoints = pgTable(
   {
     id: text().primaryKey(),
     tenantId: text().notNull(),
+    // which channel renders its messages: "webhook", or a chat / paging channel (/api/v1/channels)
+    kind: text().notNull().default("webhook"),
+    // slack/teams: the incoming-webhook URL (it carries a secret; answered masked);
+    // pagerduty: empty (PAGERDUTY_EVENTS_URL at delivery)
     url: text().notNull(),
     eventTypes: jsonb().$type<string[]>().notNull(),
     projectIds: jsonb().$type<string[] | null>(),
     description: text(),
     status: text().$type<"enabled" | "disabled">().notNull(),
     disabledReason: text(),
-    // secrets sign every attempt, so they are kept; the API never answers them after creation
+    // secrets sign every attempt (PagerDuty: the routing key), so they are kept; the API never
+    // answers them after creation
     secret: text().notNull(),
     previousSecret: text(),
     previousSecretExpiresAt: timestamp({ withTimezone: true }),

@@ -27,6 +27,7 @@ export const PARAM_EXAMPLES: Record<string, string> = {
   id: "whe_01JNB2C3D4E5F6G7H8J9K0M1N6",
   deliveryId: "dlv_01JNB2C3D4E5F6G7H8J9K0M1N7",
   feedTokenId: "fdt_01JNB2C3D4E5F6G7H8J9K0M1N8",
+  channelId: "chn_01JNB2C3D4E5F6G7H8J9K0M1N9",
 };
 
 // Path parameters whose value the service makes.
@@ -38,6 +39,7 @@ export const MADE_BY_THE_SERVICE = [
   "id",
   "deliveryId",
   "feedTokenId",
+  "channelId",
 ];
 
 const event = (id: string, gpa: string, time: string) => ({
@@ -146,6 +148,27 @@ export const OPERATION_EXAMPLES: Record<string, OperationExample> = {
   },
   listWebhookDeliveries: { query: { status: "pending", limit: 20 } },
   recoverWebhookMessages: { body: { since: "2026-03-01T00:00:00Z" } },
+  listChannels: { query: { kind: "slack", limit: 20 } },
+  createChannel: {
+    body: {
+      kind: "slack",
+      url: "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX",
+      eventTypes: ["incident.opened", "incident.updated", "incident.resolved"],
+      description: "#oncall",
+    },
+  },
+  updateChannel: {
+    body: {
+      eventTypes: [
+        "incident.opened",
+        "incident.updated",
+        "incident.resolved",
+        "vm.evacuation_scheduled",
+      ],
+      description: "#oncall (with restarts)",
+    },
+  },
+  listChannelDeliveries: { query: { limit: 20 } },
   putNotificationSettings: {
     body: {
       emails: ["oncall@acme.example"],

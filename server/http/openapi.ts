@@ -128,6 +128,8 @@ const TAGS: Record<string, string> = {
   tenant: "A tenant's log entries, incidents and VMs (tenant API key)",
   webhooks:
     "A tenant's webhook subscriptions and their deliveries (tenant API key)",
+  channels:
+    "A tenant's chat and paging channels (Slack, Microsoft Teams, PagerDuty) and their deliveries (tenant API key)",
   notifications: "A tenant's email notification settings (tenant API key)",
   feeds:
     "Feed tokens (tenant API key) and the Atom and iCalendar feeds they read (feed token)",

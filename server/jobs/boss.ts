@@ -17,15 +17,14 @@ const g = globalThis as unknown as {
   __pwBossReady?: DbHandle;
   __pwWorkers?: Map<string, WorkerDef>;
   __pwWorking?: boolean;
+  // the queues the started pg-boss has created
+  __pwQueuesMade?: Set<string>;
 };
 
-export const QUEUES = [
-  "email",
-  "webhook",
-  "notify-incident",
-  "maintenance",
-] as const;
-export type QueueName = (typeof QUEUES)[number];
+// Every queue a worker is defined for (defineWorker adds it), plus the ones only sent to. The one
+// list of workers is server/jobs/workers.ts; nothing here is named after a channel.
+export const QUEUES: string[] = ["maintenance"];
+export type QueueName = string;
 
 // One pg-boss per database handle, on the same PGlite instance (fromPglite) or its own small pool.
 export function getBoss(handle: DbHandle): Promise<PgBoss> {
@@ -47,8 +46,12 @@ export function getBoss(handle: DbHandle): Promise<PgBoss> {
           } as never);
     boss.on("error", (e: unknown) => log.error("pg-boss error", { err: e }));
     await boss.start();
-    for (const q of QUEUES)
+    const made = new Set<string>();
+    for (const q of QUEUES) {
       await boss.createQueue(q, { notify: true } as never).catch(() => {});
+      made.add(q);
+    }
+    g.__pwQueuesMade = made;
     g.__pwBossReady = handle;
     return boss;
   })();
@@ -87,6 +90,13 @@ export async function sendInTx(
   if (handle.kind === "pglite" && g.__pwBossReady !== handle) return null;
   const { fromDrizzle } = await import("pg-boss");
   const boss = await getBoss(handle);
+  if (!g.__pwQueuesMade?.has(queue)) {
+    // a queue no worker of this process declared: PGlite cannot create it while the transaction
+    // holds its one connection, and the due-scans deliver the rows anyway
+    if (handle.kind === "pglite") return null;
+    await boss.createQueue(queue, { notify: true } as never).catch(() => {});
+    g.__pwQueuesMade?.add(queue);
+  }
   return boss.send(queue, data, {
     ...options,
     db: fromDrizzle(tx as never, sql as never),
@@ -100,6 +110,7 @@ export function defineWorker<T>(
   options?: WorkOptions,
 ): void {
   g.__pwWorkers ??= new Map();
+  if (!QUEUES.includes(queue)) QUEUES.push(queue);
   g.__pwWorkers.set(queue, {
     queue,
     handler: handler as WorkHandler<never>,
@@ -110,6 +121,12 @@ export function defineWorker<T>(
 export async function startWorkers(handle: DbHandle): Promise<void> {
   const boss = await getBoss(handle);
   for (const w of g.__pwWorkers?.values() ?? []) {
+    if (!g.__pwQueuesMade?.has(w.queue)) {
+      await boss
+        .createQueue(w.queue, { notify: true } as never)
+        .catch(() => {});
+      g.__pwQueuesMade?.add(w.queue);
+    }
     await boss.work(w.queue, w.options ?? {}, w.handler);
   }
   g.__pwWorking = true;

@@ -3,11 +3,9 @@ import { and, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import { Resend } from "resend";
 import type { Db } from "@/db/client";
 import { rawRows } from "@/db/client";
-import { getDb } from "@/db";
 import { emails } from "@/db/schema";
 import { now } from "@/server/clock";
 import { env } from "@/server/env";
-import { defineWorker } from "@/server/jobs/boss";
 import { log } from "@/server/log";
 import { metrics } from "@/server/metrics";
 
@@ -422,11 +420,3 @@ export async function sendDueEmails(
   }
   return sent;
 }
-
-defineWorker(
-  "email",
-  async () => {
-    await sendDueEmails(await getDb(), now());
-  },
-  { batchSize: 100 } as never,
-);

@@ -1,5 +1,6 @@
 import type { Db } from "@/db/client";
 import { iso } from "@/server/core/time";
+import { httpChannel } from "./channels";
 import { queueEmail } from "./email-queue";
 import { consoleUrls, ownerEmails } from "./recipients";
 import type { WebhookEndpointRow } from "./webhook-messages";
@@ -13,6 +14,11 @@ export async function notifyEndpointDisabled(
 ): Promise<void> {
   const { tenantName, emails } = await ownerEmails(tx, ep.tenantId);
   const urls = consoleUrls();
+  // a chat URL carries its secret: the mail names the channel instead
+  const channel = ep.kind === "webhook" ? null : httpChannel(ep.kind);
+  const endpointUrl = channel
+    ? `${channel.label} channel ${ep.description ?? ep.id}`
+    : ep.url;
   for (const to of emails) {
     await queueEmail(tx, {
       tenantId: ep.tenantId,
@@ -21,10 +27,12 @@ export async function notifyEndpointDisabled(
         kind: "endpoint_disabled",
         props: {
           tenantName,
-          endpointUrl: ep.url,
+          endpointUrl,
           reason,
           disabledAt: iso(at),
-          reenableUrl: urls.webhookUrl(ep.id),
+          reenableUrl: channel
+            ? urls.channelUrl(ep.kind)
+            : urls.webhookUrl(ep.id),
           manageUrl: urls.manageUrl,
         },
       },

@@ -2,16 +2,14 @@ import { eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { sendInTx } from "@/server/jobs/boss";
 import { rawRows } from "@/db/client";
-import { getDb, getDbHandle } from "@/db";
+import { getDbHandle } from "@/db";
 import { severityRank } from "@/db/constants";
 import type { evacuations } from "@/db/schema";
 import { incidents, logEntries, vms } from "@/db/schema";
-import { now } from "@/server/clock";
 import { iso } from "@/server/core/time";
 import { evacuationsOf, incidentView } from "@/server/incidents/incidents";
 import type { IncidentChange } from "@/server/incidents/record-events";
 import { logEntryView } from "@/server/incidents/log-entry";
-import { defineWorker } from "@/server/jobs/boss";
 import { getPolicy } from "@/server/policy/thresholds";
 import type { Policy } from "@/server/policy/thresholds";
 import { queueEmail } from "./email-queue";
@@ -525,11 +523,3 @@ export async function flushDueIncidentNotifications(
   }
   return done;
 }
-
-defineWorker(
-  "notify-incident",
-  async () => {
-    await flushDueIncidentNotifications(await getDb(), now());
-  },
-  { batchSize: 50 } as never,
-);

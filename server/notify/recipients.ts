@@ -64,5 +64,6 @@ export function consoleUrls() {
     consoleUrl: base,
     manageUrl: `${base}/settings/notifications`,
     webhookUrl: (id: string) => `${base}/settings/webhooks/${id}`,
+    channelUrl: (kind: string) => `${base}/settings/channels/${kind}`,
   };
 }

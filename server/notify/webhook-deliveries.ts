@@ -7,7 +7,9 @@ import { NotFoundError, ValidationError } from "@/server/errors";
 import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
 import { iso, Rfc3339 } from "@/server/core/time";
 import type { TenantContext } from "@/server/context";
+import type { SubscriptionFamily } from "./webhook-endpoints";
 import {
+  getSubscriptionRowForTenant,
   getWebhookEndpointRowForTenant,
   requireEnabled,
 } from "./webhook-endpoints";
@@ -71,11 +73,20 @@ export async function listWebhookDeliveries(
   ctx: TenantContext,
   input: ListWebhookDeliveriesInput,
 ) {
+  return listSubscriptionDeliveries(ctx, input, "webhook");
+}
+
+export async function listSubscriptionDeliveries(
+  ctx: TenantContext,
+  input: ListWebhookDeliveriesInput,
+  family: SubscriptionFamily,
+) {
   const q = ListWebhookDeliveriesInput.parse(input);
-  const ep = await getWebhookEndpointRowForTenant(
+  const ep = await getSubscriptionRowForTenant(
     ctx.db,
     ctx.tenantId,
     q.endpointId,
+    family,
   );
   const c = decodeCursor(q.cursor, 2) as [string, string] | null;
   const conds = [eq(webhookDeliveries.endpointId, ep.id)];

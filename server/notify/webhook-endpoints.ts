@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { WEBHOOK_EVENT_TYPES } from "@/db/constants";
@@ -91,33 +91,62 @@ export function webhookEndpointView(r: WebhookEndpointRow) {
 }
 export type WebhookEndpointView = ReturnType<typeof webhookEndpointView>;
 
-export async function getWebhookEndpointRowForTenant(
+// Webhook endpoints and chat/paging channels are one table of subscriptions (`kind` names the
+// channel); each API sees only its own family.
+export type SubscriptionFamily = "webhook" | "channel";
+
+export function familyCondition(family: SubscriptionFamily) {
+  return family === "webhook"
+    ? eq(webhookEndpoints.kind, "webhook")
+    : ne(webhookEndpoints.kind, "webhook");
+}
+
+const FAMILY_NAME: Record<SubscriptionFamily, string> = {
+  webhook: "webhook endpoint",
+  channel: "channel",
+};
+
+export async function getSubscriptionRowForTenant(
   db: Db,
   tenantId: string,
   id: string,
+  family: SubscriptionFamily,
 ): Promise<WebhookEndpointRow> {
   const [row] = await db
     .select()
     .from(webhookEndpoints)
     .where(
-      and(eq(webhookEndpoints.tenantId, tenantId), eq(webhookEndpoints.id, id)),
+      and(
+        eq(webhookEndpoints.tenantId, tenantId),
+        eq(webhookEndpoints.id, id),
+        familyCondition(family),
+      ),
     );
-  if (!row) throw new NotFoundError(`No webhook endpoint ${id}`);
+  if (!row) throw new NotFoundError(`No ${FAMILY_NAME[family]} ${id}`);
   return row;
 }
 
-function checkUrl(url: string): string {
+export function getWebhookEndpointRowForTenant(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<WebhookEndpointRow> {
+  return getSubscriptionRowForTenant(db, tenantId, id, "webhook");
+}
+
+// The SSRF rule for a URL a tenant chose (checked again on the address actually connected to).
+export function checkUrl(url: string, what = "webhook URL"): string {
   const check = validateWebhookUrl(url, {
     allowPrivate: env().webhookAllowPrivate,
   });
   if (!check.ok)
-    throw new ValidationError(`Invalid webhook URL: ${check.message}`, [
+    throw new ValidationError(`Invalid ${what}: ${check.message}`, [
       { path: "url", message: check.message },
     ]);
   return url;
 }
 
-async function checkProjects(
+export async function checkProjects(
   db: Db,
   tenantId: string,
   ids: string[],
@@ -161,6 +190,7 @@ export async function listWebhookEndpoints(
     .where(
       and(
         eq(webhookEndpoints.tenantId, ctx.tenantId),
+        familyCondition("webhook"),
         c ? lt(webhookEndpoints.id, c[0]) : undefined,
       ),
     )
@@ -186,21 +216,7 @@ export async function createWebhookEndpoint(
 ) {
   const url = checkUrl(input.url);
   return ctx.db.transaction(async (tx) => {
-    // one create at a time per tenant, so the cap holds under concurrent requests
-    await tx
-      .select({ id: tenants.id })
-      .from(tenants)
-      .where(eq(tenants.id, ctx.tenantId))
-      .for("update");
-    const [{ n } = { n: 0 }] = await tx
-      .select({ n: sql<number>`count(*)::int` })
-      .from(webhookEndpoints)
-      .where(eq(webhookEndpoints.tenantId, ctx.tenantId));
-    if (n >= MAX_WEBHOOK_ENDPOINTS) {
-      throw new ConflictError(
-        `A tenant has at most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one before adding another`,
-      );
-    }
+    await lockSubscriptionCap(tx, ctx.tenantId, "webhook");
     const projectIds = input.projectIds
       ? await checkProjects(tx, ctx.tenantId, input.projectIds)
       : null;
@@ -233,19 +249,74 @@ export async function createWebhookEndpoint(
   });
 }
 
+// One create at a time per tenant, so the cap holds under concurrent requests.
+export async function lockSubscriptionCap(
+  tx: Db,
+  tenantId: string,
+  family: SubscriptionFamily,
+): Promise<void> {
+  await tx
+    .select({ id: tenants.id })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId))
+    .for("update");
+  const [{ n } = { n: 0 }] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(webhookEndpoints)
+    .where(
+      and(eq(webhookEndpoints.tenantId, tenantId), familyCondition(family)),
+    );
+  if (n >= MAX_WEBHOOK_ENDPOINTS) {
+    throw new ConflictError(
+      `A tenant has at most ${MAX_WEBHOOK_ENDPOINTS} ${FAMILY_NAME[family]}s; delete one before adding another`,
+    );
+  }
+}
+
 export async function updateWebhookEndpoint(
   ctx: TenantContext,
   input: UpdateWebhookEndpointInput,
 ) {
-  const { id, ...patch } = input;
-  if (patch.url !== undefined) checkUrl(patch.url);
+  const { id, url, ...patch } = input;
+  if (url !== undefined) checkUrl(url);
+  const row = await patchSubscription(ctx, {
+    id,
+    family: "webhook",
+    patch,
+    set: url !== undefined ? { url } : {},
+    details: input,
+  });
+  return webhookEndpointView(row);
+}
+
+// What webhook endpoints and channels patch alike: filters, description, status (disabling fails
+// the pending deliveries; re-enabling starts the 5-day failure clock afresh).
+export async function patchSubscription(
+  ctx: TenantContext,
+  p: {
+    id: string;
+    family: SubscriptionFamily;
+    patch: Pick<
+      WebhookEndpointPatch,
+      "eventTypes" | "projectIds" | "description" | "status"
+    >;
+    set: Partial<typeof webhookEndpoints.$inferInsert>;
+    details: Record<string, unknown>;
+  },
+): Promise<WebhookEndpointRow> {
+  const { patch } = p;
   return ctx.db.transaction(async (tx) => {
-    const cur = await getWebhookEndpointRowForTenant(tx, ctx.tenantId, id);
+    const cur = await getSubscriptionRowForTenant(
+      tx,
+      ctx.tenantId,
+      p.id,
+      p.family,
+    );
     const at = now();
     const set: Partial<typeof webhookEndpoints.$inferInsert> = {
+      ...p.set,
       updatedAt: at,
     };
-    if (patch.url !== undefined) set.url = patch.url;
     if (patch.eventTypes !== undefined)
       set.eventTypes = [...new Set(patch.eventTypes)];
     if (patch.projectIds !== undefined)
@@ -266,26 +337,28 @@ export async function updateWebhookEndpoint(
       .set(set)
       .where(eq(webhookEndpoints.id, cur.id))
       .returning();
-    if (set.status === "disabled") {
-      await tx
-        .update(webhookDeliveries)
-        .set({ status: "failed", nextAttemptAt: null, updatedAt: at })
-        .where(
-          and(
-            eq(webhookDeliveries.endpointId, cur.id),
-            eq(webhookDeliveries.status, "pending"),
-          ),
-        );
-    }
+    if (set.status === "disabled") await failPending(tx, cur.id, at);
     await audit(tx, {
       tenantId: ctx.tenantId,
       actor: ctx.actor,
-      action: "webhook.update",
+      action: `${p.family}.update`,
       target: cur.id,
-      details: patch,
+      details: p.details,
     });
-    return webhookEndpointView(row!);
+    return row!;
   });
+}
+
+async function failPending(tx: Db, endpointId: string, at: Date) {
+  await tx
+    .update(webhookDeliveries)
+    .set({ status: "failed", nextAttemptAt: null, updatedAt: at })
+    .where(
+      and(
+        eq(webhookDeliveries.endpointId, endpointId),
+        eq(webhookDeliveries.status, "pending"),
+      ),
+    );
 }
 
 // Deliveries still pending for it fail; its delivery history stays until retention removes it.
@@ -293,37 +366,36 @@ export async function deleteWebhookEndpoint(
   ctx: TenantContext,
   input: WebhookEndpointIdInput,
 ): Promise<void> {
+  await deleteSubscription(ctx, input.id, "webhook", (cur) => ({
+    url: cur.url,
+  }));
+}
+
+export async function deleteSubscription(
+  ctx: TenantContext,
+  id: string,
+  family: SubscriptionFamily,
+  details: (cur: WebhookEndpointRow) => Record<string, unknown>,
+): Promise<void> {
   await ctx.db.transaction(async (tx) => {
-    const cur = await getWebhookEndpointRowForTenant(
-      tx,
-      ctx.tenantId,
-      input.id,
-    );
-    const at = now();
+    const cur = await getSubscriptionRowForTenant(tx, ctx.tenantId, id, family);
     await tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, cur.id));
-    await tx
-      .update(webhookDeliveries)
-      .set({ status: "failed", nextAttemptAt: null, updatedAt: at })
-      .where(
-        and(
-          eq(webhookDeliveries.endpointId, cur.id),
-          eq(webhookDeliveries.status, "pending"),
-        ),
-      );
+    await failPending(tx, cur.id, now());
     await audit(tx, {
       tenantId: ctx.tenantId,
       actor: ctx.actor,
-      action: "webhook.delete",
+      action: `${family}.delete`,
       target: cur.id,
-      details: { url: cur.url },
+      details: details(cur),
     });
   });
 }
 
 export function requireEnabled(ep: WebhookEndpointRow): void {
   if (ep.status !== "enabled") {
+    const what = ep.kind === "webhook" ? "Webhook endpoint" : "Channel";
     throw new ConflictError(
-      `Webhook endpoint ${ep.id} is disabled; re-enable it first (PATCH { "status": "enabled" })`,
+      `${what} ${ep.id} is disabled; re-enable it first (PATCH { "status": "enabled" })`,
     );
   }
 }
@@ -332,12 +404,22 @@ export async function sendTestWebhook(
   ctx: TenantContext,
   input: WebhookEndpointIdInput,
 ): Promise<{ messageId: string }> {
+  const { messageId } = await sendTestMessage(ctx, input.id, "webhook");
+  return { messageId };
+}
+
+// A webhook.test message to this one subscription (the test button).
+export async function sendTestMessage(
+  ctx: TenantContext,
+  id: string,
+  family: SubscriptionFamily,
+): Promise<{ messageId: string; deliveryId: string }> {
   return ctx.db.transaction(async (tx) => {
-    const ep = await getWebhookEndpointRowForTenant(tx, ctx.tenantId, input.id);
+    const ep = await getSubscriptionRowForTenant(tx, ctx.tenantId, id, family);
     requireEnabled(ep);
     takeWebhookAction(ctx.tenantId, "test");
     const at = now();
-    const { messageIds } = await emitWebhooks(
+    const { messageIds, deliveryIds } = await emitWebhooks(
       tx,
       [
         {
@@ -356,11 +438,11 @@ export async function sendTestWebhook(
     await audit(tx, {
       tenantId: ctx.tenantId,
       actor: ctx.actor,
-      action: "webhook.test",
+      action: `${family}.test`,
       target: ep.id,
       details: { messageId: messageIds[0] },
     });
-    return { messageId: messageIds[0]! };
+    return { messageId: messageIds[0]!, deliveryId: deliveryIds[0]! };
   });
 }
 

@@ -13,7 +13,6 @@ import {
 import { audit } from "@/server/audit";
 import { now } from "@/server/clock";
 import { env } from "@/server/env";
-import { defineWorker } from "@/server/jobs/boss";
 import { log } from "@/server/log";
 import { metrics } from "@/server/metrics";
 import { getCallback } from "@/server/policy/control-plane-callback";
@@ -21,9 +20,11 @@ import { notifyEndpointDisabled } from "./endpoint-disabled";
 import type { DeliveryResult } from "./http-deliver";
 import { classifyDelivery, deliverHttp } from "./http-deliver";
 import { nextAttemptDelayMs } from "./retry-schedule";
-import { signPayload } from "./webhook-signature";
+import type { ChannelTarget, RenderContext } from "./channel";
+import { httpChannel } from "./channels";
+import { prepareRender } from "./render-context";
 import type { WebhookEndpointRow, WebhookPayload } from "./webhook-messages";
-import { CALLBACK_ENDPOINT_ID, payloadBody } from "./webhook-messages";
+import { CALLBACK_ENDPOINT_ID } from "./webhook-messages";
 
 // A claimed delivery is leased by pushing next_attempt_at ahead: a worker that dies mid-delivery
 // leaves it due again once the lease runs out, with the same message and so the same webhook-id.
@@ -43,8 +44,7 @@ export type ClaimedDelivery = {
   createdAt: Date;
 };
 
-type Target =
-  { url: string; secrets: string[]; allowPrivate: boolean } | { skip: string };
+type Target = ChannelTarget | { skip: string };
 
 type Outcome = {
   claim: ClaimedDelivery;
@@ -150,6 +150,8 @@ async function targetsOf(
         ep.status !== "enabled"
           ? { skip: "endpoint disabled" }
           : {
+              id: ep.id,
+              kind: ep.kind,
               url: ep.url,
               secrets: secretsOf(
                 ep.secret,
@@ -171,6 +173,8 @@ async function targetsOf(
       CALLBACK_ENDPOINT_ID,
       cb
         ? {
+            id: CALLBACK_ENDPOINT_ID,
+            kind: "webhook",
             url: cb.url,
             secrets: secretsOf(
               cb.secret,
@@ -182,7 +186,13 @@ async function targetsOf(
             ),
             allowPrivate: true,
           }
-        : { url: "", secrets: [], allowPrivate: true },
+        : {
+            id: CALLBACK_ENDPOINT_ID,
+            kind: "webhook",
+            url: "",
+            secrets: [],
+            allowPrivate: true,
+          },
     );
   }
   return out;
@@ -192,6 +202,7 @@ async function attempt(
   claim: ClaimedDelivery,
   payload: WebhookPayload | undefined,
   target: Target | undefined,
+  rc: RenderContext,
 ): Promise<Outcome> {
   if (!payload)
     return {
@@ -216,7 +227,7 @@ async function attempt(
       },
     };
   }
-  if (!target.url) {
+  if (target.id === CALLBACK_ENDPOINT_ID && !target.url) {
     return {
       claim,
       kind: "retry",
@@ -228,20 +239,27 @@ async function attempt(
       },
     };
   }
-  const body = payloadBody(payload);
-  // Wall-clock time: receivers compare webhook-timestamp with their own clock.
-  const headers = signPayload({
-    msgId: claim.messageId,
-    timestamp: new Date(),
-    body,
-    secrets: target.secrets,
-  });
-  const result = await deliverHttp({
-    url: target.url,
-    headers,
-    body,
-    allowPrivate: target.allowPrivate,
-  });
+  const channel = httpChannel(target.kind);
+  const request = channel?.render(
+    { ...payload, id: claim.messageId },
+    target,
+    rc,
+  );
+  if (!channel || !request) {
+    return {
+      claim,
+      kind: "abandon",
+      result: {
+        statusCode: null,
+        error: channel
+          ? `a ${channel.label} channel sends nothing for ${payload.type}`
+          : `unknown channel kind ${target.kind}`,
+        latencyMs: 0,
+        responseExcerpt: "",
+      },
+    };
+  }
+  const result = await deliverHttp(request);
   return { claim, result, kind: classifyDelivery(result) };
 }
 
@@ -260,8 +278,18 @@ export async function deliverClaimed(
     );
   const payloads = new Map(msgRows.map((m) => [m.id, m.payload]));
   const targets = await targetsOf(db, claims, started);
+  const rc = await prepareRender(
+    db,
+    claims.flatMap((c) => {
+      const t = targets.get(c.endpointId);
+      const p = payloads.get(c.messageId);
+      return t && !("skip" in t) && p && httpChannel(t.kind)?.wantsPlaybook
+        ? [{ ...p, id: c.messageId }]
+        : [];
+    }),
+  );
   const outcomes = await mapPool(claims, CONCURRENCY, (c) =>
-    attempt(c, payloads.get(c.messageId), targets.get(c.endpointId)),
+    attempt(c, payloads.get(c.messageId), targets.get(c.endpointId), rc),
   );
   await recordOutcomes(db, outcomes, now());
   return outcomes;
@@ -482,17 +510,15 @@ export async function deliverWebhookIds(
   return claims.length;
 }
 
-defineWorker(
-  "webhook",
-  async (jobs: { data: { deliveryIds?: string[] } }[]) => {
-    const db = await getDb();
-    const ids = [...new Set(jobs.flatMap((j) => j.data.deliveryIds ?? []))];
-    const chunks: string[][] = [];
-    for (let i = 0; i < ids.length; i += CLAIM_BATCH)
-      chunks.push(ids.slice(i, i + CLAIM_BATCH));
-    // a few chunks at once, so one chunk's database work overlaps another's HTTP waits
-    await mapPool(chunks, PARALLEL_CHUNKS, (c) => deliverWebhookIds(db, c));
-  },
-  // two fetch loops per process: a batch of jobs waiting on receivers does not hold back the next
-  { batchSize: 20, burstWhenBatchFull: true, localConcurrency: 2 } as never,
-);
+// The "webhook" queue's worker (every HTTP channel): jobs name the deliveries their transaction made.
+export async function deliverWebhookJobs(
+  jobs: { data: { deliveryIds?: string[] } }[],
+): Promise<void> {
+  const db = await getDb();
+  const ids = [...new Set(jobs.flatMap((j) => j.data.deliveryIds ?? []))];
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += CLAIM_BATCH)
+    chunks.push(ids.slice(i, i + CLAIM_BATCH));
+  // a few chunks at once, so one chunk's database work overlaps another's HTTP waits
+  await mapPool(chunks, PARALLEL_CHUNKS, (c) => deliverWebhookIds(db, c));
+}

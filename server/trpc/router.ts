@@ -1,4 +1,5 @@
 import { createCallerFactory, router } from "./init";
+import { channelRouter } from "./routers/channel";
 import { feedRouter } from "./routers/feed";
 import { incidentRouter } from "./routers/incident";
 import { logEntryRouter } from "./routers/log-entry";
@@ -11,6 +12,7 @@ import { tenantRouter } from "./routers/tenant";
 import { vmRouter } from "./routers/vm";
 
 export const appRouter = router({
+  channel: channelRouter,
   feed: feedRouter,
   incident: incidentRouter,
   logEntry: logEntryRouter,

@@ -770,6 +770,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Chat and paging channels, newest first */
+        get: operations["listChannels"];
+        put?: never;
+        /** Add a Slack, Teams or PagerDuty channel; its URL or routing key is answered whole only now */
+        post: operations["createChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{channelId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a channel */
+        delete: operations["deleteChannel"];
+        options?: never;
+        head?: never;
+        /** Change a channel; { status: "enabled" } re-enables it */
+        patch: operations["updateChannel"];
+        trace?: never;
+    };
+    "/api/v1/channels/{channelId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test message rendered for the channel; its delivery shows the platform's answer */
+        post: operations["testChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{channelId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deliveries to the channel with every attempt, newest first */
+        get: operations["listChannelDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -792,6 +862,57 @@ export interface components {
             url: string;
             /** @description whsec_…; answered when first made and on rotateSecret */
             secret?: string;
+        };
+        /** @description A chat or paging channel; its URL or routing key is answered whole only on creation */
+        Channel: {
+            /** @description chn_… */
+            id: string;
+            /** @enum {string} */
+            kind: "slack" | "teams" | "pagerduty";
+            /** @description slack, teams: the incoming-webhook URL, masked after creation (it carries a secret) */
+            url?: string;
+            /** @description pagerduty: the Events API v2 routing key, masked after creation */
+            routingKey?: string;
+            eventTypes: string[];
+            projectIds?: string[];
+            description?: string;
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            disabledReason?: string;
+            /** @description RFC 3339, UTC, milliseconds, Z */
+            createdAt: string;
+            /** @description RFC 3339, UTC, milliseconds, Z */
+            updatedAt: string;
+        };
+        ChannelDelivery: {
+            /** @description dlv_… */
+            id: string;
+            /** @description msg_… */
+            messageId: string;
+            type: string;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            /** @description RFC 3339, UTC, milliseconds, Z */
+            createdAt: string;
+            nextAttemptAt: string | null;
+            attempts: {
+                /** @description RFC 3339, UTC, milliseconds, Z */
+                at: string;
+                statusCode: number | null;
+                error?: string;
+                latencyMs: number;
+                responseExcerpt: string;
+            }[];
+        };
+        ChannelDeliveryList: {
+            data: components["schemas"]["ChannelDelivery"][];
+            /** @description pass as cursor for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        ChannelList: {
+            data: components["schemas"]["Channel"][];
+            /** @description pass as cursor for the next page; null on the last page */
+            nextCursor: string | null;
         };
         /** @description A memory-error event, CloudEvents 1.0 structured mode */
         CloudEvent: {
@@ -5905,6 +6026,565 @@ export interface operations {
             };
             /** @description More than 30 requests in a burst with this token (Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure (internal); nothing a client sent causes it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listChannels: {
+        parameters: {
+            query?: {
+                /** @example 20 */
+                limit?: number;
+                cursor?: string;
+                /** @example slack */
+                kind?: "slack" | "teams" | "pagerduty";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { data, nextCursor } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelList"];
+                };
+            };
+            /** @description Invalid path, query or body (invalid_request, with details) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="poisonwatch" (RFC 6750) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A credential of another kind (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure (internal); nothing a client sent causes it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "slack",
+                 *       "url": "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX",
+                 *       "eventTypes": [
+                 *         "incident.opened",
+                 *         "incident.updated",
+                 *         "incident.resolved"
+                 *       ],
+                 *       "description": "#oncall"
+                 *     }
+                 */
+                "application/json": {
+                    /** @constant */
+                    kind: "slack";
+                    url: string;
+                    eventTypes?: ("memory_error.detected" | "incident.opened" | "incident.updated" | "incident.resolved" | "vm.evacuation_scheduled" | "vm.evacuation_rescheduled" | "vm.evacuation_cancelled" | "vm.evacuation_completed" | "webhook.test")[];
+                    projectIds?: string[];
+                    description?: string;
+                    /** @enum {string} */
+                    status?: "enabled" | "disabled";
+                } | {
+                    /** @constant */
+                    kind: "teams";
+                    url: string;
+                    eventTypes?: ("memory_error.detected" | "incident.opened" | "incident.updated" | "incident.resolved" | "vm.evacuation_scheduled" | "vm.evacuation_rescheduled" | "vm.evacuation_cancelled" | "vm.evacuation_completed" | "webhook.test")[];
+                    projectIds?: string[];
+                    description?: string;
+                    /** @enum {string} */
+                    status?: "enabled" | "disabled";
+                } | {
+                    /** @constant */
+                    kind: "pagerduty";
+                    routingKey: string;
+                    eventTypes?: ("memory_error.detected" | "incident.opened" | "incident.updated" | "incident.resolved" | "vm.evacuation_scheduled" | "vm.evacuation_rescheduled" | "vm.evacuation_cancelled" | "vm.evacuation_completed" | "webhook.test")[];
+                    projectIds?: string[];
+                    description?: string;
+                    /** @enum {string} */
+                    status?: "enabled" | "disabled";
+                };
+            };
+        };
+        responses: {
+            /** @description The channel */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description Invalid path, query or body (invalid_request, with details) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="poisonwatch" (RFC 6750) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A credential of another kind (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has 50 channels already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 1048576 bytes (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body not sent as application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure (internal); nothing a client sent causes it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example chn_01JNB2C3D4E5F6G7H8J9K0M1N9 */
+                channelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid path, query or body (invalid_request, with details) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="poisonwatch" (RFC 6750) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A credential of another kind (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such channel of this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure (internal); nothing a client sent causes it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example chn_01JNB2C3D4E5F6G7H8J9K0M1N9 */
+                channelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "eventTypes": [
+                 *         "incident.opened",
+                 *         "incident.updated",
+                 *         "incident.resolved",
+                 *         "vm.evacuation_scheduled"
+                 *       ],
+                 *       "description": "#oncall (with restarts)"
+                 *     }
+                 */
+                "application/json": {
+                    url?: string;
+                    routingKey?: string;
+                    eventTypes?: ("memory_error.detected" | "incident.opened" | "incident.updated" | "incident.resolved" | "vm.evacuation_scheduled" | "vm.evacuation_rescheduled" | "vm.evacuation_cancelled" | "vm.evacuation_completed" | "webhook.test")[];
+                    projectIds?: string[] | null;
+                    description?: string | null;
+                    /** @enum {string} */
+                    status?: "enabled" | "disabled";
+                };
+            };
+        };
+        responses: {
+            /** @description The channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description Invalid path, query or body (invalid_request, with details) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="poisonwatch" (RFC 6750) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A credential of another kind (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such channel of this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 1048576 bytes (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body not sent as application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure (internal); nothing a client sent causes it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    testChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example chn_01JNB2C3D4E5F6G7H8J9K0M1N9 */
+                channelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        messageId: string;
+                        deliveryId: string;
+                    };
+                };
+            };
+            /** @description Invalid path, query or body (invalid_request, with details) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="poisonwatch" (RFC 6750) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A credential of another kind (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such channel of this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The channel is disabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 1048576 bytes (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body not sent as application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description More than 30 test messages a minute for this tenant (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure (internal); nothing a client sent causes it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listChannelDeliveries: {
+        parameters: {
+            query?: {
+                /** @example 20 */
+                limit?: number;
+                cursor?: string;
+                status?: "pending" | "succeeded" | "failed";
+            };
+            header?: never;
+            path: {
+                /** @example chn_01JNB2C3D4E5F6G7H8J9K0M1N9 */
+                channelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { data, nextCursor } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelDeliveryList"];
+                };
+            };
+            /** @description Invalid path, query or body (invalid_request, with details) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="poisonwatch" (RFC 6750) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A credential of another kind (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such channel of this tenant */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -53,6 +53,17 @@ export async function securityWorld() {
     }),
     "deliveries",
   );
+  const channel = ok(
+    await api("POST", "/api/v1/channels", {
+      token: f.apiKey,
+      body: {
+        kind: "slack",
+        url: `https://hooks.example.com/slack/${f.tenantId}`,
+        description: "security",
+      },
+    }),
+    "channel",
+  );
   // the incident's VM: its evacuation is scheduled, so the tenant's start/defer routes have one to move
   const evac = ok(
     await api("POST", `/api/v1/admin/vms/${f.vmId}/evacuate`, {
@@ -85,6 +96,8 @@ export async function securityWorld() {
     webhookSecret: hook.body.secret as string,
     webhookUrl: hook.body.url as string,
     deliveryId: deliveries.body.data[0].id as string,
+    channelId: channel.body.id as string,
+    channelUrl: channel.body.url as string,
     messageId: deliveries.body.data[0].messageId as string,
     evacuationId: evac.body.evacuationId as string,
     tokenId: tokens.body.data[0].id as string,
@@ -107,6 +120,7 @@ export const PATH_PARAM: Record<string, (w: SecurityWorld) => string> = {
   id: (w) => w.webhookId,
   deliveryId: (w) => w.deliveryId,
   feedTokenId: (w) => w.feedTokenId,
+  channelId: (w) => w.channelId,
 };
 
 export function paramNames(route: RouteDef): string[] {
@@ -188,6 +202,15 @@ export const SAMPLE_BODY: Record<string, (w: SecurityWorld) => unknown> = {
   "POST /api/v1/webhooks/{id}/recover": () => ({
     since: new Date(Date.now() - 3600_000).toISOString(),
   }),
+  "POST /api/v1/channels": () => ({
+    kind: "pagerduty",
+    routingKey: "R0UT1NGKEY0000000000000000000001",
+    description: "made by a test",
+  }),
+  "PATCH /api/v1/channels/{channelId}": () => ({
+    description: "patched",
+    eventTypes: ["incident.opened", "incident.resolved"],
+  }),
   "PUT /api/v1/notification-settings": () => ({
     emails: ["oncall@example.com"],
     minSeverity: "CRITICAL",
@@ -219,6 +242,8 @@ export const SAMPLE_QUERY: Record<
   }),
   "GET /api/v1/vms": () => ({ limit: "2" }),
   "GET /api/v1/webhooks": () => ({ limit: "3" }),
+  "GET /api/v1/channels": () => ({ kind: "slack", limit: "3" }),
+  "GET /api/v1/channels/{channelId}/deliveries": () => ({ limit: "3" }),
   "GET /api/v1/webhooks/{id}/deliveries": () => ({
     status: "pending",
     limit: "3",

@@ -68,6 +68,12 @@ const ORDER = [
   "rotateWebhookSecret",
   "recoverWebhookMessages",
   "deleteWebhook",
+  "createChannel",
+  "listChannels",
+  "updateChannel",
+  "testChannel",
+  "listChannelDeliveries",
+  "deleteChannel",
   "getNotificationSettings",
   "putNotificationSettings",
   "createFeedToken",
@@ -186,6 +192,7 @@ describe("the OpenAPI document's examples", () => {
       if (operationId === "createFeedToken")
         [made.feedTokenId, tokens.feedToken] = [r.body.id, r.body.token];
       if (operationId === "createWebhook") made.id = r.body.id;
+      if (operationId === "createChannel") made.channelId = r.body.id;
       if (operationId === "listWebhookDeliveries")
         made.deliveryId = r.body.data[0].id;
     }

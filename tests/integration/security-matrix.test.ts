@@ -227,6 +227,8 @@ function foreignValues(b: SecurityWorld): string[] {
     b.webhookUrl,
     b.feedToken,
     b.feedTokenId,
+    b.channelId,
+    b.channelUrl,
   ];
 }
 
@@ -490,6 +492,8 @@ async function snapshotOf(b: SecurityWorld) {
   return {
     webhooks: await get("/api/v1/webhooks"),
     deliveries: await get(`/api/v1/webhooks/${b.webhookId}/deliveries`),
+    channels: await get("/api/v1/channels"),
+    channelDeliveries: await get(`/api/v1/channels/${b.channelId}/deliveries`),
     settings: await get("/api/v1/notification-settings"),
     incident: await get(`/api/v1/incidents/${b.incidentId}`),
     vms: await get("/api/v1/vms"),
@@ -558,6 +562,22 @@ async function scheduledIncidentOf(W: TenantWorld): Promise<string> {
     token: W.apiKey,
   });
   return list.body.data[0].id as string;
+}
+
+// A PagerDuty channel of a tenant, made once per tenant world.
+const channelsOf = new Map<string, Promise<string>>();
+function channelOf(W: TenantWorld): Promise<string> {
+  if (!channelsOf.has(W.tenantId)) channelsOf.set(W.tenantId, freshChannel(W));
+  return channelsOf.get(W.tenantId)!;
+}
+async function freshChannel(W: TenantWorld): Promise<string> {
+  const owner = await callerFor(W.emails.owner);
+  return (
+    await owner.channel.create({
+      kind: "pagerduty",
+      routingKey: "M4tr1xR0ut1ngKey0000000000000000",
+    })
+  ).id;
 }
 
 // A webhook endpoint of a tenant with one (test) delivery, made once per tenant world.
@@ -668,6 +688,43 @@ const PROCEDURES: Record<string, ProcCase> = {
   "notification.updateSettings": {
     access: "member",
     run: (c) => c.notification.updateSettings({ minSeverity: "WARNING" }),
+  },
+  "channel.kinds": { access: "viewer", run: (c) => c.channel.kinds() },
+  "channel.list": { access: "viewer", run: (c) => c.channel.list({}) },
+  "channel.byId": {
+    access: "viewer",
+    run: async (c, A) => c.channel.byId({ id: await channelOf(A) }),
+    foreign: async (c, B) => c.channel.byId({ id: await channelOf(B) }),
+  },
+  "channel.create": {
+    access: "member",
+    run: (c) =>
+      c.channel.create({
+        kind: "teams",
+        url: "https://hooks.example.com/teams/made",
+      }),
+  },
+  "channel.update": {
+    access: "member",
+    run: async (c, A) =>
+      c.channel.update({ id: await channelOf(A), description: "matrix" }),
+    foreign: async (c, B) =>
+      c.channel.update({ id: await channelOf(B), status: "disabled" }),
+  },
+  "channel.delete": {
+    access: "member",
+    run: async (c, A) => c.channel.delete({ id: await freshChannel(A) }),
+    foreign: async (c, B) => c.channel.delete({ id: await channelOf(B) }),
+  },
+  "channel.sendTest": {
+    access: "member",
+    run: async (c, A) => c.channel.sendTest({ id: await channelOf(A) }),
+    foreign: async (c, B) => c.channel.sendTest({ id: await channelOf(B) }),
+  },
+  "channel.deliveries": {
+    access: "viewer",
+    run: async (c, A) => c.channel.deliveries({ id: await channelOf(A) }),
+    foreign: async (c, B) => c.channel.deliveries({ id: await channelOf(B) }),
   },
   "notification.listWebhooks": {
     access: "viewer",

@@ -130,6 +130,7 @@ function endpoint(over: Partial<WebhookEndpointRow> = {}): WebhookEndpointRow {
   const at = new Date(0);
   return {
     id: "whe_1",
+    kind: "webhook",
     tenantId: "t",
     url: "https://example.com",
     eventTypes: ["incident.opened"],

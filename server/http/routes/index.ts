@@ -12,6 +12,7 @@ import { ingestRoutes } from "./ingest";
 import { tenantEvacuationRoutes } from "./tenant-evacuations";
 import { tenantFeedRoutes } from "./tenant-feeds";
 import { tenantReadRoutes } from "./tenant-reads";
+import { tenantChannelRoutes } from "./tenant-channels";
 import { tenantWebhookRoutes } from "./tenant-webhooks";
 
 const domainRoutes: RouteDef[] = [
@@ -24,6 +25,7 @@ const domainRoutes: RouteDef[] = [
   ...tenantEvacuationRoutes,
   ...tenantWebhookRoutes,
   ...tenantFeedRoutes,
+  ...tenantChannelRoutes,
 ];
 
 const Health = z

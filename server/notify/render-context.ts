@@ -1,0 +1,59 @@
+import { inArray } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { incidents } from "@/db/schema";
+import { fillIncidentPlaybook } from "@/server/incidents/incident-detail";
+import { evacuationsOf } from "@/server/incidents/incidents";
+import { getPolicy } from "@/server/policy/thresholds";
+import type { ChannelMessage, RenderContext } from "./channel";
+import { consoleUrls } from "./recipients";
+
+// The incident a message is about: incident.* carry it as data, vm.evacuation_* name it.
+export function incidentIdOf(msg: Pick<ChannelMessage, "data">): string | null {
+  const d = msg.data as { id?: unknown; incidentId?: unknown } | null;
+  if (typeof d?.incidentId === "string") return d.incidentId;
+  if (typeof d?.id === "string" && d.id.startsWith("inc_")) return d.id;
+  return null;
+}
+
+// The first thing to do, from the incident's playbook as its page shows it ("What happened" is
+// the facts, which chat messages show as fields).
+export function firstActionStep<T extends { title: string }>(
+  steps: T[],
+): T | undefined {
+  return steps.find((s) => s.title !== "What happened") ?? steps[0];
+}
+
+// Loads, once per batch of attempts, what chat renderers show beside the stored payload.
+export async function prepareRender(
+  db: Db,
+  msgs: ChannelMessage[],
+): Promise<RenderContext> {
+  const urls = consoleUrls();
+  const rc: RenderContext = {
+    consoleUrl: urls.consoleUrl,
+    incidentUrl: (id) =>
+      `${urls.consoleUrl}/incidents/${encodeURIComponent(id)}`,
+    firstSteps: new Map(),
+  };
+  const ids = [
+    ...new Set(msgs.map(incidentIdOf).filter((x): x is string => x !== null)),
+  ];
+  if (!ids.length) return rc;
+  const rows = await db
+    .select()
+    .from(incidents)
+    .where(inArray(incidents.id, ids));
+  const evacs = await evacuationsOf(db, ids);
+  const policy = await getPolicy(db);
+  for (const row of rows) {
+    const filled = await fillIncidentPlaybook(
+      db,
+      row,
+      evacs.get(row.id) ?? null,
+      policy,
+    );
+    const step = firstActionStep(filled.steps);
+    if (step) rc.firstSteps.set(row.id, step);
+  }
+  return rc;
+}
