@@ -4,6 +4,8 @@ import type { ServiceContext } from "@/server/context";
 import { rawRows } from "@/db/client";
 import { getDbHandle } from "@/db";
 import { getBoss, QUEUES } from "@/server/jobs/boss";
+// the one list of jobs defines every queue, in a web-only process (POISONWATCH_WORKERS=0) too
+import "@/server/jobs/workers";
 import { log } from "@/server/log";
 import { countHostsByState, listHostHealth } from "./host-health";
 import { getPolicy } from "./thresholds";
