@@ -1,8 +1,8 @@
-import { and, desc, eq, isNotNull, lt, or } from "drizzle-orm";
+import { and, desc, eq, isNotNull } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "@/server/context";
 import { memoryErrorEvents } from "@/db/schema";
-import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import { keysetAfter, ListQuery, page } from "@/server/core/cursor";
 import { iso } from "@/server/core/time";
 import { OperatorId } from "@/server/core/validation";
 
@@ -17,22 +17,15 @@ export async function listUncorrelatedEvents(
   q: z.infer<typeof UncorrelatedQuery>,
 ) {
   const { db } = ctx;
-  const c = decodeCursor(q.cursor, 2) as [string, string] | null;
-  const conds = [isNotNull(memoryErrorEvents.uncorrelatedReason)];
+  const conds = [
+    isNotNull(memoryErrorEvents.uncorrelatedReason),
+    keysetAfter(q.cursor, {
+      at: memoryErrorEvents.receivedAt,
+      id: memoryErrorEvents.id,
+    }),
+  ];
   if (q.reason) conds.push(eq(memoryErrorEvents.uncorrelatedReason, q.reason));
   if (q.hostId) conds.push(eq(memoryErrorEvents.hostId, q.hostId));
-  if (c) {
-    const t = new Date(c[0]);
-    conds.push(
-      or(
-        lt(memoryErrorEvents.receivedAt, t),
-        and(
-          eq(memoryErrorEvents.receivedAt, t),
-          lt(memoryErrorEvents.id, c[1]),
-        ),
-      )!,
-    );
-  }
   const rows = await db
     .select()
     .from(memoryErrorEvents)

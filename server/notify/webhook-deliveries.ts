@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, gte, inArray, lt, or } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { webhookAttempts, webhookDeliveries } from "@/db/schema";
 import { audit } from "@/server/audit";
 import { now } from "@/server/clock";
 import { NotFoundError, ValidationError } from "@/server/errors";
-import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
+import { keysetAfter, ListQuery, page } from "@/server/core/cursor";
 import { iso, Rfc3339 } from "@/server/core/time";
 import type { TenantContext } from "@/server/context";
 import type { SubscriptionFamily } from "./webhook-endpoints";
@@ -88,18 +88,14 @@ export async function listSubscriptionDeliveries(
     q.endpointId,
     family,
   );
-  const c = decodeCursor(q.cursor, 2) as [string, string] | null;
-  const conds = [eq(webhookDeliveries.endpointId, ep.id)];
+  const conds = [
+    eq(webhookDeliveries.endpointId, ep.id),
+    keysetAfter(q.cursor, {
+      at: webhookDeliveries.createdAt,
+      id: webhookDeliveries.id,
+    }),
+  ];
   if (q.status) conds.push(eq(webhookDeliveries.status, q.status));
-  if (c) {
-    const t = new Date(c[0]);
-    conds.push(
-      or(
-        lt(webhookDeliveries.createdAt, t),
-        and(eq(webhookDeliveries.createdAt, t), lt(webhookDeliveries.id, c[1])),
-      )!,
-    );
-  }
   const rows = await ctx.db
     .select()
     .from(webhookDeliveries)
