@@ -267,6 +267,10 @@ export const IncidentOut = z
   .meta({ id: "Incident" });
 
 export const IncidentDetailOut = IncidentOut.extend({
+  firstErrorAt: Timestamp.describe(
+    "the earliest error's own time (an event time; openedAt is when the platform opened the incident, after the error arrived)",
+  ),
+  lastErrorAt: Timestamp.describe("the latest error's own time"),
   playbook: PlaybookRef.extend({
     steps: z.array(
       z.object({ title: z.string(), body: z.string() }).meta({

@@ -1,8 +1,10 @@
-import { and, asc, eq, notLike, sql } from "drizzle-orm";
+import { and, asc, eq, min, notLike, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { rawRows } from "@/db/client";
 import type { TenantContext } from "@/server/context";
 import type { evacuations, incidents } from "@/db/schema";
 import { incidentPages, logEntries } from "@/db/schema";
+import { iso } from "@/server/core/time";
 import { fillPlaybook } from "@/server/playbooks/catalog";
 import type { PlaybookKey } from "@/server/playbooks/catalog";
 import { getPolicy } from "@/server/policy/thresholds";
@@ -17,6 +19,21 @@ import {
 type IncidentRow = typeof incidents.$inferSelect;
 type EvacuationRow = typeof evacuations.$inferSelect;
 
+// The incident's first and latest error by the errors' own times. `openedAt` is when the platform
+// opened the incident (after the first error arrived; a spooled or late event arrives much later),
+// so it is not the first error: beside lastErrorAt (an event time) it could even come after it.
+export async function errorSpan(db: Db, row: IncidentRow) {
+  const [r] = await db
+    .select({ first: min(logEntries.timestamp) })
+    .from(logEntries)
+    .where(eq(logEntries.incidentId, row.id));
+  // no entries left (retention): the platform's own times, in order
+  const first =
+    r?.first ??
+    new Date(Math.min(row.openedAt.getTime(), row.lastErrorAt.getTime()));
+  return { firstErrorAt: first, lastErrorAt: row.lastErrorAt };
+}
+
 // The incident's playbook filled with its facts (the incident page, and the overview's banners).
 export async function fillIncidentPlaybook(
   db: Db,
@@ -25,6 +42,7 @@ export async function fillIncidentPlaybook(
   policy?: Policy,
 ) {
   const p = policy ?? (await getPolicy(db));
+  const span = await errorSpan(db, row);
   const pages = await db
     .select({ pageKey: incidentPages.pageKey })
     .from(incidentPages)
@@ -36,6 +54,13 @@ export async function fillIncidentPlaybook(
     )
     .orderBy(asc(incidentPages.firstSeenAt))
     .limit(20);
+  // the page count of the summary line, so the listed pages and "and n more" add up to distinctPages
+  const [counts] = await rawRows<{ located: number; unlocated: number }>(
+    db,
+    sql`select count(*) filter (where page_key not like 'unlocated:%')::int as located,
+               count(*) filter (where page_key like 'unlocated:%')::int as unlocated
+        from incident_pages where incident_id = ${row.id}`,
+  );
   // how the errors were reported, and whose memory they hit (QEMU's recipient)
   const reports = await db
     .selectDistinct({
@@ -51,13 +76,14 @@ export async function fillIncidentPlaybook(
     vmName: row.vmName,
     projectId: row.projectId,
     zone: row.zone,
-    openedAt: row.openedAt,
-    lastErrorAt: row.lastErrorAt,
+    ...span,
     errorCount: row.errorCount,
     distinctPages: row.distinctPages,
     threshold: p.vmPages,
     windowSeconds: p.windowSeconds,
     gpas: pages.map((x) => x.pageKey),
+    locatedPages: Number(counts?.located ?? pages.length),
+    pagesWithoutAddress: Number(counts?.unlocated ?? 0),
     actions: row.actions,
     mechanisms: [...new Set(reports.map((r) => r.mechanism))],
     hypervisorMemory: reports.some((r) => r.recipient === "hypervisor"),
@@ -86,8 +112,11 @@ export async function getIncidentDetail(
   const evac = evacs.get(row.id) ?? null;
   const view = incidentView(row, evac);
   const filled = await fillIncidentPlaybook(db, row, evac);
+  const span = await errorSpan(db, row);
   return {
     ...view,
+    firstErrorAt: iso(span.firstErrorAt),
+    lastErrorAt: iso(span.lastErrorAt),
     playbook: {
       key: filled.key,
       version: filled.version,

@@ -9,6 +9,18 @@ import { evacuationsOf, incidentView } from "./incidents";
 
 export const OVERVIEW_DAYS = 30;
 
+// The errors the overview counts: the chart's whole UTC days, from the first one's 00:00 up to now
+// (until exclusive, as the log explorer's ranges). Not "now − 30 days": that starts part-way through
+// a day the chart does not show, and the count and the explorer's rows would not be the same.
+export function overviewErrorRange(at: Date) {
+  const dayMs = 86400_000;
+  const today = Math.floor(at.getTime() / dayMs) * dayMs;
+  return {
+    since: new Date(today - (OVERVIEW_DAYS - 1) * dayMs),
+    until: at,
+  };
+}
+
 // The console's first page: what is open now and how many errors hit the tenant each day.
 export async function getOverview(ctx: TenantContext) {
   const { db, tenantId, now: at } = ctx;
@@ -27,9 +39,8 @@ export async function getOverview(ctx: TenantContext) {
     db,
     open.map((r) => r.id),
   );
+  const { since, until } = overviewErrorRange(at);
   const dayMs = 86400_000;
-  const today = Math.floor(at.getTime() / dayMs) * dayMs;
-  const since = new Date(today - (OVERVIEW_DAYS - 1) * dayMs);
   const rows = await rawRows<{
     day: string;
     severity: "CRITICAL" | "WARNING";
@@ -39,6 +50,7 @@ export async function getOverview(ctx: TenantContext) {
     sql`select to_char(date_trunc('day', timestamp at time zone 'UTC'), 'YYYY-MM-DD') as day, severity, count(*)::int as n
         from log_entries
         where tenant_id = ${tenantId} and timestamp >= ${since.toISOString()}::timestamptz
+          and timestamp < ${until.toISOString()}::timestamptz
         group by 1, 2`,
   );
   const byDay = new Map<
@@ -76,6 +88,8 @@ export async function getOverview(ctx: TenantContext) {
     openIncidents: open.map((r) => incidentView(r, evacs.get(r.id) ?? null)),
     affectedVmIds: [...new Set(open.map((r) => r.vmId))],
     errorsByDay,
+    // the exact range counted, for the link to the same rows in the log explorer
+    errorRange: { since: since.toISOString(), until: until.toISOString() },
     errorTotal: errorsByDay.reduce((s, d) => s + d.critical + d.warning, 0),
   };
 }

@@ -118,10 +118,10 @@ const CATALOG: Record<PlaybookKey, PlaybookDefinition> = {
               "that every service came back and that recovery succeeded:",
             "$ systemctl list-units --state=failed",
             '$ sudo journalctl -b -k --no-pager | grep -iE "EXT4-fs|XFS|recovery|I/O error"',
-            `Then check data written shortly before ${iso(f.openedAt)}: read each database's log for recovery errors and run ` +
+            `Then check data written shortly before ${iso(f.firstErrorAt)}: read each database's log for recovery errors and run ` +
               "its consistency check (for example pg_amcheck for PostgreSQL, mysqlcheck --all-databases for MySQL or " +
               "MariaDB), and compare files that were being written with a replica or a backup:",
-            `$ sudo find /path/to/data -type f -newermt "${journalSince(f.openedAt)}"`,
+            `$ sudo find /path/to/data -type f -newermt "${journalSince(f.firstErrorAt)}"`,
           ].join("\n"),
         },
         stopStartStep(
@@ -165,7 +165,7 @@ const CATALOG: Record<PlaybookKey, PlaybookDefinition> = {
                       'if firmware also handed it an error record; a "Memory failure" line confirms it:'
                     : "The platform reported the error to the guest, so the guest kernel has probably retired the page " +
                       'itself. A "Memory failure" line confirms it:',
-                `$ sudo journalctl -k --since "${journalSince(f.openedAt)}" | grep -iE "memory failure|hardware error|mce"`,
+                `$ sudo journalctl -k --since "${journalSince(f.firstErrorAt)}" | grep -iE "memory failure|hardware error|mce"`,
               ].join("\n"),
         },
         hardOfflineStep(f),
@@ -218,7 +218,7 @@ const CATALOG: Record<PlaybookKey, PlaybookDefinition> = {
               "came back and that recovery succeeded:",
             "$ systemctl list-units --state=failed",
             '$ sudo journalctl -b -k --no-pager | grep -iE "EXT4-fs|XFS|recovery|I/O error"',
-            `Then check data written shortly before ${iso(f.openedAt)}: run each database's consistency check (for ` +
+            `Then check data written shortly before ${iso(f.firstErrorAt)}: run each database's consistency check (for ` +
               "example pg_amcheck for PostgreSQL, mysqlcheck --all-databases for MySQL or MariaDB) and compare files " +
               "that were being written with a replica or a backup.",
           ].join("\n"),
@@ -305,7 +305,7 @@ const CATALOG: Record<PlaybookKey, PlaybookDefinition> = {
         {
           title: "Impact",
           body:
-            `Since ${iso(f.openedAt)}, ${f.errorCount} memory ${f.errorCount === 1 ? "error has" : "errors have"} hit ` +
+            `Since ${iso(f.firstErrorAt)}, ${f.errorCount} memory ${f.errorCount === 1 ? "error has" : "errors have"} hit ` +
             `${f.distinctPages} different memory pages of VM ${f.vmName}. Errors on several pages point at failing ` +
             "memory in the host, and more are likely. Each time a process reads a bad page, the guest kernel stops it." +
             (f.guestMode === "kernel"

@@ -6,14 +6,19 @@ export type PlaybookFacts = {
   vmName: string;
   projectId: string;
   zone: string;
-  openedAt: Date;
+  /** the earliest error's own time (the event time, not when the platform opened the incident) */
+  firstErrorAt: Date;
   lastErrorAt: Date;
   errorCount: number;
   distinctPages: number;
   threshold: number;
   windowSeconds: number;
-  /** guest-physical page addresses, may be empty */
+  /** guest-physical page addresses, may be empty (the first ones when there are many) */
   gpas: string[];
+  /** how many of distinctPages have an address, when gpas holds only the first of them */
+  locatedPages?: number;
+  /** how many of distinctPages are errors without an address (each counts as a page of its own) */
+  pagesWithoutAddress?: number;
   /** union of what the VMM did: sea_injected, mce_injected, serror_injected, page_unmapped, memslot_split, vm_stopped, vm_reset, none */
   actions: string[];
   guestMode: "user" | "kernel" | "unknown";
@@ -71,12 +76,22 @@ export function guestPages(f: PlaybookFacts): GuestPage[] {
   return pages;
 }
 
+// The listed pages and how many more there are, so the line adds up to the incident's page count.
 function listedPages(f: PlaybookFacts): { shown: GuestPage[]; more: number } {
   const all = guestPages(f);
+  const shown = all.slice(0, MAX_LISTED_PAGES);
   return {
-    shown: all.slice(0, MAX_LISTED_PAGES),
-    more: Math.max(0, all.length - MAX_LISTED_PAGES),
+    shown,
+    more: Math.max(0, Math.max(all.length, f.locatedPages ?? 0) - shown.length),
   };
+}
+
+function withoutAddress(f: PlaybookFacts): string {
+  const n = f.pagesWithoutAddress ?? 0;
+  if (!n) return "";
+  return n === 1
+    ? "One error had no address; it counts as a page of its own."
+    : `${n} errors had no address; each counts as a page of its own.`;
 }
 
 export function summaryStep(f: PlaybookFacts): PlaybookStep {
@@ -88,14 +103,15 @@ export function summaryStep(f: PlaybookFacts): PlaybookStep {
     : onlyHypervisorMemory(f)
       ? "No guest-physical page was hit: the error was in memory the hypervisor uses itself."
       : "The platform could not tell which guest-physical page was hit.";
+  const unlocated = shown.length ? withoutAddress(f) : "";
   return {
     title: "What happened",
     body: [
       `${f.severity}: an uncorrectable memory error in the host hardware affected VM ${f.vmName} (${f.vmId}), ` +
         `project ${f.projectId}, zone ${f.zone}, architecture ${f.arch}.`,
-      `First error: ${iso(f.openedAt)}. Latest error: ${iso(f.lastErrorAt)}.`,
+      `First error: ${iso(f.firstErrorAt)}. Latest error: ${iso(f.lastErrorAt)}.`,
       `So far: ${plural(f.errorCount, "error")} on ${plural(f.distinctPages, "distinct page")}.`,
-      pagesLine,
+      unlocated ? `${pagesLine} ${unlocated}` : pagesLine,
     ].join("\n"),
   };
 }
@@ -180,7 +196,7 @@ export function platformActionsStep(f: PlaybookFacts): PlaybookStep {
 export function findProcessStep(f: PlaybookFacts): PlaybookStep {
   const { shown } = listedPages(f);
   const examplePfn = shown[0]?.pfn ?? "0x12345";
-  const since = journalSince(f.openedAt);
+  const since = journalSince(f.firstErrorAt);
   const abortLine = [
     "  postgres[4242]: unhandled exception: DABT (lower EL), ESR 0x0000000092000010, synchronous external abort in postgres[aaaad5a40000+1b6000]",
     'The name and number before "unhandled exception" are the stopped process and its PID.',
@@ -236,7 +252,7 @@ export function findProcessStep(f: PlaybookFacts): PlaybookStep {
 export function pageRetiredStep(f: PlaybookFacts): PlaybookStep | null {
   const replay = arm64Replay(f);
   if (!replay) return null;
-  const grep = `$ sudo journalctl -k --since "${journalSince(f.openedAt)}" | grep -i "memory failure"`;
+  const grep = `$ sudo journalctl -k --since "${journalSince(f.firstErrorAt)}" | grep -i "memory failure"`;
   const next = guestPages(f).length
     ? "Retire the page yourself (next step), or stop and start the VM to give it fresh memory."
     : "The platform could not tell which page it was, so stop and start the VM at a convenient time to give it fresh memory.";
@@ -291,9 +307,9 @@ export function checkDataStep(
 ): PlaybookStep {
   const one = who === "process";
   const when =
-    f.lastErrorAt.getTime() === f.openedAt.getTime()
-      ? `at ${iso(f.openedAt)}`
-      : `between ${iso(f.openedAt)} and ${iso(f.lastErrorAt)}`;
+    f.lastErrorAt.getTime() === f.firstErrorAt.getTime()
+      ? `at ${iso(f.firstErrorAt)}`
+      : `between ${iso(f.firstErrorAt)} and ${iso(f.lastErrorAt)}`;
   return {
     title: one
       ? "Restart the process and check its data"
@@ -308,7 +324,7 @@ export function checkDataStep(
         "example pg_amcheck for PostgreSQL, mysqlcheck --all-databases for MySQL or MariaDB).",
       "- Files that were being written may be incomplete: compare them with a replica, a checksum or a backup. To " +
         "list files changed since shortly before the first error:",
-      `$ sudo find /path/to/data -type f -newermt "${journalSince(f.openedAt)}"`,
+      `$ sudo find /path/to/data -type f -newermt "${journalSince(f.firstErrorAt)}"`,
       "- Work taken from a queue but not finished may need to be run again.",
     ].join("\n"),
   };

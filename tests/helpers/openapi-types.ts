@@ -1198,6 +1198,10 @@ export interface components {
             };
             /** @description the incident's latest evacuation */
             evacuation: components["schemas"]["EvacuationBrief"] | null;
+            /** @description the earliest error's own time (an event time; openedAt is when the platform opened the incident, after the error arrived) */
+            firstErrorAt: string;
+            /** @description the latest error's own time */
+            lastErrorAt: string;
             timeline: components["schemas"]["TimelineEntry"][];
         };
         IncidentList: {

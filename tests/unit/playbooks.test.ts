@@ -13,7 +13,7 @@ const base: PlaybookFacts = {
   vmName: "web-1",
   projectId: "prj-shop",
   zone: "eu-west-1a",
-  openedAt: new Date("2025-10-13T18:59:03.123Z"),
+  firstErrorAt: new Date("2025-10-13T18:59:03.123Z"),
   lastErrorAt: new Date("2025-10-13T19:04:10Z"),
   errorCount: 3,
   distinctPages: 2,
@@ -54,7 +54,7 @@ const variants: PlaybookFacts[] = [
     ...base,
     guestMode: "kernel",
     actions: ["serror_injected", "vm_reset"],
-    evacuation: { status: "in_progress", scheduledFor: base.openedAt },
+    evacuation: { status: "in_progress", scheduledFor: base.firstErrorAt },
   },
   {
     ...base,
@@ -178,6 +178,29 @@ describe("playbook catalog", () => {
     });
     expect(odd).not.toContain("unlocated:evt_01");
     expect(odd.match(/echo 0x1000 \|/g)).toHaveLength(1);
+  });
+
+  it("lists pages that add up to the incident's page count: the rest as 'n more', errors without an address said", () => {
+    // 14 distinct pages: 13 with an address (the first 12 passed in) and one error without one
+    const gpas = Array.from(
+      { length: 12 },
+      (_, i) => `0x${(0x100000 + i).toString(16).padStart(13, "0")}000`,
+    );
+    const text = textOf("repeated-memory-errors", {
+      ...base,
+      distinctPages: 14,
+      gpas,
+      locatedPages: 13,
+      pagesWithoutAddress: 1,
+    });
+    expect(text).toContain("on 14 distinct pages.");
+    expect(text).toMatch(
+      /Guest-physical pages: (0x[0-9a-f]{16}, ){9}0x[0-9a-f]{16} and 3 more\. One error had no address; it counts as a page of its own\./,
+    );
+    // without those counts (a caller that passes only addresses): the addresses alone
+    expect(textOf("repeated-memory-errors", base)).toMatch(
+      /Guest-physical pages: 0x0000000012345000, 0x00000000abcde000\.\n/,
+    );
   });
 
   it("says what the platform did from the VMM's actions", () => {
@@ -358,7 +381,7 @@ describe("playbook catalog", () => {
     expect(text).toContain("Before 2025-10-13T21:00:00Z");
     const moving = textOf("evacuation-scheduled", {
       ...base,
-      evacuation: { status: "in_progress", scheduledFor: base.openedAt },
+      evacuation: { status: "in_progress", scheduledFor: base.firstErrorAt },
     });
     expect(moving).toMatch(/moving VM web-1 to a healthy host now/);
     expect(

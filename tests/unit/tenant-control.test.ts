@@ -108,7 +108,7 @@ describe("the banner's one action before a restart", () => {
     vmName: "db-1",
     projectId: "prj-shop",
     zone: "eu-west-1a",
-    openedAt: new Date("2025-10-13T18:59:03Z"),
+    firstErrorAt: new Date("2025-10-13T18:59:03Z"),
     lastErrorAt: new Date("2025-10-13T19:04:10Z"),
     errorCount: 3,
     distinctPages: 4,

@@ -1,6 +1,7 @@
 "use client";
 import { useSuspenseQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/app/_trpc/client";
+import { filtersToSearch } from "../logs/params";
 import { ErrorsChart } from "@/app/_components/charts";
 import {
   EvacuationBanner,
@@ -86,7 +87,7 @@ export function OverviewView({ canAct }: { canAct: boolean }) {
           label="Errors, last 30 days"
           value={data.errorTotal}
           hint="Explore the logs"
-          href="/logs?range=30d"
+          href={`/logs${filtersToSearch({ range: "custom", ...data.errorRange })}`}
         />
       </div>
       <Card title="Open incidents" id="open-incidents">

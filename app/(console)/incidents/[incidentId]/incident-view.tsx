@@ -101,6 +101,9 @@ export function IncidentView({
       <Card title="Summary" id="summary">
         <Facts
           items={[
+            // the errors' own times, in order; "Opened" is when the platform opened the incident
+            ["First error", <LocalTime key="f" iso={inc.firstErrorAt} />],
+            ["Latest error", <LocalTime key="l" iso={inc.lastErrorAt} />],
             ["Opened", <LocalTime key="o" iso={inc.openedAt} />],
             ["Last update", <LocalTime key="u" iso={inc.updatedAt} />],
             [
@@ -188,7 +191,10 @@ export function IncidentView({
         </Card>
       </div>
 
-      <Card title={`Log entries (${inc.errorCount})`} id="log-entries">
+      <Card
+        title={`Log entries (${inc.errorCount}), newest first`}
+        id="log-entries"
+      >
         {logs.length ? (
           <>
             <LogEntryList
