@@ -389,8 +389,6 @@ async function blackBox(engine: "pglite" | "postgres") {
     POISONWATCH_DEMO: "0",
     POISONWATCH_BENCH: "1",
     OPERATOR_TOKEN,
-    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server under this load
-    NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS,
   });
   try {
     const emptyBody = JSON.stringify(eventFor("x", "y", "empty"));
@@ -438,6 +436,19 @@ async function blackBox(engine: "pglite" | "postgres") {
       contentType: "application/cloudevents+json",
       body: single,
     });
+    if (process.env.BENCH_DEBUG) {
+      const text = await (
+        await fetch(`${server.url}/api/v1/admin/metrics`, {
+          headers: { authorization: `Bearer ${OPERATOR_TOKEN}` },
+        })
+      ).text();
+      console.log(
+        text
+          .split("\n")
+          .filter((l) => /^poisonwatch_ingest_(transaction|group)/.test(l))
+          .join("\n"),
+      );
+    }
     return { engine, empty, health, singles };
   } finally {
     await server.stop();

@@ -37,9 +37,22 @@ export async function startServer(
 ): Promise<Server> {
   const port = await freePort();
   let out = "";
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server
+  // (Node refuses --cpu-prof in NODE_OPTIONS); the profile is written when it exits
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "")
+    .split(" ")
+    .filter(Boolean);
   const child = spawn(
-    "node_modules/.bin/next",
-    ["start", "-p", String(port), "-H", "127.0.0.1"],
+    process.execPath,
+    [
+      ...nodeArgs,
+      "node_modules/next/dist/bin/next",
+      "start",
+      "-p",
+      String(port),
+      "-H",
+      "127.0.0.1",
+    ],
     {
       env: {
         ...process.env,

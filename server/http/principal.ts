@@ -9,6 +9,7 @@ import {
   tokenKindOf,
 } from "@/server/auth-tokens";
 import { now } from "@/server/clock";
+import { findActiveHostToken } from "@/server/inventory/host-tokens";
 import { env } from "@/server/env";
 import { ForbiddenError, UnauthorizedError } from "@/server/errors";
 
@@ -59,10 +60,7 @@ export async function resolvePrincipal(
       : null;
   }
   if (kind === "host") {
-    const [row] = await db
-      .select({ id: hostTokens.id, hostId: hostTokens.hostId })
-      .from(hostTokens)
-      .where(and(eq(hostTokens.tokenHash, hash), isNull(hostTokens.revokedAt)));
+    const row = await findActiveHostToken(db, hash);
     if (!row) return null;
     if (shouldTouch(row.id))
       await db

@@ -1,4 +1,6 @@
 import { and, asc, eq, isNull } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { dbKindOf } from "@/db/client";
 import { newId } from "@/db/ids";
 import { hostTokens } from "@/db/schema";
 import { audit } from "@/server/audit";
@@ -7,6 +9,44 @@ import type { ServiceContext } from "@/server/context";
 import { iso } from "@/server/core/time";
 import { NotFoundError } from "@/server/errors";
 import { requireHost } from "./hosts";
+
+// Every ingestion request looks up its host token. On the embedded database this process is the
+// only one that can write (one process per DATA_DIR), so an active token is kept in memory after
+// its first use, and revoking one forgets them all before it answers: no request after the revoke
+// is answered from the memory. A lookup that overlapped a revoke is not remembered (the
+// generation moved). With PostgreSQL another process may revoke, so every request reads the row.
+type ActiveHostToken = { id: string; hostId: string };
+type Remembered = { generation: number; tokens: Map<string, ActiveHostToken> };
+const remembered = new WeakMap<Db, Remembered>();
+let generation = 0;
+const MAX_REMEMBERED = 10_000;
+
+export async function findActiveHostToken(
+  db: Db,
+  tokenHash: string,
+): Promise<ActiveHostToken | null> {
+  const embedded = dbKindOf(db) === "pglite";
+  const memory = embedded ? remembered.get(db) : undefined;
+  if (memory?.generation === generation) {
+    const hit = memory.tokens.get(tokenHash);
+    if (hit) return hit;
+  }
+  const seen = generation;
+  const [row] = await db
+    .select({ id: hostTokens.id, hostId: hostTokens.hostId })
+    .from(hostTokens)
+    .where(
+      and(eq(hostTokens.tokenHash, tokenHash), isNull(hostTokens.revokedAt)),
+    );
+  if (!row) return null;
+  if (embedded && seen === generation) {
+    let m = remembered.get(db);
+    if (!m || m.generation !== generation || m.tokens.size >= MAX_REMEMBERED)
+      remembered.set(db, (m = { generation, tokens: new Map() }));
+    m.tokens.set(tokenHash, row);
+  }
+  return row;
+}
 
 export async function createHostToken(
   ctx: ServiceContext,
@@ -67,6 +107,8 @@ export async function revokeHostToken(
       ),
     )
     .returning({ id: hostTokens.id });
+  // ctx.db may be a transaction: what every handle remembers is forgotten, not only its own
+  generation += 1;
   if (!res.length)
     throw new NotFoundError(`No active token ${tokenId} on host ${hostId}`);
   await audit(ctx.db, {

@@ -270,6 +270,31 @@ describe("operator API: credentials", () => {
     ).toBe(404);
   });
 
+  it("a host token used by many requests is refused by every request after its revoke answers", async () => {
+    // on PGlite an active host token is remembered in memory after its first use
+    const op = await operator();
+    const f = await fleet();
+    const made = await api("POST", `/api/v1/admin/hosts/${f.hostId}/tokens`, {
+      token: op,
+    });
+    const probe = () =>
+      api("GET", "/api/v1/admin/policy", { token: made.body.token });
+    expect((await probe()).status).toBe(403);
+    // requests in flight while the revoke runs may see either answer …
+    const during = Array.from({ length: 20 }, probe);
+    const revoked = await api(
+      "DELETE",
+      `/api/v1/admin/hosts/${f.hostId}/tokens/${made.body.id}`,
+      { token: op },
+    );
+    expect(revoked.status).toBe(204);
+    for (const r of await Promise.all(during))
+      expect([401, 403]).toContain(r.status);
+    // … every request made after it answered is refused
+    const after = await Promise.all(Array.from({ length: 20 }, probe));
+    expect(after.map((r) => r.status)).toEqual(Array(20).fill(401));
+  });
+
   it("tenant API keys: 201 once, hashed, revoked at once", async () => {
     const op = await operator();
     const f = await fleet();
