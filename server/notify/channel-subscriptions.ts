@@ -133,7 +133,11 @@ export function channelView(r: WebhookEndpointRow) {
   return {
     id: r.id,
     kind: r.kind as ChannelKind,
-    ...c.publicFields({ url: r.url, secret: r.secret }),
+    // masked: the URL of a chat channel, the routing key of a PagerDuty one
+    ...(c.publicFields({ url: r.url, secret: r.secret }) as {
+      url?: string;
+      routingKey?: string;
+    }),
     eventTypes: r.eventTypes,
     ...(r.projectIds?.length ? { projectIds: r.projectIds } : {}),
     ...(r.description ? { description: r.description } : {}),
@@ -325,6 +329,8 @@ export function channelKinds() {
   return subscriptionChannels().map((c) => ({
     kind: c.kind as ChannelKind,
     label: c.label,
-    eventTypes: [...c.eventTypes],
+    // webhook.test goes to one channel on request only, never a subscription
+    eventTypes: c.eventTypes.filter((t) => t !== "webhook.test"),
+    defaultEventTypes: DEFAULT_EVENT_TYPES[c.kind as ChannelKind],
   }));
 }

@@ -15,12 +15,20 @@ export function incidentIdOf(msg: Pick<ChannelMessage, "data">): string | null {
   return null;
 }
 
-// The first thing to do, from the incident's playbook as its page shows it ("What happened" is
-// the facts, which chat messages show as fields).
+// Playbook steps that describe rather than ask for something: "What happened" is the facts
+// (chat messages show them as fields), "Impact" and what the platform already did are context.
+const DESCRIPTIVE_STEPS = new Set([
+  "What happened",
+  "Impact",
+  "What the platform already did",
+]);
+
+// The first thing to do, from the incident's playbook as its page shows it: a chat message
+// labels it "First step", so it is the first step that asks something of the reader.
 export function firstActionStep<T extends { title: string }>(
   steps: T[],
 ): T | undefined {
-  return steps.find((s) => s.title !== "What happened") ?? steps[0];
+  return steps.find((s) => !DESCRIPTIVE_STEPS.has(s.title)) ?? steps[0];
 }
 
 // Loads, once per batch of attempts, what chat renderers show beside the stored payload.

@@ -270,7 +270,10 @@ describe("channel messages", () => {
     const fields = blocks[1].fields.map((x: any) => x.text).join("\n");
     expect(fields).toContain("*Severity*\nCRITICAL");
     expect(fields).toContain(f.projectId);
-    expect(blocks[2].text.text).toMatch(/^\*First step: /);
+    // the first step that asks something of the reader, not the playbook's description
+    expect(blocks[2].text.text).toMatch(
+      /^\*First step: Find the affected process\*/,
+    );
     const button = blocks.find((b) => b.type === "actions").elements[0];
     expect(button.url).toMatch(new RegExp(`/incidents/${inc!.id}$`));
 

@@ -18,7 +18,7 @@ import {
   fieldErrors,
   MemberOnlyNote,
   readableError,
-} from "../webhooks/_components/shared";
+} from "../_components/subscriptions";
 
 type Recipients = "contacts" | "custom" | "nobody";
 

@@ -20,12 +20,17 @@ import {
   TextLink,
 } from "@/app/_components/ui";
 import {
+  errorAt,
+  EventTypesFieldset,
+  FieldError,
   fieldErrors,
   MemberOnlyNote,
+  parseProjectIds,
   Pill,
+  ProjectsAndDescription,
   readableError,
   SecretOnce,
-} from "./_components/shared";
+} from "../_components/subscriptions";
 
 // Every event type a subscription can name; webhook.test goes to one endpoint on request only.
 const SUBSCRIBABLE = WEBHOOK_EVENT_TYPES.filter((t) => t !== "webhook.test");
@@ -151,22 +156,10 @@ function CreateWebhook({
       },
     }),
   );
-  const ids = {
-    url: useId(),
-    urlErr: useId(),
-    types: useId(),
-    typesErr: useId(),
-    projects: useId(),
-    projectsErr: useId(),
-    description: useId(),
-  };
+  const ids = { url: useId(), urlErr: useId() };
   const errors = fieldErrors(create.error);
-  const errOf = (k: string) =>
-    Object.entries(errors).find(([p]) => p === k || p.startsWith(`${k}.`))?.[1];
-  const projectIds = projects
-    .split(/[\s,]+/)
-    .map((p) => p.trim())
-    .filter(Boolean);
+  const errOf = (k: string) => errorAt(errors, k);
+  const projectIds = parseProjectIds(projects);
 
   return (
     <Card title="Add a webhook endpoint" id="create-webhook">
@@ -198,97 +191,29 @@ function CreateWebhook({
             aria-invalid={errOf("url") ? true : undefined}
             aria-describedby={errOf("url") ? ids.urlErr : undefined}
           />
-          {errOf("url") ? (
-            <p
-              id={ids.urlErr}
-              className="mt-1 text-sm text-red-700 dark:text-red-300"
-            >
-              {errOf("url")}
-            </p>
-          ) : null}
+          <FieldError id={ids.urlErr} message={errOf("url")} />
         </div>
-        <fieldset
-          aria-describedby={errOf("eventTypes") ? ids.typesErr : undefined}
-        >
-          <legend className="mb-2 text-sm font-medium">Event types</legend>
-          <div className="grid grid-cols-1 gap-2 sm:grid-cols-2">
-            {SUBSCRIBABLE.map((t) => (
-              <label key={t} className="flex items-center gap-2 text-sm">
-                <input
-                  type="checkbox"
-                  className="size-4 accent-rose-700 focus-visible:outline-2 focus-visible:outline-rose-600"
-                  checked={types.includes(t)}
-                  onChange={(e) =>
-                    setTypes(
-                      e.target.checked
-                        ? [...types, t]
-                        : types.filter((x) => x !== t),
-                    )
-                  }
-                />
-                <span className="font-mono text-xs">{t}</span>
-                {t === "memory_error.detected" ? (
-                  <span className="text-xs text-slate-600 dark:text-slate-400">
-                    (every event, high volume)
-                  </span>
-                ) : null}
-              </label>
-            ))}
-          </div>
-          {errOf("eventTypes") ? (
-            <p
-              id={ids.typesErr}
-              className="mt-1 text-sm text-red-700 dark:text-red-300"
-            >
-              {errOf("eventTypes")}
-            </p>
-          ) : null}
-        </fieldset>
-        <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
-          <div>
-            <label
-              htmlFor={ids.projects}
-              className="mb-1 block text-sm font-medium"
-            >
-              Only these projects (optional)
-            </label>
-            <input
-              id={ids.projects}
-              value={projects}
-              onChange={(e) => setProjects(e.target.value)}
-              className={`${inputClass} font-mono`}
-              placeholder="project ids, comma-separated; empty: all"
-              aria-invalid={errOf("projectIds") ? true : undefined}
-              aria-describedby={
-                errOf("projectIds") ? ids.projectsErr : undefined
-              }
-            />
-            {errOf("projectIds") ? (
-              <p
-                id={ids.projectsErr}
-                className="mt-1 text-sm text-red-700 dark:text-red-300"
-              >
-                {errOf("projectIds")}
-              </p>
-            ) : null}
-          </div>
-          <div>
-            <label
-              htmlFor={ids.description}
-              className="mb-1 block text-sm font-medium"
-            >
-              Description (optional)
-            </label>
-            <input
-              id={ids.description}
-              value={description}
-              maxLength={500}
-              onChange={(e) => setDescription(e.target.value)}
-              className={inputClass}
-              placeholder="e.g. PagerDuty bridge"
-            />
-          </div>
-        </div>
+        <EventTypesFieldset
+          types={SUBSCRIBABLE}
+          selected={types}
+          onChange={setTypes}
+          error={errOf("eventTypes")}
+          note={(t) =>
+            t === "memory_error.detected" ? (
+              <span className="text-xs text-slate-600 dark:text-slate-400">
+                (every event, high volume)
+              </span>
+            ) : null
+          }
+        />
+        <ProjectsAndDescription
+          projects={projects}
+          onProjects={setProjects}
+          description={description}
+          onDescription={setDescription}
+          projectsError={errOf("projectIds")}
+          descriptionPlaceholder="e.g. PagerDuty bridge"
+        />
         <div className="flex flex-wrap items-center gap-3">
           <button
             type="submit"

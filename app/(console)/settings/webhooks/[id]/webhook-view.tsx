@@ -19,17 +19,16 @@ import {
   inputClass,
   primaryButton,
   secondaryButton,
-  Table,
-  tdClass,
   TextLink,
 } from "@/app/_components/ui";
 import {
+  DeliveryTable,
   fieldErrors,
   MemberOnlyNote,
   Pill,
   readableError,
   SecretOnce,
-} from "../_components/shared";
+} from "../../_components/subscriptions";
 
 export function WebhookView({ id, role }: { id: string; role: Role }) {
   const trpc = useTRPC();
@@ -330,85 +329,14 @@ function Deliveries({
         <ErrorNote error={readableError(retry.error)} />
       </div>
       {data.data.length ? (
-        <Table
+        <DeliveryTable
+          deliveries={data.data}
           caption="Deliveries of this endpoint"
-          columns={[
-            "Message",
-            "Status",
-            "Attempts",
-            canEdit && { label: "Actions", hidden: true },
-          ]}
-        >
-          <tbody
-            className="divide-y divide-slate-200 dark:divide-slate-800"
-            data-testid="delivery-log"
-          >
-            {data.data.map((d) => (
-              <tr key={d.id} data-testid="delivery">
-                <td className={`${tdClass} align-top`}>
-                  <p className="font-mono text-xs font-medium">{d.type}</p>
-                  <p
-                    className="font-mono text-xs text-slate-600 dark:text-slate-400"
-                    title="webhook-id"
-                  >
-                    {d.messageId}
-                  </p>
-                  <p className="text-xs text-slate-600 dark:text-slate-400">
-                    <LocalTime iso={d.createdAt} />
-                  </p>
-                </td>
-                <td className={`${tdClass} align-top`}>
-                  <Pill status={d.status} />
-                  {d.nextAttemptAt ? (
-                    <p className="mt-0.5 text-xs whitespace-nowrap text-slate-600 dark:text-slate-400">
-                      next <LocalTime iso={d.nextAttemptAt} />
-                    </p>
-                  ) : null}
-                </td>
-                <td className={`${tdClass} align-top`}>
-                  {d.attempts.length ? (
-                    <ol className="space-y-1">
-                      {d.attempts.map((a, i) => (
-                        <li key={i} className="text-xs">
-                          <span className="whitespace-nowrap">
-                            <LocalTime iso={a.at} />
-                          </span>{" "}
-                          <span
-                            className={`font-mono font-semibold ${a.statusCode && a.statusCode < 300 ? "text-emerald-700 dark:text-emerald-300" : "text-red-700 dark:text-red-300"}`}
-                          >
-                            {a.statusCode ?? a.error ?? "no answer"}
-                          </span>
-                          {a.statusCode && a.error ? (
-                            <span className="text-red-700 dark:text-red-300">
-                              {" "}
-                              {a.error}
-                            </span>
-                          ) : null}
-                          <span className="text-slate-600 dark:text-slate-400">
-                            {" "}
-                            · {a.latencyMs} ms
-                          </span>
-                          {a.responseExcerpt ? (
-                            <details className="mt-0.5">
-                              <summary className="cursor-pointer text-slate-600 focus-visible:outline-2 focus-visible:outline-rose-600 dark:text-slate-400">
-                                Response
-                              </summary>
-                              <pre className="mt-1 max-h-40 max-w-md overflow-auto rounded bg-slate-50 p-2 font-mono text-xs break-all whitespace-pre-wrap dark:bg-slate-950">
-                                {a.responseExcerpt}
-                              </pre>
-                            </details>
-                          ) : null}
-                        </li>
-                      ))}
-                    </ol>
-                  ) : (
-                    <span className="text-xs text-slate-600 dark:text-slate-400">
-                      none yet
-                    </span>
-                  )}
-                </td>
-                {canEdit ? (
-                  <td className={`${tdClass} text-right align-top`}>
+          action={
+            canEdit
+              ? {
+                  label: "Actions",
+                  cell: (d) => (
                     <button
                       type="button"
                       className={secondaryButton}
@@ -426,12 +354,11 @@ function Deliveries({
                     >
                       Replay<span className="sr-only"> {d.messageId}</span>
                     </button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </Table>
+                  ),
+                }
+              : undefined
+          }
+        />
       ) : (
         <EmptyState title="No deliveries yet">
           Messages sent to this endpoint appear here with every attempt.
