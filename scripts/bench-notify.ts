@@ -3,11 +3,18 @@
 //     offered rates up to 1,000 events/s through the REST router (POST /api/v1/events, in process,
 //     without Next's HTTP layer) with the pg-boss workers delivering;
 //  2. one incident.opened fanned out to 1,000 endpoints, beside a raw POST loop (same concurrency,
-//     keep-alive connections like the deliverer's) to the same local receiver, in the same run.
+//     keep-alive connections like the deliverer's) to the same local receiver, in the same run;
+//  3. chat and paging channels: event → first channel message (incident.opened to a webhook, a
+//     Slack, a Teams and a PagerDuty channel), p50/p99, while events arrive at 1,000/s and a new
+//     VM's first error opens an incident every BENCH_OPEN_EVERY events; then one incident.opened
+//     fanned out to BENCH_MIXED subscriptions across the four kinds (each rendering its own
+//     message; PagerDuty through PAGERDUTY_EVENTS_URL pointed at the receiver), beside the raw
+//     POST loop for the same number of requests.
 // The receiver runs in a worker thread. PGlite (in memory) runs the workers in this process, as the
 // app does; with DATABASE_URL a scratch database on that server and `npm run worker` as a second
 // process, as a PostgreSQL deployment does.
 // Run with scripts/server-only-shim.cjs preloaded (npm run bench:notify does).
+import type { DbHandle } from "@/db/client";
 export {};
 process.env.WEBHOOK_ALLOW_PRIVATE = "1";
 process.env.POISONWATCH_DEMO = "0";
@@ -21,12 +28,13 @@ const { setDbHandle } = await import("@/db");
 const { openPglite, openPostgres } = await import("@/db/client");
 const { hashToken, newSecretToken, OPERATOR_TOKEN_SETTING } =
   await import("@/server/auth-tokens");
-const { serviceContext } = await import("@/server/context");
 const { apiRouter } = await import("@/server/http/routes");
 const { getBoss, startWorkers, stopBoss } = await import("@/server/jobs/boss");
 await import("@/server/jobs/workers");
-const { createWebhookEndpoint } =
-  await import("@/server/notify/webhook-endpoints");
+const { webhookEndpoints } = await import("@/db/schema");
+const { newId } = await import("@/db/ids");
+const { generateWebhookSecret } =
+  await import("@/server/notify/webhook-signature");
 const { putSetting } = await import("@/server/app-settings");
 
 const RATES = (process.env.BENCH_RATES ?? "100,250,500,1000")
@@ -35,6 +43,9 @@ const RATES = (process.env.BENCH_RATES ?? "100,250,500,1000")
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const PER_REQUEST = Number(process.env.BENCH_BATCH ?? 10);
 const FANOUT = Number(process.env.BENCH_ENDPOINTS ?? 1000);
+const CHANNEL_RATE = Number(process.env.BENCH_CHANNEL_RATE ?? 1000);
+const OPEN_EVERY = Number(process.env.BENCH_OPEN_EVERY ?? 25);
+const MIXED = Number(process.env.BENCH_MIXED ?? 400);
 const RAW_CONCURRENCY = 64;
 const VMS = 50;
 
@@ -58,9 +69,12 @@ const server = createServer((req, res) => {
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
     const at = performance.timeOrigin + performance.now();
+    const raw = Buffer.concat(chunks).toString("utf8");
     let ts = null;
-    try { ts = JSON.parse(Buffer.concat(chunks).toString("utf8")).data.timestamp ?? null; } catch {}
-    pending.push([req.url, at, ts]);
+    try { ts = JSON.parse(raw).data.timestamp ?? null; } catch {}
+    // phase 3: the VM a chat or paging message names
+    const tag = /\\bchl-vm\\d+\\b/.exec(raw)?.[0] ?? null;
+    pending.push([req.url, at, ts, tag]);
     res.writeHead(200, { "content-type": "text/plain" });
     res.end("ok");
   });
@@ -71,21 +85,33 @@ server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.addres
 parentPort.on("message", (m) => { if (m === "stop") server.close(() => process.exit(0)); });
 `;
 const receiver = new Worker(receiverSource, { eval: true });
-const arrivals: { path: string; at: number; ts: string | null }[] = [];
+const arrivals: {
+  path: string;
+  at: number;
+  ts: string | null;
+  tag: string | null;
+}[] = [];
 const port = await new Promise<number>((resolve) => {
   receiver.on("message", (m: unknown) => {
     if (Array.isArray(m))
-      for (const [path, at, ts] of m as [string, number, string | null][])
-        arrivals.push({ path, at, ts });
+      for (const [path, at, ts, tag] of m as [
+        string,
+        number,
+        string | null,
+        string | null,
+      ][])
+        arrivals.push({ path, at, ts, tag });
     else resolve((m as { port: number }).port);
   });
 });
 const base = `http://127.0.0.1:${port}`;
+// PagerDuty channels send to the receiver (read at the first send; the worker process inherits it)
+process.env.PAGERDUTY_EVENTS_URL = `${base}/pd/v2/enqueue`;
 
 // ---- database and workers
 const url = process.env.DATABASE_URL;
 let cleanup = async () => {};
-let handle;
+let handle: DbHandle;
 if (url) {
   const { default: postgres } = await import("postgres");
   const admin = postgres(url, { max: 1, onnotice: () => {} });
@@ -217,6 +243,37 @@ function event(hostId: string, vmId: string, time: Date) {
   };
 }
 
+// Subscriptions stored as the create services store them, in one statement: a fan-out past the
+// per-tenant cap of 50 (which the services enforce) is what these phases measure.
+type Kind = "webhook" | "slack" | "teams" | "pagerduty";
+async function subscribe(
+  tenantId: string,
+  subs: { kind: Kind; url: string; routingKey?: string }[],
+) {
+  const at = new Date();
+  for (let i = 0; i < subs.length; i += 500)
+    await handle.db.insert(webhookEndpoints).values(
+      subs.slice(i, i + 500).map((x) => ({
+        id: newId(x.kind === "webhook" ? "whe" : "chn"),
+        tenantId,
+        kind: x.kind,
+        url: x.kind === "pagerduty" ? "" : x.url,
+        eventTypes: ["incident.opened"],
+        status: "enabled" as const,
+        secret:
+          x.kind === "webhook"
+            ? generateWebhookSecret()
+            : x.kind === "pagerduty"
+              ? x.routingKey!
+              : "",
+        createdAt: at,
+        updatedAt: at,
+      })),
+    );
+}
+// a PagerDuty routing key (32 letters and digits) of its own
+const routingKey = (i: number) => `R${String(i).padStart(31, "0")}`;
+
 // ---- 1. latency at steady offered rates
 type RateResult = {
   rate: number;
@@ -315,12 +372,13 @@ for (const [r, { rate, subscribe, warmup }] of runs.entries()) {
 
 // ---- 2. fan-out to 1,000 endpoints beside a raw POST loop
 const fan = await makeTenant("fan", 1);
-for (let i = 0; i < FANOUT; i++) {
-  await createWebhookEndpoint(serviceContext(handle.db, "bench", "fan"), {
+await subscribe(
+  "fan",
+  Array.from({ length: FANOUT }, (_, i) => ({
+    kind: "webhook" as const,
     url: `${base}/fan/${i}`,
-    eventTypes: ["incident.opened"],
-  });
-}
+  })),
+);
 const fanStart = clock();
 await api(
   "POST",
@@ -360,18 +418,154 @@ const post = (p: string) =>
     req.end(rawBody);
   });
 const rawAgent = new Agent({ keepAlive: true });
-const rawStart = performance.now();
-let next = 0;
-await Promise.all(
-  Array.from({ length: RAW_CONCURRENCY }, async () => {
-    while (next < FANOUT) await post(`/raw/${next++}`);
-  }),
+// n requests, RAW_CONCURRENCY at a time: the baseline of a fan-out of n
+async function rawLoop(n: number, prefix: string): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: RAW_CONCURRENCY }, async () => {
+      while (next < n) await post(`/${prefix}/${next++}`);
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  await waitFor(
+    () => arrivals.filter((a) => a.path.startsWith(`/${prefix}/`)).length >= n,
+    5_000,
+  );
+  return seconds;
+}
+const rawSeconds = await rawLoop(FANOUT, "raw");
+
+// ---- 3. chat and paging channels
+// 3a. event -> first channel message at CHANNEL_RATE events/s: a new VM opens an incident every
+// OPEN_EVERY events, the other events land on VMs already open (a steady load of updates)
+const CH_KINDS: Kind[] = ["webhook", "slack", "teams", "pagerduty"];
+const chRequests = Math.max(
+  1,
+  Math.round((CHANNEL_RATE * SECONDS) / PER_REQUEST),
 );
-const rawSeconds = (performance.now() - rawStart) / 1000;
+// one VM per incident the run opens
+const chVms = Math.ceil((chRequests * PER_REQUEST) / OPEN_EVERY);
+const chl = await makeTenant("chl", 0);
+const chlVm = (i: number) => `chl-vm${i}`;
+for (let i = 0; i < chVms; i++)
+  await api("PUT", `/api/v1/admin/vms/${chlVm(i)}`, op, {
+    projectId: "chl-p",
+    name: chlVm(i),
+    zone: "z",
+    hostId: chl.hostId,
+    placedAt: "2020-01-01T00:00:00Z",
+  });
+await subscribe(
+  "chl",
+  CH_KINDS.map((kind) => ({
+    kind,
+    url: `${base}/chl/${kind}`,
+    routingKey: routingKey(1),
+  })),
+);
+const openedAt = new Map<string, number>();
+const chAck: number[] = [];
+let chFailed = 0;
+{
+  const intervalMs = (1000 * PER_REQUEST) / CHANNEL_RATE;
+  let opened = 0;
+  let n = 0;
+  const inflight: Promise<void>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < chRequests; i++) {
+    const wait = started + i * intervalMs - performance.now();
+    if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+    const t0 = clock();
+    const batch = Array.from({ length: PER_REQUEST }, () => {
+      n += 1;
+      const vm =
+        opened === 0 || (n % OPEN_EVERY === 1 && opened < chVms)
+          ? chlVm(opened++)
+          : chlVm((n * 7919) % opened);
+      if (!openedAt.has(vm)) openedAt.set(vm, t0);
+      return event(chl.hostId, vm, new Date(timeCursor++));
+    });
+    inflight.push(
+      (async () => {
+        const res = await api("POST", "/api/v1/events", chl.host, batch);
+        if (res.status !== 200 || res.body.accepted !== PER_REQUEST)
+          chFailed += 1;
+        chAck.push(clock() - t0);
+      })(),
+    );
+  }
+  await Promise.all(inflight);
+}
+// the first message of each kind about each opened VM (PagerDuty: all at one URL, one channel)
+const chPath = (k: Kind) =>
+  k === "pagerduty" ? "/pd/v2/enqueue" : `/chl/${k}`;
 await waitFor(
-  () => arrivals.filter((a) => a.path.startsWith("/raw/")).length >= FANOUT,
-  5_000,
+  () =>
+    CH_KINDS.every(
+      (k) =>
+        new Set(
+          arrivals
+            .filter((a) => a.path === chPath(k) && a.tag)
+            .map((a) => a.tag),
+        ).size >= openedAt.size,
+    ),
+  120_000,
 );
+const firstMessage = (kinds: Kind[]) => {
+  const first = new Map<string, number>();
+  for (const a of arrivals) {
+    if (!a.tag || !kinds.some((k) => a.path === chPath(k))) continue;
+    if (!openedAt.has(a.tag)) continue;
+    const cur = first.get(a.tag);
+    if (cur === undefined || a.at < cur) first.set(a.tag, a.at);
+  }
+  return [...first].map(([vm, at]) => at - openedAt.get(vm)!);
+};
+const chByKind = CH_KINDS.map((k) => ({ kind: k, e2e: firstMessage([k]) }));
+const chAny = firstMessage(CH_KINDS);
+
+// 3b. one incident.opened to MIXED subscriptions across the four kinds, beside the raw loop
+const mix = await makeTenant("mix", 1);
+await subscribe(
+  "mix",
+  Array.from({ length: MIXED }, (_, i) => ({
+    kind: CH_KINDS[i % CH_KINDS.length]!,
+    url: `${base}/mix/${CH_KINDS[i % CH_KINDS.length]}/${i}`,
+    routingKey: routingKey(1000 + i),
+  })),
+);
+const mixStart = clock();
+// PagerDuty's share arrives at its one URL, without a phase-3a VM in it
+const mixArrivals = () =>
+  arrivals.filter(
+    (a) =>
+      a.at >= mixStart &&
+      (a.path.startsWith("/mix/") ||
+        (a.path === "/pd/v2/enqueue" && a.tag === null)),
+  );
+await api(
+  "POST",
+  "/api/v1/events",
+  mix.host,
+  event(mix.hostId, mix.vmIds[0]!, new Date()),
+);
+const mixAck = clock() - mixStart;
+const mixDone = await waitFor(() => mixArrivals().length >= MIXED, 120_000);
+const mixGot = mixArrivals();
+const mixSeconds = (Math.max(...mixGot.map((a) => a.at)) - mixStart) / 1000;
+const mixFirst = Math.min(...mixGot.map((a) => a.at)) - mixStart;
+const mixByKind = CH_KINDS.map(
+  (k) =>
+    `${k} ${
+      mixGot.filter((a) =>
+        k === "pagerduty"
+          ? a.path === "/pd/v2/enqueue"
+          : a.path.startsWith(`/mix/${k}/`),
+      ).length
+    }`,
+).join(", ");
+const mixRawSeconds = await rawLoop(MIXED, "rawmix");
 
 // ---- report
 const where = url
@@ -392,6 +586,18 @@ const out = [
   `   delivered ${fanArrivals().length}/${FANOUT}${fanDone ? "" : " (timed out)"} in ${fanSeconds.toFixed(2)} s = ${(fanArrivals().length / fanSeconds).toFixed(0)} deliveries/s (event acknowledged in ${ms(fanAck)})`,
   `   raw POST loop, ${RAW_CONCURRENCY} at a time, keep-alive connections: ${FANOUT} in ${rawSeconds.toFixed(2)} s = ${(FANOUT / rawSeconds).toFixed(0)} requests/s`,
   `   deliverer / raw loop: ${((rawSeconds / fanSeconds) * 100).toFixed(0)}%`,
+  ``,
+  `3. chat and paging channels (webhook, Slack, Teams, PagerDuty; each renders its own message)`,
+  `   a. event -> first channel message, ${CHANNEL_RATE} events/s offered for ${SECONDS} s, an incident opened every ${OPEN_EVERY} events (${openedAt.size} incidents), ingest ack p50/p99 ${ms(pct(chAck, 50))} / ${ms(pct(chAck, 99))}${chFailed ? ` (${chFailed} failed requests)` : ""}`,
+  `      kind        received      p50       p90       p99       max`,
+  ...[...chByKind, { kind: "first of any", e2e: chAny }].map(
+    (r) =>
+      `      ${r.kind.padEnd(12)} ${`${r.e2e.length}/${openedAt.size}`.padStart(8)}  ${ms(pct(r.e2e, 50)).padStart(8)}  ${ms(pct(r.e2e, 90)).padStart(8)}  ${ms(pct(r.e2e, 99)).padStart(8)}  ${ms(pct(r.e2e, 100)).padStart(8)}`,
+  ),
+  `   b. one incident.opened to ${MIXED} subscriptions of four kinds (${mixByKind})`,
+  `      delivered ${mixGot.length}/${MIXED}${mixDone ? "" : " (timed out)"} in ${mixSeconds.toFixed(2)} s = ${(mixGot.length / mixSeconds).toFixed(0)} deliveries/s, first after ${ms(mixFirst)} (event acknowledged in ${ms(mixAck)})`,
+  `      raw POST loop, ${RAW_CONCURRENCY} at a time, keep-alive connections: ${MIXED} in ${mixRawSeconds.toFixed(2)} s = ${(MIXED / mixRawSeconds).toFixed(0)} requests/s`,
+  `      deliverer / raw loop: ${((mixRawSeconds / mixSeconds) * 100).toFixed(0)}%`,
 ];
 process.stdout.write(out.join("\n") + "\n");
 
