@@ -6,8 +6,6 @@ import { webhookEndpoints } from "@/db/schema";
 import { audit } from "@/server/audit";
 import type { TenantContext } from "@/server/context";
 import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
-import { iso } from "@/server/core/time";
-import { OperatorId } from "@/server/core/validation";
 import { ValidationError } from "@/server/errors";
 import type { ErrorDetail } from "@/server/errors";
 import type { HttpChannel } from "./channel";
@@ -20,11 +18,15 @@ import {
   checkProjects,
   checkUrl,
   deleteSubscription,
+  Description,
+  EndpointStatus,
   familyCondition,
   getSubscriptionRowForTenant,
   lockSubscriptionCap,
   patchSubscription,
+  ProjectIds,
   sendTestMessage,
+  subscriptionFields,
 } from "./webhook-endpoints";
 import type { WebhookEndpointRow } from "./webhook-messages";
 
@@ -40,10 +42,6 @@ const EventTypes = z
   .array(z.enum(WEBHOOK_EVENT_TYPES))
   .min(1, "subscribe to at least one event type (or omit eventTypes)")
   .max(WEBHOOK_EVENT_TYPES.length * 2);
-const ProjectIds = z
-  .array(OperatorId)
-  .min(1, "omit projectIds (or send null) to receive every project")
-  .max(200);
 const Url = z.string().min(1, "url is required").max(2048);
 // PagerDuty integration keys (Events API v2 routing keys) are 32 characters
 const RoutingKey = z
@@ -52,14 +50,12 @@ const RoutingKey = z
     /^[A-Za-z0-9]{32}$/,
     "a PagerDuty routing key is the 32-character integration key of an Events API v2 integration",
   );
-const Description = z.string().max(500);
-const Status = z.enum(["enabled", "disabled"]);
 
 const common = {
   eventTypes: EventTypes.optional(),
   projectIds: ProjectIds.optional(),
   description: Description.optional(),
-  status: Status.optional(),
+  status: EndpointStatus.optional(),
 };
 export const CreateChannelInput = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("slack"), url: Url, ...common }),
@@ -79,7 +75,7 @@ export const ChannelPatch = z.strictObject({
   eventTypes: EventTypes.optional(),
   projectIds: ProjectIds.nullable().optional(),
   description: Description.nullable().optional(),
-  status: Status.optional(),
+  status: EndpointStatus.optional(),
 });
 export type ChannelPatch = z.infer<typeof ChannelPatch>;
 export const UpdateChannelInput = ChannelPatch.extend({
@@ -138,15 +134,7 @@ export function channelView(r: WebhookEndpointRow) {
       url?: string;
       routingKey?: string;
     }),
-    eventTypes: r.eventTypes,
-    ...(r.projectIds?.length ? { projectIds: r.projectIds } : {}),
-    ...(r.description ? { description: r.description } : {}),
-    status: r.status,
-    ...(r.status === "disabled" && r.disabledReason
-      ? { disabledReason: r.disabledReason }
-      : {}),
-    createdAt: iso(r.createdAt),
-    updatedAt: iso(r.updatedAt),
+    ...subscriptionFields(r),
   };
 }
 export type ChannelView = ReturnType<typeof channelView>;

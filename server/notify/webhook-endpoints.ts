@@ -30,13 +30,14 @@ export const WebhookEventTypes = z
   .array(z.enum(WEBHOOK_EVENT_TYPES))
   .min(1, "subscribe to at least one event type")
   .max(WEBHOOK_EVENT_TYPES.length * 2);
-const ProjectIds = z
+// The filters and state every subscription (webhook endpoint or channel) takes alike.
+export const ProjectIds = z
   .array(OperatorId)
   .min(1, "omit projectIds (or send null) to receive every project")
   .max(200);
 const Url = z.string().min(1, "url is required").max(4096);
-const Description = z.string().max(500);
-const EndpointStatus = z.enum(["enabled", "disabled"]);
+export const Description = z.string().max(500);
+export const EndpointStatus = z.enum(["enabled", "disabled"]);
 
 export const CreateWebhookEndpointInput = z.strictObject({
   url: Url,
@@ -74,10 +75,9 @@ export type ListWebhookEndpointsInput = z.infer<
   typeof ListWebhookEndpointsInput
 >;
 
-export function webhookEndpointView(r: WebhookEndpointRow) {
+// What every subscription answers after its own fields (id, URL, kind): its filters, state, times.
+export function subscriptionFields(r: WebhookEndpointRow) {
   return {
-    id: r.id,
-    url: r.url,
     eventTypes: r.eventTypes,
     ...(r.projectIds?.length ? { projectIds: r.projectIds } : {}),
     ...(r.description ? { description: r.description } : {}),
@@ -88,6 +88,10 @@ export function webhookEndpointView(r: WebhookEndpointRow) {
     createdAt: iso(r.createdAt),
     updatedAt: iso(r.updatedAt),
   };
+}
+
+export function webhookEndpointView(r: WebhookEndpointRow) {
+  return { id: r.id, url: r.url, ...subscriptionFields(r) };
 }
 export type WebhookEndpointView = ReturnType<typeof webhookEndpointView>;
 

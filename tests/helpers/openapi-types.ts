@@ -895,14 +895,7 @@ export interface components {
             /** @description RFC 3339, UTC, milliseconds, Z */
             createdAt: string;
             nextAttemptAt: string | null;
-            attempts: {
-                /** @description RFC 3339, UTC, milliseconds, Z */
-                at: string;
-                statusCode: number | null;
-                error?: string;
-                latencyMs: number;
-                responseExcerpt: string;
-            }[];
+            attempts: components["schemas"]["DeliveryAttempt"][];
         };
         ChannelDeliveryList: {
             data: components["schemas"]["ChannelDelivery"][];

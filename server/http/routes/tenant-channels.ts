@@ -13,16 +13,20 @@ import {
   sendTestChannelMessage,
   updateChannel,
 } from "@/server/notify/channel-subscriptions";
-import {
-  MAX_WEBHOOK_ENDPOINTS,
-  WEBHOOK_ACTION_LIMITS,
-} from "@/server/notify/tenant-caps";
+import { MAX_WEBHOOK_ENDPOINTS } from "@/server/notify/tenant-caps";
 import { WebhookDeliveriesQuery } from "@/server/notify/webhook-deliveries";
 import { defineRoute } from "../router";
-import { ErrorBody, listOf, Timestamp } from "../schemas";
+import { listOf } from "../schemas";
+import {
+  deliveryOut,
+  errorResponse,
+  subscriptionFields,
+  tenantAuth,
+  testRefusals,
+} from "./subscription-schemas";
 
-const tenant = ["tenant"] as ["tenant"];
-const err = (d: string) => ({ description: d, schema: ErrorBody });
+const tenant = tenantAuth;
+const err = errorResponse;
 const notFound = { 404: err("No such channel of this tenant") };
 
 const IdParams = z.object({ channelId: z.string().max(64) });
@@ -43,38 +47,14 @@ const ChannelOut = z
       .describe(
         "pagerduty: the Events API v2 routing key, masked after creation",
       ),
-    eventTypes: z.array(z.string()),
-    projectIds: z.array(z.string()).optional(),
-    description: z.string().optional(),
-    status: z.enum(["enabled", "disabled"]),
-    disabledReason: z.string().optional(),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
+    ...subscriptionFields,
   })
   .meta({
     id: "Channel",
     description:
       "A chat or paging channel; its URL or routing key is answered whole only on creation",
   });
-const DeliveryOut = z
-  .object({
-    id: z.string().describe("dlv_…"),
-    messageId: z.string().describe("msg_…"),
-    type: z.string(),
-    status: z.enum(["pending", "succeeded", "failed"]),
-    createdAt: Timestamp,
-    nextAttemptAt: Timestamp.nullable(),
-    attempts: z.array(
-      z.object({
-        at: Timestamp,
-        statusCode: z.number().int().nullable(),
-        error: z.string().optional(),
-        latencyMs: z.number().int(),
-        responseExcerpt: z.string(),
-      }),
-    ),
-  })
-  .meta({ id: "ChannelDelivery" });
+const DeliveryOut = deliveryOut("ChannelDelivery", "msg_…");
 
 export const tenantChannelRoutes = [
   defineRoute({
@@ -163,10 +143,7 @@ export const tenantChannelRoutes = [
         description: "Queued",
         schema: z.object({ messageId: z.string(), deliveryId: z.string() }),
       },
-      409: err("The channel is disabled"),
-      429: err(
-        `More than ${WEBHOOK_ACTION_LIMITS.test.capacity} test messages a minute for this tenant (Retry-After)`,
-      ),
+      ...testRefusals("channel"),
       ...notFound,
     },
     handler: async ({ ctx, params }) => ({

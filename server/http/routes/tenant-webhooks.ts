@@ -30,10 +30,17 @@ import {
   WEBHOOK_ACTION_LIMITS,
 } from "@/server/notify/tenant-caps";
 import { defineRoute } from "../router";
-import { ErrorBody, listOf, Timestamp } from "../schemas";
+import { listOf, Timestamp } from "../schemas";
+import {
+  deliveryOut,
+  errorResponse,
+  subscriptionFields,
+  tenantAuth,
+  testRefusals,
+} from "./subscription-schemas";
 
-const tenant = ["tenant"] as ["tenant"];
-const err = (d: string) => ({ description: d, schema: ErrorBody });
+const tenant = tenantAuth;
+const err = errorResponse;
 const notFound = { 404: err("No such webhook endpoint of this tenant") };
 
 const IdParams = z.object({ id: z.string().max(64) });
@@ -42,13 +49,7 @@ const EndpointOut = z
   .object({
     id: z.string().describe("whe_…"),
     url: z.string(),
-    eventTypes: z.array(z.string()),
-    projectIds: z.array(z.string()).optional(),
-    description: z.string().optional(),
-    status: z.enum(["enabled", "disabled"]),
-    disabledReason: z.string().optional(),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
+    ...subscriptionFields,
   })
   .meta({
     id: "Webhook",
@@ -62,27 +63,10 @@ const EndpointWithSecretOut = EndpointOut.extend({
 }).meta({
   id: "WebhookWithSecret",
 });
-const DeliveryOut = z
-  .object({
-    id: z.string().describe("dlv_…"),
-    messageId: z.string().describe("msg_…, the webhook-id header"),
-    type: z.string(),
-    status: z.enum(["pending", "succeeded", "failed"]),
-    createdAt: Timestamp,
-    nextAttemptAt: Timestamp.nullable(),
-    attempts: z.array(
-      z
-        .object({
-          at: Timestamp,
-          statusCode: z.number().int().nullable(),
-          error: z.string().optional(),
-          latencyMs: z.number().int(),
-          responseExcerpt: z.string(),
-        })
-        .meta({ id: "DeliveryAttempt" }),
-    ),
-  })
-  .meta({ id: "WebhookDelivery" });
+const DeliveryOut = deliveryOut(
+  "WebhookDelivery",
+  "msg_…, the webhook-id header",
+);
 const NotificationSettingsOut = NotificationSettings.meta({
   id: "NotificationSettings",
 });
@@ -175,10 +159,7 @@ export const tenantWebhookRoutes = [
         description: "Queued",
         schema: z.object({ messageId: z.string() }),
       },
-      409: err("The endpoint is disabled"),
-      429: err(
-        `More than ${WEBHOOK_ACTION_LIMITS.test.capacity} test messages a minute for this tenant (Retry-After)`,
-      ),
+      ...testRefusals("endpoint"),
       ...notFound,
     },
     handler: async ({ ctx, params }) => ({

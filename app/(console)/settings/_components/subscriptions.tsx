@@ -1,8 +1,16 @@
 "use client";
 import { useId } from "react";
 import { CopyButton } from "@/app/_components/copy-button";
+import { ConfirmButton } from "@/app/_components/dialog";
 import { LocalTime } from "@/app/_components/time";
-import { inputClass, Table, tdClass } from "@/app/_components/ui";
+import {
+  Card,
+  inputClass,
+  primaryButton,
+  secondaryButton,
+  Table,
+  tdClass,
+} from "@/app/_components/ui";
 
 // What the webhook and the chat/paging channel pages share: error display, the subscription
 // filters (event types, projects, description), the status pill and the delivery log.
@@ -370,5 +378,214 @@ export function DeliveryTable({
         ))}
       </tbody>
     </Table>
+  );
+}
+
+// A subscription's status in a list: the pill, and why it was disabled.
+export function StatusCell({
+  status,
+  disabledReason,
+}: {
+  status: string;
+  disabledReason?: string | null;
+}) {
+  return (
+    <>
+      <Pill status={status} />
+      {disabledReason ? (
+        <p className="mt-0.5 text-xs text-slate-600 dark:text-slate-400">
+          {disabledReason}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+// The banner over a disabled subscription: why, what that means, and (for members) the way back.
+export function DisabledNotice({
+  noun,
+  reason,
+  meaning,
+  action,
+}: {
+  noun: string;
+  reason?: string | null;
+  meaning: string;
+  action?: React.ReactNode;
+}) {
+  return (
+    <section
+      aria-labelledby="disabled-title"
+      className="rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-700 dark:bg-amber-950/50"
+    >
+      <h2
+        id="disabled-title"
+        className="font-semibold text-amber-950 dark:text-amber-100"
+      >
+        This {noun} is disabled
+      </h2>
+      <p
+        className="mt-1 text-amber-900 dark:text-amber-200"
+        data-testid="disabled-reason"
+      >
+        {reason
+          ? `Reason: ${reason.replace(/\.$/, "")}.`
+          : "No reason was recorded."}{" "}
+        {meaning}
+      </p>
+      {action}
+    </section>
+  );
+}
+
+// The facts every subscription has, after its own (status, URL, id…).
+export function filterFacts(s: {
+  eventTypes: string[];
+  projectIds?: string[] | null;
+  description?: string | null;
+  createdAt: string;
+}): [string, React.ReactNode][] {
+  return [
+    [
+      "Events",
+      <span key="e" className="block break-words whitespace-normal">
+        {s.eventTypes.join(", ")}
+      </span>,
+    ],
+    [
+      "Projects",
+      <span key="p" className="block break-words whitespace-normal">
+        {s.projectIds?.join(", ") ?? "all"}
+      </span>,
+    ],
+    [
+      "Description",
+      <span key="d" className="block break-words whitespace-normal">
+        {s.description ?? "—"}
+      </span>,
+    ],
+    ["Created", <LocalTime key="c" iso={s.createdAt} seconds={false} />],
+  ];
+}
+
+// "Disable" asks first in the console's dialog (pending messages fail); "Enable" does not.
+export function EnableToggle({
+  enabled,
+  noun,
+  busy,
+  onChange,
+}: {
+  enabled: boolean;
+  noun: string;
+  busy: boolean;
+  onChange: (status: "enabled" | "disabled") => void;
+}) {
+  return enabled ? (
+    <ConfirmButton
+      label="Disable"
+      title={`Disable this ${noun}?`}
+      className={secondaryButton}
+      disabled={busy}
+      onConfirm={() => onChange("disabled")}
+    >
+      <p>
+        Its pending deliveries fail and nothing more is sent until you enable it
+        again.
+      </p>
+    </ConfirmButton>
+  ) : (
+    <button
+      type="button"
+      className={secondaryButton}
+      disabled={busy}
+      onClick={() => onChange("enabled")}
+    >
+      Enable
+    </button>
+  );
+}
+
+// The delivery log's card: what it shows, a refresh, and the table (or its empty state).
+export function DeliveryLogCard({
+  intro,
+  fetching,
+  onRefresh,
+  children,
+}: {
+  intro: string;
+  fetching: boolean;
+  onRefresh: () => void;
+  children: React.ReactNode;
+}) {
+  return (
+    <Card title="Delivery log" id="deliveries">
+      <div className="flex flex-wrap items-center justify-between gap-2 px-4 pt-3">
+        <p className="text-sm text-slate-600 dark:text-slate-300">{intro}</p>
+        <button
+          type="button"
+          className={secondaryButton}
+          onClick={onRefresh}
+          disabled={fetching}
+        >
+          {fetching ? "Refreshing…" : "Refresh"}
+        </button>
+      </div>
+      {children}
+    </Card>
+  );
+}
+
+// Sends one test message through the subscription (only while it is enabled).
+export function SendTestButton({
+  enabled,
+  noun,
+  busy,
+  pending,
+  onSend,
+}: {
+  enabled: boolean;
+  noun: string;
+  busy: boolean;
+  pending: boolean;
+  onSend: () => void;
+}) {
+  return (
+    <button
+      type="button"
+      className={primaryButton}
+      disabled={busy || !enabled}
+      title={enabled ? undefined : `Enable the ${noun} to send a test`}
+      onClick={onSend}
+    >
+      {pending ? "Sending…" : "Send test"}
+    </button>
+  );
+}
+
+// The create form's submit, held back until an event type is chosen.
+export function CreateSubmit({
+  label,
+  pending,
+  noTypes,
+}: {
+  label: string;
+  pending: boolean;
+  noTypes: boolean;
+}) {
+  return (
+    <div className="flex flex-wrap items-center gap-3">
+      <button
+        type="submit"
+        className={primaryButton}
+        disabled={pending || noTypes}
+      >
+        {pending ? "Adding…" : label}
+      </button>
+      {noTypes ? (
+        <p className="text-sm text-slate-600 dark:text-slate-400">
+          Choose at least one event type.
+        </p>
+      ) : null}
+    </div>
   );
 }

@@ -14,19 +14,19 @@ import {
   EmptyState,
   ErrorNote,
   inputClass,
-  primaryButton,
   Table,
   tdClass,
   TextLink,
 } from "@/app/_components/ui";
 import {
+  CreateSubmit,
   errorAt,
   EventTypesFieldset,
   FieldError,
   fieldErrors,
   MemberOnlyNote,
   parseProjectIds,
-  Pill,
+  StatusCell,
   ProjectsAndDescription,
   readableError,
   SecretOnce,
@@ -104,12 +104,10 @@ export function WebhooksView({ role }: { role: Role }) {
                     {w.eventTypes.join(", ")}
                   </td>
                   <td className={tdClass}>
-                    <Pill status={w.status} />
-                    {w.disabledReason ? (
-                      <p className="mt-0.5 text-xs text-slate-600 dark:text-slate-400">
-                        {w.disabledReason}
-                      </p>
-                    ) : null}
+                    <StatusCell
+                      status={w.status}
+                      disabledReason={w.disabledReason}
+                    />
                   </td>
                   <td className={`${tdClass} whitespace-nowrap`}>
                     <LocalTime iso={w.createdAt} seconds={false} />
@@ -214,20 +212,11 @@ function CreateWebhook({
           projectsError={errOf("projectIds")}
           descriptionPlaceholder="e.g. PagerDuty bridge"
         />
-        <div className="flex flex-wrap items-center gap-3">
-          <button
-            type="submit"
-            className={primaryButton}
-            disabled={create.isPending || types.length === 0}
-          >
-            {create.isPending ? "Adding…" : "Add endpoint"}
-          </button>
-          {types.length === 0 ? (
-            <p className="text-sm text-slate-600 dark:text-slate-400">
-              Choose at least one event type.
-            </p>
-          ) : null}
-        </div>
+        <CreateSubmit
+          label="Add endpoint"
+          pending={create.isPending}
+          noTypes={types.length === 0}
+        />
         <ErrorNote error={readableError(create.error)} />
       </form>
     </Card>

@@ -14,19 +14,19 @@ import {
   EmptyState,
   ErrorNote,
   inputClass,
-  primaryButton,
   Table,
   tdClass,
   TextLink,
 } from "@/app/_components/ui";
 import {
+  CreateSubmit,
   errorAt,
   EventTypesFieldset,
   FieldError,
   fieldErrors,
   MemberOnlyNote,
   parseProjectIds,
-  Pill,
+  StatusCell,
   ProjectsAndDescription,
   readableError,
 } from "../../_components/subscriptions";
@@ -110,12 +110,10 @@ export function ChannelsView({
                     {c.projectIds?.join(", ") ?? "all"}
                   </td>
                   <td className={tdClass}>
-                    <Pill status={c.status} />
-                    {c.disabledReason ? (
-                      <p className="mt-0.5 text-xs text-slate-600 dark:text-slate-400">
-                        {c.disabledReason}
-                      </p>
-                    ) : null}
+                    <StatusCell
+                      status={c.status}
+                      disabledReason={c.disabledReason}
+                    />
                   </td>
                   <td className={`${tdClass} whitespace-nowrap`}>
                     <LocalTime iso={c.createdAt} seconds={false} />
@@ -243,20 +241,11 @@ function CreateChannel({
             kind === "pagerduty" ? "e.g. Database on-call" : "e.g. #ops-alerts"
           }
         />
-        <div className="flex flex-wrap items-center gap-3">
-          <button
-            type="submit"
-            className={primaryButton}
-            disabled={create.isPending || types.length === 0}
-          >
-            {create.isPending ? "Adding…" : `Add ${page.label} channel`}
-          </button>
-          {types.length === 0 ? (
-            <p className="text-sm text-slate-600 dark:text-slate-400">
-              Choose at least one event type.
-            </p>
-          ) : null}
-        </div>
+        <CreateSubmit
+          label={`Add ${page.label} channel`}
+          pending={create.isPending}
+          noTypes={types.length === 0}
+        />
         <ErrorNote error={readableError(create.error)} />
       </form>
     </Card>

@@ -22,9 +22,14 @@ import {
   TextLink,
 } from "@/app/_components/ui";
 import {
+  DeliveryLogCard,
   DeliveryTable,
+  DisabledNotice,
+  EnableToggle,
   fieldErrors,
+  filterFacts,
   MemberOnlyNote,
+  SendTestButton,
   Pill,
   readableError,
   SecretOnce,
@@ -121,37 +126,23 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
         />
       ) : null}
       {ep.status === "disabled" ? (
-        <section
-          aria-labelledby="disabled-title"
-          className="rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-700 dark:bg-amber-950/50"
-        >
-          <h2
-            id="disabled-title"
-            className="font-semibold text-amber-950 dark:text-amber-100"
-          >
-            This endpoint is disabled
-          </h2>
-          <p
-            className="mt-1 text-amber-900 dark:text-amber-200"
-            data-testid="disabled-reason"
-          >
-            {ep.disabledReason
-              ? `Reason: ${ep.disabledReason.replace(/\.$/, "")}.`
-              : "No reason was recorded."}{" "}
-            Nothing is sent to it until it is re-enabled; its failed messages
-            can then be recovered below.
-          </p>
-          {canEdit ? (
-            <button
-              type="button"
-              className={`${primaryButton} mt-3`}
-              disabled={busy}
-              onClick={() => act(update, { id, status: "enabled" as const })}
-            >
-              Re-enable
-            </button>
-          ) : null}
-        </section>
+        <DisabledNotice
+          noun="endpoint"
+          reason={ep.disabledReason}
+          meaning="Nothing is sent to it until it is re-enabled; its failed messages can then be recovered below."
+          action={
+            canEdit ? (
+              <button
+                type="button"
+                className={`${primaryButton} mt-3`}
+                disabled={busy}
+                onClick={() => act(update, { id, status: "enabled" as const })}
+              >
+                Re-enable
+              </button>
+            ) : null
+          }
+        />
       ) : null}
       <Card
         title={<span className="font-mono text-sm break-all">{ep.url}</span>}
@@ -166,76 +157,28 @@ export function WebhookView({ id, role }: { id: string; role: Role }) {
                 {ep.id}
               </span>,
             ],
-            [
-              "Events",
-              <span key="e" className="block break-words whitespace-normal">
-                {ep.eventTypes.join(", ")}
-              </span>,
-            ],
-            [
-              "Projects",
-              <span key="p" className="block break-words whitespace-normal">
-                {ep.projectIds?.join(", ") ?? "all"}
-              </span>,
-            ],
-            [
-              "Description",
-              <span key="d" className="block break-words whitespace-normal">
-                {ep.description ?? "—"}
-              </span>,
-            ],
-            [
-              "Created",
-              <LocalTime key="c" iso={ep.createdAt} seconds={false} />,
-            ],
+            ...filterFacts(ep),
           ]}
         />
         <div className="space-y-3 border-t border-slate-200 p-4 dark:border-slate-800">
           {canEdit ? (
             <div className="flex flex-wrap gap-2">
-              <button
-                type="button"
-                className={primaryButton}
-                disabled={busy || ep.status !== "enabled"}
-                title={
-                  ep.status !== "enabled"
-                    ? "Re-enable the endpoint to send a test"
-                    : undefined
-                }
-                onClick={() => {
+              <SendTestButton
+                enabled={ep.status === "enabled"}
+                noun="endpoint"
+                busy={busy}
+                pending={test.isPending}
+                onSend={() => {
                   setNotice(null);
                   test.mutate({ id });
                 }}
-              >
-                {test.isPending ? "Sending…" : "Send test"}
-              </button>
-              {ep.status === "enabled" ? (
-                <ConfirmButton
-                  label="Disable"
-                  title="Disable this endpoint?"
-                  className={secondaryButton}
-                  disabled={busy}
-                  onConfirm={() =>
-                    act(update, { id, status: "disabled" as const })
-                  }
-                >
-                  <p>
-                    Its pending deliveries fail and nothing more is sent until
-                    you re-enable it.
-                  </p>
-                </ConfirmButton>
-              ) : (
-                <button
-                  type="button"
-                  className={secondaryButton}
-                  disabled={busy}
-                  onClick={() =>
-                    act(update, { id, status: "enabled" as const })
-                  }
-                >
-                  Enable
-                </button>
-              )}
+              />
+              <EnableToggle
+                enabled={ep.status === "enabled"}
+                noun="endpoint"
+                busy={busy}
+                onChange={(status) => act(update, { id, status })}
+              />
               <ConfirmButton
                 label="Rotate secret"
                 title="Rotate the signing secret?"
@@ -310,21 +253,11 @@ function Deliveries({
   );
 
   return (
-    <Card title="Delivery log" id="deliveries">
-      <div className="flex flex-wrap items-center justify-between gap-2 px-4 pt-3">
-        <p className="text-sm text-slate-600 dark:text-slate-300">
-          Newest first. A replay sends the same message again (same webhook-id),
-          signed afresh.
-        </p>
-        <button
-          type="button"
-          className={secondaryButton}
-          onClick={() => void refetch()}
-          disabled={isFetching}
-        >
-          {isFetching ? "Refreshing…" : "Refresh"}
-        </button>
-      </div>
+    <DeliveryLogCard
+      intro="Newest first. A replay sends the same message again (same webhook-id), signed afresh."
+      fetching={isFetching}
+      onRefresh={() => void refetch()}
+    >
       <div className="px-4 pt-2">
         <ErrorNote error={readableError(retry.error)} />
       </div>
@@ -364,7 +297,7 @@ function Deliveries({
           Messages sent to this endpoint appear here with every attempt.
         </EmptyState>
       )}
-    </Card>
+    </DeliveryLogCard>
   );
 }
 

@@ -10,21 +10,23 @@ import type { Role } from "@/db/constants";
 import type { ChannelKind } from "@/server/notify/channel-subscriptions";
 import { ConfirmButton } from "@/app/_components/dialog";
 import { useTRPC } from "@/app/_trpc/client";
-import { LocalTime } from "@/app/_components/time";
 import {
   Card,
   dangerButton,
   EmptyState,
   ErrorNote,
   Facts,
-  primaryButton,
-  secondaryButton,
   TextLink,
 } from "@/app/_components/ui";
 import {
   AttemptLine,
+  DeliveryLogCard,
   DeliveryTable,
+  DisabledNotice,
+  EnableToggle,
+  filterFacts,
   MemberOnlyNote,
+  SendTestButton,
   Pill,
   readableError,
 } from "../../../_components/subscriptions";
@@ -108,26 +110,11 @@ export function ChannelView({
         <TextLink href={listPath}>← All {page.label} channels</TextLink>
       </p>
       {ch.status === "disabled" ? (
-        <section
-          aria-labelledby="disabled-title"
-          className="rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-700 dark:bg-amber-950/50"
-        >
-          <h2
-            id="disabled-title"
-            className="font-semibold text-amber-950 dark:text-amber-100"
-          >
-            This channel is disabled
-          </h2>
-          <p
-            className="mt-1 text-amber-900 dark:text-amber-200"
-            data-testid="disabled-reason"
-          >
-            {ch.disabledReason
-              ? `Reason: ${ch.disabledReason.replace(/\.$/, "")}.`
-              : "No reason was recorded."}{" "}
-            Nothing is sent to it until it is enabled again.
-          </p>
-        </section>
+        <DisabledNotice
+          noun="channel"
+          reason={ch.disabledReason}
+          meaning="Nothing is sent to it until it is enabled again."
+        />
       ) : null}
       <Card
         title={
@@ -152,76 +139,28 @@ export function ChannelView({
                 {ch.id}
               </span>,
             ],
-            [
-              "Events",
-              <span key="e" className="block break-words whitespace-normal">
-                {ch.eventTypes.join(", ")}
-              </span>,
-            ],
-            [
-              "Projects",
-              <span key="p" className="block break-words whitespace-normal">
-                {ch.projectIds?.join(", ") ?? "all"}
-              </span>,
-            ],
-            [
-              "Description",
-              <span key="d" className="block break-words whitespace-normal">
-                {ch.description ?? "—"}
-              </span>,
-            ],
-            [
-              "Created",
-              <LocalTime key="c" iso={ch.createdAt} seconds={false} />,
-            ],
+            ...filterFacts(ch),
           ]}
         />
         <div className="space-y-3 border-t border-slate-200 p-4 dark:border-slate-800">
           {canEdit ? (
             <div className="flex flex-wrap gap-2">
-              <button
-                type="button"
-                className={primaryButton}
-                disabled={busy || ch.status !== "enabled"}
-                title={
-                  ch.status !== "enabled"
-                    ? "Enable the channel to send a test"
-                    : undefined
-                }
-                onClick={() => {
+              <SendTestButton
+                enabled={ch.status === "enabled"}
+                noun="channel"
+                busy={busy}
+                pending={test.isPending}
+                onSend={() => {
                   setTestId(null);
                   test.mutate({ id });
                 }}
-              >
-                {test.isPending ? "Sending…" : "Send test"}
-              </button>
-              {ch.status === "enabled" ? (
-                <ConfirmButton
-                  label="Disable"
-                  title="Disable this channel?"
-                  className={secondaryButton}
-                  disabled={busy}
-                  onConfirm={() =>
-                    update.mutate({ id, status: "disabled" as const })
-                  }
-                >
-                  <p>
-                    Its pending messages fail and nothing more is sent until you
-                    enable it again.
-                  </p>
-                </ConfirmButton>
-              ) : (
-                <button
-                  type="button"
-                  className={secondaryButton}
-                  disabled={busy}
-                  onClick={() =>
-                    update.mutate({ id, status: "enabled" as const })
-                  }
-                >
-                  Enable
-                </button>
-              )}
+              />
+              <EnableToggle
+                enabled={ch.status === "enabled"}
+                noun="channel"
+                busy={busy}
+                onChange={(status) => update.mutate({ id, status })}
+              />
               <ConfirmButton
                 label="Delete"
                 title={`Delete this ${page.label} channel?`}
@@ -245,21 +184,11 @@ export function ChannelView({
           <ErrorNote error={readableError(actionError)} />
         </div>
       </Card>
-      <Card title="Delivery log" id="deliveries">
-        <div className="flex flex-wrap items-center justify-between gap-2 px-4 pt-3">
-          <p className="text-sm text-slate-600 dark:text-slate-300">
-            Newest first, each with every attempt and what {page.label}{" "}
-            answered.
-          </p>
-          <button
-            type="button"
-            className={secondaryButton}
-            onClick={() => void refetch()}
-            disabled={isFetching}
-          >
-            {isFetching ? "Refreshing…" : "Refresh"}
-          </button>
-        </div>
+      <DeliveryLogCard
+        intro={`Newest first, each with every attempt and what ${page.label} answered.`}
+        fetching={isFetching}
+        onRefresh={() => void refetch()}
+      >
         {deliveries.data.length ? (
           <DeliveryTable
             deliveries={deliveries.data}
@@ -270,7 +199,7 @@ export function ChannelView({
             Messages sent to this channel appear here with every attempt.
           </EmptyState>
         )}
-      </Card>
+      </DeliveryLogCard>
     </div>
   );
 }
