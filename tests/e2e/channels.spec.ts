@@ -1,12 +1,19 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { APIRequestContext, Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 import { expect, test } from "@playwright/test";
 import { startChannelFakes } from "../helpers/channel-fakes";
 import type { ChannelFakes } from "../helpers/channel-fakes";
 import { slackPreviewHtml, teamsPreviewHtml } from "./chat-previews";
-import { env, expectAccessible, ownerContext, shot } from "./helpers";
+import {
+  expectAccessible,
+  expectNoSidewaysScroll,
+  operatorCall,
+  ownerContext,
+  shot,
+  signInByEmail,
+} from "./helpers";
 
 // The console's chat and paging channel settings: Settings → Slack / Teams / PagerDuty. An owner
 // adds a Slack channel pointing at a local fake of Slack, presses "Send test" and sees what the
@@ -33,17 +40,6 @@ test.afterEach(() => {
 test.afterAll(async () => {
   await fx?.close();
 });
-
-async function expectNoSidewaysScroll(page: Page, what: string) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    client: document.documentElement.clientWidth,
-  }));
-  expect(
-    scroll,
-    `${what} scrolls sideways (${scroll} > ${client})`,
-  ).toBeLessThanOrEqual(client);
-}
 
 // Confirms in the console's own dialog (a browser dialog fails the test).
 async function confirmIn(page: Page, button: string, title: RegExp | string) {
@@ -225,21 +221,6 @@ for (const size of [
   });
 }
 
-async function op(
-  request: APIRequestContext,
-  method: "PUT" | "POST",
-  url: string,
-  data: unknown = {},
-) {
-  const r = await request.fetch(url, {
-    method,
-    data,
-    headers: { authorization: `Bearer ${env("PW_E2E_OPERATOR_TOKEN")}` },
-  });
-  expect(r.status(), `${method} ${url}: ${await r.text()}`).toBeLessThan(300);
-  return r.json();
-}
-
 test("an incident as Slack and Teams show it: previews of the real payloads", async ({
   browser,
   request,
@@ -264,13 +245,13 @@ test("an incident as Slack and Teams show it: previews of the real payloads", as
   const HOST = `e2e-chan-host-${run}`;
   const VM = `e2e-${run}-payments`;
   const NAME = `payments-${run}`;
-  await op(request, "PUT", `/api/v1/admin/hosts/${HOST}`, {
+  await operatorCall(request, "PUT", `/api/v1/admin/hosts/${HOST}`, {
     zone: "eu-west1-a",
   });
   const hostToken = (
-    await op(request, "POST", `/api/v1/admin/hosts/${HOST}/tokens`)
+    await operatorCall(request, "POST", `/api/v1/admin/hosts/${HOST}/tokens`)
   ).token;
-  await op(request, "PUT", `/api/v1/admin/vms/${VM}`, {
+  await operatorCall(request, "PUT", `/api/v1/admin/vms/${VM}`, {
     projectId: "acme-prod",
     name: NAME,
     zone: "eu-west1-a",
@@ -359,4 +340,55 @@ test("an incident as Slack and Teams show it: previews of the real payloads", as
     .click();
   await confirmIn(page, "Delete", "Delete this Slack channel?");
   await ctx.close();
+});
+
+test("a viewer reads the channel pages and changes nothing", async ({
+  browser,
+}) => {
+  const owner = await ownerContext(browser);
+  const ownerPage = await owner.newPage();
+  const { url } = fx.newUrl("slack");
+  await addChatChannel(ownerPage, "slack", url, `viewer ${run}`);
+
+  const viewer = await signInByEmail(browser, "viewer@acme.example");
+  const page = await viewer.newPage();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto("/settings/channels/slack");
+  await expect(
+    page.getByText(
+      "Only members and owners can add or change Slack channels. You are a viewer",
+    ),
+  ).toBeVisible();
+  await expect(
+    page.getByRole("button", { name: "Add Slack channel" }),
+  ).toHaveCount(0);
+  await page
+    .getByRole("row")
+    .filter({ hasText: `viewer ${run}` })
+    .getByRole("link")
+    .click();
+  await expect(
+    page.getByRole("heading", { name: "Delivery log" }),
+  ).toBeVisible();
+  for (const name of ["Send test", "Disable", "Delete"])
+    await expect(page.getByRole("button", { name, exact: true })).toHaveCount(
+      0,
+    );
+  await expect(
+    page.getByText("Only members and owners can send tests"),
+  ).toBeVisible();
+  await expectNoSidewaysScroll(page, "the Slack channel (viewer, phone)");
+  await expectAccessible(page, "the Slack channel (viewer)");
+  await shot(page, "channel-slack-viewer-phone");
+  await viewer.close();
+
+  // the owner removes it again
+  await ownerPage.goto("/settings/channels/slack");
+  await ownerPage
+    .getByRole("row")
+    .filter({ hasText: `viewer ${run}` })
+    .getByRole("link")
+    .click();
+  await confirmIn(ownerPage, "Delete", "Delete this Slack channel?");
+  await owner.close();
 });

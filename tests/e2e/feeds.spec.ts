@@ -1,20 +1,14 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { parseAtomFeed } from "feedsmith";
-import { expectAccessible, ownerContext, shot } from "./helpers";
+import {
+  expectAccessible,
+  expectNoSidewaysScroll,
+  ownerContext,
+  shot,
+} from "./helpers";
 
 // The console's feed settings: make a token, copy the two feed addresses, a reader gets the feed,
 // revoking it refuses the next read; at laptop and phone sizes, with no sideways scrolling.
-
-async function expectNoSidewaysScroll(page: Page, what: string) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    client: document.documentElement.clientWidth,
-  }));
-  expect(
-    scroll,
-    `${what} scrolls sideways (${scroll} > ${client})`,
-  ).toBeLessThanOrEqual(client);
-}
 
 for (const size of [
   { name: "laptop", width: 1366, height: 768 },

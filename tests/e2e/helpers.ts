@@ -2,7 +2,12 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import AxeBuilder from "@axe-core/playwright";
-import type { Browser, Page } from "@playwright/test";
+import type {
+  APIRequestContext,
+  Browser,
+  BrowserContext,
+  Page,
+} from "@playwright/test";
 import { expect } from "@playwright/test";
 
 const SHOTS = path.resolve(
@@ -129,4 +134,45 @@ export async function signInLinkFor(
   expect(href).toBeTruthy();
   await ctx.close();
   return href!;
+}
+
+// The page is no wider than the window (nothing scrolls sideways).
+export async function expectNoSidewaysScroll(page: Page, what: string) {
+  const { scroll, client } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    client: document.documentElement.clientWidth,
+  }));
+  expect(
+    scroll,
+    `${what} scrolls sideways (${scroll} > ${client})`,
+  ).toBeLessThanOrEqual(client);
+}
+
+// A call to the operator API with this run's operator token; a 2xx answer's JSON.
+export async function operatorCall(
+  request: APIRequestContext,
+  method: "PUT" | "POST",
+  url: string,
+  data: unknown = {},
+) {
+  const r = await request.fetch(url, {
+    method,
+    data,
+    headers: { authorization: `Bearer ${env("PW_E2E_OPERATOR_TOKEN")}` },
+  });
+  expect(r.status(), `${method} ${url}: ${await r.text()}`).toBeLessThan(300);
+  return r.json();
+}
+
+// A tenant member signed in the way a person is: asks for a link, and opens the one the operator
+// read from the outbox.
+export async function signInByEmail(
+  browser: Browser,
+  email: string,
+): Promise<BrowserContext> {
+  const { ctx, page } = await requestSignInLink(browser, email);
+  await page.goto(await signInLinkFor(browser, email));
+  await expect(page).toHaveURL(/\/overview$/);
+  await page.close();
+  return ctx;
 }

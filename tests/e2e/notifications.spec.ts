@@ -1,15 +1,9 @@
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Browser, BrowserContext, Page } from "@playwright/test";
+import type { BrowserContext, Page } from "@playwright/test";
 import { expect, test } from "@playwright/test";
-import {
-  expectAccessible,
-  ownerContext,
-  requestSignInLink,
-  shot,
-  signInLinkFor,
-} from "./helpers";
+import { expectAccessible, ownerContext, shot, signInByEmail } from "./helpers";
 
 // Notification settings and webhook endpoints in the console: an owner adds an endpoint that
 // points at a receiver started here, sees its secret once, sends a test and watches it arrive in
@@ -56,18 +50,6 @@ test.afterAll(async () => {
   await viewer?.close();
   await new Promise<void>((r) => receiver.close(() => r()));
 });
-
-async function signInByEmail(
-  browser: Browser,
-  email: string,
-): Promise<BrowserContext> {
-  const { ctx, page } = await requestSignInLink(browser, email);
-  // the link from the mail in the built-in outbox, read by the operator
-  await page.goto(await signInLinkFor(browser, email));
-  await expect(page).toHaveURL(/\/overview$/);
-  await page.close();
-  return ctx;
-}
 
 test("the owner signs in", async ({ browser }) => {
   owner = await ownerContext(browser);
