@@ -96,25 +96,19 @@ export type ListChannelDeliveriesInput = z.input<
 >;
 
 // The event types a kind is subscribed to when the request names none.
+// Chat: incidents and restarts, not every single memory error.
+const CHAT_DEFAULT_EVENT_TYPES = [
+  "incident.opened",
+  "incident.updated",
+  "incident.resolved",
+  "vm.evacuation_scheduled",
+  "vm.evacuation_rescheduled",
+  "vm.evacuation_cancelled",
+  "vm.evacuation_completed",
+];
 const DEFAULT_EVENT_TYPES: Record<ChannelKind, string[]> = {
-  slack: [
-    "incident.opened",
-    "incident.updated",
-    "incident.resolved",
-    "vm.evacuation_scheduled",
-    "vm.evacuation_rescheduled",
-    "vm.evacuation_cancelled",
-    "vm.evacuation_completed",
-  ],
-  teams: [
-    "incident.opened",
-    "incident.updated",
-    "incident.resolved",
-    "vm.evacuation_scheduled",
-    "vm.evacuation_rescheduled",
-    "vm.evacuation_cancelled",
-    "vm.evacuation_completed",
-  ],
+  slack: CHAT_DEFAULT_EVENT_TYPES,
+  teams: CHAT_DEFAULT_EVENT_TYPES,
   pagerduty: ["incident.opened", "incident.updated", "incident.resolved"],
 };
 

@@ -1,6 +1,8 @@
 import type { IncidentView } from "@/server/incidents/incidents";
 import { incidentName } from "@/emails/_components/incident-name";
-import type { ChannelMessage, RenderContext } from "../channel";
+import { WEBHOOK_EVENT_TYPES } from "@/db/constants";
+import type { ChannelMessage, HttpChannel, RenderContext } from "../channel";
+import { maskUrl } from "../channel";
 import { incidentIdOf } from "../render-context";
 
 // What a chat or paging message says, whatever the platform: Slack, Teams and PagerDuty render
@@ -166,4 +168,29 @@ export function chatMessageOf(
 export function clip(text: string, max: number): string {
   const chars = [...text];
   return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : text;
+}
+
+// A chat platform's incoming webhook (Slack, a Teams Workflow): the tenant's URL (SSRF-checked,
+// answered masked: it carries a secret), every event type, and the platform's rendering of the
+// one chat message as the JSON body.
+export function chatChannel(
+  kind: string,
+  label: string,
+  renderBody: (m: ChatMessage) => object,
+): HttpChannel {
+  return {
+    kind,
+    transport: "http",
+    label,
+    eventTypes: WEBHOOK_EVENT_TYPES,
+    urlIsTenantChosen: true,
+    wantsPlaybook: true,
+    publicFields: (row) => ({ url: maskUrl(row.url) }),
+    render: (msg, target, rc) => ({
+      url: target.url,
+      headers: {},
+      body: JSON.stringify(renderBody(chatMessageOf(msg, rc))),
+      allowPrivate: target.allowPrivate,
+    }),
+  };
 }

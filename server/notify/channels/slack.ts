@@ -1,8 +1,6 @@
-import { WEBHOOK_EVENT_TYPES } from "@/db/constants";
 import type { HttpChannel } from "../channel";
-import { maskUrl } from "../channel";
 import type { ChatMessage } from "./chat-message";
-import { chatMessageOf, clip } from "./chat-message";
+import { chatChannel, clip } from "./chat-message";
 
 // Block Kit limits (api.slack.com/reference/block-kit/blocks and …/block-elements).
 export const SLACK_LIMITS = {
@@ -77,18 +75,8 @@ export function renderSlack(m: ChatMessage) {
 }
 
 // Slack incoming webhooks: POST { text, blocks } to the URL Slack made for a channel.
-export const slackChannel: HttpChannel = {
-  kind: "slack",
-  transport: "http",
-  label: "Slack",
-  eventTypes: WEBHOOK_EVENT_TYPES,
-  urlIsTenantChosen: true,
-  wantsPlaybook: true,
-  publicFields: (row) => ({ url: maskUrl(row.url) }),
-  render: (msg, target, rc) => ({
-    url: target.url,
-    headers: {},
-    body: JSON.stringify(renderSlack(chatMessageOf(msg, rc))),
-    allowPrivate: target.allowPrivate,
-  }),
-};
+export const slackChannel: HttpChannel = chatChannel(
+  "slack",
+  "Slack",
+  renderSlack,
+);

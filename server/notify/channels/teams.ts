@@ -1,8 +1,6 @@
-import { WEBHOOK_EVENT_TYPES } from "@/db/constants";
 import type { HttpChannel } from "../channel";
-import { maskUrl } from "../channel";
 import type { ChatMessage } from "./chat-message";
-import { chatMessageOf, clip } from "./chat-message";
+import { chatChannel, clip } from "./chat-message";
 
 export const ADAPTIVE_CARD_VERSION = "1.4";
 // Teams rejects a message over 28 KB; a card's text stays far below that.
@@ -61,18 +59,8 @@ export function renderTeams(m: ChatMessage) {
 }
 
 // A Microsoft Teams Workflows webhook ("When a Teams webhook request is received" → post card).
-export const teamsChannel: HttpChannel = {
-  kind: "teams",
-  transport: "http",
-  label: "Microsoft Teams",
-  eventTypes: WEBHOOK_EVENT_TYPES,
-  urlIsTenantChosen: true,
-  wantsPlaybook: true,
-  publicFields: (row) => ({ url: maskUrl(row.url) }),
-  render: (msg, target, rc) => ({
-    url: target.url,
-    headers: {},
-    body: JSON.stringify(renderTeams(chatMessageOf(msg, rc))),
-    allowPrivate: target.allowPrivate,
-  }),
-};
+export const teamsChannel: HttpChannel = chatChannel(
+  "teams",
+  "Microsoft Teams",
+  renderTeams,
+);
