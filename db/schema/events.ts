@@ -5,6 +5,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -52,6 +53,31 @@ export const memoryErrorEvents = pgTable(
       .on(t.uncorrelatedReason, t.receivedAt)
       .where(sql`${t.uncorrelatedReason} is not null`),
     index("memory_error_events_received_at_idx").on(t.receivedAt),
+  ],
+);
+
+// The policy's rollup of correlated events: per VM incarnation, host and page (an event without an
+// address is a page of its own, `unlocated:<event id>`), the newest event time, and the newest of
+// its guest-kernel events. Kept by statement triggers on memory_error_events (migration 0009) on
+// every insert, update and delete, so ingestion, late binding and retention cannot miss it. A
+// page is in a window starting at b when maxEventTime >= b, so the policy counts a VM's or a
+// host's pages from these rows: a storm on one page is one row, not a scan of its events.
+export const pageRollup = pgTable(
+  "page_rollup",
+  {
+    vmIncarnation: text().notNull(),
+    hostId: text().notNull(),
+    page: text().notNull(),
+    vmId: text().notNull(),
+    maxEventTime: timestamp({ withTimezone: true }).notNull(),
+    guestKernelMaxEventTime: timestamp({ withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.vmIncarnation, t.hostId, t.page] }),
+    index("page_rollup_host_id_max_event_time_idx").on(
+      t.hostId,
+      t.maxEventTime,
+    ),
   ],
 );
 

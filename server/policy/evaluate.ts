@@ -6,12 +6,15 @@ import {
   scheduleEvacuations,
 } from "./evacuations";
 import {
+  hostPageCounts,
   hostSummaries,
   latestEvacuations,
   runningVmsOnHosts,
+  vmPageCounts,
   vmSummaries,
 } from "./host-health";
-import { decideHostVm, decideVm } from "./policy";
+import { decideHostVm, decideVm, hostStateOf } from "./policy";
+import type { HostSummary, VmSummary } from "./policy";
 import type { Policy } from "./thresholds";
 
 // After new errors (ingestion or late binding), inside their transaction: the VMs that changed and
@@ -21,7 +24,9 @@ import type { Policy } from "./thresholds";
 //
 // Only what could still lead to a decision is measured: a VM whose evacuation is already active
 // needs no count, and a host needs one only while some VM running on it has none. In an error
-// storm, once the VMs are being evacuated, a batch costs no aggregate over the window.
+// storm, once the VMs are being evacuated, a batch costs no aggregate over the window. The counts
+// come from the page rollup (one row per page, however many errors it had), and the events are
+// read only where an operator's cancel makes the time of the newest evidence matter.
 export async function evaluatePolicyAfterIngest(
   tx: Db,
   input: {
@@ -62,14 +67,48 @@ export async function evaluatePolicyAfterIngest(
   const openHosts = hostIds.filter((h) =>
     running.some((v) => v.host_id === h && !isActive(v.id)),
   );
-  const [vmSums, hostSums] = [
-    await vmSummaries(tx, openVms, at, policy),
-    await hostSummaries(tx, openHosts, at, policy),
+  const [vmCounts, hostCounts] = [
+    await vmPageCounts(tx, openVms, at, policy),
+    await hostPageCounts(tx, openHosts, at, policy),
   ];
+  // decideVm / decideHostVm read lastNewEvidenceAt only for a cancelled VM they would evacuate
+  const countsOnly = (vmId: string): VmSummary | undefined => {
+    const c = vmCounts.get(vmId);
+    return c && { ...c, lastNewEvidenceAt: null };
+  };
+  const wouldEvacuate = (vmId: string) => {
+    const s = countsOnly(vmId);
+    return !!s && decideVm(s, policy).evacuate;
+  };
+  const vmSums = await vmSummaries(
+    tx,
+    openVms.filter((v) => cancelledAtOf(v) && wouldEvacuate(v)),
+    at,
+    policy,
+  );
+  const hostsToRead = openHosts.filter(
+    (h) =>
+      hostStateOf(hostCounts.get(h) ?? 0, policy) === "evacuate" &&
+      running.some(
+        (v) => v.host_id === h && !isActive(v.id) && cancelledAtOf(v.id),
+      ),
+  );
+  const hostSums = await hostSummaries(tx, hostsToRead, at, policy);
+  const hostSummaryOf = (h: string): HostSummary | undefined => {
+    const n = hostCounts.get(h);
+    if (!n) return undefined;
+    return (
+      hostSums.get(h) ?? {
+        distinctPages: n,
+        affectedVmIds: [],
+        lastNewEvidenceAt: null,
+      }
+    );
+  };
 
   const requests: EvacuationRequest[] = [];
   for (const vmId of openVms) {
-    const s = vmSums.get(vmId);
+    const s = vmSums.get(vmId) ?? countsOnly(vmId);
     if (!s) continue;
     const d = decideVm(s, policy, { cancelledAt: cancelledAtOf(vmId) });
     if (d.evacuate)
@@ -81,7 +120,7 @@ export async function evaluatePolicyAfterIngest(
       });
   }
   for (const v of running) {
-    const host = hostSums.get(v.host_id);
+    const host = hostSummaryOf(v.host_id);
     if (!host || isActive(v.id) || requests.some((r) => r.vmId === v.id))
       continue;
     if (decideHostVm(host, policy, { cancelledAt: cancelledAtOf(v.id) })) {

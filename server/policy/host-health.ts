@@ -130,6 +130,67 @@ export async function hostSummaries(
   return out;
 }
 
+// The page counts of vmSummaries and hostSummaries read from the rollup (page_rollup, kept by
+// triggers on memory_error_events) instead of the events: a page is in the window when its newest
+// event is, so a storm of any length on one page is one row here. lastNewEvidenceAt, which needs
+// the events, is left to vmSummaries / hostSummaries for the few decisions that read it (after an
+// operator's cancel). The policy-parity test holds them to the same answers. A page reported
+// through two hosts (the VM moved) is one of the VM's pages and one page of each host.
+export type PageCounts = { distinctPages: number; guestKernel: boolean };
+
+export async function vmPageCounts(
+  db: Db,
+  vmIds: string[],
+  at: Date,
+  policy: Pick<Policy, "windowSeconds">,
+): Promise<Map<string, PageCounts>> {
+  const out = new Map<string, PageCounts>();
+  if (!vmIds.length) return out;
+  const since = sql`${windowStartOf(at, policy).toISOString()}::timestamptz`;
+  const rows = await rawRows<{ vm_id: string; pages: number; gk: boolean }>(
+    db,
+    sql`with resets as (
+          select x.vm_incarnation, max(x.completed_at) as reset from evacuations x
+          where x.status = 'completed' and x.vm_id in (${list(vmIds)}) group by x.vm_incarnation
+        ), bounds as (
+          select v.id, v.incarnation, greatest(${since}, coalesce(rs.reset, ${since})) as b
+          from vms v left join resets rs on rs.vm_incarnation = v.incarnation
+          where v.id in (${list(vmIds)})
+        )
+        select b.id as vm_id, count(distinct r.page)::int as pages,
+               coalesce(bool_or(r.guest_kernel_max_event_time >= b.b), false) as gk
+        from bounds b join page_rollup r on r.vm_incarnation = b.incarnation and r.max_event_time >= b.b
+        group by b.id`,
+  );
+  for (const r of rows)
+    out.set(r.vm_id, {
+      distinctPages: Number(r.pages),
+      guestKernel: r.gk === true,
+    });
+  return out;
+}
+
+export async function hostPageCounts(
+  db: Db,
+  hostIds: string[],
+  at: Date,
+  policy: Pick<Policy, "windowSeconds">,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!hostIds.length) return out;
+  const since = windowStartOf(at, policy).toISOString();
+  // a host's pages are (VM, page) pairs, whichever incarnation of the VM reported them
+  const rows = await rawRows<{ host_id: string; pages: number }>(
+    db,
+    sql`select host_id, count(*)::int as pages from (
+          select distinct host_id, vm_id, page from page_rollup
+          where host_id in (${list(hostIds)}) and max_event_time >= ${since}::timestamptz
+        ) p group by host_id`,
+  );
+  for (const r of rows) out.set(r.host_id, Number(r.pages));
+  return out;
+}
+
 // The newest evacuation of each VM (of its incarnation in the inventory), whatever its status.
 export async function latestEvacuations(
   db: Db,

@@ -1,9 +1,15 @@
+import { eq, inArray } from "drizzle-orm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import { newId } from "@/db/ids";
 import { evacuations, memoryErrorEvents, vms } from "@/db/schema";
-import { hostSummaries, vmSummaries } from "@/server/policy/host-health";
+import {
+  hostPageCounts,
+  hostSummaries,
+  vmPageCounts,
+  vmSummaries,
+} from "@/server/policy/host-health";
 import type { PolicyEvent } from "@/server/policy/policy";
 import { summarizeHost, summarizeVm } from "@/server/policy/policy";
 import { uid } from "../helpers/api";
@@ -48,7 +54,9 @@ describe("policy summaries: SQL and pure functions agree", () => {
         fc.array(arbEvent, { maxLength: 25 }),
         fc.option(fc.constantFrom(...EDGE_OFFSETS_MS), { nil: null }),
         fc.option(fc.constantFrom(...EDGE_OFFSETS_MS), { nil: null }),
-        async (evs, resetOffset, previousResetOffset) => {
+        fc.array(fc.nat({ max: 24 }), { maxLength: 8 }),
+        fc.array(fc.nat({ max: 24 }), { maxLength: 4 }),
+        async (evs, resetOffset, previousResetOffset, deletes, flips) => {
           const hostId = uid("h");
           const vmIds = [0, 1, 2, 3].map(() => uid("vm"));
           const incarnationOf = (vmId: string, previous: boolean) =>
@@ -126,55 +134,108 @@ describe("policy summaries: SQL and pure functions agree", () => {
             });
           }
           const policy = { windowSeconds: WINDOW };
-          const pure: PolicyEvent[] = rows
-            .filter((r) => r.tenantId !== null)
-            .map((r) => ({
-              id: r.id,
-              vmId: r.vmId,
-              pageKey: r.pageKey,
-              eventTime: r.eventTime,
-              receivedAt: r.receivedAt,
-              guestKernel: r.guestKernel,
-            }));
-          const current = new Set(
-            rows
-              .filter((r) => r.vmIncarnation === incarnationOf(r.vmId, false))
-              .map((r) => r.id),
-          );
-          const sqlVms = await vmSummaries(db, vmIds, AT, policy);
-          for (const vmId of vmIds) {
-            const expected = summarizeVm(
-              pure.filter((e) => e.vmId === vmId && current.has(e.id)),
-              AT,
-              policy,
-              { countFrom: vmId === vmIds[0] ? resetAt : null },
+          type Row = (typeof rows)[number];
+          const check = async (rows: Row[]) => {
+            const pure: PolicyEvent[] = rows
+              .filter((r) => r.tenantId !== null)
+              .map((r) => ({
+                id: r.id,
+                vmId: r.vmId,
+                pageKey: r.pageKey,
+                eventTime: r.eventTime,
+                receivedAt: r.receivedAt,
+                guestKernel: r.guestKernel,
+              }));
+            const current = new Set(
+              rows
+                .filter((r) => r.vmIncarnation === incarnationOf(r.vmId, false))
+                .map((r) => r.id),
             );
-            const got = sqlVms.get(vmId) ?? {
-              distinctPages: 0,
-              guestKernel: false,
-              lastNewEvidenceAt: null,
-            };
-            expect(got).toEqual(expected);
-          }
-          const sqlHost = (await hostSummaries(db, [hostId], AT, policy)).get(
-            hostId,
-          ) ?? {
-            distinctPages: 0,
-            affectedVmIds: [],
-            lastNewEvidenceAt: null,
-          };
-          expect(sqlHost).toEqual(summarizeHost(pure, AT, policy));
-          // the fleet-wide form (no id filter) sees the same host
-          const fleetWide = (await hostSummaries(db, null, AT, policy)).get(
-            hostId,
-          );
-          expect(
-            fleetWide ?? {
+            const sqlVms = await vmSummaries(db, vmIds, AT, policy);
+            const rolledUp = await vmPageCounts(db, vmIds, AT, policy);
+            for (const vmId of vmIds) {
+              const expected = summarizeVm(
+                pure.filter((e) => e.vmId === vmId && current.has(e.id)),
+                AT,
+                policy,
+                { countFrom: vmId === vmIds[0] ? resetAt : null },
+              );
+              const got = sqlVms.get(vmId) ?? {
+                distinctPages: 0,
+                guestKernel: false,
+                lastNewEvidenceAt: null,
+              };
+              expect(got).toEqual(expected);
+              // the policy's counts, from the page rollup the triggers keep
+              expect(
+                rolledUp.get(vmId) ?? { distinctPages: 0, guestKernel: false },
+              ).toEqual({
+                distinctPages: expected.distinctPages,
+                guestKernel: expected.guestKernel,
+              });
+            }
+            const expectedHost = summarizeHost(pure, AT, policy);
+            const sqlHost = (await hostSummaries(db, [hostId], AT, policy)).get(
+              hostId,
+            ) ?? {
               distinctPages: 0,
               affectedVmIds: [],
               lastNewEvidenceAt: null,
-            },
-          ).toEqual(sqlHost);
+            };
+            expect(sqlHost).toEqual(expectedHost);
+            expect(
+              (await hostPageCounts(db, [hostId], AT, policy)).get(hostId) ?? 0,
+            ).toBe(expectedHost.distinctPages);
+            // the fleet-wide form (no id filter) sees the same host
+            const fleetWide = (await hostSummaries(db, null, AT, policy)).get(
+              hostId,
+            );
+            expect(
+              fleetWide ?? {
+                distinctPages: 0,
+                affectedVmIds: [],
+                lastNewEvidenceAt: null,
+              },
+            ).toEqual(sqlHost);
+          };
+          await check(rows);
+          // retention deletes events, late binding correlates them (or finds them on the wrong
+          // host): the rollup follows both
+          const gone = new Set(
+            deletes.filter((i) => i < rows.length).map((i) => rows[i]!.id),
+          );
+          if (gone.size)
+            await db
+              .delete(memoryErrorEvents)
+              .where(inArray(memoryErrorEvents.id, [...gone]));
+          let left = rows.filter((r) => !gone.has(r.id));
+          const flipped = new Set(
+            flips.filter((i) => i < left.length).map((i) => left[i]!.id),
+          );
+          left = left.map((r) => {
+            if (!flipped.has(r.id)) return r;
+            const correlated = r.tenantId === null;
+            return {
+              ...r,
+              vmIncarnation: correlated ? incarnationOf(r.vmId, false) : null,
+              tenantId: correlated ? "t-parity" : null,
+              projectId: correlated ? "p-parity" : null,
+              uncorrelatedReason: correlated
+                ? null
+                : ("host_mismatch" as const),
+            };
+          });
+          for (const r of left.filter((x) => flipped.has(x.id)))
+            await db
+              .update(memoryErrorEvents)
+              .set({
+                vmIncarnation: r.vmIncarnation,
+                tenantId: r.tenantId,
+                projectId: r.projectId,
+                uncorrelatedReason: r.uncorrelatedReason,
+              })
+              .where(eq(memoryErrorEvents.id, r.id));
+          await check(left);
         },
       ),
       { numRuns: 40 },
