@@ -175,8 +175,8 @@ export async function openPglite(
 }
 
 // The app's database: PostgreSQL at `url`, else PGlite in `dataDir`, on a thread of its own with
-// `pgliteThread` (PGLITE_THREAD=1; off by default until the crash-safety tests and the benchmarks
-// have run on it).
+// `pgliteThread` (PGLITE_THREAD, on by default: the crash-safety tests and the whole suite pass
+// on it, and it keeps WebAssembly off the thread that reads requests).
 export async function openDatabase(opts: {
   url?: string;
   dataDir: string;

@@ -8,8 +8,8 @@ export const DbEnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
     .optional(),
   DATA_DIR: z.string().default("./data"),
-  // the embedded database on a thread of its own (1, experimental) or on the main thread (0)
-  PGLITE_THREAD: z.enum(["0", "1"]).default("0"),
+  // the embedded database on a thread of its own (1) or on the main thread (0)
+  PGLITE_THREAD: z.enum(["0", "1"]).default("1"),
 });
 export type DbEnv = z.infer<typeof DbEnvSchema>;
 

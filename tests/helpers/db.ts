@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { DbHandle } from "@/db/client";
 import { openPglite, openPostgres } from "@/db/client";
+import { dbEnv } from "@/db/env";
 
 // A fresh, migrated database for one test file, copied from the run's template.
 export async function openTestDatabase(): Promise<
@@ -42,10 +43,12 @@ export async function openTestDatabase(): Promise<
   const file = process.env.PW_TEST_PGLITE_TEMPLATE;
   if (!file) throw new Error("global setup did not make a PGlite template");
   const blob = new Blob([readFileSync(file)]);
+  // as the app runs it: on a thread of its own unless PGLITE_THREAD=0
   const h = await openPglite("memory://", {
     migrate: false,
     lock: false,
     loadDataDir: blob,
+    thread: dbEnv().PGLITE_THREAD === "1",
   });
   return { ...h, drop: () => h.close() };
 }
