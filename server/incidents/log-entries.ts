@@ -62,10 +62,91 @@ const searchVector = sql`jsonb_to_tsvector('simple'::regconfig, ${logEntries.jso
 // The search box, read like a web search by PostgreSQL's own parser (so "db-1", "kvm_exit_arm" and
 // hex addresses split exactly as the entries did; "quoted phrases", -not, or), then every word
 // made a prefix: "uncorrect" finds "uncorrectable".
-export function searchCondition(text: string): SQL | null {
+export function searchCondition(
+  text: string,
+  plan: SearchPlan = "index",
+): SQL | null {
   if (!/[\p{L}\p{N}]/u.test(text)) return null;
   const query = sql`to_tsquery('simple', regexp_replace(websearch_to_tsquery('simple', ${text})::text, '''(?:[^'']|'''')*''', '\\&:*', 'g'))`;
-  return sql`${searchVector} @@ ${query}`;
+  return plan === "walk"
+    ? sql`(${searchVector} || ''::tsvector) @@ ${query}`
+    : sql`${searchVector} @@ ${query}`;
+}
+
+// ---- how a search is run
+//
+// A text search runs one of two ways, and PostgreSQL cannot choose between them itself: it
+// estimates every prefix word ("uncorrect:*") at ~2 % of rows whatever the word, so at 1,000,000
+// entries it walked the whole timestamp index for a word no entry has (recomputing each entry's
+// text vector: 66 s on PGlite) and built a lossy bitmap of nearly every row for a word all entries
+// have (72 s). So we choose, from what ANALYZE keeps of the index's words (pg_stats of
+// log_entries_search_idx: the common words and the share of entries that have each):
+// - "walk": a common word. Read the newest entries in order and keep the matching ones; a page is
+//   found within a few hundred entries. The condition is written so that the index cannot serve
+//   it (`|| ''::tsvector`), or the planner would take the bitmap.
+// - "index": a rare word (or one ANALYZE has not seen). Find the matches in the GIN index, then
+//   sort those few; the index walk is switched off for the query (SET LOCAL enable_indexscan).
+export type SearchPlan = "walk" | "index";
+
+// From this share of entries matching: the walk reads ~51 / share entries for a page (≤ ~1,000),
+// the index would fetch share × all of them.
+export const WALK_SHARE = 0.05;
+
+// The share of entries a search matches, estimated from the words of its tsquery (as
+// websearch_to_tsquery prints it) and the common words' shares: a (prefix) word matches the most
+// common word it begins; a word that is not common counts as rare (0); words joined by "|" take
+// the largest share, otherwise the smallest (each must match); negated words are left out, and a
+// search of negated words only matches most entries.
+export function estimateSearchShare(
+  tsquery: string,
+  common: ReadonlyMap<string, number>,
+): number {
+  const words: number[] = [];
+  const re = /(!?)\s*'((?:[^']|'')*)'/g;
+  for (let m = re.exec(tsquery); m; m = re.exec(tsquery)) {
+    if (m[1]) continue;
+    const w = m[2]!.replace(/''/g, "'");
+    let share = 0;
+    for (const [word, f] of common)
+      if (word.startsWith(w) && f > share) share = f;
+    words.push(share);
+  }
+  if (!words.length) return 1;
+  return tsquery.includes("|") ? Math.max(...words) : Math.min(...words);
+}
+
+const STATS_TTL_MS = 60_000;
+let commonWords: { at: number; words: Map<string, number> } | null = null;
+
+// The index's common words and their shares (read again once a minute: ANALYZE changes them).
+async function commonSearchWords(
+  ctx: LogEntryContext,
+): Promise<Map<string, number>> {
+  const at = Date.now();
+  if (commonWords && at - commonWords.at < STATS_TTL_MS)
+    return commonWords.words;
+  const rows = await rawRows<{ e: string[] | null; f: number[] | null }>(
+    ctx.db,
+    sql`select most_common_elems::text::text[] as e, most_common_elem_freqs::float8[] as f
+        from pg_stats where schemaname = current_schema() and tablename = 'log_entries_search_idx'`,
+  );
+  const words = new Map<string, number>();
+  const f = rows[0]?.f ?? [];
+  (rows[0]?.e ?? []).forEach((w, i) => words.set(w, Number(f[i] ?? 0)));
+  commonWords = { at, words };
+  return words;
+}
+
+export async function chooseSearchPlan(
+  ctx: LogEntryContext,
+  text: string,
+): Promise<SearchPlan> {
+  const [row] = await rawRows<{ q: string }>(
+    ctx.db,
+    sql`select websearch_to_tsquery('simple', ${text})::text as q`,
+  );
+  const share = estimateSearchShare(row?.q ?? "", await commonSearchWords(ctx));
+  return share >= WALK_SHARE ? "walk" : "index";
 }
 
 // "0x1234f8000" → "0x00000001234f8000": the form log entries hold.
@@ -73,7 +154,11 @@ export function normalizeAddress(a: string): string {
   return `0x${a.slice(2).toLowerCase().padStart(16, "0")}`;
 }
 
-function filterConditions(tenantId: string, q: LogEntryFilters): SQL[] {
+function filterConditions(
+  tenantId: string,
+  q: LogEntryFilters,
+  plan: SearchPlan = "index",
+): SQL[] {
   const conds: SQL[] = [eq(logEntries.tenantId, tenantId)];
   if (q.vmId) conds.push(eq(logEntries.vmId, q.vmId));
   if (q.projectId) conds.push(eq(logEntries.projectId, q.projectId));
@@ -87,7 +172,7 @@ function filterConditions(tenantId: string, q: LogEntryFilters): SQL[] {
     conds.push(
       sql`${logEntries.jsonPayload}->'consumed' = ${q.consumed}::jsonb`,
     );
-  const search = q.q ? searchCondition(q.q) : null;
+  const search = q.q ? searchCondition(q.q, plan) : null;
   if (search) conds.push(search);
   if (q.address) {
     const a = normalizeAddress(q.address);
@@ -100,30 +185,47 @@ function filterConditions(tenantId: string, q: LogEntryFilters): SQL[] {
   return conds;
 }
 
-// Newest first by (timestamp, insertId); since inclusive, until exclusive.
-async function logEntryPage(
+// Newest first by (timestamp, insertId); since inclusive, until exclusive. `plan` overrides the
+// chosen way of running a search (tests compare both).
+export async function logEntryPage(
   ctx: LogEntryContext,
   q: LogEntryFilters,
   limit: number,
   cursor: string | undefined,
+  plan?: SearchPlan,
 ) {
-  const conds = filterConditions(ctx.tenantId, q);
+  const how: SearchPlan | null =
+    q.q && searchCondition(q.q)
+      ? (plan ?? (await chooseSearchPlan(ctx, q.q)))
+      : null;
+  // an address is a rare word of the index: it always goes through the index (and a common word
+  // beside it is then checked on its few rows)
+  const byIndex = how === "index" || q.address !== undefined;
+  const conds = filterConditions(ctx.tenantId, q, how ?? "index");
   const after = keysetAfter(cursor, {
     at: logEntries.timestamp,
     id: logEntries.id,
   });
   if (after) conds.push(after);
-  const rows = await ctx.db
-    .select()
-    .from(logEntries)
-    .where(and(...conds))
-    // NULLS LAST as in log_entries_tenant_id_timestamp_id_idx: a bare DESC (NULLS FIRST) cannot use
-    // that index and sorts every row of the tenant (a 1,000,000-entry tenant took ~1 s per page)
-    .orderBy(
-      sql`${logEntries.timestamp} desc nulls last`,
-      sql`${logEntries.id} desc nulls last`,
-    )
-    .limit(limit + 1);
+  const select = (db: LogEntryContext["db"]) =>
+    db
+      .select()
+      .from(logEntries)
+      .where(and(...conds))
+      // NULLS LAST as in log_entries_tenant_id_timestamp_id_idx: a bare DESC (NULLS FIRST) cannot
+      // use that index and sorts every row of the tenant (a 1,000,000-entry tenant took ~1 s a page)
+      .orderBy(
+        sql`${logEntries.timestamp} desc nulls last`,
+        sql`${logEntries.id} desc nulls last`,
+      )
+      .limit(limit + 1);
+  const rows = byIndex
+    ? await ctx.db.transaction(async (tx) => {
+        await tx.execute(sql`set local enable_indexscan = off`);
+        await tx.execute(sql`set local work_mem = '32MB'`);
+        return select(tx);
+      })
+    : await select(ctx.db);
   return page(rows, limit, (r) => [iso(r.timestamp), r.id]);
 }
 
@@ -204,22 +306,27 @@ export async function countLogEntriesOverTime(
   const barMs = barSeconds * 1000;
   const first = Math.floor(since.getTime() / barMs) * barMs;
   const n = Math.ceil((until.getTime() - first) / barMs);
-  const rows = await ctx.db
-    .select({
-      bar: sql<number>`floor((extract(epoch from ${logEntries.timestamp}) * 1000 - ${first}::float8) / ${barMs}::float8)::int`,
-      count: sql<number>`count(*)::int`,
-    })
-    .from(logEntries)
-    .where(
-      and(
-        ...filterConditions(ctx.tenantId, {
-          ...q,
-          since: since.toISOString(),
-          until: until.toISOString(),
-        }),
-      ),
-    )
-    .groupBy(sql`1`);
+  // every match is counted: the index finds them; work_mem keeps its bitmap exact (at 4 MB a
+  // search matching 1,000,000 entries made it lossy, and each entry's text was searched again)
+  const rows = await ctx.db.transaction(async (tx) => {
+    if (q.q || q.address) await tx.execute(sql`set local work_mem = '64MB'`);
+    return tx
+      .select({
+        bar: sql<number>`floor((extract(epoch from ${logEntries.timestamp}) * 1000 - ${first}::float8) / ${barMs}::float8)::int`,
+        count: sql<number>`count(*)::int`,
+      })
+      .from(logEntries)
+      .where(
+        and(
+          ...filterConditions(ctx.tenantId, {
+            ...q,
+            since: since.toISOString(),
+            until: until.toISOString(),
+          }),
+        ),
+      )
+      .groupBy(sql`1`);
+  });
   const counts = new Map(rows.map((r) => [Number(r.bar), Number(r.count)]));
   const bars = Array.from({ length: n }, (_, i) => {
     const start = Math.max(first + i * barMs, since.getTime());

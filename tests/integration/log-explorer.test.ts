@@ -5,6 +5,7 @@ import {
   countLogEntriesOverTime,
   exportLogEntries,
   listLogEntries,
+  logEntryPage,
 } from "@/server/incidents/log-entries";
 import { api, fleet } from "../helpers/api";
 import { gpaOf, memoryEvent } from "../helpers/events";
@@ -119,6 +120,41 @@ describe("log explorer: search and field filters", () => {
     } while (cursor);
     expect(seen).toHaveLength(3);
     expect([...seen].sort().reverse()).toEqual(seen);
+  });
+});
+
+describe("log explorer: how a search is run", () => {
+  it("reading entries in order and going through the index give the same pages", async () => {
+    const { ctx } = await world();
+    for (const q of [
+      { q: "uncorrectable" },
+      { q: "memory -sigbus" },
+      { q: "sigbus or kvm_exit" },
+      { q: '"web-2"' },
+      { q: "zzzz-nothing" },
+      { q: "page", address: "0x100001000" },
+      { q: "uncorrect", consumed: "true" as const },
+    ]) {
+      for (const limit of [1, 50]) {
+        const pages = async (plan: "walk" | "index") => {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const p = await logEntryPage(ctx, q, limit, cursor, plan);
+            seen.push(...p.data.map((e) => e.id));
+            cursor = p.nextCursor ?? undefined;
+          } while (cursor);
+          return seen;
+        };
+        const walk = await pages("walk");
+        expect(await pages("index"), JSON.stringify(q)).toEqual(walk);
+        expect(
+          (await listLogEntries(ctx, { limit: 50, ...q })).data.map(
+            (e) => e.insertId,
+          ),
+        ).toEqual(walk.slice(0, 50));
+      }
+    }
   });
 });
 
