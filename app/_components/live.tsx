@@ -2,12 +2,12 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { createContext, useContext, useEffect, useRef, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
+import { LIVE_POLL_MS } from "./live-poll";
 
 // Live console: every open tab polls a cheap fingerprint of the tenant's incidents and evacuations
 // (incident.stamp) every few seconds and refetches what it shows only when that changed. Polling
 // stops while the tab is hidden (TanStack Query pauses refetchInterval then) and resumes, with an
 // immediate check, when it is shown again.
-export const LIVE_POLL_MS = 3000;
 
 // what a change of the stamp can change on screen
 const LIVE_ROUTERS = ["incident", "vm", "logEntry"];
