@@ -26,6 +26,7 @@ const { performance } = await import("node:perf_hooks");
 const { Worker } = await import("node:worker_threads");
 const { setDbHandle } = await import("@/db");
 const { openPglite, openPostgres } = await import("@/db/client");
+const { dbEnv } = await import("@/db/env");
 const { hashToken, newSecretToken, OPERATOR_TOKEN_SETTING } =
   await import("@/server/auth-tokens");
 const { apiRouter } = await import("@/server/http/routes");
@@ -142,7 +143,11 @@ if (url) {
     await admin.end();
   };
 } else {
-  handle = await openPglite("memory://", { lock: false });
+  // as the app runs it: the database on its own thread unless PGLITE_THREAD=0
+  handle = await openPglite("memory://", {
+    lock: false,
+    thread: dbEnv().PGLITE_THREAD === "1",
+  });
   await getBoss(handle);
   await startWorkers(handle);
 }
