@@ -84,6 +84,15 @@ export default defineConfig({
       ],
     },
   },
+  // the start banner's one-time links are used once, by start-banner.spec.ts, before any other spec
+  projects: [
+    { name: "start-banner", testMatch: /start-banner\.spec\.ts$/ },
+    {
+      name: "console",
+      testIgnore: /start-banner\.spec\.ts$/,
+      dependencies: ["start-banner"],
+    },
+  ],
   webServer: {
     command: `node_modules/.bin/next start -p ${port} -H 127.0.0.1`,
     cwd: root,
