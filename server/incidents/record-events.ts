@@ -62,18 +62,27 @@ export async function recordCorrelatedEvents(
       replanned,
     );
   }
-  if (plan.pages.length)
-    await tx.execute(
-      bulkInsert(
-        incidentPages,
-        plan.pages,
-        sql`on conflict (incident_id, page_key) do update set count = incident_pages.count + excluded.count`,
-      ),
-    );
-  await updateIncidents(tx, plan.updated);
-  await tx.execute(bulkInsert(logEntries, plan.logEntries));
-  if (plan.timeline.length)
-    await tx.execute(bulkInsert(incidentTimeline, plan.timeline));
+  // the plan's writes depend on no answer: sent together, in this order (one round trip to the
+  // embedded database's thread instead of four; pipelined on PostgreSQL). Promise.resolve starts
+  // each lazy query when it is listed, so they run in the order written.
+  await Promise.all([
+    plan.pages.length
+      ? Promise.resolve(
+          tx.execute(
+            bulkInsert(
+              incidentPages,
+              plan.pages,
+              sql`on conflict (incident_id, page_key) do update set count = incident_pages.count + excluded.count`,
+            ),
+          ),
+        )
+      : null,
+    updateIncidents(tx, plan.updated),
+    Promise.resolve(tx.execute(bulkInsert(logEntries, plan.logEntries))),
+    plan.timeline.length
+      ? Promise.resolve(tx.execute(bulkInsert(incidentTimeline, plan.timeline)))
+      : null,
+  ]);
   return plan.changes;
 }
 

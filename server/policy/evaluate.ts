@@ -67,10 +67,11 @@ export async function evaluatePolicyAfterIngest(
   const openHosts = hostIds.filter((h) =>
     running.some((v) => v.host_id === h && !isActive(v.id)),
   );
-  const [vmCounts, hostCounts] = [
-    await vmPageCounts(tx, openVms, at, policy),
-    await hostPageCounts(tx, openHosts, at, policy),
-  ];
+  // sent together: one round trip to the embedded database's thread
+  const [vmCounts, hostCounts] = await Promise.all([
+    vmPageCounts(tx, openVms, at, policy),
+    hostPageCounts(tx, openHosts, at, policy),
+  ]);
   // decideVm / decideHostVm read lastNewEvidenceAt only for a cancelled VM they would evacuate
   const countsOnly = (vmId: string): VmSummary | undefined => {
     const c = vmCounts.get(vmId);
