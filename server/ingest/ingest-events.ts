@@ -12,6 +12,7 @@ import { recordCorrelatedEvents } from "@/server/incidents/record-events";
 import type { CorrelatedEvent } from "@/server/incidents/incident-change";
 import { jsonLimitProblem } from "@/server/core/json-limits";
 import { metrics } from "@/server/metrics";
+import { getPolicy } from "@/server/policy/thresholds";
 import { binaryModeDetails } from "./binary-mode";
 import { eventIdOf, invalid, parseCloudEvent } from "./event-schema";
 import { GroupCommitter } from "./group-commit";
@@ -180,7 +181,11 @@ async function storeSubmissions(
   return db.transaction(async (tx) => {
     const all = subs.flatMap((s) => s.candidates.map((c) => ({ sub: s, c })));
     const vmIds = [...new Set(all.map(({ c }) => c.parsed.data.vmId))];
-    const { vmsById, placementsByVm } = await loadVmContext(tx, vmIds);
+    // the policy is read with the VMs (one round trip to the embedded database's thread)
+    const [{ vmsById, placementsByVm }, policy] = await Promise.all([
+      loadVmContext(tx, vmIds),
+      getPolicy(tx),
+    ]);
     const rows = all.map(({ sub, c }) => {
       const vm = vmsById.get(c.parsed.data.vmId) ?? null;
       const correlation = correlateEvent({
@@ -246,6 +251,7 @@ async function storeSubmissions(
       changes,
       subs.map((s) => s.hostId),
       at,
+      policy,
     );
     return subs.map(
       (s) =>

@@ -286,11 +286,13 @@ export async function enqueueIncidentNotifications(
 ): Promise<void> {
   if (!changes.length) return;
   const tenantIds = [...new Set(changes.map((c) => c.tenantId))];
-  const endpoints = await loadEnabledEndpoints(tx, tenantIds);
-  const rows = await loadIncidentRows(
-    tx,
-    changes.map((c) => c.incidentId),
-  );
+  const [endpoints, rows] = await Promise.all([
+    loadEnabledEndpoints(tx, tenantIds),
+    loadIncidentRows(
+      tx,
+      changes.map((c) => c.incidentId),
+    ),
+  ]);
 
   const opened = changes.filter(
     (c) => c.kind === "opened" && rows.has(c.incidentId),

@@ -46,14 +46,6 @@ export async function evaluatePolicyAfterIngest(
   const latest = await latestEvacuations(tx, [
     ...new Set([...vmIds, ...running.map((v) => v.id)]),
   ]);
-  // an evacuation decided before the VM had an incident (or by a transaction that could not see
-  // it) is joined by the incident; read after `latest` so an evacuation seen there is joined here
-  await attachIncidentsToEvacuations(
-    tx,
-    changes.map((c) => c.incidentId),
-    at,
-    policy,
-  );
   const cancelledAtOf = (vmId: string) => {
     const l = latest.get(vmId);
     return l?.status === "cancelled" ? l.cancelledAt : null;
@@ -67,8 +59,17 @@ export async function evaluatePolicyAfterIngest(
   const openHosts = hostIds.filter((h) =>
     running.some((v) => v.host_id === h && !isActive(v.id)),
   );
-  // sent together: one round trip to the embedded database's thread
-  const [vmCounts, hostCounts] = await Promise.all([
+  // an evacuation decided before the VM had an incident (or by a transaction that could not see
+  // it) is joined by the incident; run after `latest` was read so an evacuation seen there is
+  // joined here. The page counts need nothing from it: all three are sent together (one round
+  // trip to the embedded database's thread, in this order).
+  const [, vmCounts, hostCounts] = await Promise.all([
+    attachIncidentsToEvacuations(
+      tx,
+      changes.map((c) => c.incidentId),
+      at,
+      policy,
+    ),
     vmPageCounts(tx, openVms, at, policy),
     hostPageCounts(tx, openHosts, at, policy),
   ]);
