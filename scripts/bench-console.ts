@@ -182,8 +182,14 @@ try {
         auth: true,
       },
       {
-        name: "logs explorer (search, no match, all time)",
+        name: "logs explorer (search, a rare word, all time)",
         path: "/logs?range=all&q=sigbus",
+        expect: "log_",
+        auth: true,
+      },
+      {
+        name: "logs explorer (search, no match, all time)",
+        path: "/logs?range=all&q=nosuchword",
         expect: "No log entries match",
         auth: true,
       },
