@@ -68,6 +68,20 @@ test("overview: open incidents, affected VMs, errors over 30 days", async () => 
   ).not.toHaveCount(0);
   await shot(ownerPage, "overview");
   await expectAccessible(ownerPage, "overview");
+  // the errors it counts are the rows its link opens in the log explorer: the same number
+  const stat = ownerPage
+    .getByText("Errors, last 30 days", { exact: true })
+    .locator("..");
+  const counted = Number((await stat.locator("p").nth(1).textContent())!);
+  expect(counted).toBeGreaterThan(0);
+  await stat.getByRole("link", { name: "Explore the logs" }).click();
+  await expect(ownerPage).toHaveURL(/\/logs\?since=.*&until=/);
+  const chart = ownerPage.getByRole("figure", {
+    name: "Log entries over time",
+  });
+  await expect(chart.locator("figcaption strong")).toHaveText(
+    counted.toLocaleString("en"),
+  );
 });
 
 test("open a demo incident and its playbook", async () => {
@@ -93,6 +107,17 @@ test("open a demo incident and its playbook", async () => {
   await expect(playbook.getByRole("listitem")).not.toHaveCount(0);
   await expect(playbook).toContainText("acme-prod-db-1");
   await expect(ownerPage.locator("#timeline li").first()).toBeVisible();
+  // first and latest error, labelled so and in order (by the errors' own times)
+  const summary = ownerPage.locator("#summary");
+  const first = await summary
+    .locator("div", { hasText: /^First error/ })
+    .locator("time")
+    .getAttribute("datetime");
+  const latest = await summary
+    .locator("div", { hasText: /^Latest error/ })
+    .locator("time")
+    .getAttribute("datetime");
+  expect(Date.parse(first!)).toBeLessThan(Date.parse(latest!)); // db-1 had errors hours apart
   // one time format: how long ago, the exact time in the viewer's zone and in UTC on hover
   const t = ownerPage.locator("#summary time").first();
   await expect(t).toHaveAttribute("title", /(CES?T|GMT\+[12]) · .* UTC$/);

@@ -31,6 +31,30 @@ async function keep(page: Page, name: string) {
   });
 }
 
+// The six most telling pages, each kept at both sizes: the overview and the incident page with a
+// banner (kept by their own tests), and these from the page sweeps.
+const KEPT_PAGES: Record<string, string> = {
+  "/incidents": "incidents",
+  "/logs?range=30d": "logs-explorer",
+  "/vms": "vms-restarting",
+  "/vms/acme-prod-db-1": "vm-memory-health",
+};
+
+// One page of a sweep: shown whole, no sideways scroll, a screenshot (kept if it is one of the six).
+async function sweep(page: Page, size: "phone" | "laptop", url: string) {
+  await page.goto(url);
+  await expect(page.locator("main")).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  await expectNoSidewaysScroll(page, url);
+  const kept = KEPT_PAGES[url];
+  if (kept) await keep(page, `${size}-${kept}`);
+  else
+    await shot(
+      page,
+      `${size}-${url.replace(/[/?=]+/g, "-").replace(/^-/, "")}`,
+    );
+}
+
 const run = Date.now().toString(36);
 const HOST = `e2e-host-${run}`;
 const VM_SOON = `e2e-${run}-orders-db`;
@@ -209,7 +233,7 @@ test("1366×768: the incident page names the incident and shows the restart's st
   });
   await expect(dialog).toBeVisible();
   await dialog.getByRole("button", { name: "+1 h" }).click();
-  await keep(page, "laptop-defer-dialog");
+  await shot(page, "laptop-defer-dialog");
   await dialog.getByRole("button", { name: "Defer" }).click();
   await expect(dialog).toBeHidden();
   await expect(
@@ -282,6 +306,11 @@ test("start now, end to end: the banner's button restarts the VM", async () => {
   await expect(
     page.getByText("restarting on a healthy host").first(),
   ).toBeVisible();
+  // and the VM list, while its evacuation runs
+  await page.goto("/vms");
+  await expect(
+    page.getByRole("row").filter({ hasText: VM_LIVE }).getByText("restarting"),
+  ).toBeVisible();
   await page.close();
 });
 
@@ -300,7 +329,7 @@ test("390×844: banner, incident and incident list fit a phone; no console page 
     page.getByRole("link", { name: /^db-1 — / }).first(),
   ).toBeVisible();
   await expectNoSidewaysScroll(page, "/incidents");
-  await shot(page, "phone-incidents");
+  await keep(page, "phone-incidents");
   await page
     .getByRole("link", { name: /^orders-db — / })
     .first()
@@ -309,7 +338,7 @@ test("390×844: banner, incident and incident list fit a phone; no console page 
     page.getByRole("heading", { level: 1, name: /^orders-db — / }),
   ).toBeVisible();
   await expectNoSidewaysScroll(page, "the incident page");
-  await shot(page, "phone-incident");
+  await keep(page, "phone-incident-banner");
   for (const url of [
     "/logs?range=30d",
     "/vms",
@@ -322,13 +351,7 @@ test("390×844: banner, incident and incident list fit a phone; no console page 
     "/settings/api-keys",
     "/settings/audit",
   ]) {
-    await page.goto(url);
-    await expect(page.locator("main")).toBeVisible();
-    await page.waitForLoadState("networkidle");
-    await expectNoSidewaysScroll(page, url);
-    const name = `phone-${url.replace(/[/?=]+/g, "-").replace(/^-/, "")}`;
-    if (url.startsWith("/logs")) await keep(page, "phone-logs-explorer");
-    else await shot(page, name);
+    await sweep(page, "phone", url);
   }
   await page.close();
 });
@@ -349,13 +372,7 @@ test("1366×768: every console page, screenshot", async () => {
     "/settings/api-keys",
     "/settings/audit",
   ]) {
-    await page.goto(url);
-    await expect(page.locator("main")).toBeVisible();
-    await page.waitForLoadState("networkidle");
-    await expectNoSidewaysScroll(page, url);
-    const name = `laptop-${url.replace(/[/?=]+/g, "-").replace(/^-/, "")}`;
-    if (url.startsWith("/logs")) await keep(page, "laptop-logs-explorer");
-    else await shot(page, name);
+    await sweep(page, "laptop", url);
   }
   await page.close();
 });

@@ -119,7 +119,8 @@ export function LogFiltersForm({ filters }: { filters: LogFilters }) {
       <form
         aria-label="Log filters"
         aria-busy={pending}
-        className="grid gap-3 p-4 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-6"
+        // two filters a row even on a phone, so the entries are not a whole screen below the form
+        className="grid grid-cols-2 gap-3 p-4 lg:grid-cols-3 xl:grid-cols-6 [&>div]:min-w-0"
         onSubmit={(e) => {
           e.preventDefault();
           const addr = address.trim();
