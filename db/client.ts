@@ -175,8 +175,9 @@ export async function openPglite(
 }
 
 // The app's database: PostgreSQL at `url`, else PGlite in `dataDir`, on a thread of its own with
-// `pgliteThread` (PGLITE_THREAD, on by default: the crash-safety tests and the whole suite pass
-// on it, and it keeps WebAssembly off the thread that reads requests).
+// `pgliteThread` (PGLITE_THREAD=1: the crash-safety tests and the whole suite pass on it; off by
+// default, because each statement then waits for a turn of the busy main thread and the
+// deliverer's many small statements made event → message latency several times worse, see README).
 export async function openDatabase(opts: {
   url?: string;
   dataDir: string;

@@ -8,8 +8,9 @@ export const DbEnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
     .optional(),
   DATA_DIR: z.string().default("./data"),
-  // the embedded database on a thread of its own (1) or on the main thread (0)
-  PGLITE_THREAD: z.enum(["0", "1"]).default("1"),
+  // the embedded database on a thread of its own (1) or on the main thread (0, the default: on
+  // a thread every statement is a round trip, which under load made notifications slower)
+  PGLITE_THREAD: z.enum(["0", "1"]).default("0"),
 });
 export type DbEnv = z.infer<typeof DbEnvSchema>;
 

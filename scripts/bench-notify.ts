@@ -143,7 +143,7 @@ if (url) {
     await admin.end();
   };
 } else {
-  // as the app runs it: the database on its own thread unless PGLITE_THREAD=0
+  // as the app runs it: on the main thread, or on a thread of its own with PGLITE_THREAD=1
   handle = await openPglite("memory://", {
     lock: false,
     thread: dbEnv().PGLITE_THREAD === "1",

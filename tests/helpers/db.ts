@@ -43,7 +43,7 @@ export async function openTestDatabase(): Promise<
   const file = process.env.PW_TEST_PGLITE_TEMPLATE;
   if (!file) throw new Error("global setup did not make a PGlite template");
   const blob = new Blob([readFileSync(file)]);
-  // as the app runs it: on a thread of its own unless PGLITE_THREAD=0
+  // as the app runs it: on the main thread, or on a thread of its own with PGLITE_THREAD=1
   const h = await openPglite("memory://", {
     migrate: false,
     lock: false,
