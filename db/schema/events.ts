@@ -81,6 +81,39 @@ export const pageRollup = pgTable(
   ],
 );
 
+// The log explorer's chart at any size: how many log entries each incident had in each UTC hour,
+// by severity, mechanism and consumed (the chart's filters that are not a search). Kept by
+// statement triggers on log_entries (migration 0010) on insert and delete, so the chart counts
+// whole hours from here and only the partial hours at a range's edges from the entries.
+export const logEntryHours = pgTable(
+  "log_entry_hours",
+  {
+    tenantId: text().notNull(),
+    hour: timestamp({ withTimezone: true }).notNull(),
+    incidentId: text().notNull(),
+    projectId: text().notNull(),
+    vmId: text().notNull(),
+    severity: text().notNull(),
+    // json_payload->>'mechanism', '' when absent
+    mechanism: text().notNull(),
+    // json_payload->'consumed' as text ('true', 'false'), '' when absent
+    consumed: text().notNull(),
+    n: integer().notNull(),
+  },
+  (t) => [
+    primaryKey({
+      columns: [
+        t.tenantId,
+        t.hour,
+        t.incidentId,
+        t.severity,
+        t.mechanism,
+        t.consumed,
+      ],
+    }),
+  ],
+);
+
 // The tenant-facing critical log entry: one per correlated event.
 export const logEntries = pgTable(
   "log_entries",

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import { setClock } from "@/server/clock";
@@ -187,6 +188,95 @@ describe("log explorer: the chart", () => {
       { since: at(-1), until: at(5), consumed: "false" },
     );
     expect(filtered.total).toBe(1);
+  });
+
+  it("adds up whole hours from the hourly counts exactly as counting the entries does, for any range and filter, also after entries are deleted", async () => {
+    const f = await fleet({ vms: 2 });
+    const db = await getDb();
+    const base = Math.floor(Date.now() / 3600_000) * 3600_000 - 80 * 3600_000;
+    // a small deterministic generator: the same entries on every run
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const kinds = [
+      { mechanism: "kvm_exit_arm_sea" },
+      { mechanism: "sigbus", sigbusCode: "BUS_MCEERR_AO" },
+      { mechanism: "sigbus", sigbusCode: "BUS_MCEERR_AR" },
+      { mechanism: "qemu_memory_failure" },
+    ] as const;
+    const evs = Array.from({ length: 240 }, (_, i) =>
+      memoryEvent({
+        hostId: f.hostId,
+        vmId: f.vmIds[rand(2)]!,
+        gpa: gpaOf(i + 1),
+        time: new Date(
+          base + rand(78 * 60) * 60_000 + rand(60_000),
+        ).toISOString(),
+        ...kinds[rand(kinds.length)]!,
+      }),
+    );
+    const r = await api("POST", "/api/v1/events", {
+      token: f.hostToken,
+      body: evs,
+      contentType: "application/cloudevents-batch+json",
+    });
+    expect(r.body.accepted, JSON.stringify(r.body)).toBe(240);
+    const ctx = {
+      db,
+      tenantId: f.tenantId,
+      now: new Date(base + 80 * 3600_000),
+    };
+    const [anEntry] = (await listLogEntries(ctx, { limit: 1 })).data;
+    const filters = [
+      {},
+      { vmId: f.vmIds[1]! },
+      { projectId: f.projectId },
+      { mechanism: "sigbus" as const },
+      { consumed: "false" as const },
+      { severity: "WARNING" as const },
+      { incidentId: anEntry!.incidentId },
+      { mechanism: "qemu_memory_failure" as const, vmId: f.vmIds[0]! },
+    ];
+    const compare = async (rounds: number) => {
+      let hourly = 0;
+      for (let i = 0; i < rounds; i++) {
+        const since =
+          base - 2 * 3600_000 + rand(82 * 60) * 60_000 + rand(60_000);
+        const until = since + (1 + rand(90)) * 3600_000 + rand(3600_000);
+        const q = {
+          ...filters[rand(filters.length)],
+          since: new Date(since).toISOString(),
+          until: new Date(until).toISOString(),
+        };
+        const a = await countLogEntriesOverTime(ctx, q);
+        const b = await countLogEntriesOverTime(ctx, q, { fromEntries: true });
+        expect(a, JSON.stringify(q)).toEqual(b);
+        if (a.barSeconds % 3600 === 0) hourly += 1;
+      }
+      // most ranges were long enough to use the hourly counts
+      expect(hourly).toBeGreaterThan(rounds / 2);
+    };
+    await compare(40);
+    const total = (
+      await countLogEntriesOverTime(ctx, {
+        since: new Date(base).toISOString(),
+        until: ctx.now.toISOString(),
+      })
+    ).total;
+    expect(total).toBe(240);
+    // retention deletes entries; the hourly counts follow
+    await db.execute(
+      sql`delete from log_entries where tenant_id = ${f.tenantId} and id in (
+            select id from log_entries where tenant_id = ${f.tenantId} order by id limit 90)`,
+    );
+    await compare(40);
+    const after = await countLogEntriesOverTime(ctx, {
+      since: new Date(base).toISOString(),
+      until: ctx.now.toISOString(),
+    });
+    expect(after.total).toBe(150);
   });
 
   it("starts at the tenant's oldest entry without since, refuses an empty range, and is the tenant's own", async () => {
