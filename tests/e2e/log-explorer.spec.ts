@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import type { APIRequestContext, BrowserContext, Page } from "@playwright/test";
+import type { BrowserContext, Page } from "@playwright/test";
 import { expect, test } from "@playwright/test";
-import { env, ownerContext, shot } from "./helpers";
+import { operatorCall as op, ownerContext, shot } from "./helpers";
 
 // The logs explorer: search, field filters, a chart whose bars open their range, and a download of
 // the view as CSV and NDJSON, all held in the URL.
@@ -11,21 +11,6 @@ const run = Date.now().toString(36);
 const HOST = `e2e-logs-host-${run}`;
 const VM = `e2e-${run}-ledger-1`;
 let owner: BrowserContext;
-
-async function op(
-  request: APIRequestContext,
-  method: "PUT" | "POST",
-  url: string,
-  data: unknown = {},
-) {
-  const r = await request.fetch(url, {
-    method,
-    data,
-    headers: { authorization: `Bearer ${env("PW_E2E_OPERATOR_TOKEN")}` },
-  });
-  expect(r.status(), `${method} ${url}: ${await r.text()}`).toBeLessThan(300);
-  return r.json();
-}
 
 test.beforeAll(async ({ request, browser }) => {
   await op(request, "PUT", `/api/v1/admin/hosts/${HOST}`, {

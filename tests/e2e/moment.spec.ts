@@ -8,7 +8,13 @@ import type {
   Page,
 } from "@playwright/test";
 import { expect, test } from "@playwright/test";
-import { env, expectAccessible, ownerContext, shot } from "./helpers";
+import {
+  expectAccessible,
+  expectNoSidewaysScroll,
+  operatorCall as op,
+  ownerContext,
+  shot,
+} from "./helpers";
 
 // The moment of disruption: a restart is coming. The overview and the incident page lead with it
 // (VM, countdown, what to do, start now / defer), pages update by themselves, and all of it works
@@ -62,21 +68,6 @@ const VM_LIVE = `e2e-${run}-queue-1`;
 let hostToken = "";
 let owner: BrowserContext;
 
-async function op(
-  request: APIRequestContext,
-  method: "PUT" | "POST",
-  url: string,
-  data: unknown = {},
-) {
-  const r = await request.fetch(url, {
-    method,
-    data,
-    headers: { authorization: `Bearer ${env("PW_E2E_OPERATOR_TOKEN")}` },
-  });
-  expect(r.status(), `${method} ${url}: ${await r.text()}`).toBeLessThan(300);
-  return r.json();
-}
-
 async function memoryError(
   request: APIRequestContext,
   vmId: string,
@@ -118,18 +109,6 @@ async function memoryError(
 // Where an element ends, from the top of the page as first shown (the fold is the window's height).
 async function bottomOf(l: Locator): Promise<number> {
   return l.evaluate((el) => el.getBoundingClientRect().bottom + window.scrollY);
-}
-
-// Nothing on the page is wider than the window: no sideways scrolling.
-async function expectNoSidewaysScroll(page: Page, what: string) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    client: document.documentElement.clientWidth,
-  }));
-  expect(
-    scroll,
-    `${what} scrolls sideways (${scroll} > ${client})`,
-  ).toBeLessThanOrEqual(client);
 }
 
 test.beforeAll(async ({ request, browser }) => {
@@ -347,6 +326,10 @@ test("390×844: banner, incident and incident list fit a phone; no console page 
     "/settings",
     "/settings/notifications",
     "/settings/webhooks",
+    "/settings/channels/slack",
+    "/settings/channels/teams",
+    "/settings/channels/pagerduty",
+    "/settings/feeds",
     "/settings/members",
     "/settings/api-keys",
     "/settings/audit",
@@ -368,6 +351,10 @@ test("1366×768: every console page, screenshot", async () => {
     "/settings",
     "/settings/notifications",
     "/settings/webhooks",
+    "/settings/channels/slack",
+    "/settings/channels/teams",
+    "/settings/channels/pagerduty",
+    "/settings/feeds",
     "/settings/members",
     "/settings/api-keys",
     "/settings/audit",
