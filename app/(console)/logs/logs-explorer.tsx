@@ -271,7 +271,7 @@ export function LogFiltersForm({ filters }: { filters: LogFilters }) {
               })
             }
           >
-            <option value="">Consumed or not</option>
+            <option value="">Either</option>
             <option value="true">Consumed by the guest</option>
             <option value="false">Found, not consumed</option>
           </select>
