@@ -138,9 +138,15 @@ for (const size of [
     await expect(answer).toContainText("the test arrived");
     await expect(answer.locator("pre")).toHaveText("ok");
     await expect(answer).toContainText(/\d+ ms/);
-    const got = fx.on(hookPath);
-    expect(got).toHaveLength(1);
-    expect(got[0]!.body.text).toMatch(/test/i);
+    // the demo tenant's incidents go on changing (db-1's restart starts on its own schedule), so
+    // the new channel may also carry a real message: exactly one of them is the test
+    const tests = fx
+      .on(hookPath)
+      .filter((m) =>
+        JSON.stringify(m.body).includes("Poisonwatch test message"),
+      );
+    expect(tests).toHaveLength(1);
+    expect(tests[0]!.body.text).toMatch(/test/i);
     await expect(
       page.getByTestId("delivery").filter({ hasText: "webhook.test" }),
     ).toContainText("succeeded");
