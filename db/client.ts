@@ -148,7 +148,11 @@ export async function openPglite(
       ? ((await (
           await import("./pglite-proxy")
         ).PGliteProxy.create(pgDir, load)) as unknown as PGlite)
-      : await (await import("@electric-sql/pglite")).PGlite.create(pgDir, load);
+      : (await import("./pglite-prepared.mjs")).installPreparedStatements(
+          await (
+            await import("@electric-sql/pglite")
+          ).PGlite.create(pgDir, load),
+        );
     const db = drizzle(client, {
       schema,
       casing: "snake_case",

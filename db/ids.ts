@@ -1,6 +1,20 @@
+import { randomFillSync } from "node:crypto";
 import { monotonicFactory } from "ulid";
 
-const ulid = monotonicFactory();
+// ulid's own generator asks the operating system for one random byte per character (16 calls
+// per id, 3 % of the ingestion route's time under load); this one takes them from a pool that
+// is refilled 4 KiB at a time. Same randomness source, same ids.
+const pool = new Uint8Array(4096);
+let next = pool.length;
+function randomUnit(): number {
+  if (next === pool.length) {
+    randomFillSync(pool);
+    next = 0;
+  }
+  return pool[next++]! / 256;
+}
+
+const ulid = monotonicFactory(randomUnit);
 
 export type IdPrefix =
   | "evt"

@@ -8,6 +8,7 @@
 // PGlite's own lock, as they would in one thread.
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite } from "@electric-sql/pglite";
+import { installPreparedStatements } from "./pglite-prepared.mjs";
 
 const ROLLBACK = Symbol("rollback");
 const identity = (v) => v;
@@ -46,9 +47,11 @@ const resultOf = (r) => ({
 
 let pg;
 try {
-  pg = await PGlite.create(
-    workerData.dataDir,
-    workerData.loadDataDir ? { loadDataDir: workerData.loadDataDir } : {},
+  pg = installPreparedStatements(
+    await PGlite.create(
+      workerData.dataDir,
+      workerData.loadDataDir ? { loadDataDir: workerData.loadDataDir } : {},
+    ),
   );
   parentPort.postMessage({ ready: true });
 } catch (e) {
