@@ -1,12 +1,38 @@
 // Shared by the benchmarks: start the production server on a database, wait for it, stop it.
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
 import net from "node:net";
 
+// The newest modification time of the sources the production build is made of.
+function newestSource(): number {
+  let newest = 0;
+  const walk = (p: string) => {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) return;
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p)) walk(path.join(p, e));
+    } else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of [
+    "app",
+    "server",
+    "db",
+    "emails",
+    "next.config.ts",
+    "package-lock.json",
+  ])
+    walk(p);
+  return newest;
+}
+
+// Builds the app when there is no build, or when a source changed after it: a benchmark must not
+// measure an earlier version of the code.
 export function ensureBuild(): void {
-  if (existsSync(".next/BUILD_ID")) return;
-  console.log("building (once)…");
+  const built = statSync(".next/BUILD_ID", { throwIfNoEntry: false });
+  if (built && built.mtimeMs >= newestSource()) return;
+  console.log(built ? "rebuilding (sources changed)…" : "building (once)…");
   const r = spawnSync("node_modules/.bin/next", ["build"], {
     stdio: "inherit",
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
