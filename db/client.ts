@@ -134,6 +134,8 @@ export async function openPglite(
     lock?: boolean;
     loadDataDir?: Blob | File;
     thread?: boolean;
+    // benchmarks: each statement's text, time in PGlite and rows (main thread only)
+    onStatement?: (text: string, ms: number, rows: number) => void;
   } = {},
 ): Promise<DbHandle> {
   const { drizzle } = await import("drizzle-orm/pglite");
@@ -152,6 +154,7 @@ export async function openPglite(
           await (
             await import("@electric-sql/pglite")
           ).PGlite.create(pgDir, load),
+          { onStatement: opts.onStatement },
         );
     const db = drizzle(client, {
       schema,

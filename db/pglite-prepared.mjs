@@ -32,7 +32,8 @@ const STALE_PLAN = "cached plan must not change result type";
 
 /**
  * @param {import("@electric-sql/pglite").PGlite} pg
- * @param {{ max?: number }} [opts]
+ * @param {{ max?: number, onStatement?: (text: string, ms: number, rows: number) => void }} [opts]
+ *   onStatement: told each statement's text, its time in PGlite and its rows (benchmarks)
  */
 export function installPreparedStatements(pg, opts = {}) {
   const max = opts.max ?? 500;
@@ -98,6 +99,7 @@ export function installPreparedStatements(pg, opts = {}) {
         return serializer ? serializer(v) : v.toString();
       });
       let messages;
+      const started = opts.onStatement ? performance.now() : 0;
       try {
         messages = await send([
           ...closeMessages(),
@@ -116,7 +118,13 @@ export function installPreparedStatements(pg, opts = {}) {
           Object.assign(e, { query: text, params });
         throw e;
       }
-      return parse.parseResults(messages, pg.parsers, options)[0];
+      const result = parse.parseResults(messages, pg.parsers, options)[0];
+      opts.onStatement?.(
+        text,
+        performance.now() - started,
+        result?.rows.length ?? 0,
+      );
+      return result;
     });
   }
 

@@ -112,6 +112,34 @@ process.env.PAGERDUTY_EVENTS_URL = `${base}/pd/v2/enqueue`;
 // ---- database and workers
 const url = process.env.DATABASE_URL;
 let cleanup = async () => {};
+// BENCH_DEBUG=1 on PGlite: where the database's time goes, per statement text (printed per phase)
+const statementStats = new Map<
+  string,
+  { n: number; ms: number; rows: number; max: number }
+>();
+function noteStatement(text: string, ms: number, rows: number) {
+  const key = text.replace(/\s+/g, " ").replace(/\$\d+(, \$\d+)*/g, "$…");
+  const s = statementStats.get(key) ?? { n: 0, ms: 0, rows: 0, max: 0 };
+  s.n += 1;
+  s.ms += ms;
+  s.rows += rows;
+  s.max = Math.max(s.max, ms);
+  statementStats.set(key, s);
+}
+function printStatementStats(title: string) {
+  if (!statementStats.size) return;
+  const all = [...statementStats.values()].reduce((a, s) => a + s.ms, 0);
+  console.log(
+    `   database time by statement, ${title}: ${all.toFixed(0)} ms in all`,
+  );
+  for (const [k, s] of [...statementStats]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, 15))
+    console.log(
+      `   ${s.ms.toFixed(0).padStart(6)} ms ${String(s.n).padStart(6)}× ${(s.rows / s.n).toFixed(1).padStart(6)} rows, max ${s.max.toFixed(0).padStart(4)} ms  ${k.slice(0, 110)}`,
+    );
+  statementStats.clear();
+}
 let handle: DbHandle;
 if (url) {
   const { default: postgres } = await import("postgres");
@@ -147,6 +175,7 @@ if (url) {
   handle = await openPglite("memory://", {
     lock: false,
     thread: dbEnv().PGLITE_THREAD === "1",
+    onStatement: process.env.BENCH_DEBUG ? noteStatement : undefined,
   });
   await getBoss(handle);
   await startWorkers(handle);
@@ -361,7 +390,11 @@ for (const [r, { rate, subscribe, warmup }] of runs.entries()) {
   const e2e = arrivals
     .filter((a) => a.path === path && a.ts && sentAt.has(a.ts))
     .map((a) => a.at - sentAt.get(a.ts!)!);
-  if (warmup) continue;
+  if (warmup) {
+    statementStats.clear();
+    continue;
+  }
+  printStatementStats(`${rate} events/s${subscribe ? "" : ", no subscriber"}`);
   results.push({
     rate,
     label: subscribe ? String(rate) : `${rate}*`,
