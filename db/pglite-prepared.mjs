@@ -30,6 +30,11 @@ function concat(parts) {
 
 const STALE_PLAN = "cached plan must not change result type";
 
+// A statement with more parameters than this (an IN list of many ids) is parsed for its one run
+// and closed: its text is rarely seen again, and a plan for a thousand parameters is not worth
+// the memory of keeping it among the 500.
+const MAX_KEPT_PARAMS = 100;
+
 /**
  * @param {import("@electric-sql/pglite").PGlite} pg
  * @param {{ max?: number, onStatement?: (text: string, ms: number, rows: number) => void }} [opts]
@@ -53,8 +58,8 @@ export function installPreparedStatements(pg, opts = {}) {
     return out;
   }
 
-  async function statementFor(text, options) {
-    const hit = statements.get(text);
+  async function statementFor(text, options, keep) {
+    const hit = keep ? statements.get(text) : undefined;
     if (hit) {
       // most recently used last: the first is the one to close
       statements.delete(text);
@@ -69,6 +74,7 @@ export function installPreparedStatements(pg, opts = {}) {
       serialize.sync(),
     ]);
     const st = { name, oids: parse.parseDescribeStatementResults(described) };
+    if (!keep) return st;
     statements.set(text, st);
     if (statements.size > max) {
       const [oldest, old] = statements.entries().next().value;
@@ -84,9 +90,10 @@ export function installPreparedStatements(pg, opts = {}) {
     if (options?.blob)
       throw new Error("PGlite's blob option is not supported here");
     return pg._runExclusiveQuery(async () => {
+      const keep = params.length <= MAX_KEPT_PARAMS;
       let st;
       try {
-        st = await statementFor(text, options);
+        st = await statementFor(text, options, keep);
       } catch (e) {
         if (e && typeof e === "object")
           Object.assign(e, { query: text, params });
@@ -110,13 +117,16 @@ export function installPreparedStatements(pg, opts = {}) {
         ]);
       } catch (e) {
         // a table changed under a statement parsed before: parse it again next time
-        if (e instanceof Error && e.message.includes(STALE_PLAN)) {
+        if (keep && e instanceof Error && e.message.includes(STALE_PLAN)) {
           statements.delete(text);
           closing.push(st.name);
         }
         if (e && typeof e === "object")
           Object.assign(e, { query: text, params });
         throw e;
+      } finally {
+        // closed with the next statement's message
+        if (!keep) closing.push(st.name);
       }
       const result = parse.parseResults(messages, pg.parsers, options)[0];
       opts.onStatement?.(

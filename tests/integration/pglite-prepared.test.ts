@@ -66,6 +66,27 @@ describe("PGlite with named prepared statements", () => {
     expect(open.rows[0]!.n).toBeLessThanOrEqual(4);
   });
 
+  it("runs a statement of many parameters once without keeping it, also when it fails", async () => {
+    const open = async () =>
+      (
+        await prepared.query<{ n: number }>(
+          "select count(*)::int as n from pg_prepared_statements",
+        )
+      ).rows[0]!.n;
+    const before = await open();
+    for (const n of [101, 150, 101]) {
+      const ids = Array.from({ length: n }, (_, i) => i);
+      const text = `select count(*)::int as n from t where id in (${ids.map((i) => `$${i + 1}`).join(", ")})`;
+      const want = await plain.query(text, ids);
+      expect(await prepared.query(text, ids)).toEqual(want);
+      await expect(
+        prepared.query(text, ["x", ...ids.slice(1)]),
+      ).rejects.toMatchObject({ code: "22P02" });
+    }
+    // each was closed with the next statement's message, before the count ran
+    expect(await open()).toBe(before);
+  });
+
   it("fails a bad statement with PostgreSQL's error, and the next statement runs", async () => {
     const err = await prepared
       .query("select * from t where id = $1", ["not a number"])
