@@ -30,18 +30,21 @@ function concat(parts) {
 
 const STALE_PLAN = "cached plan must not change result type";
 
-// A statement with more parameters than this (an IN list of many ids) is parsed for its one run
-// and closed: its text is rarely seen again, and a plan for a thousand parameters is not worth
-// the memory of keeping it among the 500.
-const MAX_KEPT_PARAMS = 100;
+// Kept statements are bounded by their number and by their parameters in all: a plan's memory
+// grows with its parameters (an IN list of a thousand ids), so hot large statements stay while
+// they are used, without hundreds of them filling the embedded database's memory. A statement
+// with more than a tenth of the budget is parsed for its one run and closed.
 
 /**
  * @param {import("@electric-sql/pglite").PGlite} pg
- * @param {{ max?: number, onStatement?: (text: string, ms: number, rows: number) => void }} [opts]
+ * @param {{ max?: number, maxParams?: number, onStatement?: (text: string, ms: number, rows: number) => void }} [opts]
+ *   max: statements kept (500); maxParams: their parameters in all (50,000);
  *   onStatement: told each statement's text, its time in PGlite and its rows (benchmarks)
  */
 export function installPreparedStatements(pg, opts = {}) {
   const max = opts.max ?? 500;
+  const maxParams = opts.maxParams ?? 50_000;
+  let keptParams = 0;
   /** @type {Map<string, { name: string, oids: number[] }>} */
   const statements = new Map();
   /** @type {string[]} statements to close before the next one runs */
@@ -76,9 +79,11 @@ export function installPreparedStatements(pg, opts = {}) {
     const st = { name, oids: parse.parseDescribeStatementResults(described) };
     if (!keep) return st;
     statements.set(text, st);
-    if (statements.size > max) {
+    keptParams += st.oids.length;
+    while (statements.size > max || keptParams > maxParams) {
       const [oldest, old] = statements.entries().next().value;
       statements.delete(oldest);
+      keptParams -= old.oids.length;
       closing.push(old.name);
     }
     return st;
@@ -90,7 +95,7 @@ export function installPreparedStatements(pg, opts = {}) {
     if (options?.blob)
       throw new Error("PGlite's blob option is not supported here");
     return pg._runExclusiveQuery(async () => {
-      const keep = params.length <= MAX_KEPT_PARAMS;
+      const keep = params.length <= maxParams / 10;
       let st;
       try {
         st = await statementFor(text, options, keep);
@@ -117,8 +122,14 @@ export function installPreparedStatements(pg, opts = {}) {
         ]);
       } catch (e) {
         // a table changed under a statement parsed before: parse it again next time
-        if (keep && e instanceof Error && e.message.includes(STALE_PLAN)) {
+        if (
+          keep &&
+          e instanceof Error &&
+          e.message.includes(STALE_PLAN) &&
+          statements.get(text) === st
+        ) {
           statements.delete(text);
+          keptParams -= st.oids.length;
           closing.push(st.name);
         }
         if (e && typeof e === "object")

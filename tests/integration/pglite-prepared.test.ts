@@ -18,8 +18,10 @@ const setup = `
 
 beforeAll(async () => {
   plain = await PGlite.create("memory://");
+  // at most 3 statements kept, and 1,000 parameters in all (one of more than 100 is not kept)
   prepared = installPreparedStatements(await PGlite.create("memory://"), {
     max: 3,
+    maxParams: 1000,
   });
   await plain.exec(setup);
   await prepared.exec(setup);
@@ -85,6 +87,34 @@ describe("PGlite with named prepared statements", () => {
     }
     // each was closed with the next statement's message, before the count ran
     expect(await open()).toBe(before);
+  });
+
+  it("keeps statements within their parameters in all, closing the least recently used", async () => {
+    const budget = installPreparedStatements(await PGlite.create("memory://"), {
+      max: 100,
+      maxParams: 250,
+    });
+    try {
+      const open = async () =>
+        (
+          await budget.query<{ n: number }>(
+            "select count(*)::int as n from pg_prepared_statements",
+          )
+        ).rows[0]!.n;
+      // twenty statements of 20 parameters each: at most 12 fit in 250
+      for (let k = 0; k < 20; k++) {
+        const ps = Array.from({ length: 20 }, (_, i) => i + k);
+        const text = `select ${ps.map((_, i) => `$${i + 1}::int`).join(" + ")} + ${k} as v`;
+        const want = ps.reduce((a, b) => a + b, 0) + k;
+        expect((await budget.query<{ v: number }>(text, ps)).rows).toEqual([
+          { v: want },
+        ]);
+      }
+      expect(await open()).toBeLessThanOrEqual(13);
+      expect(await open()).toBeGreaterThanOrEqual(10);
+    } finally {
+      await budget.close();
+    }
   });
 
   it("fails a bad statement with PostgreSQL's error, and the next statement runs", async () => {
