@@ -90,69 +90,75 @@ export function installPreparedStatements(pg, opts = {}) {
   }
 
   // one statement, under PGlite's query lock (the caller holds the transaction lock, or is the
-  // transaction)
-  async function run(text, params = [], options) {
+  // transaction); an error carries the statement and its parameters, as PGlite's own do
+  function run(text, params = [], options) {
     if (options?.blob)
       throw new Error("PGlite's blob option is not supported here");
     return pg._runExclusiveQuery(async () => {
-      const keep = params.length <= maxParams / 10;
-      let st;
       try {
-        st = await statementFor(text, options, keep);
+        return await runStatement(text, params, options);
       } catch (e) {
         if (e && typeof e === "object")
           Object.assign(e, { query: text, params });
         throw e;
       }
-      const values = params.map((v, i) => {
-        if (v === null || v === undefined) return null;
-        const serializer =
-          options?.serializers?.[st.oids[i]] ?? pg.serializers[st.oids[i]];
-        return serializer ? serializer(v) : v.toString();
-      });
-      let messages;
-      const started = opts.onStatement ? performance.now() : 0;
-      try {
-        messages = await send([
-          ...closeMessages(),
-          serialize.bind({ statement: st.name, values }),
-          serialize.describe({ type: "P" }),
-          serialize.execute({}),
-          serialize.sync(),
-        ]);
-      } catch (e) {
-        // a table changed under a statement parsed before: parse it again next time
-        if (
-          keep &&
-          e instanceof Error &&
-          e.message.includes(STALE_PLAN) &&
-          statements.get(text) === st
-        ) {
-          statements.delete(text);
-          keptParams -= st.oids.length;
-          closing.push(st.name);
-        }
-        if (e && typeof e === "object")
-          Object.assign(e, { query: text, params });
-        throw e;
-      } finally {
-        // closed with the next statement's message
-        if (!keep) closing.push(st.name);
-      }
-      const result = parse.parseResults(messages, pg.parsers, options)[0];
-      opts.onStatement?.(
-        text,
-        performance.now() - started,
-        result?.rows.length ?? 0,
-      );
-      return result;
     });
   }
 
-  async function simple(text, options) {
-    const messages = await send([serialize.query(text), serialize.sync()]);
-    return parse.parseResults(messages, pg.parsers, options);
+  async function runStatement(text, params, options) {
+    const keep = params.length <= maxParams / 10;
+    const st = await statementFor(text, options, keep);
+    const values = params.map((v, i) => {
+      if (v === null || v === undefined) return null;
+      const serializer =
+        options?.serializers?.[st.oids[i]] ?? pg.serializers[st.oids[i]];
+      return serializer ? serializer(v) : v.toString();
+    });
+    const started = opts.onStatement ? performance.now() : 0;
+    let messages;
+    try {
+      messages = await send([
+        ...closeMessages(),
+        serialize.bind({ statement: st.name, values }),
+        serialize.describe({ type: "P" }),
+        serialize.execute({}),
+        serialize.sync(),
+      ]);
+    } catch (e) {
+      // a table changed under a statement parsed before: parse it again next time
+      if (
+        keep &&
+        e instanceof Error &&
+        e.message.includes(STALE_PLAN) &&
+        statements.get(text) === st
+      ) {
+        statements.delete(text);
+        keptParams -= st.oids.length;
+        closing.push(st.name);
+      }
+      throw e;
+    } finally {
+      // closed with the next statement's message
+      if (!keep) closing.push(st.name);
+    }
+    const result = parse.parseResults(messages, pg.parsers, options)[0];
+    opts.onStatement?.(
+      text,
+      performance.now() - started,
+      result?.rows.length ?? 0,
+    );
+    return result;
   }
+
+  // the simple protocol (several statements at once, no parameters), under the query lock
+  const simple = (text, options) =>
+    pg._runExclusiveQuery(async () =>
+      parse.parseResults(
+        await send([serialize.query(text), serialize.sync()]),
+        pg.parsers,
+        options,
+      ),
+    );
 
   pg.query = async (text, params, options) => {
     await pg._checkReady();
@@ -166,8 +172,7 @@ export function installPreparedStatements(pg, opts = {}) {
   pg.transaction = async (callback) => {
     await pg._checkReady();
     return pg._runExclusiveTransaction(async () => {
-      const exclusive = (fn) => pg._runExclusiveQuery(fn);
-      await exclusive(() => simple("BEGIN"));
+      await simple("BEGIN");
       let closed = false;
       const open = () => {
         if (closed) throw new Error("Transaction is closed");
@@ -185,11 +190,11 @@ export function installPreparedStatements(pg, opts = {}) {
         },
         exec: async (text, options) => {
           open();
-          return exclusive(() => simple(text, options));
+          return simple(text, options);
         },
         rollback: async () => {
           open();
-          await exclusive(() => simple("ROLLBACK"));
+          await simple("ROLLBACK");
           closed = true;
         },
         listen: async (channel, cb) => {
@@ -204,7 +209,7 @@ export function installPreparedStatements(pg, opts = {}) {
         const result = await callback(tx);
         if (!closed) {
           closed = true;
-          const [done] = await exclusive(() => simple("COMMIT"));
+          const [done] = await simple("COMMIT");
           if (done?.command === "ROLLBACK") throw new TransactionAbortedError();
         }
         await pg.syncToFs();
@@ -212,7 +217,7 @@ export function installPreparedStatements(pg, opts = {}) {
       } catch (e) {
         if (!closed) {
           closed = true;
-          await exclusive(() => simple("ROLLBACK"));
+          await simple("ROLLBACK");
         }
         throw e;
       }
