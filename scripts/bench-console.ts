@@ -5,10 +5,11 @@
 // default; BENCH_DATABASE_URL=postgres://… runs it on a fresh database of that server instead.
 //   BENCH_ENTRIES (1000000) BENCH_REQUESTS per page (200) BENCH_CONCURRENCY (1) BENCH_PORT (3291)
 //   BENCH_PAGE_SECONDS (60: a slow page is timed for about this long, at least 20 requests)
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
+import { ensureBuild } from "./bench/harness";
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
@@ -87,14 +88,7 @@ await h.close();
 setDbHandle(undefined);
 
 // ---- 2. the production server on that database
-if (!existsSync(".next/BUILD_ID")) {
-  log("building…");
-  const b = spawnSync("node_modules/.bin/next", ["build"], {
-    stdio: "inherit",
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-  });
-  if (b.status !== 0) process.exit(1);
-}
+ensureBuild();
 const serverEnv: NodeJS.ProcessEnv = {
   ...process.env,
   NEXT_TELEMETRY_DISABLED: "1",
