@@ -1,6 +1,6 @@
 "use client";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { createContext, useContext, useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { LIVE_POLL_MS } from "./live-poll";
 
@@ -12,21 +12,27 @@ import { LIVE_POLL_MS } from "./live-poll";
 // what a change of the stamp can change on screen
 const LIVE_ROUTERS = ["incident", "vm", "logEntry"];
 
-const LiveContext = createContext<{ syncedAt: number; failing: boolean }>({
-  syncedAt: 0,
-  failing: false,
-});
-
-export function LiveProvider({ children }: { children: React.ReactNode }) {
+// The poll's options: one observer (LiveProvider) polls; LiveStatus only reads the same query.
+function useStampQuery(poll: boolean) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const stamp = useQuery({
+  return useQuery({
     ...trpc.incident.stamp.queryOptions(),
+    enabled: poll,
     refetchInterval: LIVE_POLL_MS,
     refetchIntervalInBackground: false,
     refetchOnWindowFocus: "always",
     staleTime: 0,
   });
+}
+
+// LiveProvider renders its children unchanged and provides no context: a context value that
+// changed while a page's Suspense boundary was still streaming in (the poll's first answer can
+// arrive first) would make React drop the server's HTML for that boundary and render it again on
+// the client, the server's copy left hidden beside it until the stream ends. Whatever shows the
+// poll's state reads the query itself (LiveStatus).
+export function LiveProvider({ children }: { children: React.ReactNode }) {
+  const queryClient = useQueryClient();
+  const stamp = useStampQuery(true);
   const last = useRef<string | null>(null);
   const current = stamp.data?.stamp ?? null;
   useEffect(() => {
@@ -46,13 +52,7 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
     }
     last.current = current;
   }, [current, queryClient]);
-  return (
-    <LiveContext.Provider
-      value={{ syncedAt: stamp.dataUpdatedAt, failing: stamp.isError }}
-    >
-      {children}
-    </LiveContext.Provider>
-  );
+  return children;
 }
 
 // The current time, re-read every `ms` (a countdown, "n s ago").
@@ -73,7 +73,9 @@ export function agoText(seconds: number): string {
 
 // "Live · updated 2 s ago": how fresh the page is.
 export function LiveStatus() {
-  const { syncedAt, failing } = useContext(LiveContext);
+  const stamp = useStampQuery(false);
+  const syncedAt = stamp.dataUpdatedAt;
+  const failing = stamp.isError;
   const now = useNow(1000);
   const seconds = syncedAt
     ? Math.max(0, Math.floor((now - syncedAt) / 1000))
