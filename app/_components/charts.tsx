@@ -61,8 +61,10 @@ export function ErrorsChart({ days }: { days: ErrorsDay[] }) {
         role="img"
         aria-labelledby="errors-chart-title"
       >
+        {/* one string: the server renders a <title> of several children empty (React's rule for
+            titles), so the chart had no name in the page as sent and its hydration failed */}
         <title id="errors-chart-title">
-          Memory errors per day over the last {days.length} days, by severity
+          {`Memory errors per day over the last ${days.length} days, by severity`}
         </title>
         {ticks.map((t) => (
           <g key={t}>
@@ -182,8 +184,7 @@ export function PagesChart({
         aria-labelledby="pages-chart-title"
       >
         <title id="pages-chart-title">
-          Distinct poisoned pages per day over the last {series.length} days,
-          against the threshold of {threshold}
+          {`Distinct poisoned pages per day over the last ${series.length} days, against the threshold of ${threshold}`}
         </title>
         {[0, max / 2, max].map((t) => (
           <g key={t}>

@@ -37,33 +37,37 @@ export function Dialog({
       onClose={onClose}
       className="m-auto w-[calc(100%-2rem)] max-w-md rounded-lg border border-slate-200 bg-white p-0 text-slate-900 shadow-xl backdrop:bg-slate-900/50 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100"
     >
-      <form
-        method="dialog"
-        className="space-y-4 p-5"
-        onSubmit={(e) => {
-          e.preventDefault();
-          onConfirm();
-        }}
-      >
-        <h2 id={`${id}-title`} className="text-lg font-semibold">
-          {title}
-        </h2>
-        <div className="space-y-3 text-sm text-slate-700 dark:text-slate-300">
-          {children}
-        </div>
-        <div className="flex flex-wrap justify-end gap-2">
-          <button type="button" className={secondaryButton} onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className={primaryButton}
-            disabled={busy || confirmDisabled}
-          >
-            {busy ? "Working…" : confirmLabel}
-          </button>
-        </div>
-      </form>
+      {/* what a dialog holds is rendered while it is open: nothing of it is seen before, and its
+          fields' values (times in the viewer's zone, say) are never rendered on the server */}
+      {open ? (
+        <form
+          method="dialog"
+          className="space-y-4 p-5"
+          onSubmit={(e) => {
+            e.preventDefault();
+            onConfirm();
+          }}
+        >
+          <h2 id={`${id}-title`} className="text-lg font-semibold">
+            {title}
+          </h2>
+          <div className="space-y-3 text-sm text-slate-700 dark:text-slate-300">
+            {children}
+          </div>
+          <div className="flex flex-wrap justify-end gap-2">
+            <button type="button" className={secondaryButton} onClick={onClose}>
+              Cancel
+            </button>
+            <button
+              type="submit"
+              className={primaryButton}
+              disabled={busy || confirmDisabled}
+            >
+              {busy ? "Working…" : confirmLabel}
+            </button>
+          </div>
+        </form>
+      ) : null}
     </dialog>
   );
 }

@@ -1,6 +1,6 @@
 "use client";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { LIVE_POLL_MS } from "./live-poll";
 
@@ -55,6 +55,17 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
   return children;
 }
 
+const noSubscribe = () => () => {};
+// false while React hydrates the server's HTML (and on the server), true from then on: what only the
+// browser knows is shown after hydration, so the HTML the server sent is hydrated as it is.
+export function useHydrated(): boolean {
+  return useSyncExternalStore(
+    noSubscribe,
+    () => true,
+    () => false,
+  );
+}
+
 // The current time, re-read every `ms` (a countdown, "n s ago").
 export function useNow(ms = 1000): number {
   const [t, setT] = useState(() => Date.now());
@@ -74,8 +85,10 @@ export function agoText(seconds: number): string {
 // "Live · updated 2 s ago": how fresh the page is.
 export function LiveStatus() {
   const stamp = useStampQuery(false);
-  const syncedAt = stamp.dataUpdatedAt;
-  const failing = stamp.isError;
+  // hydrated as the server rendered it ("Connecting…"), then the poll's state
+  const hydrated = useHydrated();
+  const syncedAt = hydrated ? stamp.dataUpdatedAt : 0;
+  const failing = hydrated && stamp.isError;
   const now = useNow(1000);
   const seconds = syncedAt
     ? Math.max(0, Math.floor((now - syncedAt) / 1000))

@@ -136,6 +136,14 @@ export async function signInLinkFor(
   return href!;
 }
 
+// Uncaught errors on a page from now on (a failed hydration is one: React #418/#423/#425 in a
+// production build): expect the list to stay empty.
+export function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(`${page.url()}: ${e.message}`));
+  return errors;
+}
+
 // The page is no wider than the window (nothing scrolls sideways).
 export async function expectNoSidewaysScroll(page: Page, what: string) {
   const { scroll, client } = await page.evaluate(() => ({

@@ -13,6 +13,7 @@ import {
   expectNoSidewaysScroll,
   operatorCall as op,
   ownerContext,
+  pageErrors,
   shot,
 } from "./helpers";
 
@@ -263,6 +264,7 @@ test("a change made through the API appears on open pages without a reload", asy
 
 test("start now, end to end: the banner's button restarts the VM", async () => {
   const page = await owner.newPage();
+  const errors = pageErrors(page);
   await page.setViewportSize(LAPTOP);
   await page.goto("/overview");
   const banner = page
@@ -290,11 +292,14 @@ test("start now, end to end: the banner's button restarts the VM", async () => {
   await expect(
     page.getByRole("row").filter({ hasText: VM_LIVE }).getByText("restarting"),
   ).toBeVisible();
+  // (a failed hydration throws the server's DOM away, and a click on it with it)
+  expect(errors).toEqual([]);
   await page.close();
 });
 
 test("390×844: banner, incident and incident list fit a phone; no console page scrolls sideways", async () => {
   const page = await owner.newPage();
+  const errors = pageErrors(page);
   await page.setViewportSize(PHONE);
   await page.goto("/overview");
   // the most urgent restart leads, whole, with its countdown
@@ -336,11 +341,14 @@ test("390×844: banner, incident and incident list fit a phone; no console page 
   ]) {
     await sweep(page, "phone", url);
   }
+  // every page hydrated as the server sent it
+  expect(errors).toEqual([]);
   await page.close();
 });
 
 test("1366×768: every console page, screenshot", async () => {
   const page = await owner.newPage();
+  const errors = pageErrors(page);
   await page.setViewportSize(LAPTOP);
   for (const url of [
     "/incidents",
@@ -361,5 +369,6 @@ test("1366×768: every console page, screenshot", async () => {
   ]) {
     await sweep(page, "laptop", url);
   }
+  expect(errors).toEqual([]);
   await page.close();
 });
