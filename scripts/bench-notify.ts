@@ -37,6 +37,7 @@ const { newId } = await import("@/db/ids");
 const { generateWebhookSecret } =
   await import("@/server/notify/webhook-signature");
 const { putSetting } = await import("@/server/app-settings");
+const { senderThreadOn } = await import("@/server/notify/http-sender");
 
 const RATES = (process.env.BENCH_RATES ?? "100,250,500,1000")
   .split(",")
@@ -620,8 +621,11 @@ const mixRawSeconds = await rawLoop(MIXED, "rawmix");
 const where = url
   ? "PostgreSQL 15, workers in a second process (npm run worker)"
   : "PGlite (in memory), workers in this process";
+const sender = senderThreadOn()
+  ? "HTTP requests on the sender thread"
+  : "HTTP requests on the main thread";
 const out = [
-  `bench:notify – ${where}; Node ${process.version}; ${SECONDS} s per rate, batches of ${PER_REQUEST} events over ${VMS} VMs`,
+  `bench:notify – ${where}; ${sender}; Node ${process.version}; ${SECONDS} s per rate, batches of ${PER_REQUEST} events over ${VMS} VMs`,
   ``,
   `1. event -> webhook received (memory_error.detected)`,
   `   offered/s  ingested/s  received      p50       p90       p99       max   ingest ack p50/p99`,

@@ -23,6 +23,7 @@ const EnvSchema = DbEnvSchema.extend({
   RESEND_BASE_URL: z.string().url().optional(),
   EMAIL_FROM: z.string().default("Poisonwatch <alerts@localhost>"),
   WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"]).default("0"),
+  HTTP_SENDER_THREAD: z.enum(["0", "1"]).optional(),
   PAGERDUTY_EVENTS_URL: z.string().url().optional(),
   TRUSTED_PROXY_HOPS: z.coerce
     .number()

@@ -18,7 +18,7 @@ import type { ErrorDetail } from "@/server/errors";
 import { decodeCursor, ListQuery, page } from "@/server/core/cursor";
 import { iso } from "@/server/core/time";
 import { OperatorId } from "@/server/core/validation";
-import { validateWebhookUrl } from "./ssrf";
+import { validateWebhookUrl } from "./ssrf.mjs";
 import { MAX_WEBHOOK_ENDPOINTS, takeWebhookAction } from "./tenant-caps";
 import type { WebhookEndpointRow } from "./webhook-messages";
 import { emitWebhooks } from "./webhook-messages";

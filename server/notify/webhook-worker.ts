@@ -17,8 +17,9 @@ import { log } from "@/server/log";
 import { metrics } from "@/server/metrics";
 import { getCallback } from "@/server/policy/control-plane-callback";
 import { notifyEndpointDisabled } from "./endpoint-disabled";
-import type { DeliveryResult } from "./http-deliver";
-import { classifyDelivery, deliverHttp } from "./http-deliver";
+import type { DeliveryResult } from "./http-deliver.mjs";
+import { classifyDelivery } from "./http-deliver.mjs";
+import { sendHttp } from "./http-sender";
 import { nextAttemptDelayMs } from "./retry-schedule";
 import type { ChannelTarget, RenderContext } from "./channel";
 import { httpChannel } from "./channels";
@@ -259,7 +260,7 @@ async function attempt(
       },
     };
   }
-  const result = await deliverHttp(request);
+  const result = await sendHttp(request);
   return { claim, result, kind: classifyDelivery(result) };
 }
 

@@ -14,7 +14,7 @@ import {
   guardedLookup,
   parseRetryAfter,
   type ResolveHost,
-} from "@/server/notify/http-deliver";
+} from "@/server/notify/http-deliver.mjs";
 
 type Received = {
   method?: string;

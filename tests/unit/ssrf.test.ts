@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isPublicAddress, validateWebhookUrl } from "@/server/notify/ssrf";
+import { isPublicAddress, validateWebhookUrl } from "@/server/notify/ssrf.mjs";
 
 const nonPublic = [
   // IPv4

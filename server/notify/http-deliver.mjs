@@ -1,39 +1,16 @@
-import {
-  lookup as dnsLookup,
-  type LookupAddress,
-  type LookupOptions,
-} from "node:dns";
-import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type ClientRequest,
-  type OutgoingHttpHeaders,
-} from "node:http";
+// Plain JavaScript (types in http-deliver.d.mts): the HTTP sender's worker thread loads it from disk,
+// and production has no TypeScript loader.
+import { lookup as dnsLookup } from "node:dns";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import type { LookupFunction } from "node:net";
 import { performance } from "node:perf_hooks";
-import { isPublicAddress, validateWebhookUrl } from "@/server/notify/ssrf";
+import { isPublicAddress, validateWebhookUrl } from "./ssrf.mjs";
 
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 15_000;
 export const RESPONSE_EXCERPT_BYTES = 1024;
 const USER_AGENT = "Poisonwatch-Webhooks/1";
 
-export type DeliveryResult = {
-  statusCode: number | null;
-  error?: string;
-  latencyMs: number;
-  responseExcerpt: string;
-  retryAfterSeconds?: number;
-};
-
-export type DeliveryOutcome = "success" | "gone" | "retry";
-
-export type ResolveHost = (
-  hostname: string,
-  options: Pick<LookupOptions, "family" | "hints">,
-) => Promise<LookupAddress[]>;
-
-const systemResolveHost: ResolveHost = (hostname, options) =>
+const systemResolveHost = (hostname, options) =>
   new Promise((resolve, reject) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) =>
       err ? reject(err) : resolve(addresses),
@@ -45,10 +22,7 @@ const systemResolveHost: ResolveHost = (hostname, options) =>
 export function guardedLookup({
   allowPrivate,
   resolveHost = systemResolveHost,
-}: {
-  allowPrivate: boolean;
-  resolveHost?: ResolveHost;
-}): LookupFunction {
+}) {
   return (hostname, options, callback) => {
     resolveHost(hostname, {
       family: options.family,
@@ -62,12 +36,12 @@ export function guardedLookup({
         process.nextTick(() => {
           if (first === undefined) {
             const seen = addresses.map((a) => a.address).join(", ");
-            const err: NodeJS.ErrnoException = new Error(
+            const err = new Error(
               seen === ""
                 ? `${hostname} did not resolve to any address`
                 : `refused: ${hostname} resolves to a non-public address (${seen})`,
             );
-            err.code = "ERR_WEBHOOK_ADDRESS_REFUSED";
+            Object.assign(err, { code: "ERR_WEBHOOK_ADDRESS_REFUSED" });
             callback(err, "");
           } else if (options.all) {
             callback(null, allowed);
@@ -76,7 +50,7 @@ export function guardedLookup({
           }
         });
       },
-      (err: NodeJS.ErrnoException) => process.nextTick(() => callback(err, "")),
+      (err) => process.nextTick(() => callback(err, "")),
     );
   };
 }
@@ -92,18 +66,12 @@ const agents = {
   "https:": { private: new HttpsAgent(POOL), public: new HttpsAgent(POOL) },
 };
 
-export function agentFor(
-  protocol: string,
-  allowPrivate: boolean,
-): HttpAgent | HttpsAgent {
+export function agentFor(protocol, allowPrivate) {
   const pool = agents[protocol === "https:" ? "https:" : "http:"];
   return allowPrivate ? pool.private : pool.public;
 }
 
-export function parseRetryAfter(
-  value: string | undefined,
-  nowMs: number = Date.now(),
-): number | undefined {
+export function parseRetryAfter(value, nowMs = Date.now()) {
   if (value === undefined) return undefined;
   const text = value.trim();
   if (/^\d+$/.test(text))
@@ -115,7 +83,7 @@ export function parseRetryAfter(
   return Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
-function errorMessage(err: unknown): string {
+function errorMessage(err) {
   return err instanceof Error && err.message !== "" ? err.message : String(err);
 }
 
@@ -126,23 +94,15 @@ export function deliverHttp({
   timeoutMs = DEFAULT_DELIVERY_TIMEOUT_MS,
   allowPrivate,
   resolveHost,
-}: {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  timeoutMs?: number;
-  allowPrivate: boolean;
-  /** Replaces system DNS (tests); its answers are still checked. */
-  resolveHost?: ResolveHost;
-}): Promise<DeliveryResult> {
+}) {
   const started = performance.now();
-  return new Promise<DeliveryResult>((resolve) => {
+  return new Promise((resolve) => {
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    let req: ClientRequest | undefined;
-    let statusCode: number | null = null;
-    let retryAfterSeconds: number | undefined;
-    const chunks: Buffer[] = [];
+    let timer;
+    let req;
+    let statusCode = null;
+    let retryAfterSeconds;
+    const chunks = [];
     let received = 0;
 
     const excerpt = () =>
@@ -153,12 +113,12 @@ export function deliverHttp({
 
     // Once a status has arrived it decides the outcome; later body or socket trouble only shortens the excerpt.
     // Only a response read to its end leaves the connection open for the next delivery.
-    const finish = (error?: string, opts: { complete?: boolean } = {}) => {
+    const finish = (error, opts = {}) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       if (!opts.complete) req?.destroy();
-      const result: DeliveryResult = {
+      const result = {
         statusCode,
         latencyMs: Math.round(performance.now() - started),
         responseExcerpt: excerpt(),
@@ -174,7 +134,7 @@ export function deliverHttp({
       if (!check.ok) return finish(check.message);
       const target = new URL(url);
 
-      const outgoing: OutgoingHttpHeaders = { "user-agent": USER_AGENT };
+      const outgoing = { "user-agent": USER_AGENT };
       for (const [name, value] of Object.entries(headers))
         outgoing[name.toLowerCase()] = value;
       outgoing["content-type"] = "application/json";
@@ -195,7 +155,7 @@ export function deliverHttp({
         if (statusCode === 429 || statusCode === 503) {
           retryAfterSeconds = parseRetryAfter(res.headers["retry-after"]);
         }
-        res.on("data", (chunk: Buffer) => {
+        res.on("data", (chunk) => {
           chunks.push(chunk);
           received += chunk.length;
           if (received >= RESPONSE_EXCERPT_BYTES) finish();
@@ -210,9 +170,7 @@ export function deliverHttp({
   });
 }
 
-export function classifyDelivery(
-  result: Pick<DeliveryResult, "statusCode">,
-): DeliveryOutcome {
+export function classifyDelivery(result) {
   const { statusCode } = result;
   if (statusCode !== null && statusCode >= 200 && statusCode < 300)
     return "success";

@@ -3,7 +3,7 @@ import { isIPv4, isIPv6 } from "node:net";
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
 // IANA special-purpose IPv4 blocks that are not globally reachable (plus multicast, 240/4 and broadcast).
-const NON_PUBLIC_V4: ReadonlyArray<readonly [string, number]> = [
+const NON_PUBLIC_V4 = [
   ["0.0.0.0", 8], // "this network", includes unspecified
   ["10.0.0.0", 8],
   ["100.64.0.0", 10], // CGNAT
@@ -21,7 +21,7 @@ const NON_PUBLIC_V4: ReadonlyArray<readonly [string, number]> = [
   ["240.0.0.0", 4], // reserved, includes 255.255.255.255
 ];
 
-function v4ToInt(ip: string): number {
+function v4ToInt(ip) {
   return ip.split(".").reduce((acc, part) => acc * 256 + Number(part), 0);
 }
 
@@ -31,14 +31,14 @@ const NON_PUBLIC_V4_RANGES = NON_PUBLIC_V4.map(([base, bits]) => {
   return { start, end: start + size - 1 };
 });
 
-function isPublicV4Int(value: number): boolean {
+function isPublicV4Int(value) {
   return !NON_PUBLIC_V4_RANGES.some(
     ({ start, end }) => value >= start && value <= end,
   );
 }
 
 /** Eight 16-bit groups; the input must already satisfy `isIPv6` (a zone id is ignored). */
-function parseV6(ip: string): number[] {
+function parseV6(ip) {
   let text = ip.split("%")[0] ?? "";
   const lastColon = text.lastIndexOf(":");
   const tail = text.slice(lastColon + 1);
@@ -47,25 +47,25 @@ function parseV6(ip: string): number[] {
     text = `${text.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
   }
   const [head = "", rest] = text.split("::");
-  const parse = (s: string) =>
+  const parse = (s) =>
     s === "" ? [] : s.split(":").map((g) => parseInt(g, 16));
   const left = parse(head);
   if (rest === undefined) return left;
   const right = parse(rest);
   return [
     ...left,
-    ...new Array<number>(8 - left.length - right.length).fill(0),
+    ...new Array(8 - left.length - right.length).fill(0),
     ...right,
   ];
 }
 
-function embeddedV4(high: number, low: number): number {
+function embeddedV4(high, low) {
   return high * 65536 + low;
 }
 
 // Only globally routable unicast counts. Teredo (2001::/32) is refused whole since it tunnels to any
 // IPv4; mapped, NAT64 and 6to4 addresses are judged by the IPv4 they embed; deprecated ::/96 is refused.
-export function isPublicAddress(ip: string): boolean {
+export function isPublicAddress(ip) {
   if (isIPv4(ip)) return isPublicV4Int(v4ToInt(ip));
   if (!isIPv6(ip)) return false;
   const g = parseV6(ip);
@@ -93,20 +93,15 @@ export function isPublicAddress(ip: string): boolean {
   return true;
 }
 
-export type UrlCheck = { ok: true } | { ok: false; message: string };
-
 // Syntactic check at save time; the address actually connected to is checked again at delivery.
-export function validateWebhookUrl(
-  url: string,
-  { allowPrivate }: { allowPrivate: boolean },
-): UrlCheck {
+export function validateWebhookUrl(url, { allowPrivate }) {
   if (url.length > MAX_WEBHOOK_URL_LENGTH) {
     return {
       ok: false,
       message: `URL must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`,
     };
   }
-  let parsed: URL;
+  let parsed;
   try {
     parsed = new URL(url);
   } catch {
