@@ -15,7 +15,13 @@ const nonceFreeCsp = [
 
 const nextConfig: NextConfig = {
   poweredByHeader: false,
-  serverExternalPackages: ["@electric-sql/pglite", "pg-boss", "postgres"],
+  // esbuild: the database thread bundles its tasks with it (db/thread-tasks.mjs)
+  serverExternalPackages: [
+    "@electric-sql/pglite",
+    "pg-boss",
+    "postgres",
+    "esbuild",
+  ],
   async headers() {
     return [
       { source: "/:path*", headers: STATIC_SECURITY_HEADERS },

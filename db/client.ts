@@ -12,6 +12,7 @@ import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { PGlite } from "@electric-sql/pglite";
+import type { PGliteProxy } from "./pglite-proxy";
 import * as schema from "./schema";
 
 export type Schema = typeof schema;
@@ -134,11 +135,12 @@ export async function openPglite(
     lock?: boolean;
     loadDataDir?: Blob | File;
     thread?: boolean;
+    // with `thread`: whole pieces of work run in the thread (db/thread-tasks.mjs); default true
+    threadTasks?: boolean;
     // benchmarks: each statement's text, time in PGlite and rows (main thread only)
     onStatement?: (text: string, ms: number, rows: number) => void;
   } = {},
 ): Promise<DbHandle> {
-  const { drizzle } = await import("drizzle-orm/pglite");
   const inMemory = dataDir.startsWith("memory://");
   const release =
     !inMemory && opts.lock !== false ? acquireDataDirLock(dataDir) : () => {};
@@ -149,18 +151,19 @@ export async function openPglite(
     const client = opts.thread
       ? ((await (
           await import("./pglite-proxy")
-        ).PGliteProxy.create(pgDir, load)) as unknown as PGlite)
+        ).PGliteProxy.create(pgDir, {
+          ...load,
+          tasks: opts.threadTasks ?? true,
+        })) as unknown as PGlite)
       : (await import("./pglite-prepared.mjs")).installPreparedStatements(
           await (
             await import("@electric-sql/pglite")
           ).PGlite.create(pgDir, load),
           { onStatement: opts.onStatement },
         );
-    const db = drizzle(client, {
-      schema,
-      casing: "snake_case",
-    }) as unknown as Db;
+    const db = await pgliteDb(client);
     if (opts.migrate !== false) {
+      const { drizzle } = await import("drizzle-orm/pglite");
       const { migrate } = await import("drizzle-orm/pglite/migrator");
       await migrate(drizzle(client, { schema }), {
         migrationsFolder: MIGRATIONS_DIR,
@@ -179,6 +182,20 @@ export async function openPglite(
     release();
     throw e;
   }
+}
+
+// The app's Db on a PGlite client (in this thread, or the database thread's own).
+export async function pgliteDb(client: PGlite): Promise<Db> {
+  const { drizzle } = await import("drizzle-orm/pglite");
+  return drizzle(client, { schema, casing: "snake_case" }) as unknown as Db;
+}
+
+// The database thread of a Db on PGlite with PGLITE_THREAD=1 (db/pglite-proxy.ts), else null.
+export function dbThreadOf(db: Db): PGliteProxy | null {
+  const client = (db as unknown as { $client?: unknown }).$client;
+  return client instanceof Object && "runTask" in client
+    ? (client as PGliteProxy)
+    : null;
 }
 
 // The app's database: PostgreSQL at `url`, else PGlite in `dataDir`, on a thread of its own with

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { Worker } from "node:worker_threads";
+import { SHARE_ENV, Worker } from "node:worker_threads";
 
 // The main thread's end of db/pglite-worker.mjs: the part of PGlite's interface that drizzle
 // (drizzle-orm/pglite) and pg-boss (fromPglite) use — query, exec, transaction, listen, close —
@@ -19,7 +19,12 @@ type Reply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: Record<string, unknown> }
   | { notify: string; payload: string }
-  | { ready: boolean; error?: Record<string, unknown> };
+  | {
+      ready: boolean;
+      error?: Record<string, unknown>;
+      tasks?: boolean;
+      tasksError?: Record<string, unknown>;
+    };
 
 export type PGliteTransactionProxy = {
   query: (
@@ -39,6 +44,8 @@ export const WORKER_FILE = path.join(process.cwd(), "db", "pglite-worker.mjs");
 function rebuild(e: Record<string, unknown>): Error {
   const err = new Error(String(e.message ?? "database error"));
   Object.assign(err, e);
+  if (e.cause && typeof e.cause === "object")
+    err.cause = rebuild(e.cause as Record<string, unknown>);
   return err;
 }
 
@@ -59,6 +66,13 @@ export class PGliteProxy {
   >();
   private listeners = new Map<string, Set<(payload: string) => void>>();
   private dead: Error | null = null;
+  // A property, not the constant: Next traces a constant path and bundles the thread's module
+  // (with copies of PGlite of its own); it runs from disk, as in tests, and imports
+  // db/thread-tasks.mjs from there.
+  static workerFile = WORKER_FILE;
+  // whether the thread runs tasks (db/thread-tasks.mjs), and why not when they were asked for
+  hasTasks = false;
+  tasksProblem: string | null = null;
 
   private constructor(private readonly worker: Worker) {
     worker.on("message", (m: Reply) => {
@@ -86,15 +100,29 @@ export class PGliteProxy {
 
   static async create(
     dataDir: string,
-    opts: { loadDataDir?: Blob | File } = {},
+    opts: { loadDataDir?: Blob | File; tasks?: boolean } = {},
   ): Promise<PGliteProxy> {
-    const worker = new Worker(WORKER_FILE, {
-      workerData: { dataDir, loadDataDir: opts.loadDataDir },
+    const worker = new Worker(PGliteProxy.workerFile, {
+      workerData: {
+        dataDir,
+        loadDataDir: opts.loadDataDir,
+        tasks: opts.tasks ?? false,
+        root: process.cwd(),
+      },
+      // the tasks read the app's configuration as the main thread has it, also after it changes
+      env: SHARE_ENV,
     });
+    let tasks = false;
+    let tasksProblem: string | null = null;
     await new Promise<void>((resolve, reject) => {
       const onMessage = (m: Reply) => {
         if (!("ready" in m)) return;
         worker.off("message", onMessage);
+        tasks = m.tasks ?? false;
+        if (opts.tasks && !tasks)
+          tasksProblem = m.tasksError
+            ? String(m.tasksError.message)
+            : "no built tasks (npm run build makes them)";
         if (m.ready) resolve();
         else reject(rebuild(m.error ?? {}));
       };
@@ -106,7 +134,16 @@ export class PGliteProxy {
     });
     worker.removeAllListeners("error");
     worker.removeAllListeners("exit");
-    return new PGliteProxy(worker);
+    const proxy = new PGliteProxy(worker);
+    proxy.hasTasks = tasks;
+    proxy.tasksProblem = tasksProblem;
+    return proxy;
+  }
+
+  // One piece of server work run whole in the database's thread (db/thread-tasks.mjs), with
+  // what the main thread's state the task needs (server/jobs/db-thread-tasks.ts).
+  runTask<T>(name: string, args: unknown[], context: unknown): Promise<T> {
+    return this.call<T>({ op: "task", name, args, context });
   }
 
   private call<T>(msg: Record<string, unknown>): Promise<T> {

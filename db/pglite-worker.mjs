@@ -2,13 +2,16 @@
 // main thread (HTTP, validation, rendering, delivery) never waits behind a query. db/pglite-proxy.ts
 // is the other end. Plain JavaScript, loaded from disk by path: it is not bundled by Next.
 //
-// Messages in: { id, op, tx?, text?, params?, opts?, channel? }; out: { id, ok, result | error },
-// and { notify: channel, payload } for LISTEN. A transaction stays open in here, pinned by its
+// Messages in: { id, op, tx?, text?, params?, opts?, channel?, name?, args?, context? }; out:
+// { id, ok, result | error }, and { notify: channel, payload } for LISTEN. "task" runs a whole
+// piece of server work here (db/thread-tasks.mjs: a group transaction of ingestion), one message
+// instead of a round trip per statement. A transaction stays open in here, pinned by its
 // id, until the main thread sends "commit" or "rollback"; other statements wait for it on
 // PGlite's own lock, as they would in one thread.
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite } from "@electric-sql/pglite";
 import { installPreparedStatements } from "./pglite-prepared.mjs";
+import { importThreadTasks } from "./thread-tasks.mjs";
 
 const ROLLBACK = Symbol("rollback");
 const identity = (v) => v;
@@ -30,6 +33,8 @@ function errorOf(e) {
   for (const [k, v] of Object.entries(e))
     if (v === null || ["string", "number", "boolean"].includes(typeof v))
       out[k] = v;
+  // drizzle's query error holds the database's error (its SQLSTATE) as its cause
+  if (e.cause instanceof Error) out.cause = errorOf(e.cause);
   return out;
 }
 
@@ -53,11 +58,21 @@ try {
       workerData.loadDataDir ? { loadDataDir: workerData.loadDataDir } : {},
     ),
   );
-  parentPort.postMessage({ ready: true });
 } catch (e) {
   parentPort.postMessage({ ready: false, error: errorOf(e) });
   process.exit(1);
 }
+// the tasks are an optimisation: without them the database still answers statement by statement
+let tasks = null;
+let tasksError;
+if (workerData.tasks) {
+  try {
+    tasks = await importThreadTasks(workerData.root);
+  } catch (e) {
+    tasksError = errorOf(e);
+  }
+}
+parentPort.postMessage({ ready: true, tasks: tasks !== null, tasksError });
 
 // open transactions by id: statements waiting to run in them
 const txs = new Map();
@@ -117,6 +132,10 @@ parentPort.on("message", async (m) => {
         return;
       case "begin":
         runTransaction(m);
+        return;
+      case "task":
+        if (!tasks) throw new Error("The database thread runs no tasks");
+        reply(m.id, true, await tasks.runTask(pg, m.name, m.args, m.context));
         return;
       case "txquery":
       case "txexec":

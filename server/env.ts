@@ -70,6 +70,7 @@ function parseEnv(source: NodeJS.ProcessEnv): Env {
 }
 
 let cached: Env | undefined;
+let generation = 0;
 
 export function env(): Env {
   cached ??= parseEnv(process.env);
@@ -79,6 +80,13 @@ export function env(): Env {
 // Tests change the environment between cases.
 export function resetEnvCache(): void {
   cached = undefined;
+  generation += 1;
+}
+
+// Changes with every resetEnvCache: a task in the database's thread reads the environment again
+// when the main thread has (server/jobs/db-thread-tasks.ts).
+export function envGeneration(): number {
+  return generation;
 }
 
 export function validateEnv(): void {

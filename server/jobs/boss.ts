@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { sql } from "drizzle-orm";
 import type { PgBoss, SendOptions, WorkHandler, WorkOptions } from "pg-boss";
 import type { Db, DbHandle } from "@/db/client";
@@ -87,6 +88,11 @@ export async function sendInTx(
   data: object,
   options: SendOptions = {},
 ) {
+  const collecting = collected.getStore();
+  if (collecting) {
+    collecting.push({ queue, data, options });
+    return null;
+  }
   if (handle.kind === "pglite" && g.__pwBossReady !== handle) return null;
   const { fromDrizzle } = await import("pg-boss");
   const boss = await getBoss(handle);
@@ -101,6 +107,43 @@ export async function sendInTx(
     ...options,
     db: fromDrizzle(tx as never, sql as never),
   });
+}
+
+// Work run in the embedded database's thread (server/ingest/db-thread.ts) has no pg-boss there:
+// its jobs are collected, and the main thread sends them once the transaction has committed
+// (sendCommittedJobs). On PGlite the jobs are wake-ups for rows the due-scans deliver anyway, so a
+// crash between the commit and the send delays a delivery by a due-scan, never loses it.
+export type CollectedJob = {
+  queue: QueueName;
+  data: object;
+  options: SendOptions;
+};
+const collected = new AsyncLocalStorage<CollectedJob[]>();
+
+export async function collectJobs<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; jobs: CollectedJob[] }> {
+  const jobs: CollectedJob[] = [];
+  const result = await collected.run(jobs, fn);
+  return { result, jobs };
+}
+
+export async function sendCommittedJobs(
+  handle: DbHandle,
+  jobs: CollectedJob[],
+): Promise<void> {
+  if (!jobs.length || g.__pwBossReady !== handle) return;
+  const boss = await getBoss(handle);
+  for (const j of jobs) {
+    // as sendInTx on PGlite: a queue no worker of this process declared is left to the due-scans
+    if (!g.__pwQueuesMade?.has(j.queue)) continue;
+    await boss.send(j.queue, j.data, j.options).catch((err: unknown) =>
+      log.warn("could not send a job after its commit", {
+        queue: j.queue,
+        err,
+      }),
+    );
+  }
 }
 
 // Domains declare their workers; startWorkers() runs them in this process.

@@ -31,18 +31,25 @@ export function firstActionStep<T extends { title: string }>(
   return steps.find((s) => !DESCRIPTIVE_STEPS.has(s.title)) ?? steps[0];
 }
 
+// The links of this deployment, with first steps loaded (prepareRender) or none.
+export function renderContext(
+  firstSteps: RenderContext["firstSteps"] = new Map(),
+): RenderContext {
+  const urls = consoleUrls();
+  return {
+    consoleUrl: urls.consoleUrl,
+    incidentUrl: (id) =>
+      `${urls.consoleUrl}/incidents/${encodeURIComponent(id)}`,
+    firstSteps,
+  };
+}
+
 // Loads, once per batch of attempts, what chat renderers show beside the stored payload.
 export async function prepareRender(
   db: Db,
   msgs: ChannelMessage[],
 ): Promise<RenderContext> {
-  const urls = consoleUrls();
-  const rc: RenderContext = {
-    consoleUrl: urls.consoleUrl,
-    incidentUrl: (id) =>
-      `${urls.consoleUrl}/incidents/${encodeURIComponent(id)}`,
-    firstSteps: new Map(),
-  };
+  const rc = renderContext();
   const ids = [
     ...new Set(msgs.map(incidentIdOf).filter((x): x is string => x !== null)),
   ];

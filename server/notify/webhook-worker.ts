@@ -14,6 +14,7 @@ import { audit } from "@/server/audit";
 import { now } from "@/server/clock";
 import { env } from "@/server/env";
 import { log } from "@/server/log";
+import { dbTask } from "@/server/jobs/db-task";
 import { metrics } from "@/server/metrics";
 import { getCallback } from "@/server/policy/control-plane-callback";
 import { notifyEndpointDisabled } from "./endpoint-disabled";
@@ -23,7 +24,7 @@ import { sendHttp } from "./http-sender";
 import { nextAttemptDelayMs } from "./retry-schedule";
 import type { ChannelTarget, RenderContext } from "./channel";
 import { httpChannel } from "./channels";
-import { prepareRender } from "./render-context";
+import { prepareRender, renderContext } from "./render-context";
 import type { WebhookEndpointRow, WebhookPayload } from "./webhook-messages";
 import { CALLBACK_ENDPOINT_ID } from "./webhook-messages";
 
@@ -264,13 +265,27 @@ async function attempt(
   return { claim, result, kind: classifyDelivery(result) };
 }
 
-// Sends claimed deliveries (signed afresh, same webhook-id) and records every attempt.
-export async function deliverClaimed(
+// A batch of claimed deliveries with what sending them needs from the database.
+export type PreparedDeliveries = {
+  claims: ClaimedDelivery[];
+  payloads: Map<string, WebhookPayload>;
+  targets: Map<string, Target>;
+  firstSteps: RenderContext["firstSteps"];
+};
+
+// Reads what sending claimed deliveries needs: their messages, their endpoints (or the callback)
+// and what chat messages show beside the stored payload.
+async function prepareClaimed(
   db: Db,
   claims: ClaimedDelivery[],
-): Promise<Outcome[]> {
-  if (!claims.length) return [];
-  const started = now();
+): Promise<PreparedDeliveries> {
+  if (!claims.length)
+    return {
+      claims,
+      payloads: new Map(),
+      targets: new Map(),
+      firstSteps: new Map(),
+    };
   const msgRows = await db
     .select({ id: webhookMessages.id, payload: webhookMessages.payload })
     .from(webhookMessages)
@@ -278,7 +293,7 @@ export async function deliverClaimed(
       inArray(webhookMessages.id, [...new Set(claims.map((c) => c.messageId))]),
     );
   const payloads = new Map(msgRows.map((m) => [m.id, m.payload]));
-  const targets = await targetsOf(db, claims, started);
+  const targets = await targetsOf(db, claims, now());
   const rc = await prepareRender(
     db,
     claims.flatMap((c) => {
@@ -289,18 +304,58 @@ export async function deliverClaimed(
         : [];
     }),
   );
-  const outcomes = await mapPool(claims, CONCURRENCY, (c) =>
-    attempt(c, payloads.get(c.messageId), targets.get(c.endpointId), rc),
+  return { claims, payloads, targets, firstSteps: rc.firstSteps };
+}
+
+// The deliverer's database work before its HTTP, in one piece (a task of the embedded database's
+// thread, server/jobs/db-thread-tasks.ts): claims the due deliveries (`opts.ids` only, when given)
+// and reads what sending them needs.
+export async function claimForDelivery(
+  db: Db,
+  at: Date,
+  opts: { ids?: string[]; limit?: number } = {},
+): Promise<PreparedDeliveries> {
+  return prepareClaimed(db, await claimDueDeliveries(db, at, opts));
+}
+
+// Sends prepared deliveries (signed afresh, same webhook-id) and records every attempt.
+async function deliverPrepared(
+  db: Db,
+  p: PreparedDeliveries,
+): Promise<Outcome[]> {
+  if (!p.claims.length) return [];
+  const rc = renderContext(p.firstSteps);
+  const outcomes = await mapPool(p.claims, CONCURRENCY, (c) =>
+    attempt(c, p.payloads.get(c.messageId), p.targets.get(c.endpointId), rc),
   );
-  await recordOutcomes(db, outcomes, now());
+  const at = now();
+  const disabled = await dbTask(
+    db,
+    "recordOutcomes",
+    recordOutcomes,
+    outcomes,
+    at,
+  );
+  noteOutcomes(outcomes, disabled, at);
   return outcomes;
 }
 
-async function recordOutcomes(
+// Sends claimed deliveries and records every attempt.
+export async function deliverClaimed(
+  db: Db,
+  claims: ClaimedDelivery[],
+): Promise<Outcome[]> {
+  return deliverPrepared(db, await prepareClaimed(db, claims));
+}
+
+// The deliverer's database work after its HTTP, in one transaction (a task of the embedded
+// database's thread): the attempts, the deliveries' new states, the endpoints' failing state.
+// Returns the endpoints it disabled.
+export async function recordOutcomes(
   db: Db,
   outcomes: Outcome[],
   at: Date,
-): Promise<void> {
+): Promise<WebhookEndpointRow[]> {
   const updates = outcomes.map((o) => {
     let status: "pending" | "succeeded" | "failed" = "failed";
     let nextAt: Date | null = null;
@@ -408,7 +463,14 @@ async function recordOutcomes(
     ))
       disabled.push(ep);
   });
+  return disabled;
+}
 
+function noteOutcomes(
+  outcomes: Outcome[],
+  disabled: WebhookEndpointRow[],
+  at: Date,
+): void {
   for (const o of outcomes) {
     const kind =
       o.claim.endpointId === CALLBACK_ENDPOINT_ID ? "callback" : "webhook";
@@ -488,12 +550,12 @@ export async function deliverDueWebhooks(
   const stopAt = performance.now() + (opts.budgetMs ?? 10_000);
   let done = 0;
   while (done < max && performance.now() < stopAt) {
-    const claims = await claimDueDeliveries(db, at, {
+    const p = await dbTask(db, "claimForDelivery", claimForDelivery, at, {
       limit: Math.min(CLAIM_BATCH, max - done),
     });
-    if (!claims.length) break;
-    await deliverClaimed(db, claims);
-    done += claims.length;
+    if (!p.claims.length) break;
+    await deliverPrepared(db, p);
+    done += p.claims.length;
   }
   return done;
 }
@@ -503,12 +565,12 @@ export async function deliverWebhookIds(
   db: Db,
   deliveryIds: string[],
 ): Promise<number> {
-  const claims = await claimDueDeliveries(db, now(), {
+  const p = await dbTask(db, "claimForDelivery", claimForDelivery, now(), {
     ids: deliveryIds,
     limit: deliveryIds.length,
   });
-  await deliverClaimed(db, claims);
-  return claims.length;
+  await deliverPrepared(db, p);
+  return p.claims.length;
 }
 
 // The "webhook" queue's worker (every HTTP channel): jobs name the deliveries their transaction made.

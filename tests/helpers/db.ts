@@ -4,9 +4,10 @@ import { openPglite, openPostgres } from "@/db/client";
 import { dbEnv } from "@/db/env";
 
 // A fresh, migrated database for one test file, copied from the run's template.
-export async function openTestDatabase(): Promise<
-  DbHandle & { drop: () => Promise<void> }
-> {
+// On PGlite, `thread` overrides PGLITE_THREAD.
+export async function openTestDatabase(
+  opts: { thread?: boolean } = {},
+): Promise<DbHandle & { drop: () => Promise<void> }> {
   const url = process.env.DATABASE_URL;
   if (url) {
     const u = new URL(url);
@@ -48,7 +49,7 @@ export async function openTestDatabase(): Promise<
     migrate: false,
     lock: false,
     loadDataDir: blob,
-    thread: dbEnv().PGLITE_THREAD === "1",
+    thread: opts.thread ?? dbEnv().PGLITE_THREAD === "1",
   });
   return { ...h, drop: () => h.close() };
 }
