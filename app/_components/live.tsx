@@ -3,6 +3,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { LIVE_POLL_MS } from "./live-poll";
+import { noSubscribe } from "./time";
 
 // Live console: every open tab polls a cheap fingerprint of the tenant's incidents and evacuations
 // (incident.stamp) every few seconds and refetches what it shows only when that changed. Polling
@@ -55,7 +56,6 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
   return children;
 }
 
-const noSubscribe = () => () => {};
 // false while React hydrates the server's HTML (and on the server), true from then on: what only the
 // browser knows is shown after hydration, so the HTML the server sent is hydrated as it is.
 export function useHydrated(): boolean {

@@ -10,7 +10,8 @@ import {
 // browser reported last time (a cookie), so the first paint is already right for a returning viewer.
 const ServerTimeZone = createContext("UTC");
 
-const noSubscribe = () => () => {};
+// useSyncExternalStore for what never changes once read (the browser's time zone, being hydrated)
+export const noSubscribe = () => () => {};
 const browserTimeZone = () =>
   Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
