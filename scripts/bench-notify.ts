@@ -25,7 +25,7 @@ const { Agent, request } = await import("node:http");
 const { performance } = await import("node:perf_hooks");
 const { Worker } = await import("node:worker_threads");
 const { setDbHandle } = await import("@/db");
-const { openPglite, openPostgres } = await import("@/db/client");
+const { dbThreadOf, openPglite, openPostgres } = await import("@/db/client");
 const { dbEnv } = await import("@/db/env");
 const { hashToken, newSecretToken, OPERATOR_TOKEN_SETTING } =
   await import("@/server/auth-tokens");
@@ -620,7 +620,13 @@ const mixRawSeconds = await rawLoop(MIXED, "rawmix");
 // ---- report
 const where = url
   ? "PostgreSQL 15, workers in a second process (npm run worker)"
-  : "PGlite (in memory), workers in this process";
+  : `PGlite (in memory) ${
+      !dbThreadOf(handle.db)
+        ? "on the main thread"
+        : dbThreadOf(handle.db)!.hasTasks
+          ? "on its own thread, running its tasks"
+          : "on its own thread, statement by statement"
+    }, workers in this process`;
 const sender = senderThreadOn()
   ? "HTTP requests on the sender thread"
   : "HTTP requests on the main thread";
