@@ -199,9 +199,9 @@ export function dbThreadOf(db: Db): PGliteProxy | null {
 }
 
 // The app's database: PostgreSQL at `url`, else PGlite in `dataDir`, on a thread of its own with
-// `pgliteThread` (PGLITE_THREAD=1: the crash-safety tests and the whole suite pass on it; off by
-// default, because each statement then waits for a turn of the busy main thread and the
-// deliverer's many small statements made event → message latency several times worse, see README).
+// `pgliteThread` (PGLITE_THREAD=1: the crash-safety tests and the whole suite pass on it, and the
+// hot paths run there as whole tasks; off by default, because on a 2-core machine it measured no
+// faster than the main thread, see README).
 export async function openDatabase(opts: {
   url?: string;
   dataDir: string;

@@ -4,8 +4,8 @@
 //
 // Messages in: { id, op, tx?, text?, params?, opts?, channel?, name?, args?, context? }; out:
 // { id, ok, result | error }, and { notify: channel, payload } for LISTEN. "task" runs a whole
-// piece of server work here (db/thread-tasks.mjs: a group transaction of ingestion), one message
-// instead of a round trip per statement. A transaction stays open in here, pinned by its
+// piece of server work here (db/thread-tasks.mjs: ingestion's group transaction, the deliverer's
+// database work), one message instead of a round trip per statement. A transaction stays open in here, pinned by its
 // id, until the main thread sends "commit" or "rollback"; other statements wait for it on
 // PGlite's own lock, as they would in one thread.
 import { parentPort, workerData } from "node:worker_threads";

@@ -109,7 +109,7 @@ export async function sendInTx(
   });
 }
 
-// Work run in the embedded database's thread (server/ingest/db-thread.ts) has no pg-boss there:
+// Work run in the embedded database's thread (./db-thread-tasks.ts) has no pg-boss there:
 // its jobs are collected, and the main thread sends them once the transaction has committed
 // (sendCommittedJobs). On PGlite the jobs are wake-ups for rows the due-scans deliver anyway, so a
 // crash between the commit and the send delays a delivery by a due-scan, never loses it.

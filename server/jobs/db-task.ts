@@ -1,6 +1,7 @@
 import { getDbHandle } from "@/db";
 import type { Db } from "@/db/client";
 import { dbThreadOf } from "@/db/client";
+import type { PGliteProxy } from "@/db/pglite-proxy";
 import { isClockOverridden, now } from "@/server/clock";
 import { envGeneration } from "@/server/env";
 import { log } from "@/server/log";
@@ -16,17 +17,23 @@ import type {
 
 let warned = false;
 
-// Whether tasks on `db` run in the embedded database's own thread (./db-thread-tasks.ts).
-export function runsInDbThread(db: Db): boolean {
+// The embedded database's own thread when it runs tasks (./db-thread-tasks.ts), else null.
+function taskThreadOf(db: Db): PGliteProxy | null {
   const thread = dbThreadOf(db);
-  if (thread && !thread.hasTasks && !warned) {
+  if (!thread || thread.hasTasks) return thread;
+  if (!warned) {
     warned = true;
     log.warn(
       "the database thread runs no tasks: each statement is a round trip to it",
       { reason: thread.tasksProblem },
     );
   }
-  return thread?.hasTasks ?? false;
+  return null;
+}
+
+// Whether tasks on `db` run in the embedded database's own thread.
+export function runsInDbThread(db: Db): boolean {
+  return taskThreadOf(db) !== null;
 }
 
 // Runs `fn` (the task `name` of DB_TASKS) on `db`: whole, in one message, in the database's own
@@ -37,11 +44,12 @@ export async function dbTask<K extends DbTaskName>(
   fn: DbTasks[K],
   ...args: DbTaskArgs<K>
 ): Promise<DbTaskResult<K>> {
-  if (!runsInDbThread(db))
+  const thread = taskThreadOf(db);
+  if (!thread)
     return (
       fn as unknown as (db: Db, ...a: DbTaskArgs<K>) => Promise<DbTaskResult<K>>
     )(db, ...args);
-  const { result, jobs } = await dbThreadOf(db)!.runTask<{
+  const { result, jobs } = await thread.runTask<{
     result: DbTaskResult<K>;
     jobs: CollectedJob[];
   }>(name, args, {

@@ -31,7 +31,7 @@ export function firstActionStep<T extends { title: string }>(
   return steps.find((s) => !DESCRIPTIVE_STEPS.has(s.title)) ?? steps[0];
 }
 
-// The links of this deployment, with first steps loaded (prepareRender) or none.
+// The links of this deployment, with the first steps loadFirstSteps read (or none).
 export function renderContext(
   firstSteps: RenderContext["firstSteps"] = new Map(),
 ): RenderContext {
@@ -44,16 +44,17 @@ export function renderContext(
   };
 }
 
-// Loads, once per batch of attempts, what chat renderers show beside the stored payload.
-export async function prepareRender(
+// Reads, once per batch of attempts, what chat renderers show beside the stored payload: each
+// incident's first step. Plain data, so it crosses from the database's own thread.
+export async function loadFirstSteps(
   db: Db,
   msgs: ChannelMessage[],
-): Promise<RenderContext> {
-  const rc = renderContext();
+): Promise<RenderContext["firstSteps"]> {
+  const firstSteps: RenderContext["firstSteps"] = new Map();
   const ids = [
     ...new Set(msgs.map(incidentIdOf).filter((x): x is string => x !== null)),
   ];
-  if (!ids.length) return rc;
+  if (!ids.length) return firstSteps;
   const rows = await db
     .select()
     .from(incidents)
@@ -68,7 +69,7 @@ export async function prepareRender(
       policy,
     );
     const step = firstActionStep(filled.steps);
-    if (step) rc.firstSteps.set(row.id, step);
+    if (step) firstSteps.set(row.id, step);
   }
-  return rc;
+  return firstSteps;
 }

@@ -24,7 +24,7 @@ import { sendHttp } from "./http-sender";
 import { nextAttemptDelayMs } from "./retry-schedule";
 import type { ChannelTarget, RenderContext } from "./channel";
 import { httpChannel } from "./channels";
-import { prepareRender, renderContext } from "./render-context";
+import { loadFirstSteps, renderContext } from "./render-context";
 import type { WebhookEndpointRow, WebhookPayload } from "./webhook-messages";
 import { CALLBACK_ENDPOINT_ID } from "./webhook-messages";
 
@@ -294,7 +294,7 @@ async function prepareClaimed(
     );
   const payloads = new Map(msgRows.map((m) => [m.id, m.payload]));
   const targets = await targetsOf(db, claims, now());
-  const rc = await prepareRender(
+  const firstSteps = await loadFirstSteps(
     db,
     claims.flatMap((c) => {
       const t = targets.get(c.endpointId);
@@ -304,7 +304,7 @@ async function prepareClaimed(
         : [];
     }),
   );
-  return { claims, payloads, targets, firstSteps: rc.firstSteps };
+  return { claims, payloads, targets, firstSteps };
 }
 
 // The deliverer's database work before its HTTP, in one piece (a task of the embedded database's

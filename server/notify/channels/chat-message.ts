@@ -6,7 +6,7 @@ import { maskUrl } from "../channel";
 import { incidentIdOf } from "../render-context";
 
 // What a chat or paging message says, whatever the platform: Slack, Teams and PagerDuty render
-// this one model. Pure: the stored payload and what prepareRender loaded.
+// this one model. Pure: the stored payload and what loadFirstSteps read.
 export type ChatMessage = {
   // the VM and what happened
   title: string;
