@@ -10,7 +10,7 @@
 //     fanned out to BENCH_MIXED subscriptions across the four kinds (each rendering its own
 //     message; PagerDuty through PAGERDUTY_EVENTS_URL pointed at the receiver), beside the raw
 //     POST loop for the same number of requests.
-// The receiver runs in a worker thread. PGlite (in memory) runs the workers in this process, as the
+// The receiver runs in a worker thread. PGlite (in a data directory) runs the workers in this process, as the
 // app does; with DATABASE_URL a scratch database on that server and `npm run worker` as a second
 // process, as a PostgreSQL deployment does.
 // Run with scripts/server-only-shim.cjs preloaded (npm run bench:notify does).
@@ -172,12 +172,22 @@ if (url) {
     await admin.end();
   };
 } else {
-  // as the app runs it: on the main thread, or on a thread of its own with PGLITE_THREAD=1
-  handle = await openPglite("memory://", {
-    lock: false,
+  // as the app runs it: in a data directory on disk (BENCH_PGLITE=memory for emscripten's
+  // in-memory file system, which copies a growing file on each extension), on the main thread or
+  // on a thread of its own with PGLITE_THREAD=1
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const path = await import("node:path");
+  const dir =
+    process.env.BENCH_PGLITE === "memory"
+      ? "memory://"
+      : mkdtempSync(path.join(tmpdir(), "pw-bench-notify-"));
+  handle = await openPglite(dir, {
     thread: dbEnv().PGLITE_THREAD === "1",
     onStatement: process.env.BENCH_DEBUG ? noteStatement : undefined,
   });
+  if (dir !== "memory://")
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
   await getBoss(handle);
   await startWorkers(handle);
 }
@@ -620,7 +630,7 @@ const mixRawSeconds = await rawLoop(MIXED, "rawmix");
 // ---- report
 const where = url
   ? "PostgreSQL 15, workers in a second process (npm run worker)"
-  : `PGlite (in memory) ${
+  : `PGlite (${process.env.BENCH_PGLITE === "memory" ? "in memory" : "in a data directory on disk"}) ${
       !dbThreadOf(handle.db)
         ? "on the main thread"
         : dbThreadOf(handle.db)!.hasTasks
