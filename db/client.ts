@@ -155,12 +155,9 @@ export async function openPglite(
           ...load,
           tasks: opts.threadTasks ?? true,
         })) as unknown as PGlite)
-      : (await import("./pglite-prepared.mjs")).installPreparedStatements(
-          await (
-            await import("@electric-sql/pglite")
-          ).PGlite.create(pgDir, load),
-          { onStatement: opts.onStatement },
-        );
+      : await (
+          await import("./pglite-open.mjs")
+        ).openPgliteClient(pgDir, { ...load, onStatement: opts.onStatement });
     const db = await pgliteDb(client);
     if (opts.migrate !== false) {
       const { drizzle } = await import("drizzle-orm/pglite");

@@ -9,8 +9,7 @@
 // id, until the main thread sends "commit" or "rollback"; other statements wait for it on
 // PGlite's own lock, as they would in one thread.
 import { parentPort, workerData } from "node:worker_threads";
-import { PGlite } from "@electric-sql/pglite";
-import { installPreparedStatements } from "./pglite-prepared.mjs";
+import { openPgliteClient } from "./pglite-open.mjs";
 import { importThreadTasks } from "./thread-tasks.mjs";
 
 const ROLLBACK = Symbol("rollback");
@@ -52,12 +51,9 @@ const resultOf = (r) => ({
 
 let pg;
 try {
-  pg = installPreparedStatements(
-    await PGlite.create(
-      workerData.dataDir,
-      workerData.loadDataDir ? { loadDataDir: workerData.loadDataDir } : {},
-    ),
-  );
+  pg = await openPgliteClient(workerData.dataDir, {
+    loadDataDir: workerData.loadDataDir,
+  });
 } catch (e) {
   parentPort.postMessage({ ready: false, error: errorOf(e) });
   process.exit(1);

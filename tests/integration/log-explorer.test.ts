@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { getDb } from "@/db";
+import { rawRows } from "@/db/client";
 import { setClock } from "@/server/clock";
 import {
   countLogEntriesOverTime,
@@ -156,6 +157,18 @@ describe("log explorer: how a search is run", () => {
         ).toEqual(walk.slice(0, 50));
       }
     }
+  });
+});
+
+describe("log explorer: the search index", () => {
+  // db/schema/events.ts: a full pending list is merged by the insert that finds it, and embedded
+  // that insert holds every other statement; the migration sets it without rebuilding the index
+  it("keeps new entries in a pending list of 256 kB, not PostgreSQL's 4 MB", async () => {
+    const [row] = await rawRows<{ o: string[] | null }>(
+      await getDb(),
+      sql`select reloptions::text[] as o from pg_class where relname = 'log_entries_search_idx'`,
+    );
+    expect(row?.o).toEqual(["gin_pending_list_limit=256"]);
   });
 });
 

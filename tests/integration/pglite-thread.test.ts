@@ -110,6 +110,18 @@ describe("PGlite on its own thread", () => {
     expect(got).toEqual(["one"]);
   });
 
+  it("opens with the app's session settings, here as on the main thread (db/pglite-open.mjs)", async () => {
+    const main = await openPglite("memory://", { migrate: false, lock: false });
+    try {
+      for (const db of [h.db, main.db])
+        expect(
+          await rawRows<{ wal_init_zero: string }>(db, sql`show wal_init_zero`),
+        ).toEqual([{ wal_init_zero: "off" }]);
+    } finally {
+      await main.close();
+    }
+  });
+
   // last: it closes the database the others use
   it("answers a closed database with a clear error, and closes twice without harm", async () => {
     await h.close();
