@@ -1,4 +1,5 @@
 import type { Db } from "@/db/client";
+import { checkpointEmbedded } from "@/server/embedded-checkpoint";
 import { resolveQuietIncidents } from "@/server/incidents/resolve-quiet";
 import { log } from "@/server/log";
 import { JOBS } from "@/server/jobs/workers";
@@ -23,6 +24,8 @@ const STEPS: [string, (db: Db, at: Date) => Promise<unknown>][] = [
     j.dueScan,
   ]),
   ["enforceRetention", enforceRetentionHourly],
+  // the embedded database's checkpoints (PGlite has no checkpointer of its own)
+  ["checkpointEmbedded", checkpointEmbedded],
 ];
 
 // Retention is a daily matter: once an hour per process is plenty, and keeps the tick cheap.
