@@ -3,7 +3,13 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { BrowserContext, Page } from "@playwright/test";
 import { expect, test } from "@playwright/test";
-import { expectAccessible, ownerContext, shot, signInByEmail } from "./helpers";
+import {
+  expectAccessible,
+  ownerContext,
+  pageErrors,
+  shot,
+  signInByEmail,
+} from "./helpers";
 
 // Notification settings and webhook endpoints in the console: an owner adds an endpoint that
 // points at a receiver started here, sees its secret once, sends a test and watches it arrive in
@@ -276,9 +282,16 @@ test("dark mode and a phone", async ({ browser }) => {
     storageState: await owner.storageState(),
   });
   const page = await dark.newPage();
+  // a fresh context loads every script anew: an error on the way (a failed hydration throws the
+  // server's DOM away, and a click on it with it) is reported as such, not as a missing row
+  const errors = pageErrors(page);
   await page.goto("/settings/webhooks");
   await page.getByRole("link", { name: endpointPath }).click();
+  await expect(page, "the endpoint's link leads to its page").toHaveURL(
+    /\/settings\/webhooks\/[^/?#]+$/,
+  );
   await expect(page.getByTestId("delivery").first()).toBeVisible();
+  expect(errors).toEqual([]);
   await shot(page, "dark-phone-webhook");
   await expectAccessible(page, "webhook endpoint (dark, phone)");
   await page.goto("/settings/notifications");
