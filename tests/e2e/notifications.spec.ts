@@ -286,6 +286,9 @@ test("dark mode and a phone", async ({ browser }) => {
   // server's DOM away, and a click on it with it) is reported as such, not as a missing row
   const errors = pageErrors(page);
   await page.goto("/settings/webhooks");
+  // a click while the page is still hydrating was lost (seen in the whole browser run: the link
+  // prefetched its page after the click, and no navigation followed), so click once it is idle
+  await page.waitForLoadState("networkidle");
   await page.getByRole("link", { name: endpointPath }).click();
   await expect(page, "the endpoint's link leads to its page").toHaveURL(
     /\/settings\/webhooks\/[^/?#]+$/,
