@@ -112,6 +112,8 @@ process.env.PAGERDUTY_EVENTS_URL = `${base}/pd/v2/enqueue`;
 
 // ---- database and workers
 const url = process.env.DATABASE_URL;
+// BENCH_PGLITE=memory: PGlite on emscripten's in-memory file system instead of a data directory
+const pgliteInMemory = process.env.BENCH_PGLITE === "memory";
 let cleanup = async () => {};
 // BENCH_DEBUG=1 on PGlite: where the database's time goes, per statement text (printed per phase)
 const statementStats = new Map<
@@ -178,15 +180,14 @@ if (url) {
   const { mkdtempSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const path = await import("node:path");
-  const dir =
-    process.env.BENCH_PGLITE === "memory"
-      ? "memory://"
-      : mkdtempSync(path.join(tmpdir(), "pw-bench-notify-"));
+  const dir = pgliteInMemory
+    ? "memory://"
+    : mkdtempSync(path.join(tmpdir(), "pw-bench-notify-"));
   handle = await openPglite(dir, {
     thread: dbEnv().PGLITE_THREAD === "1",
     onStatement: process.env.BENCH_DEBUG ? noteStatement : undefined,
   });
-  if (dir !== "memory://")
+  if (!pgliteInMemory)
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   await getBoss(handle);
   await startWorkers(handle);
@@ -630,7 +631,7 @@ const mixRawSeconds = await rawLoop(MIXED, "rawmix");
 // ---- report
 const where = url
   ? "PostgreSQL 15, workers in a second process (npm run worker)"
-  : `PGlite (${process.env.BENCH_PGLITE === "memory" ? "in memory" : "in a data directory on disk"}) ${
+  : `PGlite (${pgliteInMemory ? "in memory" : "in a data directory on disk"}) ${
       !dbThreadOf(handle.db)
         ? "on the main thread"
         : dbThreadOf(handle.db)!.hasTasks
